@@ -1,0 +1,10 @@
+DROP TABLE meta;
+DROP TABLE change_log;
+DROP TABLE admission_rules;
+DROP TABLE capacities;
+DROP TABLE services;
+DROP TABLE contacts;
+DROP TABLE facilities;
+DROP TABLE towns;
+DROP TABLE municipalities;
+DROP TABLE areas;

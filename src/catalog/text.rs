@@ -1,0 +1,1491 @@
+//! Japanese-aware full-text search over facility documents.
+//!
+//! A self-contained, in-RAM tantivy index. It knows nothing of the rest of the application:
+//! callers hand in [`TextDoc`]s numbered by their own `ord` and get back `(ord, score)` pairs.
+//!
+//! # Analysis
+//!
+//! Every text is first passed through [`normalize`]: NFKC (full-width ASCII becomes half-width,
+//! half-width katakana becomes full-width), lower-casing, katakana → hiragana folding (the
+//! prolonged sound mark ー is kept), small/large ke folding (ヶ, ヵ, ケ → け, so 霞ヶ関 = 霞ケ関;
+//! が is *not* folded) and a small table of old/variant kanji → their common forms (醫 → 医 …).
+//!
+//! The normalized text is cut into *units*: a run of ASCII letters/digits is one unit, every
+//! other letter/digit (kanji, kana, ー, 々, …) is one unit, and a run of whitespace/punctuation
+//! (anything that is not `char::is_alphanumeric`) is one *break* unit. Units are numbered
+//! consecutively; that number is the token position. Two tokenizers are registered:
+//!
+//! * `ja_bigram` (indexed with positions, used for phrases): an ASCII run is one token; inside a
+//!   run of non-ASCII letters every character pair is a bigram token at the position of its first
+//!   character; the first and last character of each such run are also emitted as unigrams (so an
+//!   isolated character is a unigram, and words that mix ASCII and kanji such as `x線` or `第2`
+//!   can be matched as phrases); each break between units is a marker token (a single space,
+//!   which no real token can contain). Because a break occupies a position, a phrase can never
+//!   match across it unless the query has a break at the same place.
+//! * `ja_unigram` (frequencies only): every non-ASCII letter as a unigram; used for one-character
+//!   queries such as `薬` or `歯`.
+//!
+//! # Queries
+//!
+//! A query is never parsed as tantivy query syntax. It is normalized and split on whitespace into
+//! words; the words are ANDed. Each word becomes the phrase of its own tokens (consecutive
+//! bigrams, ASCII runs and inner break markers, with their exact relative positions), searched in
+//! every field with boosts name 3, kana 1.5, services 1.5, address 1, notes 0.5 (scores of the
+//! fields add up). A word of a single non-ASCII character is searched in the unigram fields. A
+//! word that yields no token at all (only punctuation, emoji …) is dropped; a query whose words
+//! are all dropped matches nothing. Each word is expanded by [`synonyms`] into an OR of phrases.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentReader, TantivyDocument};
+use tantivy::{IndexWriter, Term};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+/// One facility as the text index sees it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextDoc {
+    /// The caller's document number, returned by [`TextIndex::search`].
+    pub ord: u32,
+    pub name: String,
+    /// Reading of the name (katakana or hiragana).
+    pub kana: String,
+    /// Service labels, Japanese and English, joined by spaces.
+    pub services: String,
+    pub address: String,
+    pub notes: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TextError {
+    #[error("the search query is empty")]
+    EmptyQuery,
+    #[error("text index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+}
+
+/// Name of the phrase (bigram) tokenizer registered on the index.
+pub const BIGRAM_TOKENIZER: &str = "ja_bigram";
+/// Name of the unigram tokenizer registered on the index.
+pub const UNIGRAM_TOKENIZER: &str = "ja_unigram";
+
+/// Token text standing for a break (whitespace/punctuation run) between two units.
+const BREAK_MARK: &str = " ";
+
+const ORD_FIELD: &str = "ord";
+
+/// The text fields with their query boosts, in [`TextDoc`] order.
+const TEXT_FIELDS: [(&str, Score); 5] = [
+    ("name", 3.0),
+    ("kana", 1.5),
+    ("services", 1.5),
+    ("address", 1.0),
+    ("notes", 0.5),
+];
+
+/// Memory budget of the (single-threaded) index writer.
+const WRITER_BUDGET: usize = 200 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Normalization
+// ---------------------------------------------------------------------------------------------
+
+/// Old-form (旧字体) and variant (異体字) kanji mapped to the forms used in current writing.
+/// Only pairs that are read the same in names and places; 龍/竜 and 嶋/島 are deliberately left
+/// alone (they are distinct in many proper names). 齊 is mapped to 斎 as in 齊藤 = 斎藤.
+const KANJI_VARIANTS: &[(char, char)] = &[
+    ('醫', '医'),
+    ('國', '国'),
+    ('澤', '沢'),
+    ('邊', '辺'),
+    ('邉', '辺'),
+    ('齋', '斎'),
+    ('齊', '斎'),
+    ('髙', '高'),
+    ('﨑', '崎'),
+    ('嵜', '崎'),
+    ('濵', '浜'),
+    ('濱', '浜'),
+    ('櫻', '桜'),
+    ('會', '会'),
+    ('廣', '広'),
+    ('與', '与'),
+    ('檜', '桧'),
+    ('藥', '薬'),
+    ('學', '学'),
+    ('縣', '県'),
+    ('區', '区'),
+    ('驛', '駅'),
+    ('瀨', '瀬'),
+    ('冨', '富'),
+    ('𠮷', '吉'),
+];
+
+/// [`KANJI_VARIANTS`] sorted by the old form, for binary search.
+static VARIANTS_SORTED: LazyLock<Vec<(char, char)>> = LazyLock::new(|| {
+    let mut v = KANJI_VARIANTS.to_vec();
+    v.sort_unstable_by_key(|&(from, _)| from);
+    v
+});
+
+/// Characters dropped before analysis: variation selectors (IVS on kanji in names), zero-width
+/// characters, the byte order mark and the soft hyphen. Left in, they would act as breaks.
+fn is_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+        | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// Folds one NFKC-normalized, lower-cased character.
+fn fold_char(c: char) -> char {
+    match c {
+        // Small and large ke as used in place names (霞ヶ関, 八ヵ岳) fold onto hiragana け;
+        // katakana ケ reaches け through the katakana fold below. が is left alone.
+        'ヶ' | 'ヵ' | 'ゖ' | 'ゕ' => 'け',
+        // Katakana ァ..ヴ → hiragana ぁ..ゔ, and the iteration marks ヽヾ → ゝゞ (0x60 apart).
+        'ァ'..='ヴ' | 'ヽ' | 'ヾ' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+        _ if (c as u32) < 0x4E00 => c,
+        _ => match VARIANTS_SORTED.binary_search_by_key(&c, |&(from, _)| from) {
+            Ok(i) => VARIANTS_SORTED[i].1,
+            Err(_) => c,
+        },
+    }
+}
+
+/// The analysis normalizer: NFKC, lower case, katakana → hiragana (ー kept), ヶ/ヵ/ケ → け,
+/// old/variant kanji → current forms, variation selectors and zero-width characters dropped.
+/// Idempotent; used for documents, queries and synonym keys alike.
+pub fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    normalize_into(s, &mut out);
+    out
+}
+
+fn normalize_into(s: &str, out: &mut String) {
+    out.clear();
+    // Most text is already in NFKC; the quick check skips the composing iterator for it.
+    if is_nfkc_quick(s.chars()) == IsNormalized::Yes {
+        out.extend(s.chars().filter_map(fold));
+    } else {
+        out.extend(s.nfkc().filter_map(fold));
+    }
+}
+
+/// Lower-cases and folds one NFKC character (`None`: drop it). Lower-casing never yields more
+/// than one character for the scripts that matter here; extra ones (e.g. İ) are ignored.
+fn fold(c: char) -> Option<char> {
+    if c.is_ascii() {
+        Some(c.to_ascii_lowercase())
+    } else if is_ignorable(c) {
+        None
+    } else if c.is_uppercase() {
+        c.to_lowercase().next().map(fold_char)
+    } else {
+        Some(fold_char(c))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segmentation into units
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A maximal run of ASCII letters and digits.
+    Ascii,
+    /// One other letter or digit (kanji, kana, ー, 々, Latin with diacritics, …).
+    Char,
+    /// A maximal run of whitespace, punctuation, symbols, emoji …
+    Break,
+}
+
+/// One unit of normalized text; `from..to` is its byte range. Its index in the unit list is the
+/// token position.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    kind: Kind,
+    from: usize,
+    to: usize,
+}
+
+fn kind_of(c: char) -> Kind {
+    if c.is_ascii_alphanumeric() {
+        Kind::Ascii
+    } else if c.is_alphanumeric() {
+        Kind::Char
+    } else {
+        Kind::Break
+    }
+}
+
+/// Cuts normalized text into units; leading and trailing breaks are dropped.
+fn units_into(text: &str, out: &mut Vec<Unit>) {
+    out.clear();
+    for (from, c) in text.char_indices() {
+        let kind = kind_of(c);
+        let to = from + c.len_utf8();
+        match out.last_mut() {
+            None if kind == Kind::Break => {}
+            Some(last) if kind != Kind::Char && last.kind == kind => last.to = to,
+            _ => out.push(Unit { kind, from, to }),
+        }
+    }
+    if out.last().is_some_and(|u| u.kind == Kind::Break) {
+        out.pop();
+    }
+}
+
+/// End (exclusive) of the run of `Char` units starting at `start`.
+fn char_run_end(units: &[Unit], start: usize) -> usize {
+    units[start..]
+        .iter()
+        .position(|u| u.kind != Kind::Char)
+        .map_or(units.len(), |n| start + n)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokenizers
+// ---------------------------------------------------------------------------------------------
+
+/// The analysis tokenizer; normalizes its input itself. Registered as [`BIGRAM_TOKENIZER`]
+/// (`unigrams == false`) and [`UNIGRAM_TOKENIZER`] (`unigrams == true`).
+#[derive(Debug, Clone)]
+pub struct JaTokenizer {
+    unigrams: bool,
+    normalized: String,
+    units: Vec<Unit>,
+    tokens: Vec<Token>,
+    len: usize,
+}
+
+impl JaTokenizer {
+    /// The phrase tokenizer: ASCII runs, bigrams, run-edge unigrams, break markers.
+    pub fn bigram() -> Self {
+        Self::new(false)
+    }
+
+    /// Every non-ASCII letter as a unigram.
+    pub fn unigram() -> Self {
+        Self::new(true)
+    }
+
+    fn new(unigrams: bool) -> Self {
+        JaTokenizer {
+            unigrams,
+            normalized: String::new(),
+            units: Vec::new(),
+            tokens: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// Appends a token, reusing the allocation of an earlier one. Offsets are byte offsets into
+    /// the *normalized* text (nothing here highlights, so they are informational only).
+    fn push(&mut self, from: usize, to: usize, position: usize, text: &str) {
+        if self.len == self.tokens.len() {
+            self.tokens.push(Token::default());
+        }
+        let token = &mut self.tokens[self.len];
+        token.offset_from = from;
+        token.offset_to = to;
+        token.position = position;
+        token.position_length = 1;
+        token.text.clear();
+        token.text.push_str(text);
+        self.len += 1;
+    }
+
+    fn analyze(&mut self, text: &str) {
+        self.len = 0;
+        let mut normalized = std::mem::take(&mut self.normalized);
+        let mut units = std::mem::take(&mut self.units);
+        normalize_into(text, &mut normalized);
+        units_into(&normalized, &mut units);
+        let s = normalized.as_str();
+        if self.unigrams {
+            for (pos, u) in units.iter().enumerate() {
+                if u.kind == Kind::Char {
+                    self.push(u.from, u.to, pos, &s[u.from..u.to]);
+                }
+            }
+        } else {
+            let mut i = 0;
+            while i < units.len() {
+                let u = units[i];
+                match u.kind {
+                    Kind::Ascii => self.push(u.from, u.to, i, &s[u.from..u.to]),
+                    Kind::Break => self.push(u.from, u.to, i, BREAK_MARK),
+                    Kind::Char => {
+                        let end = char_run_end(&units, i);
+                        for k in i..end {
+                            let (a, b) = (units[k], units.get(k + 1));
+                            if k == i || k + 1 == end {
+                                self.push(a.from, a.to, k, &s[a.from..a.to]);
+                            }
+                            if k + 1 < end {
+                                let b = b.expect("k + 1 < end <= units.len()");
+                                self.push(a.from, b.to, k, &s[a.from..b.to]);
+                            }
+                        }
+                        i = end;
+                        continue;
+                    }
+                }
+                i += 1;
+            }
+        }
+        self.normalized = normalized;
+        self.units = units;
+    }
+}
+
+/// Token stream over the tokens a [`JaTokenizer`] produced.
+pub struct JaTokenStream<'a> {
+    tokens: &'a mut [Token],
+    next: usize,
+}
+
+impl TokenStream for JaTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        if self.next < self.tokens.len() {
+            self.next += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Only valid after `advance` returned true (the `TokenStream` contract).
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+impl Tokenizer for JaTokenizer {
+    type TokenStream<'a> = JaTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> JaTokenStream<'a> {
+        self.analyze(text);
+        JaTokenStream {
+            tokens: &mut self.tokens[..self.len],
+            next: 0,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query analysis
+// ---------------------------------------------------------------------------------------------
+
+/// What one normalized query word (or synonym alternative) is matched by.
+#[derive(Debug, Clone, PartialEq)]
+enum WordTerms {
+    /// A single non-ASCII character: a term of the unigram fields.
+    Unigram(String),
+    /// Terms of the phrase fields with their relative positions (one term: a term query).
+    Phrase(Vec<(usize, String)>),
+}
+
+/// Analyzes a normalized word. Runs of two or more characters contribute the bigrams that cover
+/// them (every other bigram, plus the last one for odd lengths: positions are exact, so this is
+/// equivalent to the full chain with fewer terms to intersect); a lone character between ASCII
+/// runs or breaks is a unigram (indexed at run edges); ASCII runs and inner breaks are terms too.
+/// `None` when the word has no letters or digits at all.
+fn word_terms(word: &str) -> Option<WordTerms> {
+    let mut units = Vec::new();
+    units_into(word, &mut units);
+    match units.as_slice() {
+        [] => return None,
+        [u] if u.kind == Kind::Char => return Some(WordTerms::Unigram(word[u.from..u.to].into())),
+        _ => {}
+    }
+    let mut terms = Vec::new();
+    let mut i = 0;
+    while i < units.len() {
+        let u = units[i];
+        match u.kind {
+            Kind::Ascii => terms.push((i, word[u.from..u.to].to_string())),
+            Kind::Break => terms.push((i, BREAK_MARK.to_string())),
+            Kind::Char => {
+                let end = char_run_end(&units, i);
+                if end - i == 1 {
+                    terms.push((i, word[u.from..u.to].to_string()));
+                } else {
+                    let bigram = |k: usize| (k, word[units[k].from..units[k + 1].to].to_string());
+                    let mut k = i;
+                    while k + 1 < end {
+                        terms.push(bigram(k));
+                        k += 2;
+                    }
+                    if (end - i) % 2 == 1 {
+                        terms.push(bigram(end - 2));
+                    }
+                }
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    Some(WordTerms::Phrase(terms))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Synonyms
+// ---------------------------------------------------------------------------------------------
+
+/// Groups whose members all stand for each other.
+const SYNONYM_GROUPS: &[&[&str]] = &[
+    &["PCU", "緩和ケア病棟"],
+    &["在支診", "在宅療養支援診療所"],
+    &["在支病", "在宅療養支援病院"],
+    &["訪問歯科", "歯科訪問診療"],
+];
+
+/// One-way expansions: the key also finds its targets, not the reverse. Brand names of opioids
+/// find their generic name; 訪問看護ステーション also finds facilities that only say 訪問看護
+/// (the other direction needs nothing: the phrase 訪問看護 already matches inside it, and
+/// likewise 後方支援 inside 在宅療養後方支援病院).
+const SYNONYM_ONE_WAY: &[(&str, &[&str])] = &[
+    ("訪問看護ステーション", &["訪問看護"]),
+    ("オキシコンチン", &["オキシコドン"]),
+    ("オキノーム", &["オキシコドン"]),
+    ("オキファスト", &["オキシコドン"]),
+    ("デュロテップ", &["フェンタニル"]),
+    ("フェントス", &["フェンタニル"]),
+    ("アブストラル", &["フェンタニル"]),
+    ("イーフェン", &["フェンタニル"]),
+    ("ナルサス", &["ヒドロモルフォン"]),
+    ("ナルラピド", &["ヒドロモルフォン"]),
+    ("ナルベイン", &["ヒドロモルフォン"]),
+    ("メサペイン", &["メサドン"]),
+    ("MSコンチン", &["モルヒネ"]),
+    ("オプソ", &["モルヒネ"]),
+    ("アンペック", &["モルヒネ"]),
+    ("パシーフ", &["モルヒネ"]),
+    ("タペンタ", &["タペンタドール"]),
+];
+
+/// Normalized key → normalized alternatives (without the key), in table order.
+static SYNONYM_TABLE: LazyLock<Vec<(String, Vec<String>)>> = LazyLock::new(|| {
+    let mut map: Vec<(String, Vec<String>)> = Vec::new();
+    let mut add = |key: &str, alt: &str| {
+        let (key, alt) = (normalize(key), normalize(alt));
+        if key == alt {
+            return;
+        }
+        let entry = match map.iter().position(|(k, _)| *k == key) {
+            Some(i) => &mut map[i].1,
+            None => {
+                map.push((key, Vec::new()));
+                &mut map.last_mut().expect("just pushed").1
+            }
+        };
+        if !entry.contains(&alt) {
+            entry.push(alt);
+        }
+    };
+    for group in SYNONYM_GROUPS {
+        for key in *group {
+            for alt in *group {
+                add(key, alt);
+            }
+        }
+    }
+    for (key, alts) in SYNONYM_ONE_WAY {
+        for alt in *alts {
+            add(key, alt);
+        }
+    }
+    map
+});
+
+static SYNONYM_INDEX: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
+    SYNONYM_TABLE
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (k.as_str(), i))
+        .collect()
+});
+
+/// Byte offsets where `key` occurs in `word` without cutting an ASCII run (an ASCII key such as
+/// `pcu` must not match inside `pcus`).
+fn key_occurrences(word: &str, key: &str) -> Vec<usize> {
+    let first = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let last = key
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    word.match_indices(key)
+        .map(|(i, _)| i)
+        .filter(|&i| {
+            let before = word[..i].chars().next_back();
+            let after = word[i + key.len()..].chars().next();
+            !joins_ascii(first, before) && !joins_ascii(last, after)
+        })
+        .collect()
+}
+
+/// Whether an ASCII edge (`edge`) of a match would continue into an ASCII neighbour.
+fn joins_ascii(edge: bool, neighbour: Option<char>) -> bool {
+    edge && neighbour.is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// The alternatives a word expands to, normalized, the word itself first.
+///
+/// * A word equal to a synonym key expands to all of the key's alternatives
+///   (`PCU` → `pcu`, `緩和けあ病棟`; `オキシコンチン` → `おきしこんちん`, `おきしこどん`).
+/// * A word that merely *contains* a key gets, for each alternative, a copy of itself with the
+///   key replaced (`PCUあり` → `pcuあり`, `緩和けあ病棟あり`): the rest of the word still
+///   constrains the match. Alternatives that contain the key themselves are skipped there
+///   (`タペンタドール` would become `たぺんたどーるどーる`, which its own phrase already covers).
+/// * Keys and words are compared after [`normalize`]; an ASCII key only matches whole ASCII
+///   runs. Generic names do not expand to brands.
+pub fn synonyms(word: &str) -> Vec<String> {
+    let word = normalize(word);
+    let mut out = vec![word.clone()];
+    if let Some(&i) = SYNONYM_INDEX.get(word.as_str()) {
+        out.extend(SYNONYM_TABLE[i].1.iter().cloned());
+    }
+    for (key, alts) in SYNONYM_TABLE.iter() {
+        if *key == word || key.len() >= word.len() {
+            continue;
+        }
+        let hits = key_occurrences(&word, key);
+        if hits.is_empty() {
+            continue;
+        }
+        for alt in alts.iter().filter(|alt| !alt.contains(key.as_str())) {
+            let mut replaced = String::with_capacity(word.len() + alt.len());
+            let mut rest = 0;
+            for &h in &hits {
+                replaced.push_str(&word[rest..h]);
+                replaced.push_str(alt);
+                rest = h + key.len();
+            }
+            replaced.push_str(&word[rest..]);
+            if !out.contains(&replaced) {
+                out.push(replaced);
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Index
+// ---------------------------------------------------------------------------------------------
+
+/// A text field of [`TextDoc`]: its phrase (bigram) field, its unigram field and its boost.
+#[derive(Debug, Clone, Copy)]
+struct FieldPair {
+    phrase: Field,
+    unigram: Field,
+    boost: Score,
+}
+
+/// The in-RAM full-text index.
+#[derive(Clone)]
+pub struct TextIndex {
+    reader: IndexReader,
+    fields: [FieldPair; 5],
+    num_docs: u64,
+}
+
+impl std::fmt::Debug for TextIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextIndex")
+            .field("num_docs", &self.num_docs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TextIndex {
+    /// Indexes the documents (single writer thread, merged segments, ready to search).
+    pub fn build(docs: impl IntoIterator<Item = TextDoc>) -> Result<TextIndex, TextError> {
+        let mut builder = Schema::builder();
+        let ord = builder.add_u64_field(ORD_FIELD, NumericOptions::default().set_fast());
+        let phrase_options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(BIGRAM_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let unigram_options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(UNIGRAM_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let fields = TEXT_FIELDS.map(|(name, boost)| FieldPair {
+            phrase: builder.add_text_field(name, phrase_options.clone()),
+            unigram: builder.add_text_field(&format!("{name}_uni"), unigram_options.clone()),
+            boost,
+        });
+        let index = Index::create_in_ram(builder.build());
+        index
+            .tokenizers()
+            .register(BIGRAM_TOKENIZER, JaTokenizer::bigram());
+        index
+            .tokenizers()
+            .register(UNIGRAM_TOKENIZER, JaTokenizer::unigram());
+
+        let mut writer: IndexWriter<TantivyDocument> =
+            index.writer_with_num_threads(1, WRITER_BUDGET)?;
+        for d in docs {
+            let mut doc = TantivyDocument::new();
+            doc.add_u64(ord, u64::from(d.ord));
+            let texts = [&d.name, &d.kana, &d.services, &d.address, &d.notes];
+            for (pair, text) in fields.iter().zip(texts) {
+                if !text.is_empty() {
+                    doc.add_text(pair.phrase, text);
+                    doc.add_text(pair.unigram, text);
+                }
+            }
+            writer.add_document(doc)?;
+        }
+        writer.commit()?;
+        let segments = index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+        }
+        writer.wait_merging_threads()?;
+
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let num_docs = reader.searcher().num_docs();
+        Ok(TextIndex {
+            reader,
+            fields,
+            num_docs,
+        })
+    }
+
+    /// Number of indexed documents.
+    pub fn num_docs(&self) -> u64 {
+        self.num_docs
+    }
+
+    /// All documents matching the query with their BM25 scores (highest first; ties by ord
+    /// ascending). Empty/whitespace query → [`TextError::EmptyQuery`]; a query with no letter
+    /// or digit at all (punctuation, emoji) matches nothing.
+    pub fn search(&self, query: &str) -> Result<Vec<(u32, f32)>, TextError> {
+        let normalized = normalize(query);
+        let mut words: Vec<&str> = Vec::new();
+        for w in normalized.split_whitespace() {
+            if !words.contains(&w) {
+                words.push(w);
+            }
+        }
+        if words.is_empty() {
+            return Err(TextError::EmptyQuery);
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
+            .iter()
+            .filter_map(|w| self.word_query(w))
+            .map(|q| (Occur::Must, q))
+            .collect();
+        let query: Box<dyn Query> = match clauses.len() {
+            0 => return Ok(Vec::new()),
+            1 => clauses.pop().expect("one clause").1,
+            _ => Box::new(BooleanQuery::new(clauses)),
+        };
+        let mut hits = self.reader.searcher().search(query.as_ref(), &AllHits)?;
+        hits.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(hits)
+    }
+
+    /// The OR, over synonym alternatives and fields, of one normalized word's phrases.
+    fn word_query(&self, word: &str) -> Option<Box<dyn Query>> {
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut seen = Vec::new();
+        for alt in synonyms(word) {
+            let Some(terms) = word_terms(&alt) else {
+                continue;
+            };
+            if seen.contains(&terms) {
+                continue;
+            }
+            for pair in &self.fields {
+                let q: Box<dyn Query> = match &terms {
+                    WordTerms::Unigram(c) => Box::new(TermQuery::new(
+                        Term::from_field_text(pair.unigram, c),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                    WordTerms::Phrase(terms) if terms.len() == 1 => Box::new(TermQuery::new(
+                        Term::from_field_text(pair.phrase, &terms[0].1),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                    WordTerms::Phrase(terms) => Box::new(PhraseQuery::new_with_offset(
+                        terms
+                            .iter()
+                            .map(|(pos, t)| (*pos, Term::from_field_text(pair.phrase, t)))
+                            .collect(),
+                    )),
+                };
+                should.push((Occur::Should, Box::new(BoostQuery::new(q, pair.boost))));
+            }
+            seen.push(terms);
+        }
+        if should.is_empty() {
+            None
+        } else {
+            Some(Box::new(BooleanQuery::new(should)))
+        }
+    }
+}
+
+/// Collects every matching document as `(ord, score)`, without a limit.
+struct AllHits;
+
+struct SegmentHits {
+    ords: Column<u64>,
+    hits: Vec<(u32, Score)>,
+}
+
+impl Collector for AllHits {
+    type Fruit = Vec<(u32, Score)>;
+    type Child = SegmentHits;
+
+    fn for_segment(
+        &self,
+        _segment_local_id: u32,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<SegmentHits> {
+        Ok(SegmentHits {
+            ords: segment.fast_fields().u64(ORD_FIELD)?,
+            hits: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(u32, Score)>>) -> tantivy::Result<Self::Fruit> {
+        Ok(fruits.concat())
+    }
+}
+
+impl SegmentCollector for SegmentHits {
+    type Fruit = Vec<(u32, Score)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(ord) = self.ords.first(doc) {
+            // Ords come from u32 values, so the conversion is lossless.
+            self.hits.push((ord as u32, score));
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn doc(
+        ord: u32,
+        name: &str,
+        kana: &str,
+        services: &str,
+        address: &str,
+        notes: &str,
+    ) -> TextDoc {
+        TextDoc {
+            ord,
+            name: name.into(),
+            kana: kana.into(),
+            services: services.into(),
+            address: address.into(),
+            notes: notes.into(),
+        }
+    }
+
+    /// Fictional facilities.
+    fn fixture() -> Vec<TextDoc> {
+        vec![
+            doc(
+                100,
+                "さくら緩和ケアクリニック",
+                "サクラカンワケアクリニック",
+                "在宅療養支援診療所 home care clinic",
+                "東京都世田谷区桜丘一丁目2-3",
+                "オキシコドン持続皮下注に対応。",
+            ),
+            doc(
+                101,
+                "みなと中央病院",
+                "ミナトチュウオウビョウイン",
+                "緩和ケア病棟 palliative care unit 在宅療養後方支援病院",
+                "東京都港区芝浦4-5-6",
+                "PCU 20床。フェンタニル貼付剤の導入可。",
+            ),
+            doc(
+                102,
+                "クローバー薬局",
+                "クローバーヤッキョク",
+                "薬局 pharmacy 無菌調剤",
+                "神奈川県横浜市青葉区",
+                "ヒドロモルフォン注の在庫あり",
+            ),
+            doc(
+                103,
+                "ひまわり訪問看護ステーション",
+                "ヒマワリホウモンカンゴステーション",
+                "訪問看護 visiting nurse",
+                "埼玉県さいたま市浦和区",
+                "24時間対応",
+            ),
+            doc(
+                104,
+                "髙橋醫院",
+                "タカハシイイン",
+                "在支診",
+                "千葉県船橋市",
+                "往診可",
+            ),
+            doc(
+                105,
+                "山田医院",
+                "ヤマダイイン",
+                "内科 internal medicine",
+                "東京都三鷹市",
+                "モルヒネ内服の処方に対応",
+            ),
+            doc(
+                106,
+                "あおば歯科クリニック",
+                "アオバシカクリニック",
+                "歯科訪問診療 dental",
+                "神奈川県川崎市",
+                "",
+            ),
+            doc(
+                107,
+                "市立総合病院",
+                "シリツソウゴウビョウイン",
+                "一般病床 general",
+                "静岡県浜松市",
+                "緩和的な治療と地域包括ケア病棟を運営",
+            ),
+            doc(
+                108,
+                "桜丘クリニック",
+                "サクラガオカクリニック",
+                "内科",
+                "大阪府大阪市",
+                "",
+            ),
+            doc(
+                109,
+                "訪問・看護センターかえで",
+                "ホウモンカンゴセンターカエデ",
+                "居宅介護支援 care management",
+                "京都府京都市",
+                "緩和 ケアの相談",
+            ),
+            doc(
+                110,
+                "ﾐﾄﾞﾘ薬局",
+                "ミドリヤッキョク",
+                "薬局 pharmacy",
+                "北海道札幌市",
+                "ＰＣＵとの連携あり、オキシコンチン取扱い",
+            ),
+            doc(
+                111,
+                "霞ヶ関在宅クリニック",
+                "カスミガセキザイタククリニック",
+                "在宅療養支援診療所",
+                "東京都千代田区霞が関",
+                "メサペイン導入実績あり",
+            ),
+            doc(
+                112,
+                "Green Home Clinic",
+                "グリーンホームクリニック",
+                "在宅療養支援病院 home care hospital",
+                "福岡県福岡市博多区1-2-3",
+                "x線検査可。第2病棟あり",
+            ),
+            doc(
+                113,
+                "こもれび歯科",
+                "コモレビシカ",
+                "訪問歯科 dental",
+                "愛知県名古屋市",
+                "",
+            ),
+            doc(
+                114,
+                "はなみずき在宅診療所",
+                "ハナミズキザイタクシンリョウジョ",
+                "在宅療養支援診療所 在支診",
+                "宮城県仙台市",
+                "MSコンチン、ナルサス対応",
+            ),
+            doc(
+                115,
+                "駅前ファーマシー",
+                "エキマエファーマシー",
+                "pharmacy",
+                "東京都渋谷区",
+                "",
+            ),
+        ]
+    }
+
+    fn index() -> TextIndex {
+        TextIndex::build(fixture()).expect("build")
+    }
+
+    fn set(idx: &TextIndex, q: &str) -> BTreeSet<u32> {
+        idx.search(q)
+            .expect("search")
+            .into_iter()
+            .map(|(o, _)| o)
+            .collect()
+    }
+
+    fn ords(v: &[u32]) -> BTreeSet<u32> {
+        v.iter().copied().collect()
+    }
+
+    #[test]
+    fn normalizer() {
+        assert_eq!(normalize("ヒドロモルフォン"), "ひどろもるふぉん");
+        assert_eq!(normalize("ｵｷｼｺﾄﾞﾝ"), "おきしこどん");
+        assert_eq!(normalize("ＰＣＵ　ＭＳコンチン"), "pcu msこんちん");
+        assert_eq!(normalize("霞ヶ関 霞ケ関 八ヵ岳"), "霞け関 霞け関 八け岳");
+        assert_eq!(
+            normalize("髙橋醫院 渡邊 渡邉 齋藤 宮﨑 濵田 櫻井 廣田"),
+            "高橋医院 渡辺 渡辺 斎藤 宮崎 浜田 桜井 広田"
+        );
+        assert_eq!(normalize("スーパー"), "すーぱー");
+        assert_eq!(normalize("龍"), "龍");
+        assert_eq!(normalize("葛\u{E0100}飾"), "葛飾");
+        for s in ["ﾐﾄﾞﾘ薬局", "ＰＣＵとの連携", "Green Home", "ヽヾヴ"] {
+            assert_eq!(normalize(&normalize(s)), normalize(s));
+        }
+    }
+
+    #[test]
+    fn tokens_have_real_positions() {
+        let mut t = JaTokenizer::bigram();
+        let mut got = Vec::new();
+        t.token_stream("緩和ケア PCU・x線").process(&mut |tok| {
+            got.push((tok.position, tok.text.clone()));
+        });
+        let want: Vec<(usize, String)> = [
+            (0, "緩"),
+            (0, "緩和"),
+            (1, "和け"),
+            (2, "けあ"),
+            (3, "あ"),
+            (4, " "),
+            (5, "pcu"),
+            (6, " "),
+            (7, "x"),
+            (8, "線"),
+        ]
+        .iter()
+        .map(|(p, s)| (*p, s.to_string()))
+        .collect();
+        assert_eq!(got, want);
+
+        let mut u = JaTokenizer::unigram();
+        let mut got = Vec::new();
+        u.token_stream("薬局 ab")
+            .process(&mut |tok| got.push(tok.text.clone()));
+        assert_eq!(got, ["薬", "局"]);
+    }
+
+    #[test]
+    fn query_terms() {
+        assert_eq!(word_terms("薬"), Some(WordTerms::Unigram("薬".into())));
+        assert_eq!(word_terms("!?"), None);
+        let phrase = |v: &[(usize, &str)]| {
+            Some(WordTerms::Phrase(
+                v.iter().map(|(p, s)| (*p, s.to_string())).collect(),
+            ))
+        };
+        assert_eq!(word_terms("a"), phrase(&[(0, "a")]));
+        assert_eq!(word_terms("緩和"), phrase(&[(0, "緩和")]));
+        assert_eq!(word_terms("緩和け"), phrase(&[(0, "緩和"), (1, "和け")]));
+        assert_eq!(word_terms("緩和けあ"), phrase(&[(0, "緩和"), (2, "けあ")]));
+        assert_eq!(word_terms("(1-2)"), phrase(&[(0, "1"), (1, " "), (2, "2")]));
+        assert_eq!(word_terms("x線"), phrase(&[(0, "x"), (1, "線")]));
+    }
+
+    #[test]
+    fn synonym_expansion() {
+        assert_eq!(synonyms("ＰＣＵ"), ["pcu", "緩和けあ病棟"]);
+        assert_eq!(synonyms("緩和ケア病棟"), ["緩和けあ病棟", "pcu"]);
+        assert_eq!(
+            synonyms("オキシコンチン"),
+            ["おきしこんちん", "おきしこどん"]
+        );
+        assert_eq!(synonyms("オキシコドン"), ["おきしこどん"]);
+        assert_eq!(synonyms("PCUあり"), ["pcuあり", "緩和けあ病棟あり"]);
+        assert_eq!(synonyms("pcus"), ["pcus"]);
+        assert_eq!(synonyms("タペンタドール"), ["たぺんたどーる"]);
+        assert_eq!(synonyms("タペンタ"), ["たぺんた", "たぺんたどーる"]);
+        assert_eq!(synonyms("訪問看護"), ["訪問看護"]);
+        assert_eq!(
+            synonyms("訪問看護ステーション"),
+            ["訪問看護すてーしょん", "訪問看護"]
+        );
+    }
+
+    #[test]
+    fn kana_folding() {
+        let idx = index();
+        assert_eq!(set(&idx, "くろーばー"), ords(&[102]));
+        assert_eq!(set(&idx, "ひどろもるふぉん"), ords(&[102]));
+        assert_eq!(set(&idx, "ｵｷｼｺﾄﾞﾝ"), ords(&[100]));
+        assert_eq!(set(&idx, "みどり"), ords(&[110]));
+        assert_eq!(set(&idx, "霞ケ関"), ords(&[111]));
+        assert_eq!(set(&idx, "霞が関"), ords(&[111]));
+    }
+
+    #[test]
+    fn full_width_ascii_and_pcu_synonym_both_ways() {
+        let idx = index();
+        assert_eq!(set(&idx, "ＰＣＵ"), ords(&[101, 110]));
+        assert_eq!(set(&idx, "pcu"), ords(&[101, 110]));
+        assert_eq!(set(&idx, "緩和ケア病棟"), ords(&[101, 110]));
+    }
+
+    #[test]
+    fn brand_finds_generic() {
+        let idx = index();
+        assert_eq!(set(&idx, "オキシコンチン"), ords(&[100, 110]));
+        assert_eq!(set(&idx, "ナルサス"), ords(&[102, 114]));
+        assert_eq!(set(&idx, "ＭＳコンチン"), ords(&[105, 114]));
+        assert_eq!(set(&idx, "モルヒネ"), ords(&[105]));
+        assert_eq!(set(&idx, "メサドン"), ords(&[]));
+        assert_eq!(set(&idx, "メサペイン"), ords(&[111]));
+    }
+
+    #[test]
+    fn other_synonyms() {
+        let idx = index();
+        assert_eq!(set(&idx, "在支診"), ords(&[100, 104, 111, 114]));
+        assert_eq!(set(&idx, "在宅療養支援診療所"), ords(&[100, 104, 111, 114]));
+        assert_eq!(set(&idx, "在支病"), ords(&[112]));
+        assert_eq!(set(&idx, "訪問歯科"), ords(&[106, 113]));
+        assert_eq!(set(&idx, "歯科訪問診療"), ords(&[106, 113]));
+        assert_eq!(set(&idx, "訪問看護ステーション"), ords(&[103]));
+        assert_eq!(set(&idx, "後方支援"), ords(&[101]));
+    }
+
+    #[test]
+    fn words_are_anded() {
+        let idx = index();
+        assert_eq!(set(&idx, "クリニック 東京都"), ords(&[100, 111]));
+        assert_eq!(set(&idx, "クリニック　東京都"), ords(&[100, 111]));
+        assert_eq!(set(&idx, "在宅療養支援診療所 東京都"), ords(&[100, 111]));
+        assert_eq!(set(&idx, "薬局 北海道"), ords(&[110]));
+        assert_eq!(set(&idx, "薬局 沖縄"), ords(&[]));
+    }
+
+    #[test]
+    fn words_are_phrases() {
+        let idx = index();
+        // 107 has 緩和 and ケア病棟, but apart.
+        assert!(!set(&idx, "緩和ケア病棟").contains(&107));
+        assert_eq!(set(&idx, "ケア病棟"), ords(&[101, 107]));
+        assert_eq!(set(&idx, "緩和"), ords(&[100, 101, 107, 109]));
+    }
+
+    #[test]
+    fn no_match_across_breaks() {
+        let idx = index();
+        // 109 says 訪問・看護 and 緩和 ケア.
+        assert_eq!(set(&idx, "訪問看護"), ords(&[103]));
+        assert_eq!(set(&idx, "緩和ケア"), ords(&[100, 101]));
+        assert_eq!(set(&idx, "看護センター"), ords(&[109]));
+        // A break inside a query word must meet a break in the document.
+        assert_eq!(set(&idx, "訪問・看護"), ords(&[109]));
+        assert_eq!(set(&idx, "1-2-3"), ords(&[112]));
+        assert_eq!(set(&idx, "2-3"), ords(&[100, 112]));
+        assert_eq!(set(&idx, "区1"), ords(&[112]));
+    }
+
+    #[test]
+    fn ascii_runs_are_whole_tokens() {
+        let idx = index();
+        assert_eq!(set(&idx, "2"), ords(&[100, 112]));
+        assert_eq!(set(&idx, "20"), ords(&[101]));
+        assert_eq!(set(&idx, "a"), ords(&[]));
+        assert_eq!(set(&idx, "hom"), ords(&[]));
+        assert_eq!(set(&idx, "HOME"), ords(&[100, 112]));
+        assert_eq!(set(&idx, "home care"), ords(&[100, 112]));
+        assert_eq!(set(&idx, "x線"), ords(&[112]));
+        assert_eq!(set(&idx, "第2"), ords(&[112]));
+        assert_eq!(set(&idx, "2病棟"), ords(&[112]));
+    }
+
+    #[test]
+    fn single_character_queries() {
+        let idx = index();
+        assert_eq!(set(&idx, "薬"), ords(&[102, 110]));
+        assert_eq!(set(&idx, "歯"), ords(&[106, 113]));
+        assert_eq!(set(&idx, "丘"), ords(&[100, 108]));
+        // ミナト, ﾐﾄﾞﾘ, カスミ, ハナミズキ
+        assert_eq!(set(&idx, "ﾐ"), ords(&[101, 110, 111, 114]));
+    }
+
+    #[test]
+    fn old_kanji() {
+        let idx = index();
+        assert_eq!(set(&idx, "醫院"), ords(&[104, 105]));
+        assert_eq!(set(&idx, "高橋"), ords(&[104]));
+        assert_eq!(set(&idx, "髙橋醫院"), ords(&[104]));
+    }
+
+    #[test]
+    fn name_outranks_address() {
+        let idx = index();
+        let hits = idx.search("桜丘").unwrap();
+        let order: Vec<u32> = hits.iter().map(|h| h.0).collect();
+        assert_eq!(order, [108, 100]);
+        assert!(hits[0].1 > hits[1].1);
+    }
+
+    #[test]
+    fn ties_are_ordered_by_ord() {
+        let same = |ord| doc(ord, "同名クリニック", "", "", "", "");
+        let idx = TextIndex::build([same(9), same(3), same(7)]).unwrap();
+        let hits = idx.search("同名").unwrap();
+        assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), [3, 7, 9]);
+        assert!(hits.iter().all(|h| h.1 == hits[0].1 && h.1 > 0.0));
+    }
+
+    #[test]
+    fn empty_and_garbage_queries() {
+        let idx = index();
+        assert!(matches!(idx.search(""), Err(TextError::EmptyQuery)));
+        assert!(matches!(
+            idx.search(" \t\u{3000} "),
+            Err(TextError::EmptyQuery)
+        ));
+        let garbage = [
+            "\"a:b\" OR (x* AND",
+            "\\",
+            "😀",
+            "🏥 病院 😀",
+            "*:*",
+            "name:pcu",
+            "AND OR NOT",
+            "+-&&||!(){}[]^\"~*?:\\/",
+            "\u{0}\u{1}\u{7f}",
+            "゛゜ー々〆ヽ",
+        ];
+        for q in garbage {
+            assert!(idx.search(q).is_ok(), "{q:?}");
+        }
+        let long: String = "a:(\"*ｱ😀病\\".chars().cycle().take(200).collect();
+        assert!(idx.search(&long).is_ok());
+        assert_eq!(set(&idx, "\\"), ords(&[]));
+        assert_eq!(set(&idx, "😀"), ords(&[]));
+        // Garbage around a real word does not hide it.
+        assert_eq!(set(&idx, "「歯科」 😀"), ords(&[106, 113]));
+    }
+
+    // --- brute-force oracle --------------------------------------------------------------
+
+    /// Break-free segments of a normalized text.
+    fn segments(text: &str) -> Vec<String> {
+        normalize(text)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Whether `word` occurs in `seg` without cutting an ASCII run (ASCII runs are tokens).
+    fn seg_contains(seg: &str, word: &str) -> bool {
+        let first = word
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+        let last = word
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+        seg.char_indices().any(|(i, _)| {
+            seg[i..].starts_with(word) && {
+                let before = seg[..i].chars().next_back();
+                let after = seg[i + word.len()..].chars().next();
+                !joins_ascii(first, before) && !joins_ascii(last, after)
+            }
+        })
+    }
+
+    fn doc_fields(d: &TextDoc) -> [&str; 5] {
+        [&d.name, &d.kana, &d.services, &d.address, &d.notes]
+    }
+
+    fn brute(docs: &[TextDoc], word: &str) -> BTreeSet<u32> {
+        docs.iter()
+            .filter(|d| {
+                doc_fields(d)
+                    .iter()
+                    .any(|f| segments(f).iter().any(|s| seg_contains(s, word)))
+            })
+            .map(|d| d.ord)
+            .collect()
+    }
+
+    /// Every 1–4 character substring of every segment of every field that has no synonym.
+    fn oracle_words(docs: &[TextDoc]) -> Vec<String> {
+        let mut words = BTreeSet::new();
+        for d in docs {
+            for f in doc_fields(d) {
+                for seg in segments(f) {
+                    let chars: Vec<char> = seg.chars().collect();
+                    for len in 1..=4 {
+                        for w in chars.windows(len) {
+                            let w: String = w.iter().collect();
+                            if synonyms(&w).len() == 1 {
+                                words.insert(w);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        words.into_iter().collect()
+    }
+
+    #[test]
+    fn oracle_single_words() {
+        let docs = fixture();
+        let idx = TextIndex::build(docs.clone()).unwrap();
+        let words = oracle_words(&docs);
+        assert!(words.len() > 1000, "{}", words.len());
+        for w in &words {
+            assert_eq!(set(&idx, w), brute(&docs, w), "query {w:?}");
+        }
+    }
+
+    #[test]
+    fn oracle_word_pairs() {
+        let docs = fixture();
+        let idx = TextIndex::build(docs.clone()).unwrap();
+        let words = oracle_words(&docs);
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..500 {
+            let (a, b) = (&words[next(words.len())], &words[next(words.len())]);
+            let want: BTreeSet<u32> = brute(&docs, a)
+                .intersection(&brute(&docs, b))
+                .copied()
+                .collect();
+            assert_eq!(set(&idx, &format!("{a} {b}")), want, "query {a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn oracle_repeated_characters() {
+        let docs = vec![
+            doc(1, "ささささ", "", "", "", ""),
+            doc(2, "さささ", "", "", "", ""),
+            doc(3, "ささ さささ", "", "", "", ""),
+            doc(4, "ーーーーー", "", "", "", ""),
+            doc(5, "ab ab", "", "", "", ""),
+        ];
+        let idx = TextIndex::build(docs.clone()).unwrap();
+        for w in [
+            "さ",
+            "ささ",
+            "さささ",
+            "ささささ",
+            "さささささ",
+            "ーー",
+            "ーーーー",
+            "ab",
+            "ab ab",
+        ] {
+            let want: BTreeSet<u32> = w
+                .split(' ')
+                .map(|w| brute(&docs, w))
+                .reduce(|a, b| a.intersection(&b).copied().collect())
+                .unwrap();
+            assert_eq!(set(&idx, w), want, "query {w:?}");
+        }
+    }
+    // --- benchmark ------------------------------------------------------------------------
+
+    /// `cargo test --release -- --ignored --nocapture bench_300k`: prints build and search
+    /// timings over 300,000 synthetic documents. Asserts nothing about time.
+    #[test]
+    #[ignore]
+    fn bench_300k() {
+        use std::time::Instant;
+        const N: u32 = 300_000;
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let syllables: Vec<char> = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワンガギグゲゴザジズゼゾダデドバビブベボパピプペポ"
+            .chars()
+            .collect();
+        let prefixes = [
+            "さくら",
+            "みなと",
+            "ひまわり",
+            "山田",
+            "佐藤",
+            "鈴木",
+            "髙橋",
+            "中央",
+            "青葉",
+            "緑が丘",
+            "東",
+            "西",
+            "南",
+            "北",
+            "つばさ",
+            "かえで",
+            "市立",
+            "県立",
+            "聖ルカ",
+        ];
+        let kinds = [
+            ("病院", "病院 hospital 一般病床"),
+            ("クリニック", "在宅療養支援診療所 在支診 home care clinic"),
+            ("医院", "内科 internal medicine"),
+            ("薬局", "薬局 pharmacy 無菌調剤"),
+            ("訪問看護ステーション", "訪問看護 visiting nurse"),
+            ("歯科医院", "歯科訪問診療 dental"),
+            ("緩和ケア病院", "緩和ケア病棟 PCU palliative care unit"),
+        ];
+        let prefectures = [
+            "東京都",
+            "神奈川県",
+            "埼玉県",
+            "千葉県",
+            "大阪府",
+            "北海道",
+            "福岡県",
+            "愛知県",
+            "宮城県",
+            "静岡県",
+        ];
+        let cities = [
+            "中央区",
+            "港区",
+            "青葉区",
+            "北区",
+            "緑区",
+            "浜松市",
+            "船橋市",
+            "川崎市",
+            "札幌市",
+            "仙台市",
+            "博多区",
+            "世田谷区",
+        ];
+        let notes = [
+            "オキシコドン持続皮下注に対応",
+            "フェンタニル貼付剤の導入可",
+            "24時間対応",
+            "往診可",
+            "駐車場あり",
+            "土日も診療",
+            "在宅看取りの実績あり",
+            "モルヒネ内服の処方に対応",
+            "訪問リハビリ併設",
+            "医療用麻薬の在庫あり",
+        ];
+        let mut docs = Vec::with_capacity(N as usize);
+        for ord in 0..N {
+            let (kind, services) = kinds[next(kinds.len())];
+            let reading: String = (0..3 + next(4))
+                .map(|_| syllables[next(syllables.len())])
+                .collect();
+            let mut note = String::new();
+            for _ in 0..next(4) {
+                note.push_str(notes[next(notes.len())]);
+                note.push('。');
+            }
+            if ord % 30_000 == 7 {
+                note.push_str("メサドン導入実績あり。");
+            }
+            docs.push(TextDoc {
+                ord,
+                name: format!("{}{}{}", prefixes[next(prefixes.len())], reading, kind),
+                kana: format!("{reading}{kind}"),
+                services: services.to_string(),
+                address: format!(
+                    "{}{}{}丁目{}-{}",
+                    prefectures[next(prefectures.len())],
+                    cities[next(cities.len())],
+                    1 + next(9),
+                    1 + next(30),
+                    1 + next(20)
+                ),
+                notes: note,
+            });
+        }
+        let t = Instant::now();
+        let idx = TextIndex::build(docs).unwrap();
+        println!("build {N} docs: {:.2?}", t.elapsed());
+        let segs = idx.reader.searcher().segment_readers().len();
+        println!("segments: {segs}");
+        for q in [
+            "クリニック",
+            "東京都",
+            "薬",
+            "緩和ケア病棟",
+            "PCU",
+            "在宅 東京都",
+            "オキシコンチン",
+            "メサドン",
+            "ヒドロモルフォン",
+            "1-2",
+            "さくら 中央区 24時間",
+        ] {
+            let mut times = Vec::new();
+            let mut n = 0;
+            for _ in 0..5 {
+                let t = Instant::now();
+                n = idx.search(q).unwrap().len();
+                times.push(t.elapsed());
+            }
+            times.sort();
+            println!(
+                "{q:<16} hits {n:>7}  min {:>9.2?}  median {:>9.2?}",
+                times[0], times[2]
+            );
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Settings for `pallimap serve`, from flags with `PALLIMAP_*` environment fallbacks.
+//! Passed explicitly to whoever needs them; never global.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything the server needs to start. Every field has a laptop-friendly default.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    /// `sqlite://path`, a plain file path, or `postgres://…`.
+    pub database_url: String,
+    /// Directory of the processed dataset loaded into an empty database.
+    pub data_dir: PathBuf,
+    /// Directory of the built front end (served at `/` when present).
+    pub web_dir: PathBuf,
+    /// Map tile URL template handed to the front end.
+    pub tile_url: String,
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://var/pallimap.sqlite3";
+pub const DEFAULT_TILE_URL: &str = "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png";
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: DEFAULT_BIND.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            database_url: DEFAULT_DATABASE_URL.to_string(),
+            data_dir: PathBuf::from("data"),
+            web_dir: PathBuf::from("web/dist"),
+            tile_url: DEFAULT_TILE_URL.to_string(),
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! The processed default dataset in `data/`: its file format, reading it back with integrity
+//! checks, and building it from the public sources in `../shared/data-src/`.
+//!
+//! Files (all written deterministically: sorted, gzip with mtime 0, no timestamps of the build):
+//! - `manifest.json`        — format version, prefecture, sources with snapshot dates, per-file
+//!   SHA-256 and record counts, build statistics.
+//! - `facilities.jsonl.gz`  — one [`crate::domain::Facility`] per line, sorted by id.
+//! - `areas.geojson`        — 二次医療圏 FeatureCollection; properties code, name, pref_code,
+//!   prefecture, population.
+//! - `municipalities.geojson` — 市区町村 FeatureCollection; properties code, name, pref_code,
+//!   area_code.
+//! - `towns.csv.gz`         — geocoder reference: muni_code,town,koaza,lat,lng.
+//! - `ATTRIBUTION.md`       — every source, its licence and its credit line.
+
+pub mod build;
+pub mod files;
+pub mod geocode_eval;
+
+use crate::domain::{Area, Facility, Municipality};
+use crate::geocode::{Gazetteer, MuniRef, TownRef};
+
+/// Everything in `data/`, parsed and verified.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub manifest: Manifest,
+    pub facilities: Vec<Facility>,
+    pub areas: Vec<Area>,
+    pub municipalities: Vec<Municipality>,
+    pub towns: Vec<TownRef>,
+}
+
+impl Dataset {
+    /// The geocoder reference built from this dataset's municipalities and towns.
+    pub fn gazetteer(&self) -> Gazetteer {
+        let munis = self
+            .municipalities
+            .iter()
+            .map(|m| MuniRef {
+                code: m.code.clone(),
+                prefecture: self.manifest.prefecture.clone(),
+                name: m.name.clone(),
+                area_code: Some(m.area_code.clone()),
+            })
+            .collect();
+        Gazetteer::new(munis, self.towns.clone())
+    }
+}
+
+pub use files::{DataError, Manifest};

@@ -1,0 +1,362 @@
+//! A facility (one physical site) with its services, contacts, capacity and admission rules.
+//! Every fact carries its provenance; every non-public field carries its visibility.
+
+use serde::{Deserialize, Serialize};
+
+use super::vocabulary::{FacilityKind, ServiceKind};
+
+/// Who may see a field. Bed status, direct lines, referral FAX numbers, admission rules and the
+/// exact formulary are `professional` unless a facility opts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    #[default]
+    Public,
+    Professional,
+    Internal,
+}
+
+/// Where a fact came from. Only `dataset` facts may be overwritten by `pallimap data load`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// A public open dataset (ナビイ, 厚生局 届出, 介護サービス情報公表, …).
+    Dataset,
+    /// A coordinators' survey of facilities.
+    Survey,
+    /// A sample survey used for demos and tests; must be labelled sample wherever shown.
+    SampleSurvey,
+    /// Entered by the facility's own staff.
+    Facility,
+    /// Entered or corrected by a regional coordinator.
+    Coordinator,
+}
+
+/// Provenance of one fact: which source, and the date of the source snapshot it was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    pub origin: Origin,
+    /// Stable source name, e.g. `mhlw-navii-hospitals`.
+    pub source: String,
+    /// Date (YYYY-MM-DD) of the snapshot of the source, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+}
+
+impl Provenance {
+    pub fn dataset(source: &str, snapshot: &str) -> Self {
+        Provenance {
+            origin: Origin::Dataset,
+            source: source.to_string(),
+            snapshot: Some(snapshot.to_string()),
+        }
+    }
+    pub fn is_dataset(&self) -> bool {
+        self.origin == Origin::Dataset
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LatLng {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+/// How a facility's point was placed on the map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    /// Coordinates published by the source itself.
+    Source,
+    /// Geocoded to the representative point of the 町丁目/大字.
+    Town,
+    /// Geocoded only to the municipality.
+    City,
+    /// Not placed.
+    Unplaced,
+}
+
+impl Placement {
+    pub fn code(self) -> &'static str {
+        match self {
+            Placement::Source => "source",
+            Placement::Town => "town",
+            Placement::City => "city",
+            Placement::Unplaced => "unplaced",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Self> {
+        Some(match s {
+            "source" => Placement::Source,
+            "town" => Placement::Town,
+            "city" => Placement::City,
+            "unplaced" => Placement::Unplaced,
+            _ => return None,
+        })
+    }
+}
+
+/// Identifiers in public registries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identifiers {
+    /// ナビイ (医療情報ネット) ID, 13 digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub navii: Option<String>,
+    /// 保険医療機関コード, 10 digits (prefecture 2 + point-table 1 + 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hic: Option<String>,
+    /// 介護保険事業所番号, 10 digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kaigo: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// 〒 as 7 digits, when published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// 都道府県名, e.g. 埼玉県.
+    pub prefecture: String,
+    /// 5-digit 市区町村コード (no check digit; 政令市 by ward).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub municipality_code: Option<String>,
+    /// 市区町村名, e.g. さいたま市浦和区.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub municipality: Option<String>,
+    /// The full address as published, including the prefecture.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    Phone,
+    Fax,
+    Email,
+    Web,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub kind: ContactKind,
+    pub value: String,
+    /// e.g. 代表, 地域連携室, 夜間
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub visibility: Visibility,
+    pub provenance: Provenance,
+}
+
+/// Opening hours as far as sources publish them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hours {
+    /// Weekdays closed every week: mon, tue, wed, thu, fri, sat, sun, holiday.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closed_weekdays: Vec<String>,
+    /// Free text (closed dates, hours), as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Hours {
+    pub fn is_empty(&self) -> bool {
+        self.closed_weekdays.is_empty() && self.note.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceStatus {
+    #[default]
+    Active,
+    TemporarilyClosed,
+    Inactive,
+}
+
+/// 在支診・在支病 tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HomeCareTier {
+    /// 機能強化型（単独型）
+    EnhancedSolo,
+    /// 機能強化型（連携型）
+    EnhancedLinked,
+    /// 従来型
+    Conventional,
+}
+
+impl HomeCareTier {
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            HomeCareTier::EnhancedSolo => "機能強化型（単独型）",
+            HomeCareTier::EnhancedLinked => "機能強化型（連携型）",
+            HomeCareTier::Conventional => "従来型",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stock {
+    Always,
+    OnOrder,
+}
+
+/// One line of a pharmacy's opioid formulary: drug × form × stock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormularyEntry {
+    /// Generic name code, e.g. `fentanyl`, `oxycodone`, `morphine`.
+    pub drug: String,
+    /// e.g. `oral`, `patch`, `buccal`, `injection`, `suppository`.
+    pub form: String,
+    pub stock: Stock,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_days: Option<u32>,
+}
+
+/// Typed attributes of a service. Unused ones stay empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceAttributes {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<HomeCareTier>,
+    /// Beds dedicated to this service (e.g. PCU beds), when published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beds: Option<u32>,
+    /// The 受理届出名称 (notified item) this service was derived from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notified_items: Vec<String>,
+    /// 算定開始年月日 as YYYY-MM-DD (earliest, when several items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Published service radius for home visits; absent means the 16 km rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radius_km: Option<f64>,
+    /// Opioid formulary (professional unless opted in).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub formulary: Vec<FormularyEntry>,
+    #[serde(default)]
+    pub formulary_visibility: Visibility,
+    /// Public notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapacityStatus {
+    Accepting,
+    Limited,
+    NotAccepting,
+}
+
+/// Bed status for PCU, backup and respite beds. A number with no timestamp is worthless.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capacity {
+    pub status: CapacityStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_beds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub reported_by: String,
+    /// RFC 3339 timestamp.
+    pub reported_at: String,
+    #[serde(default = "professional")]
+    pub visibility: Visibility,
+}
+
+fn professional() -> Visibility {
+    Visibility::Professional
+}
+
+/// How to request a backup, emergency or respite admission.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdmissionRules {
+    /// phone / FAX / ICT, and to whom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_route: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_letter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_stay: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_full: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info_sharing_tool: Option<String>,
+    #[serde(default = "professional")]
+    pub visibility: Visibility,
+}
+
+/// What a facility offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub kind: ServiceKind,
+    #[serde(default)]
+    pub status: ServiceStatus,
+    #[serde(default)]
+    pub attributes: ServiceAttributes,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission_rules: Option<AdmissionRules>,
+    pub provenance: Provenance,
+    /// Last edited (YYYY-MM-DD or RFC 3339).
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<String>,
+}
+
+/// One physical site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Facility {
+    /// Stable id: `navii-<13>`, `kaigo-<10>`, `hic-<10>` or `gen-<hex>`; never changes once issued.
+    pub id: String,
+    pub kind: FacilityKind,
+    pub name: String,
+    /// Reading in katakana (フリガナ), when published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_kana: Option<String>,
+    #[serde(default)]
+    pub identifiers: Identifiers,
+    pub address: Address,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<LatLng>,
+    pub placement: Placement,
+    /// 二次医療圏 code (4 digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<Contact>,
+    #[serde(default, skip_serializing_if = "Hours::is_empty")]
+    pub hours: Hours,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Public free-text notes (e.g. 診療科).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+    /// Provenance of the facility's own core facts (name, address, location, contacts not listed separately).
+    pub provenance: Provenance,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<String>,
+}
+
+impl Facility {
+    pub fn has_service(&self, kind: ServiceKind) -> bool {
+        self.services
+            .iter()
+            .any(|s| s.kind == kind && s.status != ServiceStatus::Inactive)
+    }
+}

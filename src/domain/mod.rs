@@ -1,0 +1,37 @@
+//! Plain domain types of the palliative-care directory: facilities, services, areas, provenance.
+//! No I/O lives here; every other layer speaks these types.
+
+pub mod area;
+pub mod facility;
+pub mod vocabulary;
+
+pub use area::{Area, Municipality};
+pub use facility::{
+    AdmissionRules, Address, Capacity, CapacityStatus, Contact, ContactKind, Facility,
+    FormularyEntry, Hours, HomeCareTier, Identifiers, LatLng, Origin, Placement, Provenance,
+    Service, ServiceAttributes, ServiceStatus, Stock, Visibility,
+};
+pub use vocabulary::{FacilityKind, ServiceKind};
+
+/// Who is looking. Professional fields are shown only to signed-in professionals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Audience {
+    Public,
+    Professional,
+    Internal,
+}
+
+impl Audience {
+    /// Whether a field with `visibility` may be shown to this audience.
+    pub fn may_see(self, visibility: Visibility) -> bool {
+        match visibility {
+            Visibility::Public => true,
+            Visibility::Professional => self >= Audience::Professional,
+            Visibility::Internal => self == Audience::Internal,
+        }
+    }
+}
+
+/// The 16 km rule: insurance-covered home visits reach patients within 16 km of the provider,
+/// unless the provider publishes a smaller service area.
+pub const HOME_VISIT_RADIUS_KM: f64 = 16.0;

@@ -1,0 +1,201 @@
+//! What the API shows of a facility, per audience. Anything not visible to the audience is
+//! dropped here, before serialization, so no path can leak it.
+
+use serde::Serialize;
+
+use crate::catalog::Catalog;
+use crate::domain::{
+    AdmissionRules, Audience, Capacity, ContactKind, Facility, FacilityKind, FormularyEntry, Hours,
+    HomeCareTier, Identifiers, Origin, Provenance, Service, ServiceKind, ServiceStatus,
+};
+
+#[derive(Debug, Serialize)]
+pub struct Label {
+    pub ja: &'static str,
+    pub en: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AreaRef {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AddressView<'a> {
+    pub postal_code: Option<&'a str>,
+    pub prefecture: &'a str,
+    pub municipality_code: Option<&'a str>,
+    pub municipality: Option<&'a str>,
+    pub text: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LocationView {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContactView<'a> {
+    pub kind: ContactKind,
+    pub value: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServiceView<'a> {
+    pub kind: ServiceKind,
+    pub label: Label,
+    pub status: ServiceStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<HomeCareTier>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_label: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beds: Option<u32>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub notified_items: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<&'a str>,
+    /// Home-visit reach in km (published radius, else the 16 km rule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub radius_km: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formulary: Option<&'a [FormularyEntry]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<&'a Capacity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admission_rules: Option<&'a AdmissionRules>,
+    pub source: &'a Provenance,
+    /// True when this fact comes from a sample survey (demo data, not real).
+    pub sample: bool,
+    pub updated_at: &'a str,
+    pub verified_at: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FacilityView<'a> {
+    pub id: &'a str,
+    pub kind: FacilityKind,
+    pub kind_label: Label,
+    pub name: &'a str,
+    pub name_kana: Option<&'a str>,
+    pub identifiers: &'a Identifiers,
+    pub address: AddressView<'a>,
+    pub location: Option<LocationView>,
+    pub placement: &'static str,
+    pub area: Option<AreaRef>,
+    pub contacts: Vec<ContactView<'a>>,
+    #[serde(skip_serializing_if = "Hours::is_empty")]
+    pub hours: &'a Hours,
+    pub url: Option<&'a str>,
+    pub notes: Option<&'a str>,
+    pub services: Vec<ServiceView<'a>>,
+    pub source: &'a Provenance,
+    /// True when any shown fact comes from a sample survey.
+    pub sample: bool,
+    /// Last edited.
+    pub updated_at: &'a str,
+    /// Last confirmed true by a person.
+    pub verified_at: Option<&'a str>,
+    /// Latest bed-status report visible to this audience.
+    pub capacity_updated_at: Option<&'a str>,
+    /// Snapshot date of the public source the core facts were read from.
+    pub source_snapshot: Option<&'a str>,
+}
+
+fn service_view(s: &Service, audience: Audience) -> ServiceView<'_> {
+    let a = &s.attributes;
+    ServiceView {
+        kind: s.kind,
+        label: Label {
+            ja: s.kind.label_ja(),
+            en: s.kind.label_en(),
+        },
+        status: s.status,
+        tier: a.tier,
+        tier_label: a.tier.map(HomeCareTier::label_ja),
+        beds: a.beds,
+        notified_items: &a.notified_items,
+        since: a.since.as_deref(),
+        radius_km: a
+            .radius_km
+            .or_else(|| s.kind.visits_homes().then_some(crate::domain::HOME_VISIT_RADIUS_KM)),
+        formulary: (!a.formulary.is_empty() && audience.may_see(a.formulary_visibility))
+            .then_some(a.formulary.as_slice()),
+        notes: a.notes.as_deref(),
+        capacity: s.capacity.as_ref().filter(|c| audience.may_see(c.visibility)),
+        admission_rules: s
+            .admission_rules
+            .as_ref()
+            .filter(|r| audience.may_see(r.visibility)),
+        source: &s.provenance,
+        sample: s.provenance.origin == Origin::SampleSurvey,
+        updated_at: &s.updated_at,
+        verified_at: s.verified_at.as_deref(),
+    }
+}
+
+impl<'a> FacilityView<'a> {
+    pub fn new(f: &'a Facility, catalog: &Catalog, audience: Audience) -> Self {
+        let services: Vec<ServiceView<'a>> = f
+            .services
+            .iter()
+            .filter(|s| s.status != ServiceStatus::Inactive)
+            .map(|s| service_view(s, audience))
+            .collect();
+        let capacity_updated_at = services
+            .iter()
+            .filter_map(|s| s.capacity.map(|c| c.reported_at.as_str()))
+            .max();
+        let sample = f.provenance.origin == Origin::SampleSurvey || services.iter().any(|s| s.sample);
+        FacilityView {
+            id: &f.id,
+            kind: f.kind,
+            kind_label: Label {
+                ja: f.kind.label_ja(),
+                en: f.kind.label_en(),
+            },
+            name: &f.name,
+            name_kana: f.name_kana.as_deref(),
+            identifiers: &f.identifiers,
+            address: AddressView {
+                postal_code: f.address.postal_code.as_deref(),
+                prefecture: &f.address.prefecture,
+                municipality_code: f.address.municipality_code.as_deref(),
+                municipality: f.address.municipality.as_deref(),
+                text: &f.address.text,
+            },
+            location: f.location.map(|l| LocationView { lat: l.lat, lng: l.lng }),
+            placement: f.placement.code(),
+            area: f.area_code.as_ref().map(|code| AreaRef {
+                code: code.clone(),
+                name: catalog.area(code).map(|a| a.name.clone()).unwrap_or_default(),
+            }),
+            contacts: f
+                .contacts
+                .iter()
+                .filter(|c| audience.may_see(c.visibility))
+                .map(|c| ContactView {
+                    kind: c.kind,
+                    value: &c.value,
+                    label: c.label.as_deref(),
+                })
+                .collect(),
+            hours: &f.hours,
+            url: f.url.as_deref(),
+            notes: f.notes.as_deref(),
+            services,
+            source: &f.provenance,
+            sample,
+            updated_at: &f.updated_at,
+            verified_at: f.verified_at.as_deref(),
+            capacity_updated_at,
+            source_snapshot: f.provenance.snapshot.as_deref(),
+        }
+    }
+}

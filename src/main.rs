@@ -1,0 +1,168 @@
+//! The `pallimap` command: serve the directory, build and load the default dataset.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use pallimap::catalog::{Catalog, CatalogHandle};
+use pallimap::config::{self, Settings};
+use pallimap::store::Store;
+
+#[derive(Parser)]
+#[command(name = "pallimap", version, about = "Regional directory and map of palliative-care resources")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the HTTP service (loads data/ into an empty database first).
+    Serve(ServeArgs),
+    /// Build, load or evaluate the processed dataset.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Args)]
+struct DbArgs {
+    /// SQLite file (`sqlite://path` or a path) or `postgres://…`.
+    #[arg(long, env = "PALLIMAP_DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL)]
+    database_url: String,
+    /// Directory of the processed dataset.
+    #[arg(long, env = "PALLIMAP_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PALLIMAP_BIND", default_value = config::DEFAULT_BIND)]
+    bind: SocketAddr,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Directory of the built front end.
+    #[arg(long, env = "PALLIMAP_WEB_DIR", default_value = "web/dist")]
+    web_dir: PathBuf,
+    /// Map tile URL template for the front end.
+    #[arg(long, env = "PALLIMAP_TILE_URL", default_value = config::DEFAULT_TILE_URL)]
+    tile_url: String,
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Rebuild data/ from the public sources (deterministic: the same bytes twice).
+    Build {
+        #[arg(long, default_value = "../shared/data-src")]
+        src: PathBuf,
+        /// 2-digit prefecture code (11 埼玉県, 13 東京都).
+        #[arg(long, default_value = "11")]
+        pref: String,
+        #[arg(long, default_value = "data")]
+        out: PathBuf,
+    },
+    /// Re-apply data/ to the database (idempotent; never overwrites non-dataset facts).
+    Load(DbArgs),
+    /// Measure the geocoder against hospitals with published coordinates.
+    GeocodeEval {
+        #[arg(long, default_value = "../shared/data-src")]
+        src: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PALLIMAP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Data(cmd) => data(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_and_seed(db: &DbArgs) -> anyhow::Result<Store> {
+    let store = Store::open(&db.database_url)?;
+    if !store.has_dataset()? {
+        let t = Instant::now();
+        let dataset = pallimap::data::files::read(&db.data_dir)
+            .with_context(|| format!("cannot load the default dataset from {}", db.data_dir.display()))?;
+        let summary = store.load_dataset(&dataset, "dataset-load")?;
+        tracing::info!(
+            inserted = summary.inserted,
+            elapsed_ms = t.elapsed().as_millis() as u64,
+            "loaded the default dataset into an empty database"
+        );
+    }
+    Ok(store)
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let settings = Settings {
+        bind: args.bind,
+        database_url: args.db.database_url.clone(),
+        data_dir: args.db.data_dir.clone(),
+        web_dir: args.web_dir,
+        tile_url: args.tile_url,
+    };
+    let store = open_and_seed(&args.db)?;
+    let t = Instant::now();
+    let catalog = Catalog::from_store(&store)?;
+    tracing::info!(
+        facilities = catalog.len(),
+        elapsed_ms = t.elapsed().as_millis() as u64,
+        backend = %store.backend().display(),
+        "catalog built"
+    );
+    let state = pallimap::http::AppState {
+        catalog: CatalogHandle::new(catalog),
+        store: Arc::new(store),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(pallimap::http::run(settings, state))
+}
+
+fn data(cmd: DataCommand) -> anyhow::Result<()> {
+    match cmd {
+        DataCommand::Build { src, pref, out } => {
+            let report = pallimap::data::build::build(&src, &pref, &out)?;
+            println!("{report}");
+            Ok(())
+        }
+        DataCommand::Load(db) => {
+            let store = Store::open(&db.database_url)?;
+            let dataset = pallimap::data::files::read(&db.data_dir)
+                .with_context(|| format!("cannot load {}", db.data_dir.display()))?;
+            let summary = store.load_dataset(&dataset, "dataset-load")?;
+            println!(
+                "inserted {}, updated {}, unchanged {}, kept {} facts not from the dataset",
+                summary.inserted, summary.updated, summary.unchanged, summary.kept_non_dataset
+            );
+            Ok(())
+        }
+        DataCommand::GeocodeEval { src } => {
+            let report = pallimap::data::geocode_eval::evaluate(&src)?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}

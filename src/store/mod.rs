@@ -1,0 +1,227 @@
+//! The database, the source of truth: diesel over SQLite (embedded default) or PostgreSQL,
+//! migrations per backend, rows ↔ domain, and the all-or-nothing dataset load.
+
+mod load;
+mod rows;
+pub mod schema;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::domain::{Area, Facility, Municipality};
+use crate::geocode::TownRef;
+
+pub use load::{LoadSummary, merge_facility};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection type over both backends; the backend is chosen by the URL scheme.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {target}: {message}")]
+    Connect { target: String, message: String },
+    #[error("cannot migrate database {target}: {message}")]
+    Migration { target: String, message: String },
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database holds an invalid value in {column}: {value:?}")]
+    Corrupt { column: &'static str, value: String },
+    #[error("the database connection lock was poisoned by an earlier panic")]
+    Poisoned,
+}
+
+/// Which backend a URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite { path: String },
+    Postgres { url: String },
+}
+
+impl Backend {
+    /// `postgres://…`/`postgresql://…` select PostgreSQL; `sqlite://path`, `sqlite:path` or a
+    /// plain path select SQLite.
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres { url: url.to_string() }
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            Backend::Sqlite { path: path.to_string() }
+        }
+    }
+
+    /// The URL with any password removed, for messages and logs.
+    pub fn display(&self) -> String {
+        match self {
+            Backend::Sqlite { path } => format!("sqlite://{path}"),
+            Backend::Postgres { url } => redact_password(url),
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// The store. One connection behind a mutex: writes are rare and reads are served by the
+/// catalog, so a pool would buy nothing but SQLite lock contention.
+pub struct Store {
+    conn: Mutex<AnyConnection>,
+    backend: Backend,
+}
+
+impl Store {
+    /// Open (creating the SQLite file and its directory if needed) and migrate.
+    pub fn open(url: &str) -> Result<Store, StoreError> {
+        let backend = Backend::from_url(url);
+        let target = backend.display();
+        let connect_err = |message: String| StoreError::Connect {
+            target: target.clone(),
+            message,
+        };
+        let mut conn = match &backend {
+            Backend::Postgres { url } => AnyConnection::Postgresql(
+                diesel::PgConnection::establish(url).map_err(|e| connect_err(one_line(&e)))?,
+            ),
+            Backend::Sqlite { path } => {
+                if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        connect_err(format!("cannot create directory {}: {e}", dir.display()))
+                    })?;
+                }
+                let mut c = diesel::SqliteConnection::establish(path)
+                    .map_err(|e| connect_err(one_line(&e)))?;
+                c.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(|e| connect_err(one_line(&e)))?;
+                AnyConnection::Sqlite(c)
+            }
+        };
+        let migrated = match &mut conn {
+            AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop),
+            AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+        };
+        migrated.map_err(|e| StoreError::Migration {
+            target: target.clone(),
+            message: one_line(&*e),
+        })?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            backend,
+        })
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        f(&mut guard)
+    }
+
+    /// A meta value, e.g. `dataset_manifest_sha256`.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        use schema::meta::dsl;
+        self.with_conn(|c| {
+            Ok(dsl::meta
+                .filter(dsl::key.eq(key))
+                .select(dsl::value)
+                .first::<String>(c)
+                .optional()?)
+        })
+    }
+
+    /// Whether a dataset has ever been loaded into this database.
+    pub fn has_dataset(&self) -> Result<bool, StoreError> {
+        Ok(self.meta(load::META_DATASET)?.is_some())
+    }
+
+    /// All facilities with their services, contacts, capacity and admission rules.
+    pub fn facilities(&self) -> Result<Vec<Facility>, StoreError> {
+        self.with_conn(rows::read_facilities)
+    }
+
+    pub fn areas(&self) -> Result<Vec<Area>, StoreError> {
+        self.with_conn(rows::read_areas)
+    }
+
+    pub fn municipalities(&self) -> Result<Vec<Municipality>, StoreError> {
+        self.with_conn(rows::read_municipalities)
+    }
+
+    pub fn towns(&self) -> Result<Vec<TownRef>, StoreError> {
+        self.with_conn(rows::read_towns)
+    }
+
+    /// Number of change-log entries (audit trail).
+    pub fn change_log_len(&self) -> Result<i64, StoreError> {
+        use schema::change_log::dsl;
+        self.with_conn(|c| Ok(dsl::change_log.count().get_result(c)?))
+    }
+
+    /// Apply a dataset in one transaction: upsert by identifier, never overwriting a fact whose
+    /// source is not the public dataset. Either everything is applied or nothing is.
+    pub fn load_dataset(
+        &self,
+        dataset: &crate::data::Dataset,
+        actor: &str,
+    ) -> Result<LoadSummary, StoreError> {
+        self.with_conn(|c| load::apply(c, dataset, actor))
+    }
+
+    /// Insert or replace one facility as given (for edits and tests), logging the change.
+    pub fn put_facility(&self, facility: &Facility, actor: &str) -> Result<(), StoreError> {
+        self.with_conn(|c| load::put_one(c, facility, actor))
+    }
+}
+
+/// Errors from C libraries can span lines; startup errors must be one line.
+fn one_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_by_scheme() {
+        assert_eq!(
+            Backend::from_url("sqlite://var/x.db"),
+            Backend::Sqlite { path: "var/x.db".into() }
+        );
+        assert_eq!(Backend::from_url("x.db"), Backend::Sqlite { path: "x.db".into() });
+        assert!(matches!(Backend::from_url("postgres://u@h/db"), Backend::Postgres { .. }));
+        assert_eq!(
+            Backend::from_url("postgres://u:secret@h/db").display(),
+            "postgres://u:***@h/db"
+        );
+    }
+}

@@ -1,0 +1,469 @@
+//! Rows ↔ domain types. Enumerations are stored as their snake_case codes; nested structures
+//! (hours, service attributes, admission rules) as JSON text, identical on both backends.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::schema::{
+    admission_rules, areas, capacities, contacts, facilities, municipalities, services, towns,
+};
+use super::{AnyConnection, StoreError};
+use crate::domain::{
+    AdmissionRules, Address, Area, Capacity, Contact, Facility, Hours, Identifiers, LatLng,
+    Municipality, Placement, Provenance, Service, ServiceAttributes,
+};
+use crate::geocode::TownRef;
+
+/// The snake_case code of a serde enum.
+pub(crate) fn code<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn parse<T: DeserializeOwned>(column: &'static str, value: &str) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(value.to_string())).map_err(|_| {
+        StoreError::Corrupt {
+            column,
+            value: value.to_string(),
+        }
+    })
+}
+
+fn parse_json<T: DeserializeOwned>(column: &'static str, value: &str) -> Result<T, StoreError> {
+    serde_json::from_str(value).map_err(|_| StoreError::Corrupt {
+        column,
+        value: value.chars().take(80).collect(),
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_string())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = facilities)]
+pub(crate) struct FacilityRow {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub name_kana: Option<String>,
+    pub navii: Option<String>,
+    pub hic: Option<String>,
+    pub kaigo: Option<String>,
+    pub postal_code: Option<String>,
+    pub prefecture: String,
+    pub municipality_code: Option<String>,
+    pub municipality: Option<String>,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub placement: String,
+    pub area_code: Option<String>,
+    pub hours: Option<String>,
+    pub url: Option<String>,
+    pub notes: Option<String>,
+    pub origin: String,
+    pub source: String,
+    pub snapshot: Option<String>,
+    pub updated_at: String,
+    pub verified_at: Option<String>,
+    pub verified_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = contacts)]
+pub(crate) struct ContactRow {
+    pub facility_id: String,
+    pub position: i32,
+    pub kind: String,
+    pub value: String,
+    pub label: Option<String>,
+    pub visibility: String,
+    pub origin: String,
+    pub source: String,
+    pub snapshot: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = services)]
+pub(crate) struct ServiceRow {
+    pub facility_id: String,
+    pub kind: String,
+    pub status: String,
+    pub attributes: String,
+    pub origin: String,
+    pub source: String,
+    pub snapshot: Option<String>,
+    pub updated_at: String,
+    pub verified_at: Option<String>,
+    pub verified_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = capacities)]
+pub(crate) struct CapacityRow {
+    pub facility_id: String,
+    pub service_kind: String,
+    pub status: String,
+    pub free_beds: Option<i32>,
+    pub note: Option<String>,
+    pub reported_by: String,
+    pub reported_at: String,
+    pub visibility: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = admission_rules)]
+pub(crate) struct AdmissionRow {
+    pub facility_id: String,
+    pub service_kind: String,
+    pub rules: String,
+    pub visibility: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = areas)]
+pub(crate) struct AreaRow {
+    pub code: String,
+    pub name: String,
+    pub pref_code: String,
+    pub prefecture: String,
+    pub population: Option<i64>,
+    pub geometry: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = municipalities)]
+pub(crate) struct MunicipalityRow {
+    pub code: String,
+    pub name: String,
+    pub pref_code: String,
+    pub area_code: String,
+    pub geometry: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = towns)]
+pub(crate) struct TownRow {
+    pub muni_code: String,
+    pub town: String,
+    pub koaza: String,
+    pub lat: f64,
+    pub lng: f64,
+}
+
+/// All rows of one facility, ready to insert.
+pub(crate) struct FacilityRows {
+    pub facility: FacilityRow,
+    pub contacts: Vec<ContactRow>,
+    pub services: Vec<ServiceRow>,
+    pub capacities: Vec<CapacityRow>,
+    pub admissions: Vec<AdmissionRow>,
+}
+
+pub(crate) fn facility_rows(f: &Facility) -> FacilityRows {
+    let facility = FacilityRow {
+        id: f.id.clone(),
+        kind: f.kind.code().to_string(),
+        name: f.name.clone(),
+        name_kana: f.name_kana.clone(),
+        navii: f.identifiers.navii.clone(),
+        hic: f.identifiers.hic.clone(),
+        kaigo: f.identifiers.kaigo.clone(),
+        postal_code: f.address.postal_code.clone(),
+        prefecture: f.address.prefecture.clone(),
+        municipality_code: f.address.municipality_code.clone(),
+        municipality: f.address.municipality.clone(),
+        address: f.address.text.clone(),
+        lat: f.location.map(|l| l.lat),
+        lng: f.location.map(|l| l.lng),
+        placement: f.placement.code().to_string(),
+        area_code: f.area_code.clone(),
+        hours: (!f.hours.is_empty()).then(|| to_json(&f.hours)),
+        url: f.url.clone(),
+        notes: f.notes.clone(),
+        origin: code(&f.provenance.origin),
+        source: f.provenance.source.clone(),
+        snapshot: f.provenance.snapshot.clone(),
+        updated_at: f.updated_at.clone(),
+        verified_at: f.verified_at.clone(),
+        verified_by: f.verified_by.clone(),
+    };
+    let contacts = f
+        .contacts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ContactRow {
+            facility_id: f.id.clone(),
+            position: i as i32,
+            kind: code(&c.kind),
+            value: c.value.clone(),
+            label: c.label.clone(),
+            visibility: code(&c.visibility),
+            origin: code(&c.provenance.origin),
+            source: c.provenance.source.clone(),
+            snapshot: c.provenance.snapshot.clone(),
+        })
+        .collect();
+    let mut capacities = Vec::new();
+    let mut admissions = Vec::new();
+    let services = f
+        .services
+        .iter()
+        .map(|s| {
+            if let Some(cap) = &s.capacity {
+                capacities.push(CapacityRow {
+                    facility_id: f.id.clone(),
+                    service_kind: s.kind.code().to_string(),
+                    status: code(&cap.status),
+                    free_beds: cap.free_beds.map(|n| n.min(i32::MAX as u32) as i32),
+                    note: cap.note.clone(),
+                    reported_by: cap.reported_by.clone(),
+                    reported_at: cap.reported_at.clone(),
+                    visibility: code(&cap.visibility),
+                });
+            }
+            if let Some(rules) = &s.admission_rules {
+                admissions.push(AdmissionRow {
+                    facility_id: f.id.clone(),
+                    service_kind: s.kind.code().to_string(),
+                    rules: to_json(rules),
+                    visibility: code(&rules.visibility),
+                });
+            }
+            ServiceRow {
+                facility_id: f.id.clone(),
+                kind: s.kind.code().to_string(),
+                status: code(&s.status),
+                attributes: to_json(&s.attributes),
+                origin: code(&s.provenance.origin),
+                source: s.provenance.source.clone(),
+                snapshot: s.provenance.snapshot.clone(),
+                updated_at: s.updated_at.clone(),
+                verified_at: s.verified_at.clone(),
+                verified_by: s.verified_by.clone(),
+            }
+        })
+        .collect();
+    FacilityRows {
+        facility,
+        contacts,
+        services,
+        capacities,
+        admissions,
+    }
+}
+
+fn provenance(origin: &str, source: String, snapshot: Option<String>) -> Result<Provenance, StoreError> {
+    Ok(Provenance {
+        origin: parse("origin", origin)?,
+        source,
+        snapshot,
+    })
+}
+
+fn facility_from_row(r: FacilityRow) -> Result<Facility, StoreError> {
+    let location = match (r.lat, r.lng) {
+        (Some(lat), Some(lng)) => Some(LatLng { lat, lng }),
+        _ => None,
+    };
+    Ok(Facility {
+        kind: parse("facilities.kind", &r.kind)?,
+        placement: Placement::from_code(&r.placement).ok_or(StoreError::Corrupt {
+            column: "facilities.placement",
+            value: r.placement.clone(),
+        })?,
+        hours: match &r.hours {
+            Some(h) => parse_json::<Hours>("facilities.hours", h)?,
+            None => Hours::default(),
+        },
+        provenance: provenance(&r.origin, r.source, r.snapshot)?,
+        id: r.id,
+        name: r.name,
+        name_kana: r.name_kana,
+        identifiers: Identifiers {
+            navii: r.navii,
+            hic: r.hic,
+            kaigo: r.kaigo,
+        },
+        address: Address {
+            postal_code: r.postal_code,
+            prefecture: r.prefecture,
+            municipality_code: r.municipality_code,
+            municipality: r.municipality,
+            text: r.address,
+        },
+        location,
+        area_code: r.area_code,
+        contacts: Vec::new(),
+        url: r.url,
+        notes: r.notes,
+        services: Vec::new(),
+        updated_at: r.updated_at,
+        verified_at: r.verified_at,
+        verified_by: r.verified_by,
+    })
+}
+
+pub(crate) fn read_facilities(c: &mut AnyConnection) -> Result<Vec<Facility>, StoreError> {
+    let rows: Vec<FacilityRow> = facilities::table
+        .order(facilities::id)
+        .select(FacilityRow::as_select())
+        .load(c)?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut index = HashMap::with_capacity(rows.len());
+    for r in rows {
+        index.insert(r.id.clone(), out.len());
+        out.push(facility_from_row(r)?);
+    }
+    let contact_rows: Vec<ContactRow> = contacts::table
+        .order((contacts::facility_id, contacts::position))
+        .select(ContactRow::as_select())
+        .load(c)?;
+    for r in contact_rows {
+        let Some(&i) = index.get(&r.facility_id) else { continue };
+        out[i].contacts.push(Contact {
+            kind: parse("contacts.kind", &r.kind)?,
+            visibility: parse("contacts.visibility", &r.visibility)?,
+            provenance: provenance(&r.origin, r.source, r.snapshot)?,
+            value: r.value,
+            label: r.label,
+        });
+    }
+    let mut caps: HashMap<(String, String), Capacity> = HashMap::new();
+    for r in capacities::table.select(CapacityRow::as_select()).load(c)? {
+        caps.insert(
+            (r.facility_id, r.service_kind),
+            Capacity {
+                status: parse("capacities.status", &r.status)?,
+                free_beds: r.free_beds.and_then(|n| u32::try_from(n).ok()),
+                note: r.note,
+                reported_by: r.reported_by,
+                reported_at: r.reported_at,
+                visibility: parse("capacities.visibility", &r.visibility)?,
+            },
+        );
+    }
+    let mut rules: HashMap<(String, String), AdmissionRules> = HashMap::new();
+    for r in admission_rules::table.select(AdmissionRow::as_select()).load(c)? {
+        let mut parsed: AdmissionRules = parse_json("admission_rules.rules", &r.rules)?;
+        parsed.visibility = parse("admission_rules.visibility", &r.visibility)?;
+        rules.insert((r.facility_id, r.service_kind), parsed);
+    }
+    let service_rows: Vec<ServiceRow> = services::table
+        .order((services::facility_id, services::kind))
+        .select(ServiceRow::as_select())
+        .load(c)?;
+    for r in service_rows {
+        let Some(&i) = index.get(&r.facility_id) else { continue };
+        let key = (r.facility_id.clone(), r.kind.clone());
+        out[i].services.push(Service {
+            kind: parse("services.kind", &r.kind)?,
+            status: parse("services.status", &r.status)?,
+            attributes: parse_json::<ServiceAttributes>("services.attributes", &r.attributes)?,
+            capacity: caps.remove(&key),
+            admission_rules: rules.remove(&key),
+            provenance: provenance(&r.origin, r.source, r.snapshot)?,
+            updated_at: r.updated_at,
+            verified_at: r.verified_at,
+            verified_by: r.verified_by,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn area_row(a: &Area) -> AreaRow {
+    AreaRow {
+        code: a.code.clone(),
+        name: a.name.clone(),
+        pref_code: a.pref_code.clone(),
+        prefecture: a.prefecture.clone(),
+        population: a.population.map(|p| p.min(i64::MAX as u64) as i64),
+        geometry: a.geometry.as_ref().map(to_json),
+    }
+}
+
+pub(crate) fn municipality_row(m: &Municipality) -> MunicipalityRow {
+    MunicipalityRow {
+        code: m.code.clone(),
+        name: m.name.clone(),
+        pref_code: m.pref_code.clone(),
+        area_code: m.area_code.clone(),
+        geometry: m.geometry.as_ref().map(to_json),
+    }
+}
+
+pub(crate) fn town_row(t: &TownRef) -> TownRow {
+    TownRow {
+        muni_code: t.muni_code.clone(),
+        town: t.town.clone(),
+        koaza: t.koaza.clone(),
+        lat: t.lat,
+        lng: t.lng,
+    }
+}
+
+pub(crate) fn read_areas(c: &mut AnyConnection) -> Result<Vec<Area>, StoreError> {
+    let rows: Vec<AreaRow> = areas::table
+        .order(areas::code)
+        .select(AreaRow::as_select())
+        .load(c)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Area {
+                geometry: match &r.geometry {
+                    Some(g) => Some(parse_json("areas.geometry", g)?),
+                    None => None,
+                },
+                code: r.code,
+                name: r.name,
+                pref_code: r.pref_code,
+                prefecture: r.prefecture,
+                population: r.population.and_then(|p| u64::try_from(p).ok()),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn read_municipalities(c: &mut AnyConnection) -> Result<Vec<Municipality>, StoreError> {
+    let rows: Vec<MunicipalityRow> = municipalities::table
+        .order(municipalities::code)
+        .select(MunicipalityRow::as_select())
+        .load(c)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Municipality {
+                geometry: match &r.geometry {
+                    Some(g) => Some(parse_json("municipalities.geometry", g)?),
+                    None => None,
+                },
+                code: r.code,
+                name: r.name,
+                pref_code: r.pref_code,
+                area_code: r.area_code,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn read_towns(c: &mut AnyConnection) -> Result<Vec<TownRef>, StoreError> {
+    let rows: Vec<TownRow> = towns::table
+        .order((towns::muni_code, towns::town, towns::koaza))
+        .select(TownRow::as_select())
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TownRef {
+            muni_code: r.muni_code,
+            town: r.town,
+            koaza: r.koaza,
+            lat: r.lat,
+            lng: r.lng,
+        })
+        .collect())
+}

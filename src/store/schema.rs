@@ -1,0 +1,146 @@
+// The tables, identical on SQLite and PostgreSQL (see migrations/<backend>/).
+
+diesel::table! {
+    areas (code) {
+        code -> Text,
+        name -> Text,
+        pref_code -> Text,
+        prefecture -> Text,
+        population -> Nullable<BigInt>,
+        geometry -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    municipalities (code) {
+        code -> Text,
+        name -> Text,
+        pref_code -> Text,
+        area_code -> Text,
+        geometry -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    towns (muni_code, town, koaza) {
+        muni_code -> Text,
+        town -> Text,
+        koaza -> Text,
+        lat -> Double,
+        lng -> Double,
+    }
+}
+
+diesel::table! {
+    facilities (id) {
+        id -> Text,
+        kind -> Text,
+        name -> Text,
+        name_kana -> Nullable<Text>,
+        navii -> Nullable<Text>,
+        hic -> Nullable<Text>,
+        kaigo -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        prefecture -> Text,
+        municipality_code -> Nullable<Text>,
+        municipality -> Nullable<Text>,
+        address -> Text,
+        lat -> Nullable<Double>,
+        lng -> Nullable<Double>,
+        placement -> Text,
+        area_code -> Nullable<Text>,
+        hours -> Nullable<Text>,
+        url -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        origin -> Text,
+        source -> Text,
+        snapshot -> Nullable<Text>,
+        updated_at -> Text,
+        verified_at -> Nullable<Text>,
+        verified_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    contacts (facility_id, position) {
+        facility_id -> Text,
+        position -> Integer,
+        kind -> Text,
+        value -> Text,
+        label -> Nullable<Text>,
+        visibility -> Text,
+        origin -> Text,
+        source -> Text,
+        snapshot -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    services (facility_id, kind) {
+        facility_id -> Text,
+        kind -> Text,
+        status -> Text,
+        attributes -> Text,
+        origin -> Text,
+        source -> Text,
+        snapshot -> Nullable<Text>,
+        updated_at -> Text,
+        verified_at -> Nullable<Text>,
+        verified_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    capacities (facility_id, service_kind) {
+        facility_id -> Text,
+        service_kind -> Text,
+        status -> Text,
+        free_beds -> Nullable<Integer>,
+        note -> Nullable<Text>,
+        reported_by -> Text,
+        reported_at -> Text,
+        visibility -> Text,
+    }
+}
+
+diesel::table! {
+    admission_rules (facility_id, service_kind) {
+        facility_id -> Text,
+        service_kind -> Text,
+        rules -> Text,
+        visibility -> Text,
+    }
+}
+
+diesel::table! {
+    change_log (seq) {
+        seq -> BigInt,
+        at -> Text,
+        actor -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        field -> Text,
+        old_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    meta (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    areas,
+    municipalities,
+    towns,
+    facilities,
+    contacts,
+    services,
+    capacities,
+    admission_rules,
+    change_log,
+    meta,
+);

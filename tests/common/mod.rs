@@ -1,0 +1,191 @@
+//! Shared fixtures: fresh databases on each backend, a tiny hand-made dataset, and the real
+//! default dataset loaded once for read-only tests.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use pallimap::data::{Dataset, Manifest};
+use pallimap::domain::*;
+use pallimap::geocode::TownRef;
+use pallimap::store::Store;
+
+/// A database handed to one test; a PostgreSQL one is dropped afterwards.
+pub struct TestDb {
+    pub name: &'static str,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, db)) = &self.pg_drop {
+            use diesel::{Connection, RunQueryDsl};
+            if let Ok(mut c) = diesel::PgConnection::establish(admin) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&mut c);
+            }
+        }
+    }
+}
+
+pub fn sqlite_db() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("test.sqlite3").display());
+    TestDb { name: "sqlite", url, _dir: Some(dir), pg_drop: None }
+}
+
+/// A fresh PostgreSQL database on the server of `PALLIMAP_TEST_POSTGRES_URL`, if set.
+pub fn postgres_db() -> Option<TestDb> {
+    use diesel::{Connection, RunQueryDsl};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let admin = std::env::var("PALLIMAP_TEST_POSTGRES_URL").ok().filter(|s| !s.is_empty())?;
+    let db = format!(
+        "pallimap_t{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut c = diesel::PgConnection::establish(&admin)
+        .unwrap_or_else(|e| panic!("PALLIMAP_TEST_POSTGRES_URL is set but unreachable: {e}"));
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&mut c).expect("drop db");
+    diesel::sql_query(format!("CREATE DATABASE {db}")).execute(&mut c).expect("create db");
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
+    Some(TestDb { name: "postgres", url: format!("{base}/{db}"), _dir: None, pg_drop: Some((admin, db)) })
+}
+
+/// SQLite always, PostgreSQL when configured (and says so when it is not).
+pub fn backends() -> Vec<TestDb> {
+    let mut v = vec![sqlite_db()];
+    match postgres_db() {
+        Some(pg) => v.push(pg),
+        None => eprintln!("PostgreSQL store tests skipped: PALLIMAP_TEST_POSTGRES_URL is not set"),
+    }
+    v
+}
+
+pub fn dataset_prov(source: &str) -> Provenance {
+    Provenance::dataset(source, "2025-09-01")
+}
+
+fn service(kind: ServiceKind, since: &str) -> Service {
+    Service {
+        kind,
+        status: ServiceStatus::Active,
+        attributes: ServiceAttributes { since: Some(since.into()), ..Default::default() },
+        capacity: None,
+        admission_rules: None,
+        provenance: dataset_prov("kouseikyoku-todokede"),
+        updated_at: "2025-09-01".into(),
+        verified_at: None,
+        verified_by: None,
+    }
+}
+
+/// A fictional facility for fixtures (test data only; never shipped).
+pub fn facility(id: &str, kind: FacilityKind, name: &str, lat: f64, lng: f64) -> Facility {
+    Facility {
+        id: id.into(),
+        kind,
+        name: name.into(),
+        name_kana: None,
+        identifiers: Identifiers {
+            navii: id.strip_prefix("navii-").map(str::to_string),
+            hic: None,
+            kaigo: id.strip_prefix("kaigo-").map(str::to_string),
+        },
+        address: Address {
+            postal_code: None,
+            prefecture: "埼玉県".into(),
+            municipality_code: Some("11107".into()),
+            municipality: Some("さいたま市浦和区".into()),
+            text: "埼玉県さいたま市浦和区北浦和4-1-1".into(),
+        },
+        location: Some(LatLng { lat, lng }),
+        placement: Placement::Source,
+        area_code: Some("1104".into()),
+        contacts: vec![
+            Contact {
+                kind: ContactKind::Phone,
+                value: "048-000-0001".into(),
+                label: Some("代表".into()),
+                visibility: Visibility::Public,
+                provenance: dataset_prov("kouseikyoku-todokede"),
+            },
+            Contact {
+                kind: ContactKind::Fax,
+                value: "048-000-0002".into(),
+                label: None,
+                visibility: Visibility::Professional,
+                provenance: dataset_prov("kouseikyoku-todokede"),
+            },
+        ],
+        hours: Hours { closed_weekdays: vec!["sun".into()], note: None },
+        url: None,
+        notes: None,
+        services: Vec::new(),
+        provenance: dataset_prov("mhlw-navii-hospitals"),
+        updated_at: "2025-06-01".into(),
+        verified_at: None,
+        verified_by: None,
+    }
+}
+
+/// Three fictional facilities in one fictional-sized area.
+pub fn tiny_dataset() -> Dataset {
+    let mut h = facility("navii-1111070000010", FacilityKind::Hospital, "テスト第一病院", 35.8700, 139.6450);
+    h.services = vec![service(ServiceKind::Pcu, "2019-04-01"), service(ServiceKind::BackupHospital, "2020-01-01")];
+    let mut c = facility("navii-1121070000020", FacilityKind::Clinic, "テスト在宅クリニック", 35.8600, 139.6500);
+    c.services = vec![service(ServiceKind::HomeCareSupport, "2018-06-01")];
+    c.services[0].attributes.tier = Some(HomeCareTier::EnhancedLinked);
+    let n = facility("kaigo-1160000001", FacilityKind::VisitingNurseStation, "テスト訪問看護ステーション", 35.8650, 139.6400);
+    let square = serde_json::json!({"type": "MultiPolygon", "coordinates": [[[[139.6, 35.8], [139.7, 35.8], [139.7, 35.9], [139.6, 35.9], [139.6, 35.8]]]]});
+    Dataset {
+        manifest: Manifest {
+            format: 1,
+            pref_code: "11".into(),
+            prefecture: "埼玉県".into(),
+            sources: BTreeMap::new(),
+            files: BTreeMap::new(),
+            stats: BTreeMap::new(),
+        },
+        facilities: vec![h, c, n],
+        areas: vec![Area {
+            code: "1104".into(),
+            name: "さいたま".into(),
+            pref_code: "11".into(),
+            prefecture: "埼玉県".into(),
+            population: Some(1_324_025),
+            geometry: Some(square.clone()),
+        }],
+        municipalities: vec![Municipality {
+            code: "11107".into(),
+            name: "さいたま市浦和区".into(),
+            pref_code: "11".into(),
+            area_code: "1104".into(),
+            geometry: Some(square),
+        }],
+        towns: vec![TownRef {
+            muni_code: "11107".into(),
+            town: "北浦和四丁目".into(),
+            koaza: String::new(),
+            lat: 35.8713,
+            lng: 139.6456,
+        }],
+    }
+}
+
+/// The real default dataset in `data/`, loaded once into a SQLite store for read-only tests.
+pub fn default_store() -> &'static Store {
+    static STORE: OnceLock<(Store, tempfile::TempDir)> = OnceLock::new();
+    let (store, _) = STORE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("default.sqlite3").display());
+        let store = Store::open(&url).expect("open store");
+        let dataset = pallimap::data::files::read(std::path::Path::new("data")).expect("read data/");
+        store.load_dataset(&dataset, "test").expect("load data/");
+        (store, dir)
+    });
+    store
+}

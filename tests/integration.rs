@@ -1,0 +1,5 @@
+//! All integration tests, compiled into one binary for fast linking.
+
+mod api;
+mod common;
+mod store;
