@@ -25,7 +25,9 @@ pub const DEFAULT_TILE_URL: &str = "https://cyberjapandata.gsi.go.jp/xyz/pale/{z
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            bind: DEFAULT_BIND.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            bind: DEFAULT_BIND
+                .parse()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
             database_url: DEFAULT_DATABASE_URL.to_string(),
             data_dir: PathBuf::from("data"),
             web_dir: PathBuf::from("web/dist"),

@@ -14,7 +14,11 @@ use pallimap::config::{self, Settings};
 use pallimap::store::Store;
 
 #[derive(Parser)]
-#[command(name = "pallimap", version, about = "Regional directory and map of palliative-care resources")]
+#[command(
+    name = "pallimap",
+    version,
+    about = "Regional directory and map of palliative-care resources"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -101,8 +105,12 @@ fn open_and_seed(db: &DbArgs) -> anyhow::Result<Store> {
     let store = Store::open(&db.database_url)?;
     if !store.has_dataset()? {
         let t = Instant::now();
-        let dataset = pallimap::data::files::read(&db.data_dir)
-            .with_context(|| format!("cannot load the default dataset from {}", db.data_dir.display()))?;
+        let dataset = pallimap::data::files::read(&db.data_dir).with_context(|| {
+            format!(
+                "cannot load the default dataset from {}",
+                db.data_dir.display()
+            )
+        })?;
         let summary = store.load_dataset(&dataset, "dataset-load")?;
         tracing::info!(
             inserted = summary.inserted,

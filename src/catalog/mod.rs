@@ -106,7 +106,12 @@ impl Catalog {
             })
             .collect();
         let gazetteer = Gazetteer::new(munis, towns);
-        Ok(Catalog::new(store.facilities()?, areas, municipalities, gazetteer))
+        Ok(Catalog::new(
+            store.facilities()?,
+            areas,
+            municipalities,
+            gazetteer,
+        ))
     }
 
     pub fn len(&self) -> usize {

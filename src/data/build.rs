@@ -39,7 +39,11 @@ pub struct JoinStat {
 
 impl JoinStat {
     pub fn rate(&self) -> f64 {
-        if self.total == 0 { 1.0 } else { self.joined as f64 / self.total as f64 }
+        if self.total == 0 {
+            1.0
+        } else {
+            self.joined as f64 / self.total as f64
+        }
     }
 }
 
@@ -67,7 +71,11 @@ pub struct BuildReport {
 
 impl fmt::Display for BuildReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "pallimap data build: {} ({})", self.prefecture, self.pref_code)?;
+        writeln!(
+            f,
+            "pallimap data build: {} ({})",
+            self.prefecture, self.pref_code
+        )?;
         for n in &self.notes {
             writeln!(f, "note: {n}")?;
         }
@@ -97,12 +105,20 @@ impl fmt::Display for BuildReport {
             writeln!(f, "  home_care_support tier {k}: {n}")?;
         }
         for (k, n) in &self.placement {
-            writeln!(f, "  placement {k}: {n} ({:.1}%)", *n as f64 * 100.0 / total.max(1) as f64)?;
+            writeln!(
+                f,
+                "  placement {k}: {n} ({:.1}%)",
+                *n as f64 * 100.0 / total.max(1) as f64
+            )?;
         }
         for u in &self.unplaced {
             writeln!(f, "  unplaced {u}")?;
         }
-        writeln!(f, "placed points outside the prefecture outline: {}", self.outside.len())?;
+        writeln!(
+            f,
+            "placed points outside the prefecture outline: {}",
+            self.outside.len()
+        )?;
         for o in &self.outside {
             writeln!(f, "  outside {o}")?;
         }
@@ -112,7 +128,11 @@ impl fmt::Display for BuildReport {
             self.areas, self.municipalities, self.towns
         )?;
         for (name, e) in &self.files {
-            writeln!(f, "  file {name}: {} records, sha256 {}", e.records, e.sha256)?;
+            writeln!(
+                f,
+                "  file {name}: {} records, sha256 {}",
+                e.records, e.sha256
+            )?;
         }
         writeln!(f, "total size: {} bytes", self.total_bytes)
     }
@@ -123,8 +143,10 @@ fn src_err(msg: impl fmt::Display) -> DataError {
 }
 
 fn read_text(path: &Path) -> Result<String, DataError> {
-    let s = std::fs::read_to_string(path)
-        .map_err(|e| DataError::Io { path: path.to_path_buf(), source: e })?;
+    let s = std::fs::read_to_string(path).map_err(|e| DataError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     Ok(s.trim_start_matches('\u{feff}').to_string())
 }
 
@@ -145,7 +167,13 @@ fn read_csv(path: &Path) -> Result<Vec<HashMap<String, String>>, DataError> {
     let mut out = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| src_err(format!("{} row {}: {e}", path.display(), i + 2)))?;
-        out.push(headers.iter().cloned().zip(rec.iter().map(str::to_string)).collect());
+        out.push(
+            headers
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(str::to_string))
+                .collect(),
+        );
     }
     Ok(out)
 }
@@ -156,7 +184,11 @@ fn col<'a>(row: &'a HashMap<String, String>, name: &str) -> &'a str {
 
 fn non_empty(s: &str) -> Option<String> {
     let t = s.trim();
-    if t.is_empty() { None } else { Some(t.to_string()) }
+    if t.is_empty() {
+        None
+    } else {
+        Some(t.to_string())
+    }
 }
 
 /// Remove all whitespace from a published address (the lists put full-width spaces between parts).
@@ -201,14 +233,21 @@ struct Placed {
 
 impl Places {
     fn muni_at(&self, lat: f64, lng: f64) -> Option<String> {
-        self.muni_outlines.iter().find(|(_, o)| o.contains(lat, lng)).map(|(c, _)| c.clone())
+        self.muni_outlines
+            .iter()
+            .find(|(_, o)| o.contains(lat, lng))
+            .map(|(c, _)| c.clone())
     }
 
     /// The municipality an address starts with (prefecture optional).
     fn muni_of(&self, address: &str) -> Option<String> {
         let f = norm::fold(address);
         let rest = f.strip_prefix(&self.prefecture).unwrap_or(&f);
-        if let Some((_, c)) = self.muni_names.iter().find(|(n, _)| rest.starts_with(n.as_str())) {
+        if let Some((_, c)) = self
+            .muni_names
+            .iter()
+            .find(|(n, _)| rest.starts_with(n.as_str()))
+        {
             return Some(c.clone());
         }
         // Island addresses name the island instead of the 支庁 (`東京都八丈島八丈町…`); also an
@@ -216,7 +255,8 @@ impl Places {
         self.muni_names.iter().find_map(|(n, c)| {
             let i = rest.find(n.as_str())?;
             let head = &rest[..i];
-            (i > 0 && head.chars().count() <= 6 && (head.ends_with('島') || head.ends_with('郡'))).then(|| c.clone())
+            (i > 0 && head.chars().count() <= 6 && (head.ends_with('島') || head.ends_with('郡')))
+                .then(|| c.clone())
         })
     }
 
@@ -231,12 +271,17 @@ impl Places {
             && matches!(m.level, Placement::Town | Placement::City)
         {
             return Placed {
-                location: Some(LatLng { lat: geo::round6(m.lat), lng: geo::round6(m.lng) }),
+                location: Some(LatLng {
+                    lat: geo::round6(m.lat),
+                    lng: geo::round6(m.lng),
+                }),
                 placement: m.level,
                 muni_code: Some(m.municipality_code),
             };
         }
-        let muni = known_muni.map(str::to_string).or_else(|| self.muni_of(address));
+        let muni = known_muni
+            .map(str::to_string)
+            .or_else(|| self.muni_of(address));
         if let Some(code) = &muni
             && let Some(&(lat, lng)) = self.muni_center.get(code)
         {
@@ -246,7 +291,11 @@ impl Places {
                 muni_code: muni,
             };
         }
-        Placed { location: None, placement: Placement::Unplaced, muni_code: muni }
+        Placed {
+            location: None,
+            placement: Placement::Unplaced,
+            muni_code: muni,
+        }
     }
 }
 
@@ -287,22 +336,35 @@ fn load_geography(
     let mut prefecture = None;
     for r in mapping.iter().filter(|r| col(r, "pref_code") == pref_code) {
         prefecture = Some(col(r, "pref_name").to_string());
-        muni_area.insert(col(r, "muni_code").to_string(), col(r, "area_code").to_string());
+        muni_area.insert(
+            col(r, "muni_code").to_string(),
+            col(r, "area_code").to_string(),
+        );
     }
-    let prefecture = prefecture.ok_or_else(|| src_err(format!("unknown prefecture code {pref_code}")))?;
+    let prefecture =
+        prefecture.ok_or_else(|| src_err(format!("unknown prefecture code {pref_code}")))?;
     report.prefecture = prefecture.clone();
 
     // Areas with population.
-    let pop: BTreeMap<String, u64> = read_csv(&srcdir.join("iryoken2-mapping/population_iryoken2.csv"))?
-        .iter()
-        .filter_map(|r| Some((col(r, "area_code").to_string(), col(r, "population_2020").parse().ok()?)))
-        .collect();
-    let area_path = srcdir.join(format!("iryoken2-mapping/derived/iryoken2_{pref_code}.geojson"));
+    let pop: BTreeMap<String, u64> =
+        read_csv(&srcdir.join("iryoken2-mapping/population_iryoken2.csv"))?
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    col(r, "area_code").to_string(),
+                    col(r, "population_2020").parse().ok()?,
+                ))
+            })
+            .collect();
+    let area_path = srcdir.join(format!(
+        "iryoken2-mapping/derived/iryoken2_{pref_code}.geojson"
+    ));
     let fc: GeoCollection = read_json(&area_path)?;
     let mut outline = geo::Outline::default();
     let mut areas = Vec::new();
     for f in &fc.features {
-        let code = prop(f, "area_code").ok_or_else(|| src_err(format!("{}: area without code", area_path.display())))?;
+        let code = prop(f, "area_code")
+            .ok_or_else(|| src_err(format!("{}: area without code", area_path.display())))?;
         let mut geometry = f.geometry.clone();
         if let Some(g) = geometry.as_mut() {
             if let Some(c) = g.get_mut("coordinates") {
@@ -325,11 +387,15 @@ fn load_geography(
     areas.sort_by(|a, b| a.code.cmp(&b.code));
 
     // Municipalities, 飛び地 merged into one MultiPolygon.
-    let n03_path = srcdir.join(format!("n03-municipality-boundaries/geojson/s0010/N03-21_{pref_code}_210101.json"));
+    let n03_path = srcdir.join(format!(
+        "n03-municipality-boundaries/geojson/s0010/N03-21_{pref_code}_210101.json"
+    ));
     let fc: GeoCollection = read_json(&n03_path)?;
     let mut parts: BTreeMap<String, (String, Option<String>, Vec<Value>)> = BTreeMap::new();
     for f in &fc.features {
-        let Some(code) = prop(f, "N03_007") else { continue };
+        let Some(code) = prop(f, "N03_007") else {
+            continue;
+        };
         let gun = prop(f, "N03_003");
         let name = prop(f, "N03_004").unwrap_or_default();
         let e = parts.entry(code).or_insert_with(|| (name, gun, Vec::new()));
@@ -345,10 +411,15 @@ fn load_geography(
             Some(g) if g.ends_with('市') => format!("{g}{name}"),
             _ => name.clone(),
         };
-        n03_full_names.insert(code.clone(), format!("{}{}", gun.clone().unwrap_or_default(), name));
+        n03_full_names.insert(
+            code.clone(),
+            format!("{}{}", gun.clone().unwrap_or_default(), name),
+        );
         muni_display.insert(code.clone(), display.clone());
         let Some(area_code) = muni_area.get(&code) else {
-            report.notes.push(format!("municipality {code} {display}: no 二次医療圏 in the mapping; skipped"));
+            report.notes.push(format!(
+                "municipality {code} {display}: no 二次医療圏 in the mapping; skipped"
+            ));
             continue;
         };
         let mut geometry = geo::multipolygon(polys);
@@ -365,16 +436,24 @@ fn load_geography(
     }
 
     // Towns and the gazetteer.
-    let towns_rows = read_csv(&srcdir.join("geolonia-japanese-addresses/derived/towns_saitama_tokyo.csv"))?;
+    let towns_rows =
+        read_csv(&srcdir.join("geolonia-japanese-addresses/derived/towns_saitama_tokyo.csv"))?;
     let mut towns = Vec::new();
     let mut no_coords = Vec::new();
     let mut geolonia_names: BTreeMap<String, String> = BTreeMap::new();
-    for r in towns_rows.iter().filter(|r| col(r, "pref_code") == pref_code) {
-        let (Ok(lat), Ok(lng)) = (col(r, "lat").parse::<f64>(), col(r, "lng").parse::<f64>()) else {
+    for r in towns_rows
+        .iter()
+        .filter(|r| col(r, "pref_code") == pref_code)
+    {
+        let (Ok(lat), Ok(lng)) = (col(r, "lat").parse::<f64>(), col(r, "lng").parse::<f64>())
+        else {
             no_coords.push(format!("{} {}", col(r, "muni_code"), col(r, "town")));
             continue;
         };
-        geolonia_names.insert(col(r, "muni_code").to_string(), col(r, "city_name_geolonia").to_string());
+        geolonia_names.insert(
+            col(r, "muni_code").to_string(),
+            col(r, "city_name_geolonia").to_string(),
+        );
         towns.push(TownRef {
             muni_code: col(r, "muni_code").to_string(),
             town: col(r, "town").to_string(),
@@ -384,7 +463,11 @@ fn load_geography(
         });
     }
     if !no_coords.is_empty() {
-        report.notes.push(format!("{} towns without coordinates skipped: {}", no_coords.len(), no_coords.join(", ")));
+        report.notes.push(format!(
+            "{} towns without coordinates skipped: {}",
+            no_coords.len(),
+            no_coords.join(", ")
+        ));
     }
     towns.sort_by(|a, b| {
         (&a.muni_code, &a.town, &a.koaza)
@@ -397,17 +480,23 @@ fn load_geography(
     let mut munis = Vec::new();
     let mut names: Vec<(String, String)> = Vec::new();
     for m in &municipalities {
-        let full = geolonia_names
-            .get(&m.code)
-            .cloned()
-            .unwrap_or_else(|| n03_full_names.get(&m.code).cloned().unwrap_or_else(|| m.name.clone()));
+        let full = geolonia_names.get(&m.code).cloned().unwrap_or_else(|| {
+            n03_full_names
+                .get(&m.code)
+                .cloned()
+                .unwrap_or_else(|| m.name.clone())
+        });
         munis.push(MuniRef {
             code: m.code.clone(),
             prefecture: prefecture.clone(),
             name: full.clone(),
             area_code: Some(m.area_code.clone()),
         });
-        for n in [full, m.name.clone(), n03_full_names.get(&m.code).cloned().unwrap_or_default()] {
+        for n in [
+            full,
+            m.name.clone(),
+            n03_full_names.get(&m.code).cloned().unwrap_or_default(),
+        ] {
             let n = norm::fold(&n);
             if !n.is_empty() && !names.iter().any(|(x, c)| *x == n && *c == m.code) {
                 names.push((n, m.code.clone()));
@@ -424,7 +513,10 @@ fn load_geography(
     }
     for (code, ts) in by_muni {
         let n = ts.len() as f64;
-        let (mlat, mlng) = (ts.iter().map(|t| t.lat).sum::<f64>() / n, ts.iter().map(|t| t.lng).sum::<f64>() / n);
+        let (mlat, mlng) = (
+            ts.iter().map(|t| t.lat).sum::<f64>() / n,
+            ts.iter().map(|t| t.lng).sum::<f64>() / n,
+        );
         let best = ts
             .iter()
             .min_by(|a, b| {
@@ -526,14 +618,20 @@ impl Matcher {
                 by_muni.entry(m.clone()).or_default().push(i);
             }
         }
-        Matcher { keys, by_name, by_addr, by_muni }
+        Matcher {
+            keys,
+            by_name,
+            by_addr,
+            by_muni,
+        }
     }
 
     /// The one candidate that matches `q`, trying stricter rules first; `ok` filters candidates
     /// (already taken, conflicting codes).
     fn find(&self, q: &JoinKey, ok: &dyn Fn(usize) -> bool) -> Option<usize> {
         let same_muni = |i: usize| q.muni.is_some() && self.keys[i].muni == q.muni;
-        let unique = |c: Vec<usize>| -> Option<usize> { if c.len() == 1 { Some(c[0]) } else { None } };
+        let unique =
+            |c: Vec<usize>| -> Option<usize> { if c.len() == 1 { Some(c[0]) } else { None } };
         let empty = Vec::new();
         let named = self.by_name.get(&q.name).unwrap_or(&empty);
         // 1. Same name, compatible address.
@@ -558,7 +656,11 @@ impl Matcher {
             return Some(i);
         }
         // 3. Same name in the same municipality.
-        let c: Vec<usize> = named.iter().copied().filter(|&i| ok(i) && same_muni(i)).collect();
+        let c: Vec<usize> = named
+            .iter()
+            .copied()
+            .filter(|&i| ok(i) && same_muni(i))
+            .collect();
         if let Some(i) = unique(c) {
             return Some(i);
         }
@@ -617,7 +719,9 @@ impl Ctx<'_> {
             // coordinates); prefer the geocoded point when that one lies inside.
             if !self.places.outline.is_empty() && !self.places.outline.contains(lat, lng) {
                 let p = self.places.place(&address_text, known_muni.as_deref());
-                if let Some(l) = p.location.filter(|l| self.places.outline.contains(l.lat, l.lng))
+                if let Some(l) = p
+                    .location
+                    .filter(|l| self.places.outline.contains(l.lat, l.lng))
                     && (l.lat - lat).abs() + (l.lng - lng).abs() > 0.03
                 {
                     source_point = None;
@@ -631,10 +735,18 @@ impl Ctx<'_> {
                     .clone()
                     .or_else(|| self.places.muni_at(lat, lng))
                     .or_else(|| self.places.place(&address_text, None).muni_code);
-                (Some(LatLng { lat: geo::round6(lat), lng: geo::round6(lng) }), Placement::Source, muni)
+                (
+                    Some(LatLng {
+                        lat: geo::round6(lat),
+                        lng: geo::round6(lng),
+                    }),
+                    Placement::Source,
+                    muni,
+                )
             }
             None => {
-                let p = geocoded.unwrap_or_else(|| self.places.place(&address_text, known_muni.as_deref()));
+                let p = geocoded
+                    .unwrap_or_else(|| self.places.place(&address_text, known_muni.as_deref()));
                 let muni = known_muni.or(p.muni_code).or_else(|| {
                     let l = p.location?;
                     self.places.muni_at(l.lat, l.lng)
@@ -642,7 +754,9 @@ impl Ctx<'_> {
                 (p.location, p.placement, muni)
             }
         };
-        let area_code = muni.as_ref().and_then(|m| self.places.muni_area.get(m).cloned());
+        let area_code = muni
+            .as_ref()
+            .and_then(|m| self.places.muni_area.get(m).cloned());
         Facility {
             id,
             kind,
@@ -652,7 +766,9 @@ impl Ctx<'_> {
             address: Address {
                 postal_code: None,
                 prefecture: self.places.prefecture.clone(),
-                municipality: muni.as_ref().and_then(|m| self.places.muni_display.get(m).cloned()),
+                municipality: muni
+                    .as_ref()
+                    .and_then(|m| self.places.muni_display.get(m).cloned()),
                 municipality_code: muni,
                 text: address_text,
             },
@@ -673,14 +789,29 @@ impl Ctx<'_> {
 }
 
 fn load_hospitals(srcdir: &Path, ctx: &Ctx) -> Result<Vec<Facility>, DataError> {
-    let rows = read_csv(&srcdir.join("mhlw-navii-hospitals/01-1_hospital_facility_info_20250601.csv"))?;
-    let days = [("月", "mon"), ("火", "tue"), ("水", "wed"), ("木", "thu"), ("金", "fri"), ("土", "sat"), ("日", "sun")];
+    let rows =
+        read_csv(&srcdir.join("mhlw-navii-hospitals/01-1_hospital_facility_info_20250601.csv"))?;
+    let days = [
+        ("月", "mon"),
+        ("火", "tue"),
+        ("水", "wed"),
+        ("木", "thu"),
+        ("金", "fri"),
+        ("土", "sat"),
+        ("日", "sun"),
+    ];
     let bed_cols = ["一般病床", "療養病床", "精神病床", "結核病床", "感染症病床"];
     let mut out = Vec::new();
-    for r in rows.iter().filter(|r| col(r, "都道府県コード") == ctx.pref_code) {
+    for r in rows
+        .iter()
+        .filter(|r| col(r, "都道府県コード") == ctx.pref_code)
+    {
         let id = col(r, "ID");
         let muni = format!("{}{}", col(r, "都道府県コード"), col(r, "市区町村コード"));
-        let point = match (col(r, "所在地座標（緯度）").parse::<f64>(), col(r, "所在地座標（経度）").parse::<f64>()) {
+        let point = match (
+            col(r, "所在地座標（緯度）").parse::<f64>(),
+            col(r, "所在地座標（経度）").parse::<f64>(),
+        ) {
             (Ok(a), Ok(b)) => Some((a, b)),
             _ => None,
         };
@@ -736,23 +867,51 @@ struct ListEntry {
     departments: Option<Vec<String>>,
 }
 
-fn load_list(srcdir: &Path, ctx: &Ctx, file: &str, kind: FacilityKind, report: &mut BuildReport) -> Result<Vec<Facility>, DataError> {
-    let path = srcdir.join(format!("navii-lists-helpmesearch/{file}_{}.json", ctx.places.prefecture));
+fn load_list(
+    srcdir: &Path,
+    ctx: &Ctx,
+    file: &str,
+    kind: FacilityKind,
+    report: &mut BuildReport,
+) -> Result<Vec<Facility>, DataError> {
+    let path = srcdir.join(format!(
+        "navii-lists-helpmesearch/{file}_{}.json",
+        ctx.places.prefecture
+    ));
     if !path.exists() {
-        report.notes.push(format!("no {file} list for {} ({} missing); skipped", ctx.places.prefecture, path.display()));
+        report.notes.push(format!(
+            "no {file} list for {} ({} missing); skipped",
+            ctx.places.prefecture,
+            path.display()
+        ));
         return Ok(Vec::new());
     }
     let entries: Vec<ListEntry> = read_json(&path)?;
     let mut out = Vec::new();
     for e in entries {
-        if e.pref.as_deref().is_some_and(|p| p != ctx.places.prefecture) {
+        if e.pref
+            .as_deref()
+            .is_some_and(|p| p != ctx.places.prefecture)
+        {
             continue;
         }
-        let mut f = ctx.facility(format!("navii-{}", e.id), kind, &e.name, tidy_address(&e.address), None, None, src::NAVII_LISTS);
+        let mut f = ctx.facility(
+            format!("navii-{}", e.id),
+            kind,
+            &e.name,
+            tidy_address(&e.address),
+            None,
+            None,
+            src::NAVII_LISTS,
+        );
         f.identifiers.navii = Some(e.id.clone());
         f.url = e.url.as_deref().and_then(non_empty);
         if let Some(d) = e.departments.filter(|d| !d.is_empty()) {
-            let d: Vec<String> = d.iter().map(|x| x.replace("（改行）", " ").trim().to_string()).filter(|x| !x.is_empty()).collect();
+            let d: Vec<String> = d
+                .iter()
+                .map(|x| x.replace("（改行）", " ").trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect();
             if !d.is_empty() {
                 f.notes = Some(format!("診療科: {}", d.join("、")));
             }
@@ -774,10 +933,14 @@ struct Station {
 }
 
 fn load_stations(srcdir: &Path, ctx: &Ctx) -> Result<Vec<Facility>, DataError> {
-    let stations: Vec<Station> = read_json(&srcdir.join("kaigo-houmonkango-stations/houmonkango_stations_geo.json"))?;
+    let stations: Vec<Station> =
+        read_json(&srcdir.join("kaigo-houmonkango-stations/houmonkango_stations_geo.json"))?;
     let info = src::info(src::KAIGO);
     let mut out = Vec::new();
-    for s in stations.into_iter().filter(|s| s.a.trim_start().starts_with(&ctx.places.prefecture)) {
+    for s in stations
+        .into_iter()
+        .filter(|s| s.a.trim_start().starts_with(&ctx.places.prefecture))
+    {
         let point = s.lt.zip(s.lg);
         let mut f = ctx.facility(
             format!("kaigo-{}", s.id),
@@ -813,7 +976,9 @@ struct CodeRow {
 }
 
 fn load_codes(srcdir: &Path, pref_code: &str) -> Result<Vec<CodeRow>, DataError> {
-    let rows = read_csv(&srcdir.join("kouseikyoku-hoken-iryokikan-codes/med_inst_cd_202508_saitama_tokyo.csv"))?;
+    let rows = read_csv(
+        &srcdir.join("kouseikyoku-hoken-iryokikan-codes/med_inst_cd_202508_saitama_tokyo.csv"),
+    )?;
     let mut out: Vec<CodeRow> = rows
         .iter()
         .filter(|r| col(r, "医療機関コード9").starts_with(pref_code))
@@ -839,14 +1004,21 @@ fn describe(f: &Facility) -> String {
 
 /// Build the dataset for `pref_code` from the sources in `src`, write it to `out`.
 pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, DataError> {
-    let mut report = BuildReport { pref_code: pref_code.to_string(), ..Default::default() };
+    let mut report = BuildReport {
+        pref_code: pref_code.to_string(),
+        ..Default::default()
+    };
     if pref_code.len() != 2 || !pref_code.chars().all(|c| c.is_ascii_digit()) {
-        return Err(src_err(format!("prefecture code must be 2 digits, got {pref_code:?}")));
+        return Err(src_err(format!(
+            "prefecture code must be 2 digits, got {pref_code:?}"
+        )));
     }
     let geo_data = load_geography(src, pref_code, &mut report)?;
     let places = &geo_data.places;
     let ctx = Ctx { pref_code, places };
-    let mut used: BTreeSet<&str> = [src::GEOLONIA, src::IRYOKEN2, src::N03].into_iter().collect();
+    let mut used: BTreeSet<&str> = [src::GEOLONIA, src::IRYOKEN2, src::N03]
+        .into_iter()
+        .collect();
 
     // Facilities of the ナビイ and 介護 sources.
     let mut facilities: Vec<Facility> = Vec::new();
@@ -872,18 +1044,30 @@ pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, Dat
     let before = facilities.len();
     facilities.dedup_by(|a, b| a.id == b.id);
     if facilities.len() != before {
-        report.notes.push(format!("{} duplicate facility ids dropped", before - facilities.len()));
+        report.notes.push(format!(
+            "{} duplicate facility ids dropped",
+            before - facilities.len()
+        ));
     }
 
     // Keys of the medical facilities for joining.
     let medical: Vec<usize> = (0..facilities.len())
-        .filter(|&i| matches!(facilities[i].kind, FacilityKind::Hospital | FacilityKind::Clinic | FacilityKind::DentalClinic))
+        .filter(|&i| {
+            matches!(
+                facilities[i].kind,
+                FacilityKind::Hospital | FacilityKind::Clinic | FacilityKind::DentalClinic
+            )
+        })
         .collect();
     let medical_keys: Vec<JoinKey> = medical
         .iter()
         .map(|&i| {
             let f = &facilities[i];
-            ctx.key(&f.name, &f.address.text, f.address.municipality_code.clone())
+            ctx.key(
+                &f.name,
+                &f.address.text,
+                f.address.municipality_code.clone(),
+            )
         })
         .collect();
     let med_matcher = Matcher::new(medical_keys);
@@ -892,11 +1076,22 @@ pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, Dat
     let codes = load_codes(src, pref_code)?;
     if !codes.is_empty() {
         used.insert(src::CODES);
-        let code_matcher = Matcher::new(codes.iter().map(|c| ctx.key(&c.name, &c.address, None)).collect());
+        let code_matcher = Matcher::new(
+            codes
+                .iter()
+                .map(|c| ctx.key(&c.name, &c.address, None))
+                .collect(),
+        );
         let mut taken = BTreeSet::new();
-        let mut stat = JoinStat { name: "ナビイ hospitals+clinics → 保険医療機関コード".into(), ..Default::default() };
+        let mut stat = JoinStat {
+            name: "ナビイ hospitals+clinics → 保険医療機関コード".into(),
+            ..Default::default()
+        };
         for (mi, &fi) in medical.iter().enumerate() {
-            if !matches!(facilities[fi].kind, FacilityKind::Hospital | FacilityKind::Clinic) {
+            if !matches!(
+                facilities[fi].kind,
+                FacilityKind::Hospital | FacilityKind::Clinic
+            ) {
                 continue;
             }
             stat.total += 1;
@@ -916,7 +1111,9 @@ pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, Dat
         }
         report.joins.push(stat);
     } else {
-        report.notes.push(format!("no 保険医療機関コード rows for {pref_code}; skipped"));
+        report.notes.push(format!(
+            "no 保険医療機関コード rows for {pref_code}; skipped"
+        ));
     }
 
     // 2. 届出 institutions → facilities; services.
@@ -925,11 +1122,22 @@ pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, Dat
         _ => None,
     };
     match todokede_path {
-        None => report.notes.push(format!("no 施設基準の届出 list for {} in the sources; services skipped", places.prefecture)),
+        None => report.notes.push(format!(
+            "no 施設基準の届出 list for {} in the sources; services skipped",
+            places.prefecture
+        )),
         Some(path) => {
             used.insert(src::TODOKEDE);
             let insts = todokede::read_institutions(&path).map_err(src_err)?;
-            join_todokede(&ctx, &insts, &codes, &mut facilities, &medical, &med_matcher, &mut report);
+            join_todokede(
+                &ctx,
+                &insts,
+                &codes,
+                &mut facilities,
+                &medical,
+                &med_matcher,
+                &mut report,
+            );
         }
     }
 
@@ -941,11 +1149,20 @@ pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, Dat
     // Statistics and checks.
     for f in &facilities {
         *report.kinds.entry(f.kind.code().to_string()).or_default() += 1;
-        *report.placement.entry(f.placement.code().to_string()).or_default() += 1;
+        *report
+            .placement
+            .entry(f.placement.code().to_string())
+            .or_default() += 1;
         for s in &f.services {
-            *report.services.entry(s.kind.code().to_string()).or_default() += 1;
+            *report
+                .services
+                .entry(s.kind.code().to_string())
+                .or_default() += 1;
             if let Some(t) = s.attributes.tier {
-                let t = serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let t = serde_json::to_value(t)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
                 *report.tiers.entry(t).or_default() += 1;
             }
         }
@@ -953,7 +1170,13 @@ pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, Dat
             None => report.unplaced.push(describe(f)),
             Some(p) => {
                 if !places.outline.is_empty() && !places.outline.contains(p.lat, p.lng) {
-                    report.outside.push(format!("{} ({:.6},{:.6}, {})", describe(f), p.lat, p.lng, f.placement.code()));
+                    report.outside.push(format!(
+                        "{} ({:.6},{:.6}, {})",
+                        describe(f),
+                        p.lat,
+                        p.lng,
+                        f.placement.code()
+                    ));
                 }
             }
         }
@@ -967,10 +1190,22 @@ pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, Dat
 
     let mut stats: BTreeMap<String, Value> = BTreeMap::new();
     stats.insert("facilities".into(), facilities.len().into());
-    stats.insert("counts_by_kind".into(), serde_json::to_value(&report.kinds).unwrap_or_default());
-    stats.insert("counts_by_service".into(), serde_json::to_value(&report.services).unwrap_or_default());
-    stats.insert("home_care_support_tiers".into(), serde_json::to_value(&report.tiers).unwrap_or_default());
-    stats.insert("placement".into(), serde_json::to_value(&report.placement).unwrap_or_default());
+    stats.insert(
+        "counts_by_kind".into(),
+        serde_json::to_value(&report.kinds).unwrap_or_default(),
+    );
+    stats.insert(
+        "counts_by_service".into(),
+        serde_json::to_value(&report.services).unwrap_or_default(),
+    );
+    stats.insert(
+        "home_care_support_tiers".into(),
+        serde_json::to_value(&report.tiers).unwrap_or_default(),
+    );
+    stats.insert(
+        "placement".into(),
+        serde_json::to_value(&report.placement).unwrap_or_default(),
+    );
     stats.insert("outside_prefecture".into(), report.outside.len().into());
     let joins: BTreeMap<String, Value> = report
         .joins
@@ -982,14 +1217,20 @@ pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, Dat
             )
         })
         .collect();
-    stats.insert("joins".into(), serde_json::to_value(joins).unwrap_or_default());
+    stats.insert(
+        "joins".into(),
+        serde_json::to_value(joins).unwrap_or_default(),
+    );
 
     let used: Vec<&str> = used.into_iter().collect();
     let manifest = Manifest {
         format: files::FORMAT_VERSION,
         pref_code: pref_code.to_string(),
         prefecture: places.prefecture.clone(),
-        sources: used.iter().map(|n| (n.to_string(), src::info(n).snapshot.to_string())).collect(),
+        sources: used
+            .iter()
+            .map(|n| (n.to_string(), src::info(n).snapshot.to_string()))
+            .collect(),
         files: BTreeMap::new(),
         stats,
     };
@@ -1032,7 +1273,10 @@ fn join_todokede(
         .filter_map(|(i, f)| Some((f.identifiers.hic.clone()?, i)))
         .collect();
     let mut claimed: BTreeSet<usize> = BTreeSet::new();
-    let mut stat = JoinStat { name: "届出 institutions → facilities".into(), ..Default::default() };
+    let mut stat = JoinStat {
+        name: "届出 institutions → facilities".into(),
+        ..Default::default()
+    };
     let mut new_facilities = Vec::new();
     for inst in insts {
         stat.total += 1;
@@ -1052,7 +1296,8 @@ fn join_todokede(
             let facs: &Vec<Facility> = facilities;
             let ok_base = |mi: usize| {
                 let fi = medical[mi];
-                !claimed.contains(&fi) && facs[fi].identifiers.hic.as_ref().is_none_or(|h| *h == hic)
+                !claimed.contains(&fi)
+                    && facs[fi].identifiers.hic.as_ref().is_none_or(|h| *h == hic)
             };
             target = med_matcher
                 .find(&q, &|mi| ok_base(mi) && facs[medical[mi]].kind == want)
@@ -1062,10 +1307,22 @@ fn join_todokede(
         let phone_contacts = || {
             let mut c = Vec::new();
             if let Some(p) = &inst.phone {
-                c.push(Contact { kind: ContactKind::Phone, value: p.clone(), label: Some("代表".into()), visibility: Visibility::Public, provenance: prov.clone() });
+                c.push(Contact {
+                    kind: ContactKind::Phone,
+                    value: p.clone(),
+                    label: Some("代表".into()),
+                    visibility: Visibility::Public,
+                    provenance: prov.clone(),
+                });
             }
             if let Some(x) = &inst.fax {
-                c.push(Contact { kind: ContactKind::Fax, value: x.clone(), label: None, visibility: Visibility::Professional, provenance: prov.clone() });
+                c.push(Contact {
+                    kind: ContactKind::Fax,
+                    value: x.clone(),
+                    label: None,
+                    visibility: Visibility::Professional,
+                    provenance: prov.clone(),
+                });
             }
             c
         };
@@ -1100,7 +1357,11 @@ fn join_todokede(
                     f.address.postal_code = inst.postal_code.clone();
                 }
                 for c in phone_contacts() {
-                    if !f.contacts.iter().any(|x| x.kind == c.kind && x.value == c.value) {
+                    if !f
+                        .contacts
+                        .iter()
+                        .any(|x| x.kind == c.kind && x.value == c.value)
+                    {
                         f.contacts.push(c);
                     }
                 }
@@ -1120,8 +1381,13 @@ fn join_todokede(
             }
             None => {
                 let kinds: Vec<&str> = services.keys().map(|k| k.code()).collect();
-                let becomes = if services.is_empty() { String::new() } else { format!(" → hic-{hic} [{}]", kinds.join(",")) };
-                stat.unjoined.push(format!("{} {} | {}{becomes}", hic, inst.name, inst.address));
+                let becomes = if services.is_empty() {
+                    String::new()
+                } else {
+                    format!(" → hic-{hic} [{}]", kinds.join(","))
+                };
+                stat.unjoined
+                    .push(format!("{} {} | {}{becomes}", hic, inst.name, inst.address));
                 if services.is_empty() {
                     continue;
                 }
@@ -1133,7 +1399,15 @@ fn join_todokede(
                     FacilityKind::Clinic
                 };
                 let address = format!("{}{}", ctx.places.prefecture, tidy_address(&inst.address));
-                let mut f = ctx.facility(format!("hic-{hic}"), kind, &inst.name, address, None, None, src::TODOKEDE);
+                let mut f = ctx.facility(
+                    format!("hic-{hic}"),
+                    kind,
+                    &inst.name,
+                    address,
+                    None,
+                    None,
+                    src::TODOKEDE,
+                );
                 f.identifiers.hic = Some(hic.clone());
                 f.address.postal_code = inst
                     .postal_code
@@ -1157,10 +1431,15 @@ mod tests {
     #[test]
     fn station_address_tidy() {
         assert_eq!(
-            tidy_station_address("北海道札幌市中央区南16条西19丁目1－32シティホーム山鼻1階 シティホーム山鼻1階"),
+            tidy_station_address(
+                "北海道札幌市中央区南16条西19丁目1－32シティホーム山鼻1階 シティホーム山鼻1階"
+            ),
             "北海道札幌市中央区南16条西19丁目1－32シティホーム山鼻1階"
         );
-        assert_eq!(tidy_station_address("埼玉県　川口市　本町1-2"), "埼玉県川口市本町1-2");
+        assert_eq!(
+            tidy_station_address("埼玉県　川口市　本町1-2"),
+            "埼玉県川口市本町1-2"
+        );
     }
 
     fn sample_dataset() -> Dataset {
@@ -1170,8 +1449,15 @@ mod tests {
             name: "テスト病院".into(),
             name_kana: None,
             identifiers: Identifiers::default(),
-            address: Address { prefecture: "埼玉県".into(), text: "埼玉県さいたま市".into(), ..Default::default() },
-            location: Some(LatLng { lat: 35.9, lng: 139.6 }),
+            address: Address {
+                prefecture: "埼玉県".into(),
+                text: "埼玉県さいたま市".into(),
+                ..Default::default()
+            },
+            location: Some(LatLng {
+                lat: 35.9,
+                lng: 139.6,
+            }),
             placement: Placement::Source,
             area_code: Some("1104".into()),
             contacts: vec![],
@@ -1194,9 +1480,22 @@ mod tests {
                 stats: BTreeMap::new(),
             },
             facilities: vec![f],
-            areas: vec![Area { code: "1104".into(), name: "さいたま".into(), pref_code: "11".into(), prefecture: "埼玉県".into(), population: Some(1), geometry: None }],
+            areas: vec![Area {
+                code: "1104".into(),
+                name: "さいたま".into(),
+                pref_code: "11".into(),
+                prefecture: "埼玉県".into(),
+                population: Some(1),
+                geometry: None,
+            }],
             municipalities: vec![],
-            towns: vec![TownRef { muni_code: "11101".into(), town: "大字三条町".into(), koaza: String::new(), lat: 35.887092, lng: 139.586951 }],
+            towns: vec![TownRef {
+                muni_code: "11101".into(),
+                town: "大字三条町".into(),
+                koaza: String::new(),
+                lat: 35.887092,
+                lng: 139.586951,
+            }],
         }
     }
 

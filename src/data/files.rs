@@ -18,7 +18,9 @@ pub enum DataError {
         #[source]
         source: std::io::Error,
     },
-    #[error("data file {path} does not match the manifest (expected SHA-256 {expected}, found {found}); rebuild with `pallimap data build`")]
+    #[error(
+        "data file {path} does not match the manifest (expected SHA-256 {expected}, found {found}); rebuild with `pallimap data build`"
+    )]
     Checksum {
         path: PathBuf,
         expected: String,
@@ -30,7 +32,9 @@ pub enum DataError {
         record: usize,
         message: String,
     },
-    #[error("unsupported data format version {found} in {path} (this build reads {FORMAT_VERSION})")]
+    #[error(
+        "unsupported data format version {found} in {path} (this build reads {FORMAT_VERSION})"
+    )]
     Version { path: PathBuf, found: u32 },
     #[error("source data problem: {0}")]
     Source(String),
@@ -111,11 +115,18 @@ struct TownRow {
 }
 
 fn io_err(path: &Path, source: std::io::Error) -> DataError {
-    DataError::Io { path: path.to_path_buf(), source }
+    DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn malformed(path: &Path, record: usize, message: impl std::fmt::Display) -> DataError {
-    DataError::Malformed { path: path.to_path_buf(), record, message: message.to_string() }
+    DataError::Malformed {
+        path: path.to_path_buf(),
+        record,
+        message: message.to_string(),
+    }
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -144,8 +155,13 @@ fn gunzip(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
 }
 
 /// Serialize the dataset's files: name → (bytes, record count). Pure, deterministic.
-pub fn encode(dataset: &Dataset, attribution: &str) -> Result<BTreeMap<String, (Vec<u8>, usize)>, DataError> {
-    let ser = |what: &str, e: serde_json::Error| DataError::Source(format!("cannot serialize {what}: {e}"));
+pub fn encode(
+    dataset: &Dataset,
+    attribution: &str,
+) -> Result<BTreeMap<String, (Vec<u8>, usize)>, DataError> {
+    let ser = |what: &str, e: serde_json::Error| {
+        DataError::Source(format!("cannot serialize {what}: {e}"))
+    };
     let mut files = BTreeMap::new();
 
     let mut fac = Vec::new();
@@ -153,7 +169,10 @@ pub fn encode(dataset: &Dataset, attribution: &str) -> Result<BTreeMap<String, (
         fac.extend(serde_json::to_vec(f).map_err(|e| ser(&f.id, e))?);
         fac.push(b'\n');
     }
-    files.insert(FACILITIES.to_string(), (gzip(&fac), dataset.facilities.len()));
+    files.insert(
+        FACILITIES.to_string(),
+        (gzip(&fac), dataset.facilities.len()),
+    );
 
     let areas = FeatureCollection {
         kind: "FeatureCollection".into(),
@@ -196,7 +215,10 @@ pub fn encode(dataset: &Dataset, attribution: &str) -> Result<BTreeMap<String, (
     };
     let mut bytes = serde_json::to_vec(&munis).map_err(|e| ser(MUNICIPALITIES, e))?;
     bytes.push(b'\n');
-    files.insert(MUNICIPALITIES.to_string(), (bytes, dataset.municipalities.len()));
+    files.insert(
+        MUNICIPALITIES.to_string(),
+        (bytes, dataset.municipalities.len()),
+    );
 
     let mut w = csv::Writer::from_writer(Vec::new());
     for t in &dataset.towns {
@@ -209,7 +231,9 @@ pub fn encode(dataset: &Dataset, attribution: &str) -> Result<BTreeMap<String, (
         })
         .map_err(|e| DataError::Source(format!("cannot serialize towns: {e}")))?;
     }
-    let csv_bytes = w.into_inner().map_err(|e| DataError::Source(format!("cannot serialize towns: {e}")))?;
+    let csv_bytes = w
+        .into_inner()
+        .map_err(|e| DataError::Source(format!("cannot serialize towns: {e}")))?;
     files.insert(TOWNS.to_string(), (gzip(&csv_bytes), dataset.towns.len()));
 
     files.insert(
@@ -230,13 +254,22 @@ pub fn write(dir: &Path, dataset: &Dataset, attribution: &str) -> Result<Manifes
     manifest.files = files
         .iter()
         .map(|(name, (bytes, records))| {
-            (name.clone(), FileEntry { sha256: sha256_hex(bytes), records: *records })
+            (
+                name.clone(),
+                FileEntry {
+                    sha256: sha256_hex(bytes),
+                    records: *records,
+                },
+            )
         })
         .collect();
     let mut mbytes = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| DataError::Source(format!("cannot serialize manifest: {e}")))?;
     mbytes.push(b'\n');
-    for (name, (bytes, _)) in files.iter().chain(std::iter::once((&MANIFEST.to_string(), &(mbytes, 0)))) {
+    for (name, (bytes, _)) in files
+        .iter()
+        .chain(std::iter::once((&MANIFEST.to_string(), &(mbytes, 0))))
+    {
         let path = dir.join(name);
         let tmp = dir.join(format!(".{name}.tmp"));
         std::fs::write(&tmp, bytes).map_err(|e| io_err(&tmp, e))?;
@@ -249,13 +282,21 @@ pub fn write(dir: &Path, dataset: &Dataset, attribution: &str) -> Result<Manifes
 pub fn read(dir: &Path) -> Result<Dataset, DataError> {
     let mpath = dir.join(MANIFEST);
     let mbytes = std::fs::read(&mpath).map_err(|e| io_err(&mpath, e))?;
-    let manifest: Manifest = serde_json::from_slice(&mbytes).map_err(|e| malformed(&mpath, 0, e))?;
+    let manifest: Manifest =
+        serde_json::from_slice(&mbytes).map_err(|e| malformed(&mpath, 0, e))?;
     if manifest.format != FORMAT_VERSION {
-        return Err(DataError::Version { path: mpath, found: manifest.format });
+        return Err(DataError::Version {
+            path: mpath,
+            found: manifest.format,
+        });
     }
     for name in REQUIRED {
         if !manifest.files.contains_key(*name) {
-            return Err(malformed(&mpath, 0, format!("manifest does not list {name}")));
+            return Err(malformed(
+                &mpath,
+                0,
+                format!("manifest does not list {name}"),
+            ));
         }
     }
     // Verify every listed file first.
@@ -268,14 +309,22 @@ pub fn read(dir: &Path) -> Result<Dataset, DataError> {
         let bytes = std::fs::read(&path).map_err(|e| io_err(&path, e))?;
         let found = sha256_hex(&bytes);
         if !found.eq_ignore_ascii_case(&entry.sha256) {
-            return Err(DataError::Checksum { path, expected: entry.sha256.clone(), found });
+            return Err(DataError::Checksum {
+                path,
+                expected: entry.sha256.clone(),
+                found,
+            });
         }
         contents.insert(name.as_str(), bytes);
     }
     let check_count = |path: &Path, found: usize, name: &str| -> Result<(), DataError> {
         let expected = manifest.files[name].records;
         if found != expected {
-            return Err(malformed(path, found, format!("{found} records, manifest says {expected}")));
+            return Err(malformed(
+                path,
+                found,
+                format!("{found} records, manifest says {expected}"),
+            ));
         }
         Ok(())
     };
@@ -288,7 +337,8 @@ pub fn read(dir: &Path) -> Result<Dataset, DataError> {
         if line.trim().is_empty() {
             continue;
         }
-        let f: crate::domain::Facility = serde_json::from_str(line).map_err(|e| malformed(&path, i + 1, e))?;
+        let f: crate::domain::Facility =
+            serde_json::from_str(line).map_err(|e| malformed(&path, i + 1, e))?;
         facilities.push(f);
     }
     check_count(&path, facilities.len(), FACILITIES)?;
@@ -342,5 +392,11 @@ pub fn read(dir: &Path) -> Result<Dataset, DataError> {
     }
     check_count(&path, towns.len(), TOWNS)?;
 
-    Ok(Dataset { manifest, facilities, areas, municipalities, towns })
+    Ok(Dataset {
+        manifest,
+        facilities,
+        areas,
+        municipalities,
+        towns,
+    })
 }

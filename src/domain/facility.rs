@@ -354,6 +354,11 @@ pub struct Facility {
 }
 
 impl Facility {
+    /// Services in their canonical order (by code), as the store returns them.
+    pub fn canonicalize(&mut self) {
+        self.services.sort_by_key(|s| s.kind.code());
+    }
+
     pub fn has_service(&self, kind: ServiceKind) -> bool {
         self.services
             .iter()

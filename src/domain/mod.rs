@@ -7,8 +7,8 @@ pub mod vocabulary;
 
 pub use area::{Area, Municipality};
 pub use facility::{
-    AdmissionRules, Address, Capacity, CapacityStatus, Contact, ContactKind, Facility,
-    FormularyEntry, Hours, HomeCareTier, Identifiers, LatLng, Origin, Placement, Provenance,
+    Address, AdmissionRules, Capacity, CapacityStatus, Contact, ContactKind, Facility,
+    FormularyEntry, HomeCareTier, Hours, Identifiers, LatLng, Origin, Placement, Provenance,
     Service, ServiceAttributes, ServiceStatus, Stock, Visibility,
 };
 pub use vocabulary::{FacilityKind, ServiceKind};

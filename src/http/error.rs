@@ -75,7 +75,10 @@ impl ApiError {
 
     pub fn body(&self) -> Value {
         let mut body = Map::new();
-        body.insert("type".into(), json!(format!("https://pallimap.example/problems/{}", self.code)));
+        body.insert(
+            "type".into(),
+            json!(format!("https://pallimap.example/problems/{}", self.code)),
+        );
         body.insert("title".into(), json!(self.title));
         body.insert("status".into(), json!(self.status.as_u16()));
         body.insert("detail".into(), json!(self.detail));

@@ -25,7 +25,9 @@ impl Params {
             if pairs[..i].iter().any(|(p, _)| p == k) {
                 return Err(ApiError::bad_parameter(
                     k,
-                    format!("Parameter `{k}` is given twice; give it once (lists are comma-separated)."),
+                    format!(
+                        "Parameter `{k}` is given twice; give it once (lists are comma-separated)."
+                    ),
                 ));
             }
         }
@@ -58,7 +60,10 @@ impl Params {
                 parse(item).ok_or_else(|| {
                     ApiError::bad_parameter(
                         name,
-                        format!("Unknown value `{item}` for `{name}`. Valid values: {}.", valid()),
+                        format!(
+                            "Unknown value `{item}` for `{name}`. Valid values: {}.",
+                            valid()
+                        ),
                     )
                 })
             })
@@ -66,7 +71,13 @@ impl Params {
     }
 
     /// An integer in `min..=max`, or `default` when absent.
-    pub fn int_in(&self, name: &str, min: usize, max: usize, default: usize) -> Result<usize, ApiError> {
+    pub fn int_in(
+        &self,
+        name: &str,
+        min: usize,
+        max: usize,
+        default: usize,
+    ) -> Result<usize, ApiError> {
         let Some(raw) = self.get(name) else {
             return Ok(default);
         };

@@ -6,10 +6,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use tracing::instrument;
 
+use super::AppState;
 use super::error::ApiError;
 use super::params::Params;
 use super::views::{FacilityView, Label};
-use super::AppState;
 use crate::catalog::Filter;
 use crate::domain::{Audience, FacilityKind, ServiceKind};
 
@@ -19,7 +19,9 @@ fn audience(_req: &HttpRequest) -> Audience {
 }
 
 fn json(body: Value) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(body.to_string())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.to_string())
 }
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
@@ -81,7 +83,10 @@ fn parse_filter(p: &Params, catalog: &crate::catalog::Catalog) -> Result<Filter,
                     .find(|m| m.code == c)
                     .map(|m| m.code.clone())
             },
-            || "5-digit 市区町村コード of this region, listed with each area in /api/v1/areas".into(),
+            || {
+                "5-digit 市区町村コード of this region, listed with each area in /api/v1/areas"
+                    .into()
+            },
         )?,
     })
 }
@@ -124,7 +129,9 @@ pub async fn get_facility(
             "No facility with id `{id}`. Ids look like navii-1111010000010, kaigo-1160190385 or hic-1110101337."
         ))
     })?;
-    Ok(json(serde_json::to_value(FacilityView::new(f, &catalog, audience(&req))).unwrap_or_default()))
+    Ok(json(
+        serde_json::to_value(FacilityView::new(f, &catalog, audience(&req))).unwrap_or_default(),
+    ))
 }
 
 #[instrument(skip_all, err)]
@@ -188,7 +195,10 @@ pub async fn geocode(
 ) -> Result<HttpResponse, ApiError> {
     let p = Params::parse(req.query_string(), &["address"])?;
     let address = p.get("address").ok_or_else(|| {
-        ApiError::bad_parameter("address", "`address` is required, e.g. address=さいたま市浦和区北浦和4-9-3.")
+        ApiError::bad_parameter(
+            "address",
+            "`address` is required, e.g. address=さいたま市浦和区北浦和4-9-3.",
+        )
     })?;
     if address.chars().count() > 200 {
         return Err(ApiError::bad_parameter(

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::domain::{
-    AdmissionRules, Audience, Capacity, ContactKind, Facility, FacilityKind, FormularyEntry, Hours,
-    HomeCareTier, Identifiers, Origin, Provenance, Service, ServiceKind, ServiceStatus,
+    AdmissionRules, Audience, Capacity, ContactKind, Facility, FacilityKind, FormularyEntry,
+    HomeCareTier, Hours, Identifiers, Origin, Provenance, Service, ServiceKind, ServiceStatus,
 };
 
 #[derive(Debug, Serialize)]
@@ -122,13 +122,18 @@ fn service_view(s: &Service, audience: Audience) -> ServiceView<'_> {
         beds: a.beds,
         notified_items: &a.notified_items,
         since: a.since.as_deref(),
-        radius_km: a
-            .radius_km
-            .or_else(|| s.kind.visits_homes().then_some(crate::domain::HOME_VISIT_RADIUS_KM)),
+        radius_km: a.radius_km.or_else(|| {
+            s.kind
+                .visits_homes()
+                .then_some(crate::domain::HOME_VISIT_RADIUS_KM)
+        }),
         formulary: (!a.formulary.is_empty() && audience.may_see(a.formulary_visibility))
             .then_some(a.formulary.as_slice()),
         notes: a.notes.as_deref(),
-        capacity: s.capacity.as_ref().filter(|c| audience.may_see(c.visibility)),
+        capacity: s
+            .capacity
+            .as_ref()
+            .filter(|c| audience.may_see(c.visibility)),
         admission_rules: s
             .admission_rules
             .as_ref()
@@ -152,7 +157,8 @@ impl<'a> FacilityView<'a> {
             .iter()
             .filter_map(|s| s.capacity.map(|c| c.reported_at.as_str()))
             .max();
-        let sample = f.provenance.origin == Origin::SampleSurvey || services.iter().any(|s| s.sample);
+        let sample =
+            f.provenance.origin == Origin::SampleSurvey || services.iter().any(|s| s.sample);
         FacilityView {
             id: &f.id,
             kind: f.kind,
@@ -170,11 +176,17 @@ impl<'a> FacilityView<'a> {
                 municipality: f.address.municipality.as_deref(),
                 text: &f.address.text,
             },
-            location: f.location.map(|l| LocationView { lat: l.lat, lng: l.lng }),
+            location: f.location.map(|l| LocationView {
+                lat: l.lat,
+                lng: l.lng,
+            }),
             placement: f.placement.code(),
             area: f.area_code.as_ref().map(|code| AreaRef {
                 code: code.clone(),
-                name: catalog.area(code).map(|a| a.name.clone()).unwrap_or_default(),
+                name: catalog
+                    .area(code)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
             }),
             contacts: f
                 .contacts

@@ -50,6 +50,9 @@ pub fn merge_facility(
     incoming: &Facility,
     kept_non_dataset: &mut usize,
 ) -> Option<Facility> {
+    let mut incoming = incoming.clone();
+    incoming.canonicalize();
+    let incoming = &incoming;
     let Some(old) = existing else {
         return Some(incoming.clone());
     };
@@ -86,7 +89,10 @@ pub fn merge_facility(
         .collect();
     *kept_non_dataset += contacts.len();
     for c in &incoming.contacts {
-        if !contacts.iter().any(|k| k.kind == c.kind && k.value == c.value) {
+        if !contacts
+            .iter()
+            .any(|k| k.kind == c.kind && k.value == c.value)
+        {
             contacts.push(c.clone());
         }
     }
@@ -124,7 +130,7 @@ pub fn merge_facility(
         }
         services.push(kept);
     }
-    services.sort_by_key(|s| s.kind);
+    services.sort_by_key(|s| s.kind.code());
     merged.services = services;
 
     (merged != *old).then_some(merged)
@@ -136,7 +142,15 @@ fn changes(
     new: &Facility,
     actor: &str,
     at: &str,
-) -> Vec<(String, String, String, String, String, Option<String>, Option<String>)> {
+) -> Vec<(
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+)> {
     let new_v = serde_json::to_value(new).unwrap_or_default();
     let old_v = old.map(|o| serde_json::to_value(o).unwrap_or_default());
     let mut out = Vec::new();
@@ -182,10 +196,22 @@ fn delete_facility(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError>
 fn insert_facilities(conn: &mut AnyConnection, list: &[Facility]) -> Result<(), StoreError> {
     let all: Vec<FacilityRows> = list.iter().map(rows::facility_rows).collect();
     let f: Vec<_> = all.iter().map(|r| r.facility.clone()).collect();
-    let c: Vec<_> = all.iter().flat_map(|r| r.contacts.iter().cloned()).collect();
-    let s: Vec<_> = all.iter().flat_map(|r| r.services.iter().cloned()).collect();
-    let cap: Vec<_> = all.iter().flat_map(|r| r.capacities.iter().cloned()).collect();
-    let adm: Vec<_> = all.iter().flat_map(|r| r.admissions.iter().cloned()).collect();
+    let c: Vec<_> = all
+        .iter()
+        .flat_map(|r| r.contacts.iter().cloned())
+        .collect();
+    let s: Vec<_> = all
+        .iter()
+        .flat_map(|r| r.services.iter().cloned())
+        .collect();
+    let cap: Vec<_> = all
+        .iter()
+        .flat_map(|r| r.capacities.iter().cloned())
+        .collect();
+    let adm: Vec<_> = all
+        .iter()
+        .flat_map(|r| r.admissions.iter().cloned())
+        .collect();
     insert_chunks!(conn, facilities::table, f);
     insert_chunks!(conn, contacts::table, c);
     insert_chunks!(conn, services::table, s);
@@ -196,7 +222,15 @@ fn insert_facilities(conn: &mut AnyConnection, list: &[Facility]) -> Result<(), 
 
 fn log_changes(
     conn: &mut AnyConnection,
-    entries: Vec<(String, String, String, String, String, Option<String>, Option<String>)>,
+    entries: Vec<(
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    )>,
 ) -> Result<(), StoreError> {
     let rows: Vec<_> = entries
         .into_iter()
@@ -236,19 +270,26 @@ pub(crate) fn apply(
         diesel::delete(municipalities::table).execute(conn)?;
         diesel::delete(areas::table).execute(conn)?;
         let a: Vec<_> = dataset.areas.iter().map(rows::area_row).collect();
-        let m: Vec<_> = dataset.municipalities.iter().map(rows::municipality_row).collect();
+        let m: Vec<_> = dataset
+            .municipalities
+            .iter()
+            .map(rows::municipality_row)
+            .collect();
         let t: Vec<_> = dataset.towns.iter().map(rows::town_row).collect();
         insert_chunks!(conn, areas::table, a);
         insert_chunks!(conn, municipalities::table, m);
         insert_chunks!(conn, towns::table, t);
 
         let existing = rows::read_facilities(conn)?;
-        let by_id: HashMap<&str, &Facility> =
-            existing.iter().map(|f| (f.id.as_str(), f)).collect();
+        let by_id: HashMap<&str, &Facility> = existing.iter().map(|f| (f.id.as_str(), f)).collect();
         let mut by_ident: HashMap<(&str, &str), &Facility> = HashMap::new();
         for f in &existing {
             let ids = &f.identifiers;
-            for (k, v) in [("navii", &ids.navii), ("kaigo", &ids.kaigo), ("hic", &ids.hic)] {
+            for (k, v) in [
+                ("navii", &ids.navii),
+                ("kaigo", &ids.kaigo),
+                ("hic", &ids.hic),
+            ] {
                 if let Some(v) = v {
                     by_ident.insert((k, v.as_str()), f);
                 }
@@ -261,11 +302,15 @@ pub(crate) fn apply(
         for inc in &dataset.facilities {
             let ids = &inc.identifiers;
             let found = by_id.get(inc.id.as_str()).copied().or_else(|| {
-                [("navii", &ids.navii), ("kaigo", &ids.kaigo), ("hic", &ids.hic)]
-                    .into_iter()
-                    .find_map(|(k, v)| v.as_ref().and_then(|v| by_ident.get(&(k, v.as_str()))))
-                    .copied()
-                    .filter(|f| f.kind == inc.kind)
+                [
+                    ("navii", &ids.navii),
+                    ("kaigo", &ids.kaigo),
+                    ("hic", &ids.hic),
+                ]
+                .into_iter()
+                .find_map(|(k, v)| v.as_ref().and_then(|v| by_ident.get(&(k, v.as_str()))))
+                .copied()
+                .filter(|f| f.kind == inc.kind)
             });
             match merge_facility(found, inc, &mut summary.kept_non_dataset) {
                 None => summary.unchanged += 1,

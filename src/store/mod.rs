@@ -53,13 +53,17 @@ impl Backend {
     /// plain path select SQLite.
     pub fn from_url(url: &str) -> Backend {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres { url: url.to_string() }
+            Backend::Postgres {
+                url: url.to_string(),
+            }
         } else {
             let path = url
                 .strip_prefix("sqlite://")
                 .or_else(|| url.strip_prefix("sqlite:"))
                 .unwrap_or(url);
-            Backend::Sqlite { path: path.to_string() }
+            Backend::Sqlite {
+                path: path.to_string(),
+            }
         }
     }
 
@@ -106,7 +110,10 @@ impl Store {
                 diesel::PgConnection::establish(url).map_err(|e| connect_err(one_line(&e)))?,
             ),
             Backend::Sqlite { path } => {
-                if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Some(dir) = Path::new(path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
                     std::fs::create_dir_all(dir).map_err(|e| {
                         connect_err(format!("cannot create directory {}: {e}", dir.display()))
                     })?;
@@ -204,7 +211,10 @@ impl Store {
 
 /// Errors from C libraries can span lines; startup errors must be one line.
 fn one_line(e: &dyn std::fmt::Display) -> String {
-    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+    e.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -215,10 +225,20 @@ mod tests {
     fn backend_is_chosen_by_scheme() {
         assert_eq!(
             Backend::from_url("sqlite://var/x.db"),
-            Backend::Sqlite { path: "var/x.db".into() }
+            Backend::Sqlite {
+                path: "var/x.db".into()
+            }
         );
-        assert_eq!(Backend::from_url("x.db"), Backend::Sqlite { path: "x.db".into() });
-        assert!(matches!(Backend::from_url("postgres://u@h/db"), Backend::Postgres { .. }));
+        assert_eq!(
+            Backend::from_url("x.db"),
+            Backend::Sqlite {
+                path: "x.db".into()
+            }
+        );
+        assert!(matches!(
+            Backend::from_url("postgres://u@h/db"),
+            Backend::Postgres { .. }
+        ));
         assert_eq!(
             Backend::from_url("postgres://u:secret@h/db").display(),
             "postgres://u:***@h/db"

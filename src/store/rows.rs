@@ -12,7 +12,7 @@ use super::schema::{
 };
 use super::{AnyConnection, StoreError};
 use crate::domain::{
-    AdmissionRules, Address, Area, Capacity, Contact, Facility, Hours, Identifiers, LatLng,
+    Address, AdmissionRules, Area, Capacity, Contact, Facility, Hours, Identifiers, LatLng,
     Municipality, Placement, Provenance, Service, ServiceAttributes,
 };
 use crate::geocode::TownRef;
@@ -259,7 +259,11 @@ pub(crate) fn facility_rows(f: &Facility) -> FacilityRows {
     }
 }
 
-fn provenance(origin: &str, source: String, snapshot: Option<String>) -> Result<Provenance, StoreError> {
+fn provenance(
+    origin: &str,
+    source: String,
+    snapshot: Option<String>,
+) -> Result<Provenance, StoreError> {
     Ok(Provenance {
         origin: parse("origin", origin)?,
         source,
@@ -326,7 +330,9 @@ pub(crate) fn read_facilities(c: &mut AnyConnection) -> Result<Vec<Facility>, St
         .select(ContactRow::as_select())
         .load(c)?;
     for r in contact_rows {
-        let Some(&i) = index.get(&r.facility_id) else { continue };
+        let Some(&i) = index.get(&r.facility_id) else {
+            continue;
+        };
         out[i].contacts.push(Contact {
             kind: parse("contacts.kind", &r.kind)?,
             visibility: parse("contacts.visibility", &r.visibility)?,
@@ -350,7 +356,10 @@ pub(crate) fn read_facilities(c: &mut AnyConnection) -> Result<Vec<Facility>, St
         );
     }
     let mut rules: HashMap<(String, String), AdmissionRules> = HashMap::new();
-    for r in admission_rules::table.select(AdmissionRow::as_select()).load(c)? {
+    for r in admission_rules::table
+        .select(AdmissionRow::as_select())
+        .load(c)?
+    {
         let mut parsed: AdmissionRules = parse_json("admission_rules.rules", &r.rules)?;
         parsed.visibility = parse("admission_rules.visibility", &r.visibility)?;
         rules.insert((r.facility_id, r.service_kind), parsed);
@@ -360,7 +369,9 @@ pub(crate) fn read_facilities(c: &mut AnyConnection) -> Result<Vec<Facility>, St
         .select(ServiceRow::as_select())
         .load(c)?;
     for r in service_rows {
-        let Some(&i) = index.get(&r.facility_id) else { continue };
+        let Some(&i) = index.get(&r.facility_id) else {
+            continue;
+        };
         let key = (r.facility_id.clone(), r.kind.clone());
         out[i].services.push(Service {
             kind: parse("services.kind", &r.kind)?,

@@ -92,18 +92,28 @@ async fn the_twenty_pcus_and_thirty_three_backup_hospitals_of_saitama() {
     assert_eq!(status, 200);
     let pcu = &body["items"][0];
     assert_eq!(pcu["kind"], "hospital");
-    assert!(pcu["services"].as_array().unwrap().iter().any(|s| s["kind"] == "pcu"));
+    assert!(
+        pcu["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "pcu")
+    );
 }
 
 #[actix_web::test]
 async fn filters_and_pages_equal_a_brute_force_scan() {
     use pallimap::domain::{FacilityKind, ServiceKind};
     let cases: Vec<(&str, Box<dyn Fn(&pallimap::domain::Facility) -> bool>)> = vec![
-        ("kind=pharmacy", Box::new(|f| f.kind == FacilityKind::Pharmacy)),
+        (
+            "kind=pharmacy",
+            Box::new(|f| f.kind == FacilityKind::Pharmacy),
+        ),
         (
             "service=home_care_support&area=1104",
             Box::new(|f| {
-                pallimap::catalog::offers(f, ServiceKind::HomeCareSupport) && f.area_code.as_deref() == Some("1104")
+                pallimap::catalog::offers(f, ServiceKind::HomeCareSupport)
+                    && f.area_code.as_deref() == Some("1104")
             }),
         ),
         (
@@ -114,7 +124,10 @@ async fn filters_and_pages_equal_a_brute_force_scan() {
                         || pallimap::catalog::offers(f, ServiceKind::Pcu))
             }),
         ),
-        ("municipality=11107", Box::new(|f| f.address.municipality_code.as_deref() == Some("11107"))),
+        (
+            "municipality=11107",
+            Box::new(|f| f.address.municipality_code.as_deref() == Some("11107")),
+        ),
     ];
     for (query, pred) in cases {
         let (total, ids) = all_ids(query).await;
@@ -128,15 +141,27 @@ async fn filters_and_pages_equal_a_brute_force_scan() {
 async fn bad_input_gets_problem_json_naming_the_fix() {
     let cases = [
         ("/api/v1/facilities?kind=hospitl", 400, "hospital, clinic"),
-        ("/api/v1/facilities?service=opioid", 400, "opioid_dispensing"),
+        (
+            "/api/v1/facilities?service=opioid",
+            400,
+            "opioid_dispensing",
+        ),
         ("/api/v1/facilities?area=9999", 400, "1104 (さいたま)"),
         ("/api/v1/facilities?limit=0", 400, "from 1 to 100"),
         ("/api/v1/facilities?limit=101", 400, "from 1 to 100"),
         ("/api/v1/facilities?limit=ten", 400, "from 1 to 100"),
         ("/api/v1/facilities?limt=5", 400, "Unknown parameter `limt`"),
         ("/api/v1/facilities?cursor=xyz", 400, "`cursor`"),
-        ("/api/v1/facilities?kind=clinic&kind=hospital", 400, "given twice"),
-        ("/api/v1/facilities/navii-0000000000000", 404, "navii-0000000000000"),
+        (
+            "/api/v1/facilities?kind=clinic&kind=hospital",
+            400,
+            "given twice",
+        ),
+        (
+            "/api/v1/facilities/navii-0000000000000",
+            404,
+            "navii-0000000000000",
+        ),
         ("/api/v1/nothing", 404, "No API route"),
         ("/api/v1/geocode", 400, "`address` is required"),
     ];
@@ -156,14 +181,30 @@ async fn areas_have_population_and_counts_that_add_up() {
     assert_eq!(status, 200);
     let items = body["items"].as_array().unwrap();
     let names: BTreeSet<&str> = items.iter().map(|a| a["name"].as_str().unwrap()).collect();
-    let expected: BTreeSet<&str> =
-        ["南部", "南西部", "東部", "さいたま", "県央", "川越比企", "西部", "利根", "北部", "秩父"].into();
+    let expected: BTreeSet<&str> = [
+        "南部",
+        "南西部",
+        "東部",
+        "さいたま",
+        "県央",
+        "川越比企",
+        "西部",
+        "利根",
+        "北部",
+        "秩父",
+    ]
+    .into();
     assert_eq!(names, expected);
     let mut sum = 0;
     let mut pcu = 0;
     for a in items {
         assert!(a["population"].as_u64().unwrap() > 50_000, "{a}");
-        let kinds: u64 = a["kinds"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+        let kinds: u64 = a["kinds"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
         assert_eq!(kinds, a["facilities"].as_u64().unwrap());
         sum += kinds;
         pcu += a["services"]["pcu"].as_u64().unwrap();
@@ -176,8 +217,16 @@ async fn areas_have_population_and_counts_that_add_up() {
 async fn vocabulary_lists_every_kind_and_service_with_labels() {
     let (status, _, body) = get("/api/v1/vocabulary").await;
     assert_eq!(status, 200);
-    assert_eq!(body["kinds"].as_array().unwrap().len(), pallimap::domain::FacilityKind::ALL.len());
-    let pcu = body["services"].as_array().unwrap().iter().find(|s| s["code"] == "pcu").unwrap();
+    assert_eq!(
+        body["kinds"].as_array().unwrap().len(),
+        pallimap::domain::FacilityKind::ALL.len()
+    );
+    let pcu = body["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "pcu")
+        .unwrap();
     assert_eq!(pcu["label"]["ja"], "緩和ケア病棟");
 }
 
@@ -189,16 +238,31 @@ async fn professional_fields_never_reach_the_public() {
     assert!(one["contacts"].is_array());
     let (_, _, body) = get("/api/v1/facilities?kind=hospital&limit=100").await;
     let text = body.to_string();
-    assert!(!text.contains("\"fax\""), "a FAX number reached the public list");
+    assert!(
+        !text.contains("\"fax\""),
+        "a FAX number reached the public list"
+    );
     let with_fax = default_store()
         .facilities()
         .unwrap()
         .into_iter()
-        .find(|f| f.contacts.iter().any(|c| c.kind == pallimap::domain::ContactKind::Fax))
+        .find(|f| {
+            f.contacts
+                .iter()
+                .any(|c| c.kind == pallimap::domain::ContactKind::Fax)
+        })
         .expect("the dataset has professional FAX numbers");
     let (_, _, detail) = get(&format!("/api/v1/facilities/{}", with_fax.id)).await;
-    let fax = &with_fax.contacts.iter().find(|c| c.kind == pallimap::domain::ContactKind::Fax).unwrap().value;
-    assert!(!detail.to_string().contains(fax.as_str()), "FAX {fax} leaked");
+    let fax = &with_fax
+        .contacts
+        .iter()
+        .find(|c| c.kind == pallimap::domain::ContactKind::Fax)
+        .unwrap()
+        .value;
+    assert!(
+        !detail.to_string().contains(fax.as_str()),
+        "FAX {fax} leaked"
+    );
 }
 
 #[actix_web::test]
@@ -209,8 +273,12 @@ async fn geocode_places_a_saitama_address_and_explains_a_miss() {
     assert_eq!(body["municipality_code"], "11107");
     assert_eq!(body["area_code"], "1104");
     let (lat, lng) = (body["lat"].as_f64().unwrap(), body["lng"].as_f64().unwrap());
-    assert!((35.86..35.89).contains(&lat) && (139.63..139.66).contains(&lng), "{body}");
-    let (status, ctype, body) = get("/api/v1/geocode?address=%E5%AD%98%E5%9C%A8%E3%81%97%E3%81%AA%E3%81%84%E5%B8%82").await;
+    assert!(
+        (35.86..35.89).contains(&lat) && (139.63..139.66).contains(&lng),
+        "{body}"
+    );
+    let (status, ctype, body) =
+        get("/api/v1/geocode?address=%E5%AD%98%E5%9C%A8%E3%81%97%E3%81%AA%E3%81%84%E5%B8%82").await;
     assert_eq!(status, 422);
     assert_eq!(ctype, "application/problem+json");
     assert_eq!(body["normalized"], "存在しない市");

@@ -24,7 +24,8 @@ impl Drop for TestDb {
         if let Some((admin, db)) = &self.pg_drop {
             use diesel::{Connection, RunQueryDsl};
             if let Ok(mut c) = diesel::PgConnection::establish(admin) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&mut c);
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                    .execute(&mut c);
             }
         }
     }
@@ -33,7 +34,12 @@ impl Drop for TestDb {
 pub fn sqlite_db() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("test.sqlite3").display());
-    TestDb { name: "sqlite", url, _dir: Some(dir), pg_drop: None }
+    TestDb {
+        name: "sqlite",
+        url,
+        _dir: Some(dir),
+        pg_drop: None,
+    }
 }
 
 /// A fresh PostgreSQL database on the server of `PALLIMAP_TEST_POSTGRES_URL`, if set.
@@ -41,7 +47,9 @@ pub fn postgres_db() -> Option<TestDb> {
     use diesel::{Connection, RunQueryDsl};
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
-    let admin = std::env::var("PALLIMAP_TEST_POSTGRES_URL").ok().filter(|s| !s.is_empty())?;
+    let admin = std::env::var("PALLIMAP_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())?;
     let db = format!(
         "pallimap_t{}_{}",
         std::process::id(),
@@ -49,10 +57,22 @@ pub fn postgres_db() -> Option<TestDb> {
     );
     let mut c = diesel::PgConnection::establish(&admin)
         .unwrap_or_else(|e| panic!("PALLIMAP_TEST_POSTGRES_URL is set but unreachable: {e}"));
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&mut c).expect("drop db");
-    diesel::sql_query(format!("CREATE DATABASE {db}")).execute(&mut c).expect("create db");
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
-    Some(TestDb { name: "postgres", url: format!("{base}/{db}"), _dir: None, pg_drop: Some((admin, db)) })
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .execute(&mut c)
+        .expect("drop db");
+    diesel::sql_query(format!("CREATE DATABASE {db}"))
+        .execute(&mut c)
+        .expect("create db");
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(admin.clone());
+    Some(TestDb {
+        name: "postgres",
+        url: format!("{base}/{db}"),
+        _dir: None,
+        pg_drop: Some((admin, db)),
+    })
 }
 
 /// SQLite always, PostgreSQL when configured (and says so when it is not).
@@ -73,7 +93,10 @@ fn service(kind: ServiceKind, since: &str) -> Service {
     Service {
         kind,
         status: ServiceStatus::Active,
-        attributes: ServiceAttributes { since: Some(since.into()), ..Default::default() },
+        attributes: ServiceAttributes {
+            since: Some(since.into()),
+            ..Default::default()
+        },
         capacity: None,
         admission_rules: None,
         provenance: dataset_prov("kouseikyoku-todokede"),
@@ -121,7 +144,10 @@ pub fn facility(id: &str, kind: FacilityKind, name: &str, lat: f64, lng: f64) ->
                 provenance: dataset_prov("kouseikyoku-todokede"),
             },
         ],
-        hours: Hours { closed_weekdays: vec!["sun".into()], note: None },
+        hours: Hours {
+            closed_weekdays: vec!["sun".into()],
+            note: None,
+        },
         url: None,
         notes: None,
         services: Vec::new(),
@@ -134,12 +160,33 @@ pub fn facility(id: &str, kind: FacilityKind, name: &str, lat: f64, lng: f64) ->
 
 /// Three fictional facilities in one fictional-sized area.
 pub fn tiny_dataset() -> Dataset {
-    let mut h = facility("navii-1111070000010", FacilityKind::Hospital, "テスト第一病院", 35.8700, 139.6450);
-    h.services = vec![service(ServiceKind::Pcu, "2019-04-01"), service(ServiceKind::BackupHospital, "2020-01-01")];
-    let mut c = facility("navii-1121070000020", FacilityKind::Clinic, "テスト在宅クリニック", 35.8600, 139.6500);
+    let mut h = facility(
+        "navii-1111070000010",
+        FacilityKind::Hospital,
+        "テスト第一病院",
+        35.8700,
+        139.6450,
+    );
+    h.services = vec![
+        service(ServiceKind::Pcu, "2019-04-01"),
+        service(ServiceKind::BackupHospital, "2020-01-01"),
+    ];
+    let mut c = facility(
+        "navii-1121070000020",
+        FacilityKind::Clinic,
+        "テスト在宅クリニック",
+        35.8600,
+        139.6500,
+    );
     c.services = vec![service(ServiceKind::HomeCareSupport, "2018-06-01")];
     c.services[0].attributes.tier = Some(HomeCareTier::EnhancedLinked);
-    let n = facility("kaigo-1160000001", FacilityKind::VisitingNurseStation, "テスト訪問看護ステーション", 35.8650, 139.6400);
+    let n = facility(
+        "kaigo-1160000001",
+        FacilityKind::VisitingNurseStation,
+        "テスト訪問看護ステーション",
+        35.8650,
+        139.6400,
+    );
     let square = serde_json::json!({"type": "MultiPolygon", "coordinates": [[[[139.6, 35.8], [139.7, 35.8], [139.7, 35.9], [139.6, 35.9], [139.6, 35.8]]]]});
     Dataset {
         manifest: Manifest {
@@ -183,7 +230,8 @@ pub fn default_store() -> &'static Store {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("default.sqlite3").display());
         let store = Store::open(&url).expect("open store");
-        let dataset = pallimap::data::files::read(std::path::Path::new("data")).expect("read data/");
+        let dataset =
+            pallimap::data::files::read(std::path::Path::new("data")).expect("read data/");
         store.load_dataset(&dataset, "test").expect("load data/");
         (store, dir)
     });

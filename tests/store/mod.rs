@@ -13,13 +13,24 @@ fn load_round_trips_every_field() {
         assert!(!store.has_dataset().unwrap(), "{}", db.name);
         let ds = tiny_dataset();
         let s = store.load_dataset(&ds, "test").unwrap();
-        assert_eq!((s.inserted, s.updated, s.unchanged), (3, 0, 0), "{}", db.name);
+        assert_eq!(
+            (s.inserted, s.updated, s.unchanged),
+            (3, 0, 0),
+            "{}",
+            db.name
+        );
         assert!(store.has_dataset().unwrap());
         let mut expected = ds.facilities.clone();
         expected.sort_by(|a, b| a.id.cmp(&b.id));
+        expected.iter_mut().for_each(|f| f.canonicalize());
         assert_eq!(store.facilities().unwrap(), expected, "{}", db.name);
         assert_eq!(store.areas().unwrap(), ds.areas, "{}", db.name);
-        assert_eq!(store.municipalities().unwrap(), ds.municipalities, "{}", db.name);
+        assert_eq!(
+            store.municipalities().unwrap(),
+            ds.municipalities,
+            "{}",
+            db.name
+        );
         assert_eq!(store.towns().unwrap(), ds.towns, "{}", db.name);
     }
 }
@@ -32,7 +43,12 @@ fn reloading_the_same_dataset_changes_nothing() {
         store.load_dataset(&ds, "test").unwrap();
         let log = store.change_log_len().unwrap();
         let s = store.load_dataset(&ds, "test").unwrap();
-        assert_eq!((s.inserted, s.updated, s.unchanged), (0, 0, 3), "{}", db.name);
+        assert_eq!(
+            (s.inserted, s.updated, s.unchanged),
+            (0, 0, 3),
+            "{}",
+            db.name
+        );
         assert_eq!(store.facilities().unwrap().len(), 3, "{}", db.name);
         assert_eq!(store.change_log_len().unwrap(), log, "{}", db.name);
         // Reopening runs no migration twice and keeps the data.
@@ -51,13 +67,28 @@ fn load_never_overwrites_facts_people_entered() {
 
         // A coordinator corrects the clinic's name and adds bed status to the hospital's PCU.
         let mut facilities = store.facilities().unwrap();
-        let coordinator = Provenance { origin: Origin::Coordinator, source: "coordinator:1104".into(), snapshot: None };
-        let clinic = facilities.iter_mut().find(|f| f.kind == FacilityKind::Clinic).unwrap();
+        let coordinator = Provenance {
+            origin: Origin::Coordinator,
+            source: "coordinator:1104".into(),
+            snapshot: None,
+        };
+        let clinic = facilities
+            .iter_mut()
+            .find(|f| f.kind == FacilityKind::Clinic)
+            .unwrap();
         clinic.name = "テスト在宅クリニック（訂正）".into();
         clinic.provenance = coordinator.clone();
         store.put_facility(clinic, "coordinator:1104").unwrap();
-        let hospital = facilities.iter_mut().find(|f| f.kind == FacilityKind::Hospital).unwrap();
-        hospital.services[0].capacity = Some(Capacity {
+        let hospital = facilities
+            .iter_mut()
+            .find(|f| f.kind == FacilityKind::Hospital)
+            .unwrap();
+        let pcu = hospital
+            .services
+            .iter_mut()
+            .find(|s| s.kind == ServiceKind::Pcu)
+            .unwrap();
+        pcu.capacity = Some(Capacity {
             status: CapacityStatus::Limited,
             free_beds: Some(1),
             note: None,
@@ -71,21 +102,49 @@ fn load_never_overwrites_facts_people_entered() {
         for f in &mut ds.facilities {
             f.name.push_str("（新）");
         }
-        ds.facilities[0].services.retain(|s| s.kind == ServiceKind::Pcu);
+        ds.facilities[0]
+            .services
+            .retain(|s| s.kind == ServiceKind::Pcu);
         ds.facilities[0].services[0].attributes.since = Some("2019-05-01".into());
         let s = store.load_dataset(&ds, "test").unwrap();
-        assert_eq!((s.inserted, s.updated, s.unchanged), (0, 3, 0), "{}", db.name);
+        // The clinic's core facts belong to the coordinator now, so it does not change at all.
+        assert_eq!(
+            (s.inserted, s.updated, s.unchanged),
+            (0, 2, 1),
+            "{}",
+            db.name
+        );
+        assert_eq!(s.kept_non_dataset, 1, "{}", db.name);
 
         let after = store.facilities().unwrap();
-        let clinic = after.iter().find(|f| f.kind == FacilityKind::Clinic).unwrap();
+        let clinic = after
+            .iter()
+            .find(|f| f.kind == FacilityKind::Clinic)
+            .unwrap();
         assert_eq!(clinic.name, "テスト在宅クリニック（訂正）", "{}", db.name);
         assert_eq!(clinic.provenance, coordinator);
-        let hospital = after.iter().find(|f| f.kind == FacilityKind::Hospital).unwrap();
+        let hospital = after
+            .iter()
+            .find(|f| f.kind == FacilityKind::Hospital)
+            .unwrap();
         assert_eq!(hospital.name, "テスト第一病院（新）");
-        let pcu = hospital.services.iter().find(|s| s.kind == ServiceKind::Pcu).unwrap();
+        let pcu = hospital
+            .services
+            .iter()
+            .find(|s| s.kind == ServiceKind::Pcu)
+            .unwrap();
         assert_eq!(pcu.attributes.since.as_deref(), Some("2019-05-01"));
-        assert_eq!(pcu.capacity.as_ref().map(|c| c.free_beds), Some(Some(1)), "{}", db.name);
-        let backup = hospital.services.iter().find(|s| s.kind == ServiceKind::BackupHospital).unwrap();
+        assert_eq!(
+            pcu.capacity.as_ref().map(|c| c.free_beds),
+            Some(Some(1)),
+            "{}",
+            db.name
+        );
+        let backup = hospital
+            .services
+            .iter()
+            .find(|s| s.kind == ServiceKind::BackupHospital)
+            .unwrap();
         assert_eq!(backup.status, ServiceStatus::Inactive);
         assert!(store.change_log_len().unwrap() > 0);
     }
@@ -101,8 +160,20 @@ fn ids_never_change_when_a_registry_id_is_reissued_under_a_new_record() {
         ds.facilities[0].id = "hic-1110000001".into();
         let s = store.load_dataset(&ds, "test").unwrap();
         assert_eq!(s.inserted, 0, "{}", db.name);
-        let ids: Vec<String> = store.facilities().unwrap().into_iter().map(|f| f.id).collect();
-        assert_eq!(ids, ["kaigo-1160000001", "navii-1111070000010", "navii-1121070000020"]);
+        let ids: Vec<String> = store
+            .facilities()
+            .unwrap()
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "kaigo-1160000001",
+                "navii-1111070000010",
+                "navii-1121070000020"
+            ]
+        );
     }
 }
 
@@ -130,12 +201,22 @@ fn a_failing_load_leaves_nothing_behind() {
 
 #[test]
 fn unreachable_or_unwritable_databases_fail_with_one_line() {
-    let e = Store::open("postgres://nobody@127.0.0.1:1/none").err().expect("must fail");
+    let e = Store::open("postgres://nobody@127.0.0.1:1/none")
+        .err()
+        .expect("must fail");
     let msg = e.to_string();
-    assert!(msg.starts_with("cannot open database postgres://nobody@127.0.0.1:1/none"), "{msg}");
+    assert!(
+        msg.starts_with("cannot open database postgres://nobody@127.0.0.1:1/none"),
+        "{msg}"
+    );
     assert!(!msg.contains('\n'));
-    let e = Store::open("sqlite:///proc/forbidden/x.sqlite3").err().expect("must fail");
+    let e = Store::open("sqlite:///proc/forbidden/x.sqlite3")
+        .err()
+        .expect("must fail");
     let msg = e.to_string();
-    assert!(msg.starts_with("cannot open database sqlite:///proc/forbidden/x.sqlite3"), "{msg}");
+    assert!(
+        msg.starts_with("cannot open database sqlite:///proc/forbidden/x.sqlite3"),
+        "{msg}"
+    );
     assert!(!msg.contains('\n'));
 }

@@ -71,7 +71,10 @@ pub fn facility_name(raw: &str) -> String {
     }
     let owned: String;
     if stripped {
-        let tokens: Vec<&str> = rest.split(char::is_whitespace).filter(|t| !t.is_empty()).collect();
+        let tokens: Vec<&str> = rest
+            .split(char::is_whitespace)
+            .filter(|t| !t.is_empty())
+            .collect();
         if tokens.len() > 1 {
             // `恵仁会 与野中央病院`: the first token is the corporation when it ends like one.
             let first_is_corp = CORP_TERMINATORS.iter().any(|t| tokens[0].ends_with(t));
@@ -106,7 +109,11 @@ pub fn facility_name(raw: &str) -> String {
     }
     // Names use dashes for long vowels inconsistently (リハビリテ-ション).
     let out = fold(rest).replace('-', "ー");
-    if out.is_empty() { fold(raw).replace('-', "ー") } else { out }
+    if out.is_empty() {
+        fold(raw).replace('-', "ー")
+    } else {
+        out
+    }
 }
 
 /// Whether two folded facility names denote the same facility by containment (one ends the other),
@@ -115,7 +122,11 @@ pub fn names_compatible(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
-    let (short, long) = if a.chars().count() <= b.chars().count() { (a, b) } else { (b, a) };
+    let (short, long) = if a.chars().count() <= b.chars().count() {
+        (a, b)
+    } else {
+        (b, a)
+    };
     short.chars().count() >= 3 && long.ends_with(short)
 }
 
@@ -244,7 +255,11 @@ pub fn wareki_to_iso(raw: &str) -> Option<String> {
         .iter()
         .find_map(|(e, b)| s.strip_prefix(e).map(|r| (*b, r)))?;
     let (y, rest) = rest.split_once('年')?;
-    let year = if y == "元" { 1 } else { y.parse::<u32>().ok()? };
+    let year = if y == "元" {
+        1
+    } else {
+        y.parse::<u32>().ok()?
+    };
     let (m, rest) = rest.split_once('月')?;
     let (d, tail) = rest.split_once('日')?;
     if !tail.is_empty() {
@@ -269,12 +284,30 @@ mod tests {
 
     #[test]
     fn wareki() {
-        assert_eq!(wareki_to_iso("平成31年 4月 1日").as_deref(), Some("2019-04-01"));
-        assert_eq!(wareki_to_iso("令和元年10月 1日").as_deref(), Some("2019-10-01"));
-        assert_eq!(wareki_to_iso("令和 7年 9月 1日").as_deref(), Some("2025-09-01"));
-        assert_eq!(wareki_to_iso("昭和63年12月31日").as_deref(), Some("1988-12-31"));
-        assert_eq!(wareki_to_iso("平成元年 1月 8日").as_deref(), Some("1989-01-08"));
-        assert_eq!(wareki_to_iso("令和５年　４月　１日").as_deref(), Some("2023-04-01"));
+        assert_eq!(
+            wareki_to_iso("平成31年 4月 1日").as_deref(),
+            Some("2019-04-01")
+        );
+        assert_eq!(
+            wareki_to_iso("令和元年10月 1日").as_deref(),
+            Some("2019-10-01")
+        );
+        assert_eq!(
+            wareki_to_iso("令和 7年 9月 1日").as_deref(),
+            Some("2025-09-01")
+        );
+        assert_eq!(
+            wareki_to_iso("昭和63年12月31日").as_deref(),
+            Some("1988-12-31")
+        );
+        assert_eq!(
+            wareki_to_iso("平成元年 1月 8日").as_deref(),
+            Some("1989-01-08")
+        );
+        assert_eq!(
+            wareki_to_iso("令和５年　４月　１日").as_deref(),
+            Some("2023-04-01")
+        );
         assert_eq!(wareki_to_iso(""), None);
         assert_eq!(wareki_to_iso("2019-04-01"), None);
         assert_eq!(wareki_to_iso("令和 7年13月 1日"), None);
@@ -282,29 +315,53 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(facility_name("医療法人社団 恵仁会 与野中央病院"), "与野中央病院");
+        assert_eq!(
+            facility_name("医療法人社団 恵仁会 与野中央病院"),
+            "与野中央病院"
+        );
         assert_eq!(facility_name("医療法人社団　光恵会　芝西医院"), "芝西医院");
         assert_eq!(facility_name("医療法人石川会石川医院"), "石川医院");
         assert_eq!(facility_name("医療法人社団南越谷病院"), "南越谷病院");
         assert_eq!(facility_name("医療法人　埼玉成恵会病院"), "埼玉成恵会病院");
-        assert_eq!(facility_name("独立行政法人国立病院機構埼玉病院"), "埼玉病院");
-        assert_eq!(facility_name("医療法人　藍生会　不動ケ丘病院"), "不動ケ丘病院");
+        assert_eq!(
+            facility_name("独立行政法人国立病院機構埼玉病院"),
+            "埼玉病院"
+        );
+        assert_eq!(
+            facility_name("医療法人　藍生会　不動ケ丘病院"),
+            "不動ケ丘病院"
+        );
         assert_eq!(facility_name("不動ヶ丘病院"), "不動ケ丘病院");
         assert_eq!(facility_name("髙橋クリニック"), "高橋クリニック");
         assert_eq!(facility_name("川﨑医院"), "川崎医院");
         assert_eq!(facility_name("ＡＢＣ　クリニック"), "ABCクリニック");
-        assert_eq!(facility_name("医療法人社団　彩優会　栗　橋　病　院"), "栗橋病院");
-        assert_eq!(facility_name("独立行政法人　国立病院機構　西埼玉中央病院"), "西埼玉中央病院");
-        assert_eq!(facility_name("埼玉県総合リハビリテ－ションセンター"), "埼玉県総合リハビリテーションセンター");
+        assert_eq!(
+            facility_name("医療法人社団　彩優会　栗　橋　病　院"),
+            "栗橋病院"
+        );
+        assert_eq!(
+            facility_name("独立行政法人　国立病院機構　西埼玉中央病院"),
+            "西埼玉中央病院"
+        );
+        assert_eq!(
+            facility_name("埼玉県総合リハビリテ－ションセンター"),
+            "埼玉県総合リハビリテーションセンター"
+        );
         assert_eq!(facility_name("さいたま市立病院"), "さいたま市立病院");
-        assert!(names_compatible("埼玉医科大学病院", "学校法人埼玉医科大学埼玉医科大学病院"));
+        assert!(names_compatible(
+            "埼玉医科大学病院",
+            "学校法人埼玉医科大学埼玉医科大学病院"
+        ));
         assert!(!names_compatible("病院", "埼玉病院"));
     }
 
     #[test]
     fn addresses() {
         assert_eq!(
-            address_key("埼玉県　さいたま市浦和区高砂２丁目１０番１１号１階", "埼玉県"),
+            address_key(
+                "埼玉県　さいたま市浦和区高砂２丁目１０番１１号１階",
+                "埼玉県"
+            ),
             "さいたま市浦和区高砂2-10-11"
         );
         assert_eq!(
@@ -315,7 +372,10 @@ mod tests {
             address_key("草加市松原１ー１ー６ ハーモネスタワー松原３階", "埼玉県"),
             "草加市松原1-1-6"
         );
-        assert_eq!(address_key("羽生市大字下羽生２１１－１", "埼玉県"), "羽生市下羽生211-1");
+        assert_eq!(
+            address_key("羽生市大字下羽生２１１－１", "埼玉県"),
+            "羽生市下羽生211-1"
+        );
         assert!(addresses_compatible("朝霞市溝沼", "朝霞市溝沼5-1-2"));
         assert!(!addresses_compatible("朝霞市溝沼1", "朝霞市溝沼5-1-2"));
     }

@@ -118,7 +118,10 @@ pub const SOURCES: &[SourceInfo] = &[
 ];
 
 pub fn info(name: &str) -> &'static SourceInfo {
-    SOURCES.iter().find(|s| s.name == name).expect("known source")
+    SOURCES
+        .iter()
+        .find(|s| s.name == name)
+        .expect("known source")
 }
 
 /// The text of `ATTRIBUTION.md` for the sources actually used. Deterministic: no dates of the build.
@@ -139,13 +142,19 @@ pub fn attribution(prefecture: &str, used: &[&str]) -> String {
     }
     s.push_str("\n## Sources\n");
     for src in SOURCES.iter().filter(|x| used.contains(&x.name)) {
-        s.push_str(&format!("\n### `{}` (snapshot {})\n\n", src.name, src.snapshot));
+        s.push_str(&format!(
+            "\n### `{}` (snapshot {})\n\n",
+            src.name, src.snapshot
+        ));
         s.push_str(&format!("- Title: {}\n", src.title));
         s.push_str(&format!("- Publisher: {}\n", src.publisher));
         s.push_str(&format!("- Licence: {}\n", src.licence));
         s.push_str(&format!("- Required credit: {}\n", src.credit));
         s.push_str(&format!("- Taken from: {}\n", src.upstream));
-        s.push_str(&format!("- Local copy: `../shared/data-src/{}/` (see its SOURCE.md)\n", src.folder));
+        s.push_str(&format!(
+            "- Local copy: `../shared/data-src/{}/` (see its SOURCE.md)\n",
+            src.folder
+        ));
         s.push_str(&format!("- Used for: {}\n", src.note));
     }
     s

@@ -22,7 +22,9 @@ pub fn map_item(item: &str) -> Option<(ServiceKind, Option<HomeCareTier>)> {
         }
     };
     Some(match item {
-        "緩和ケア病棟入院料１" | "緩和ケア病棟入院料２" => (ServiceKind::Pcu, None),
+        "緩和ケア病棟入院料１" | "緩和ケア病棟入院料２" => {
+            (ServiceKind::Pcu, None)
+        }
         "緩和ケア診療加算" | "有床診療所緩和ケア診療加算" | "小児緩和ケア診療加算" => {
             (ServiceKind::PalliativeTeam, None)
         }
@@ -141,7 +143,11 @@ pub struct MappedService {
 
 fn non_empty(s: &str) -> Option<String> {
     let t = s.trim();
-    if t.is_empty() { None } else { Some(t.to_string()) }
+    if t.is_empty() {
+        None
+    } else {
+        Some(t.to_string())
+    }
 }
 
 /// Tidy `一般　　395／療養　　120` to `一般 395／療養 120` and sum the numbers.
@@ -154,8 +160,14 @@ fn parse_beds(raw: &str) -> (Option<String>, u32) {
     let parts: Vec<String> = raw
         .split('／')
         .map(|p| {
-            let words: Vec<&str> = p.split(|c: char| c.is_whitespace()).filter(|w| !w.is_empty()).collect();
-            if let Some(n) = words.last().and_then(|w| norm::digits(w).parse::<u32>().ok()) {
+            let words: Vec<&str> = p
+                .split(|c: char| c.is_whitespace())
+                .filter(|w| !w.is_empty())
+                .collect();
+            if let Some(n) = words
+                .last()
+                .and_then(|w| norm::digits(w).parse::<u32>().ok())
+            {
                 total += n;
             }
             let mut dedup: Vec<&str> = Vec::new();
@@ -194,7 +206,11 @@ pub fn read_institutions(path: &std::path::Path) -> Result<Vec<Institution>, Str
         let rec = rec.map_err(|e| format!("{} row {}: {e}", path.display(), i + 2))?;
         let code = rec[c_code].trim().to_string();
         if code.len() != 7 || !code.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!("{} row {}: bad 医療機関番号 {code:?}", path.display(), i + 2));
+            return Err(format!(
+                "{} row {}: bad 医療機関番号 {code:?}",
+                path.display(),
+                i + 2
+            ));
         }
         let inst = by_code.entry(code.clone()).or_insert_with(|| {
             let (beds, beds_total) = parse_beds(&rec[c_beds]);
@@ -225,21 +241,42 @@ mod tests {
 
     #[test]
     fn mapping() {
-        assert_eq!(map_item("緩和ケア病棟入院料１"), Some((ServiceKind::Pcu, None)));
-        assert_eq!(map_item("緩和ケア病棟入院料２"), Some((ServiceKind::Pcu, None)));
-        assert_eq!(map_item("有床診療所緩和ケア診療加算"), Some((ServiceKind::PalliativeTeam, None)));
-        assert_eq!(map_item("外来緩和ケア管理料"), Some((ServiceKind::PalliativeOutpatient, None)));
+        assert_eq!(
+            map_item("緩和ケア病棟入院料１"),
+            Some((ServiceKind::Pcu, None))
+        );
+        assert_eq!(
+            map_item("緩和ケア病棟入院料２"),
+            Some((ServiceKind::Pcu, None))
+        );
+        assert_eq!(
+            map_item("有床診療所緩和ケア診療加算"),
+            Some((ServiceKind::PalliativeTeam, None))
+        );
+        assert_eq!(
+            map_item("外来緩和ケア管理料"),
+            Some((ServiceKind::PalliativeOutpatient, None))
+        );
         assert_eq!(
             map_item("別添１の「第９」の１の(１)に規定する在宅療養支援診療所"),
-            Some((ServiceKind::HomeCareSupport, Some(HomeCareTier::EnhancedSolo)))
+            Some((
+                ServiceKind::HomeCareSupport,
+                Some(HomeCareTier::EnhancedSolo)
+            ))
         );
         assert_eq!(
             map_item("別添１の「第９」の１の(２)に規定する在宅療養支援診療所"),
-            Some((ServiceKind::HomeCareSupport, Some(HomeCareTier::EnhancedLinked)))
+            Some((
+                ServiceKind::HomeCareSupport,
+                Some(HomeCareTier::EnhancedLinked)
+            ))
         );
         assert_eq!(
             map_item("別添１の「第14の２」の１の(３)に規定する在宅療養支援病院"),
-            Some((ServiceKind::HomeCareSupport, Some(HomeCareTier::Conventional)))
+            Some((
+                ServiceKind::HomeCareSupport,
+                Some(HomeCareTier::Conventional)
+            ))
         );
         assert_eq!(
             map_item("別添１の「第９」の２の(３)に規定する在宅緩和ケア充実診療所・病院加算"),
@@ -249,11 +286,23 @@ mod tests {
             map_item("別添１の「第14の２」の２の(２)に規定する在宅緩和ケア充実診療所・病院加算"),
             Some((ServiceKind::EnhancedHomePalliative, None))
         );
-        assert_eq!(map_item("在宅療養後方支援病院"), Some((ServiceKind::BackupHospital, None)));
-        assert_eq!(map_item("がん性疼痛緩和指導管理料"), Some((ServiceKind::CancerPainManagement, None)));
-        assert_eq!(map_item("在宅療養支援歯科診療所２"), Some((ServiceKind::HomeVisitDental, None)));
+        assert_eq!(
+            map_item("在宅療養後方支援病院"),
+            Some((ServiceKind::BackupHospital, None))
+        );
+        assert_eq!(
+            map_item("がん性疼痛緩和指導管理料"),
+            Some((ServiceKind::CancerPainManagement, None))
+        );
+        assert_eq!(
+            map_item("在宅療養支援歯科診療所２"),
+            Some((ServiceKind::HomeVisitDental, None))
+        );
         // Not palliative services in this vocabulary.
-        assert_eq!(map_item("別添１の「第９」の２の(４)に規定する在宅療養実績加算１"), None);
+        assert_eq!(
+            map_item("別添１の「第９」の２の(４)に規定する在宅療養実績加算１"),
+            None
+        );
         assert_eq!(
             map_item("がん性疼痛緩和指導管理料の注２に規定する難治性がん性疼痛緩和指導管理加算"),
             None
@@ -273,8 +322,14 @@ mod tests {
             beds: None,
             beds_total: 0,
             items: vec![
-                Item { name: "緩和ケア病棟入院料２".into(), since: Some("2020-04-01".into()) },
-                Item { name: "緩和ケア病棟入院料１".into(), since: Some("2019-04-01".into()) },
+                Item {
+                    name: "緩和ケア病棟入院料２".into(),
+                    since: Some("2020-04-01".into()),
+                },
+                Item {
+                    name: "緩和ケア病棟入院料１".into(),
+                    since: Some("2019-04-01".into()),
+                },
                 Item {
                     name: "別添１の「第14の２」の１の(３)に規定する在宅療養支援病院".into(),
                     since: None,
@@ -287,11 +342,23 @@ mod tests {
         };
         let s = inst.services();
         let pcu = &s[&ServiceKind::Pcu];
-        assert_eq!(pcu.items, vec!["緩和ケア病棟入院料１", "緩和ケア病棟入院料２"]);
+        assert_eq!(
+            pcu.items,
+            vec!["緩和ケア病棟入院料１", "緩和ケア病棟入院料２"]
+        );
         assert_eq!(pcu.since.as_deref(), Some("2019-04-01"));
-        assert_eq!(s[&ServiceKind::HomeCareSupport].tier, Some(HomeCareTier::EnhancedLinked));
+        assert_eq!(
+            s[&ServiceKind::HomeCareSupport].tier,
+            Some(HomeCareTier::EnhancedLinked)
+        );
         assert_eq!(inst.hic("11"), "1110101303");
-        assert_eq!(parse_beds("一般　　395／療養　　120"), (Some("一般 395／療養 120".into()), 515));
-        assert_eq!(parse_beds("一般　一般　141"), (Some("一般 141".into()), 141));
+        assert_eq!(
+            parse_beds("一般　　395／療養　　120"),
+            (Some("一般 395／療養 120".into()), 515)
+        );
+        assert_eq!(
+            parse_beds("一般　一般　141"),
+            (Some("一般 141".into()), 141)
+        );
     }
 }
