@@ -136,21 +136,16 @@ pub fn merge_facility(
     (merged != *old).then_some(merged)
 }
 
+/// One audit entry: at, actor, entity, entity id, field, old value, new value.
+type Change = (String, String, String, String, String, Option<String>, Option<String>);
+
 /// One change-log row per top-level field that differs.
 fn changes(
     old: Option<&Facility>,
     new: &Facility,
     actor: &str,
     at: &str,
-) -> Vec<(
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-)> {
+) -> Vec<Change> {
     let new_v = serde_json::to_value(new).unwrap_or_default();
     let old_v = old.map(|o| serde_json::to_value(o).unwrap_or_default());
     let mut out = Vec::new();
@@ -222,15 +217,7 @@ fn insert_facilities(conn: &mut AnyConnection, list: &[Facility]) -> Result<(), 
 
 fn log_changes(
     conn: &mut AnyConnection,
-    entries: Vec<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-    )>,
+    entries: Vec<Change>,
 ) -> Result<(), StoreError> {
     let rows: Vec<_> = entries
         .into_iter()

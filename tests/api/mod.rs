@@ -104,7 +104,8 @@ async fn the_twenty_pcus_and_thirty_three_backup_hospitals_of_saitama() {
 #[actix_web::test]
 async fn filters_and_pages_equal_a_brute_force_scan() {
     use pallimap::domain::{FacilityKind, ServiceKind};
-    let cases: Vec<(&str, Box<dyn Fn(&pallimap::domain::Facility) -> bool>)> = vec![
+    type Pred = Box<dyn Fn(&pallimap::domain::Facility) -> bool>;
+    let cases: Vec<(&str, Pred)> = vec![
         (
             "kind=pharmacy",
             Box::new(|f| f.kind == FacilityKind::Pharmacy),
