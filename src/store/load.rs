@@ -137,15 +137,18 @@ pub fn merge_facility(
 }
 
 /// One audit entry: at, actor, entity, entity id, field, old value, new value.
-type Change = (String, String, String, String, String, Option<String>, Option<String>);
+type Change = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
 
 /// One change-log row per top-level field that differs.
-fn changes(
-    old: Option<&Facility>,
-    new: &Facility,
-    actor: &str,
-    at: &str,
-) -> Vec<Change> {
+fn changes(old: Option<&Facility>, new: &Facility, actor: &str, at: &str) -> Vec<Change> {
     let new_v = serde_json::to_value(new).unwrap_or_default();
     let old_v = old.map(|o| serde_json::to_value(o).unwrap_or_default());
     let mut out = Vec::new();
@@ -215,10 +218,7 @@ fn insert_facilities(conn: &mut AnyConnection, list: &[Facility]) -> Result<(), 
     Ok(())
 }
 
-fn log_changes(
-    conn: &mut AnyConnection,
-    entries: Vec<Change>,
-) -> Result<(), StoreError> {
+fn log_changes(conn: &mut AnyConnection, entries: Vec<Change>) -> Result<(), StoreError> {
     let rows: Vec<_> = entries
         .into_iter()
         .map(|(at, actor, entity, entity_id, field, old, new)| {

@@ -14,7 +14,8 @@ fn saitama_outline() -> Vec<MultiPolygon<f64>> {
         .unwrap()
         .into_iter()
         .map(|a| {
-            let g: geojson::Geometry = serde_json::from_value(a.geometry.expect("area polygon")).unwrap();
+            let g: geojson::Geometry =
+                serde_json::from_value(a.geometry.expect("area polygon")).unwrap();
             MultiPolygon::<f64>::try_from(g.value).expect("multipolygon")
         })
         .collect()
@@ -25,7 +26,9 @@ fn distance_to_outline_m(outline: &[MultiPolygon<f64>], p: Point<f64>) -> f64 {
     outline
         .iter()
         .filter_map(|mp| match mp.closest_point(&p) {
-            geo::Closest::Intersection(c) | geo::Closest::SinglePoint(c) => Some(Haversine.distance(p, c)),
+            geo::Closest::Intersection(c) | geo::Closest::SinglePoint(c) => {
+                Some(Haversine.distance(p, c))
+            }
             geo::Closest::Indeterminate => None,
         })
         .fold(f64::INFINITY, f64::min)
@@ -35,7 +38,12 @@ fn distance_to_outline_m(outline: &[MultiPolygon<f64>], p: Point<f64>) -> f64 {
 fn the_default_dataset_has_the_published_counts() {
     let facilities = default_store().facilities().unwrap();
     let count = |k: FacilityKind| facilities.iter().filter(|f| f.kind == k).count();
-    let offering = |s: ServiceKind| facilities.iter().filter(|f| pallimap::catalog::offers(f, s)).count();
+    let offering = |s: ServiceKind| {
+        facilities
+            .iter()
+            .filter(|f| pallimap::catalog::offers(f, s))
+            .count()
+    };
     // ナビイ 2025-06-01 lists for 埼玉県, plus 届出 institutions missing from it.
     assert_eq!(count(FacilityKind::Pharmacy), 3194);
     assert_eq!(count(FacilityKind::DentalClinic), 2790);
@@ -52,7 +60,11 @@ fn the_default_dataset_has_the_published_counts() {
     assert_eq!(default_store().areas().unwrap().len(), 10);
     assert_eq!(default_store().municipalities().unwrap().len(), 72);
     // Every facility sits in one of the ten 二次医療圏.
-    assert!(facilities.iter().all(|f| f.area_code.as_deref().is_some_and(|a| a.starts_with("11"))));
+    assert!(
+        facilities
+            .iter()
+            .all(|f| f.area_code.as_deref().is_some_and(|a| a.starts_with("11")))
+    );
 }
 
 #[test]
@@ -64,7 +76,11 @@ fn facilities_are_placed_at_town_level_and_inside_saitama() {
         .count();
     let rate = fine as f64 / facilities.len() as f64;
     assert!(rate >= 0.99, "town level or better: {rate:.4}");
-    assert!(facilities.iter().all(|f| (f.placement == Placement::Unplaced) == f.location.is_none()));
+    assert!(
+        facilities
+            .iter()
+            .all(|f| (f.placement == Placement::Unplaced) == f.location.is_none())
+    );
 
     // The outline is the 1%-simplified 国土数値情報 boundary, which cuts narrow protrusions such as
     // 新座市新堀 (a tongue of Saitama into 清瀬市, 2.1 km deep): real town points there fall outside
@@ -79,7 +95,10 @@ fn facilities_are_placed_at_town_level_and_inside_saitama() {
         }
     }
     outside.sort_by(|a, b| b.0.total_cmp(&a.0));
-    eprintln!("{} points outside the simplified outline: {outside:?}", outside.len());
+    eprintln!(
+        "{} points outside the simplified outline: {outside:?}",
+        outside.len()
+    );
     assert!(outside.len() <= 20, "{outside:?}");
     assert!(outside.iter().all(|(d, _)| *d < 2500.0), "{outside:?}");
 }
@@ -105,13 +124,17 @@ fn a_damaged_or_incomplete_data_dir_is_refused_whole() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x55;
     std::fs::write(&f, &bytes).unwrap();
-    let e = pallimap::data::files::read(&dir).err().expect("corrupt file must fail");
+    let e = pallimap::data::files::read(&dir)
+        .err()
+        .expect("corrupt file must fail");
     assert!(e.to_string().contains("facilities.jsonl.gz"), "{e}");
 
     // A missing file.
     copy_dir(Path::new("data"), &dir);
     std::fs::remove_file(dir.join("towns.csv.gz")).unwrap();
-    let e = pallimap::data::files::read(&dir).err().expect("missing file must fail");
+    let e = pallimap::data::files::read(&dir)
+        .err()
+        .expect("missing file must fail");
     assert!(e.to_string().contains("towns.csv.gz"), "{e}");
 
     // Nothing reaches the database when the read fails.
@@ -131,11 +154,18 @@ fn the_builder_reproduces_data_byte_for_byte() {
     }
     let tmp = tempfile::tempdir().unwrap();
     pallimap::data::build::build(src, "11", tmp.path()).expect("build");
-    let mut names: Vec<_> = std::fs::read_dir("data").unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut names: Vec<_> = std::fs::read_dir("data")
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     names.sort();
     for name in names {
         let committed = std::fs::read(Path::new("data").join(&name)).unwrap();
         let rebuilt = std::fs::read(tmp.path().join(&name)).unwrap_or_default();
-        assert!(committed == rebuilt, "data/{} differs from a fresh build", name.to_string_lossy());
+        assert!(
+            committed == rebuilt,
+            "data/{} differs from a fresh build",
+            name.to_string_lossy()
+        );
     }
 }
