@@ -72,6 +72,18 @@ enum DataCommand {
     },
     /// Re-apply data/ to the database (idempotent; never overwrites non-dataset facts).
     Load(DbArgs),
+    /// Write a synthetic nationwide dataset (benchmarks only; every facility is marked 【合成】).
+    Synth {
+        #[arg(long)]
+        facilities: usize,
+        #[arg(long, default_value = "../shared/data-src")]
+        src: PathBuf,
+        #[arg(long, default_value = "1")]
+        seed: u64,
+        /// Output directory (default var/synth-<N>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Measure the geocoder against hospitals with published coordinates.
     GeocodeEval {
         #[arg(long, default_value = "../shared/data-src")]
@@ -164,6 +176,24 @@ fn data(cmd: DataCommand) -> anyhow::Result<()> {
             println!(
                 "inserted {}, updated {}, unchanged {}, kept {} facts not from the dataset",
                 summary.inserted, summary.updated, summary.unchanged, summary.kept_non_dataset
+            );
+            Ok(())
+        }
+        DataCommand::Synth {
+            facilities,
+            src,
+            seed,
+            out,
+        } => {
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("var/synth-{facilities}")));
+            let t = Instant::now();
+            let dataset = pallimap::data::synth::synth(&src, facilities, seed)?;
+            pallimap::data::files::write(&out, &dataset, pallimap::data::synth::SYNTH_ATTRIBUTION)?;
+            println!(
+                "wrote {} synthetic facilities to {} in {:.1} s",
+                dataset.facilities.len(),
+                out.display(),
+                t.elapsed().as_secs_f64()
             );
             Ok(())
         }

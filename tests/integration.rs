@@ -4,4 +4,6 @@ mod api;
 mod cli;
 mod common;
 mod data;
+mod search;
+mod search_quality;
 mod store;

@@ -6,47 +6,24 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::domain::{Area, Facility, FacilityKind, Municipality, ServiceKind, ServiceStatus};
+use crate::domain::{
+    Area, Facility, FacilityKind, HOME_VISIT_RADIUS_KM, Municipality, ServiceKind, ServiceStatus,
+};
 use crate::geocode::Gazetteer;
 use crate::store::{Store, StoreError};
 
-/// Filters of a facility list. Within one filter values are ORed; filters are ANDed.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Filter {
-    pub kinds: Vec<FacilityKind>,
-    pub services: Vec<ServiceKind>,
-    pub areas: Vec<String>,
-    pub municipalities: Vec<String>,
-}
+pub mod cluster;
+pub mod query;
+pub mod spatial;
+pub mod text;
 
-impl Filter {
-    pub fn matches(&self, f: &Facility) -> bool {
-        (self.kinds.is_empty() || self.kinds.contains(&f.kind))
-            && (self.services.is_empty() || self.services.iter().any(|s| offers(f, *s)))
-            && (self.areas.is_empty()
-                || f.area_code.as_ref().is_some_and(|a| self.areas.contains(a)))
-            && (self.municipalities.is_empty()
-                || f.address
-                    .municipality_code
-                    .as_ref()
-                    .is_some_and(|m| self.municipalities.contains(m)))
-    }
-}
+pub use query::{Bits, Facet, Hit, Query, QueryError, Results, Sort};
 
 /// Whether the facility currently offers the service (inactive ones are history, not offers).
 pub fn offers(f: &Facility, kind: ServiceKind) -> bool {
     f.services
         .iter()
         .any(|s| s.kind == kind && s.status != ServiceStatus::Inactive)
-}
-
-/// One page of a list in id order.
-#[derive(Debug)]
-pub struct Page<'a> {
-    pub total: usize,
-    pub items: Vec<&'a Facility>,
-    /// The id after which the next page starts, when there is one.
-    pub next_after: Option<String>,
 }
 
 /// Counts of one area, per kind and per service.
@@ -58,11 +35,80 @@ pub struct AreaCounts {
 }
 
 pub struct Catalog {
+    /// Sorted by id; a facility's index is its `ord` in every index below.
     facilities: Vec<Facility>,
     by_id: HashMap<String, usize>,
     areas: Vec<Area>,
     municipalities: Vec<Municipality>,
     gazetteer: Gazetteer,
+    by_kind: HashMap<FacilityKind, Bits>,
+    by_service: HashMap<ServiceKind, Bits>,
+    by_area: HashMap<String, Bits>,
+    by_municipality: HashMap<String, Bits>,
+    located: Bits,
+    text: text::TextIndex,
+    spatial: spatial::SpatialIndex,
+    /// Home-visit reach in metres per ord (None: not a home-visit provider).
+    reach_m: Vec<Option<f64>>,
+    max_reach_m: f64,
+    /// The change-log position the snapshot reflects (read before the data, so never ahead).
+    change_seq: i64,
+}
+
+/// The text a facility is found by: name, reading, service labels, address, notes.
+fn text_doc(ord: u32, f: &Facility) -> text::TextDoc {
+    let mut services = String::new();
+    for s in f
+        .services
+        .iter()
+        .filter(|s| s.status != ServiceStatus::Inactive)
+    {
+        // The shared labels name clinic and hospital both; index the one that fits, so 在支病
+        // finds hospitals and 在支診 clinics only.
+        let hospital = f.kind == FacilityKind::Hospital;
+        services.push_str(match (s.kind, hospital) {
+            (ServiceKind::HomeCareSupport, true) => "在宅療養支援病院",
+            (ServiceKind::HomeCareSupport, false) => "在宅療養支援診療所",
+            (ServiceKind::EnhancedHomePalliative, true) => "在宅緩和ケア充実病院",
+            (ServiceKind::EnhancedHomePalliative, false) => "在宅緩和ケア充実診療所",
+            (kind, _) => kind.label_ja(),
+        });
+        services.push(' ');
+        services.push_str(s.kind.label_en());
+        if let Some(t) = s.attributes.tier {
+            services.push(' ');
+            services.push_str(t.label_ja());
+        }
+        services.push('\n');
+    }
+    let public_notes = f
+        .services
+        .iter()
+        .filter_map(|s| s.attributes.notes.as_deref())
+        .chain(f.notes.as_deref())
+        .collect::<Vec<_>>()
+        .join("\n");
+    text::TextDoc {
+        ord,
+        name: f.name.clone(),
+        kana: f.name_kana.clone().unwrap_or_default(),
+        services,
+        address: format!(
+            "{} {}",
+            f.address.text,
+            f.address.municipality.as_deref().unwrap_or("")
+        ),
+        notes: public_notes,
+    }
+}
+
+/// How far a facility's home visits reach: its published radius, else the 16 km rule.
+fn reach_m(f: &Facility) -> Option<f64> {
+    f.services
+        .iter()
+        .filter(|s| s.status != ServiceStatus::Inactive && s.kind.visits_homes())
+        .map(|s| s.attributes.radius_km.unwrap_or(HOME_VISIT_RADIUS_KM) * 1000.0)
+        .reduce(f64::max)
 }
 
 impl Catalog {
@@ -71,24 +117,94 @@ impl Catalog {
         areas: Vec<Area>,
         municipalities: Vec<Municipality>,
         gazetteer: Gazetteer,
-    ) -> Catalog {
+    ) -> Result<Catalog, CatalogError> {
         facilities.sort_by(|a, b| a.id.cmp(&b.id));
+        let n = facilities.len();
         let by_id = facilities
             .iter()
             .enumerate()
             .map(|(i, f)| (f.id.clone(), i))
             .collect();
-        Catalog {
+        let mut by_kind: HashMap<FacilityKind, Bits> = HashMap::new();
+        let mut by_service: HashMap<ServiceKind, Bits> = HashMap::new();
+        let mut by_area: HashMap<String, Bits> = HashMap::new();
+        let mut by_municipality: HashMap<String, Bits> = HashMap::new();
+        let mut located = Bits::empty(n);
+        for (i, f) in facilities.iter().enumerate() {
+            let ord = i as u32;
+            by_kind
+                .entry(f.kind)
+                .or_insert_with(|| Bits::empty(n))
+                .insert(ord);
+            for s in ServiceKind::ALL {
+                if offers(f, *s) {
+                    by_service
+                        .entry(*s)
+                        .or_insert_with(|| Bits::empty(n))
+                        .insert(ord);
+                }
+            }
+            if let Some(a) = &f.area_code {
+                by_area
+                    .entry(a.clone())
+                    .or_insert_with(|| Bits::empty(n))
+                    .insert(ord);
+            }
+            if let Some(m) = &f.address.municipality_code {
+                by_municipality
+                    .entry(m.clone())
+                    .or_insert_with(|| Bits::empty(n))
+                    .insert(ord);
+            }
+            if f.location.is_some() {
+                located.insert(ord);
+            }
+        }
+        let text = text::TextIndex::build(
+            facilities
+                .iter()
+                .enumerate()
+                .map(|(i, f)| text_doc(i as u32, f)),
+        )?;
+        let spatial = spatial::SpatialIndex::new(
+            facilities
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| f.location.map(|l| (i as u32, l.lat, l.lng))),
+        );
+        let reach: Vec<Option<f64>> = facilities.iter().map(reach_m).collect();
+        let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
+        Ok(Catalog {
             facilities,
             by_id,
             areas,
             municipalities,
             gazetteer,
-        }
+            by_kind,
+            by_service,
+            by_area,
+            by_municipality,
+            located,
+            text,
+            spatial,
+            reach_m: reach,
+            max_reach_m,
+            change_seq: 0,
+        })
+    }
+
+    pub fn ord_of(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).map(|&i| i as u32)
+    }
+
+    /// The facility at `ord`.
+    pub fn at(&self, ord: u32) -> &Facility {
+        &self.facilities[ord as usize]
     }
 
     /// Build a snapshot of everything the store holds.
-    pub fn from_store(store: &Store) -> Result<Catalog, StoreError> {
+    pub fn from_store(store: &Store) -> Result<Catalog, CatalogError> {
+        let change_seq = store.latest_change()?;
         let areas = store.areas()?;
         let municipalities = store.municipalities()?;
         let towns = store.towns()?;
@@ -106,12 +222,14 @@ impl Catalog {
             })
             .collect();
         let gazetteer = Gazetteer::new(munis, towns);
-        Ok(Catalog::new(
-            store.facilities()?,
-            areas,
-            municipalities,
-            gazetteer,
-        ))
+        let mut catalog = Catalog::new(store.facilities()?, areas, municipalities, gazetteer)?;
+        catalog.change_seq = change_seq;
+        Ok(catalog)
+    }
+
+    /// The change-log position this snapshot reflects.
+    pub fn change_seq(&self) -> i64 {
+        self.change_seq
     }
 
     pub fn len(&self) -> usize {
@@ -146,40 +264,6 @@ impl Catalog {
         &self.gazetteer
     }
 
-    /// Facilities matching `filter`, in id order, `limit` of them after the id `after`.
-    pub fn list(&self, filter: &Filter, limit: usize, after: Option<&str>) -> Page<'_> {
-        let start = match after {
-            Some(a) => self.facilities.partition_point(|f| f.id.as_str() <= a),
-            None => 0,
-        };
-        let mut total = 0;
-        let mut items = Vec::with_capacity(limit);
-        let mut more = false;
-        for (i, f) in self.facilities.iter().enumerate() {
-            if !filter.matches(f) {
-                continue;
-            }
-            total += 1;
-            if i >= start {
-                if items.len() < limit {
-                    items.push(f);
-                } else {
-                    more = true;
-                }
-            }
-        }
-        let next_after = if more {
-            items.last().map(|f| f.id.clone())
-        } else {
-            None
-        };
-        Page {
-            total,
-            items,
-            next_after,
-        }
-    }
-
     /// Counts per area (keyed by area code), per kind and per service.
     pub fn area_counts(&self) -> BTreeMap<String, AreaCounts> {
         let mut out: BTreeMap<String, AreaCounts> = self
@@ -201,6 +285,14 @@ impl Catalog {
         }
         out
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot build the text index: {0}")]
+    Text(#[from] text::TextError),
 }
 
 /// The current snapshot, swapped atomically after writes.

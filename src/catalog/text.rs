@@ -126,6 +126,14 @@ const KANJI_VARIANTS: &[(char, char)] = &[
     ('瀨', '瀬'),
     ('冨', '富'),
     ('𠮷', '吉'),
+    ('靑', '青'),
+    ('濟', '済'),
+    ('澁', '渋'),
+    ('惠', '恵'),
+    ('眞', '真'),
+    ('德', '徳'),
+    ('豐', '豊'),
+    ('壽', '寿'),
 ];
 
 /// [`KANJI_VARIANTS`] sorted by the old form, for binary search.

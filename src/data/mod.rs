@@ -15,6 +15,7 @@
 pub mod build;
 pub mod files;
 pub mod geocode_eval;
+pub mod synth;
 
 use crate::domain::{Area, Facility, Municipality};
 use crate::geocode::{Gazetteer, MuniRef, TownRef};

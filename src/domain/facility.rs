@@ -30,6 +30,8 @@ pub enum Origin {
     Facility,
     /// Entered or corrected by a regional coordinator.
     Coordinator,
+    /// Generated for benchmarks (`pallimap data synth`); never a real facility.
+    Synthetic,
 }
 
 /// Provenance of one fact: which source, and the date of the source snapshot it was read from.

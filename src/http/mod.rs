@@ -33,8 +33,21 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(
                 web::scope("/api/v1")
                     .route("/facilities", web::get().to(routes::list_facilities))
+                    .route(
+                        "/facilities.geojson",
+                        web::get().to(routes::facilities_geojson),
+                    )
+                    .route(
+                        "/facilities/{id}.geojson",
+                        web::get().to(routes::facility_geojson),
+                    )
                     .route("/facilities/{id}", web::get().to(routes::get_facility))
                     .route("/areas", web::get().to(routes::list_areas))
+                    .route("/areas.geojson", web::get().to(routes::areas_geojson))
+                    .route(
+                        "/municipalities.geojson",
+                        web::get().to(routes::municipalities_geojson),
+                    )
                     .route("/vocabulary", web::get().to(routes::vocabulary))
                     .route("/geocode", web::get().to(routes::geocode))
                     .default_service(web::to(routes::no_route)),
@@ -42,9 +55,46 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
+/// Follow the change log: when it moves (a write here, another instance, `pallimap data load`),
+/// rebuild the catalog off the async workers and swap it in. Readers keep the old snapshot meanwhile.
+pub async fn follow_changes(state: AppState, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let store = state.store.clone();
+        let latest = match web::block(move || store.latest_change()).await {
+            Ok(Ok(seq)) => seq,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "change log unreadable");
+                continue;
+            }
+            Err(_) => continue,
+        };
+        if latest == state.catalog.load().change_seq() {
+            continue;
+        }
+        let store = state.store.clone();
+        match web::block(move || crate::catalog::Catalog::from_store(&store)).await {
+            Ok(Ok(catalog)) => {
+                tracing::info!(
+                    seq = catalog.change_seq(),
+                    facilities = catalog.len(),
+                    "catalog refreshed"
+                );
+                state.catalog.replace(catalog);
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "catalog rebuild failed; keeping the old one")
+            }
+            Err(e) => tracing::error!(error = %e, "catalog rebuild panicked; keeping the old one"),
+        }
+    }
+}
+
 /// Bind and serve until stopped. Prints the bound address (useful with port 0).
 pub async fn run(settings: crate::config::Settings, state: AppState) -> anyhow::Result<()> {
     use anyhow::Context;
+    let state_for_refresh = state.clone();
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(tracing_actix_web::TracingLogger::default())
@@ -52,6 +102,10 @@ pub async fn run(settings: crate::config::Settings, state: AppState) -> anyhow::
     })
     .bind(settings.bind)
     .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    tokio::spawn(follow_changes(
+        state_for_refresh,
+        std::time::Duration::from_millis(500),
+    ));
     for addr in server.addrs() {
         println!("listening on http://{addr}");
     }

@@ -10,7 +10,10 @@ use super::AppState;
 use super::error::ApiError;
 use super::params::Params;
 use super::views::{FacilityView, Label};
-use crate::catalog::Filter;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::catalog::{Catalog, Facet, Query, Results, Sort};
 use crate::domain::{Audience, FacilityKind, ServiceKind};
 
 /// Anonymous callers are the public; the accounts issue adds signed-in professionals.
@@ -37,16 +40,17 @@ pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     )))
 }
 
-fn encode_cursor(after: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("a:{after}"))
+fn encode_cursor(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
 }
 
-fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+fn decode_cursor(cursor: &str) -> Result<usize, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("a:").map(str::to_string))
+        .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse::<usize>().ok()))
+        .filter(|n| *n <= 1_000_000)
         .ok_or_else(|| {
             ApiError::bad_parameter(
                 "cursor",
@@ -55,9 +59,84 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
         })
 }
 
-const LIST_PARAMS: &[&str] = &["kind", "service", "area", "municipality", "limit", "cursor"];
+const LIST_PARAMS: &[&str] = &[
+    "kind",
+    "service",
+    "area",
+    "municipality",
+    "q",
+    "near",
+    "address",
+    "radius_km",
+    "bbox",
+    "reaches",
+    "sort",
+    "facets",
+    "limit",
+    "cursor",
+];
+const GEOJSON_PARAMS: &[&str] = &[
+    "kind",
+    "service",
+    "area",
+    "municipality",
+    "q",
+    "near",
+    "address",
+    "radius_km",
+    "bbox",
+    "reaches",
+    "sort",
+    "limit",
+    "cursor",
+    "cluster",
+    "zoom",
+];
+const MAX_QUERY_CHARS: usize = 200;
+const MAX_BBOX_SPAN_DEG: f64 = 30.0;
 
-fn parse_filter(p: &Params, catalog: &crate::catalog::Catalog) -> Result<Filter, ApiError> {
+fn floats(p: &Params, name: &str, n: usize, example: &str) -> Result<Option<Vec<f64>>, ApiError> {
+    let Some(raw) = p.get(name) else {
+        return Ok(None);
+    };
+    let values: Option<Vec<f64>> = raw
+        .split(',')
+        .map(|v| v.trim().parse::<f64>().ok().filter(|f| f.is_finite()))
+        .collect();
+    match values {
+        Some(v) if v.len() == n => Ok(Some(v)),
+        _ => Err(ApiError::bad_parameter(
+            name,
+            format!(
+                "`{name}` must be {n} comma-separated decimal numbers, e.g. {name}={example}; got `{raw}`."
+            ),
+        )),
+    }
+}
+
+fn point(p: &Params, name: &str) -> Result<Option<(f64, f64)>, ApiError> {
+    let Some(v) = floats(p, name, 2, "35.8617,139.6455")? else {
+        return Ok(None);
+    };
+    let (lat, lng) = (v[0], v[1]);
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lng) {
+        return Err(ApiError::bad_parameter(
+            name,
+            format!(
+                "`{name}` is lat,lng: lat must be within -90..90 and lng within -180..180; got {lat},{lng}."
+            ),
+        ));
+    }
+    Ok(Some((lat, lng)))
+}
+
+/// Parse and validate a list or GeoJSON query. Returns the query, the offset and the limit.
+fn parse_query(
+    p: &Params,
+    catalog: &Catalog,
+    max_limit: usize,
+    default_limit: usize,
+) -> Result<(Query, usize, usize), ApiError> {
     let area_codes = || {
         catalog
             .areas()
@@ -66,7 +145,7 @@ fn parse_filter(p: &Params, catalog: &crate::catalog::Catalog) -> Result<Filter,
             .collect::<Vec<_>>()
             .join(", ")
     };
-    Ok(Filter {
+    let mut q = Query {
         kinds: p.list("kind", FacilityKind::from_code, FacilityKind::codes)?,
         services: p.list("service", ServiceKind::from_code, ServiceKind::codes)?,
         areas: p.list(
@@ -88,7 +167,152 @@ fn parse_filter(p: &Params, catalog: &crate::catalog::Catalog) -> Result<Filter,
                     .into()
             },
         )?,
+        ..Query::default()
+    };
+    if let Some(text) = p.get("q") {
+        if text.chars().count() > MAX_QUERY_CHARS {
+            return Err(ApiError::bad_parameter(
+                "q",
+                format!("`q` is longer than {MAX_QUERY_CHARS} characters; shorten it."),
+            ));
+        }
+        q.text = Some(text.to_string());
+    }
+    q.point = point(p, "near")?;
+    if let Some(address) = p.get("address") {
+        if q.point.is_some() {
+            return Err(ApiError::bad_parameter(
+                "address",
+                "Give either `near` or `address`, not both.",
+            ));
+        }
+        q.point = Some(geocode_point(catalog, address)?);
+    }
+    q.reaches = point(p, "reaches")?;
+    if let Some(v) = floats(p, "radius_km", 1, "5")? {
+        let r = v[0];
+        if !(r > 0.0 && r <= 100.0) {
+            return Err(ApiError::bad_parameter(
+                "radius_km",
+                format!("`radius_km` must be greater than 0 and at most 100; got {r}."),
+            ));
+        }
+        if q.point.is_none() {
+            return Err(ApiError::bad_parameter(
+                "radius_km",
+                "`radius_km` needs a centre: add `near=lat,lng` or `address=…`.",
+            ));
+        }
+        q.radius_m = Some(r * 1000.0);
+    }
+    if let Some(b) = floats(p, "bbox", 4, "139.5,35.8,139.8,36.0")? {
+        let [min_lng, min_lat, max_lng, max_lat] = [b[0], b[1], b[2], b[3]];
+        let in_range = [min_lng, max_lng]
+            .iter()
+            .all(|x| (-180.0..=180.0).contains(x))
+            && [min_lat, max_lat]
+                .iter()
+                .all(|y| (-90.0..=90.0).contains(y));
+        if !in_range || min_lng >= max_lng || min_lat >= max_lat {
+            return Err(ApiError::bad_parameter(
+                "bbox",
+                format!(
+                    "`bbox` is minLng,minLat,maxLng,maxLat with min < max, lng within -180..180 and lat within -90..90; got {min_lng},{min_lat},{max_lng},{max_lat}."
+                ),
+            ));
+        }
+        if max_lng - min_lng > MAX_BBOX_SPAN_DEG || max_lat - min_lat > MAX_BBOX_SPAN_DEG {
+            return Err(ApiError::bad_parameter(
+                "bbox",
+                format!(
+                    "`bbox` may span at most {MAX_BBOX_SPAN_DEG} degrees each way; zoom in or drop `bbox`."
+                ),
+            ));
+        }
+        q.bbox = Some([min_lng, min_lat, max_lng, max_lat]);
+    }
+    if q.point.is_none() {
+        q.point = q.reaches;
+    }
+    if let Some(raw) = p.get("sort") {
+        let sort = Sort::from_code(raw).ok_or_else(|| {
+            ApiError::bad_parameter(
+                "sort",
+                format!(
+                    "Unknown value `{raw}` for `sort`. Valid values: {}.",
+                    Sort::CODES
+                ),
+            )
+        })?;
+        if sort == Sort::Relevance && q.text.is_none() {
+            return Err(ApiError::bad_parameter(
+                "sort",
+                "`sort=relevance` needs a text query `q`.",
+            ));
+        }
+        if sort == Sort::Distance && q.point.is_none() {
+            return Err(ApiError::bad_parameter(
+                "sort",
+                "`sort=distance` needs a point: add `near=lat,lng`, `address=…` or `reaches=lat,lng`.",
+            ));
+        }
+        q.sort = Some(sort);
+    }
+    q.facets = p.list("facets", Facet::from_code, || Facet::CODES.to_string())?;
+    let limit = p.int_in("limit", 1, max_limit, default_limit)?;
+    let offset = p.get("cursor").map(decode_cursor).transpose()?.unwrap_or(0);
+    Ok((q, offset, limit))
+}
+
+fn geocode_point(catalog: &Catalog, address: &str) -> Result<(f64, f64), ApiError> {
+    if address.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_parameter(
+            "address",
+            format!(
+                "`address` is longer than {MAX_QUERY_CHARS} characters; give the postal address only."
+            ),
+        ));
+    }
+    catalog
+        .gazetteer()
+        .geocode(address)
+        .map(|m| (m.lat, m.lng))
+        .map_err(|miss| address_miss(&miss))
+}
+
+fn address_miss(miss: &crate::geocode::GeocodeMiss) -> ApiError {
+    ApiError::unprocessable(
+        "address_not_found",
+        format!(
+            "住所を特定できませんでした。市区町村名と町名を確認してください / The address could not be placed: `{}`. Check the municipality (市区町村) and town (町名), e.g. さいたま市浦和区北浦和4-9-3.",
+            miss.normalized
+        ),
+    )
+    .with("normalized", json!(miss.normalized))
+    .with("matched", json!({"prefecture": miss.prefecture}))
+}
+
+/// Run a search off the async workers: a big text query must not stall other requests.
+async fn run_search(
+    catalog: Arc<Catalog>,
+    q: Query,
+    offset: usize,
+    limit: usize,
+) -> Result<(Arc<Catalog>, Results), ApiError> {
+    web::block(move || {
+        let r = catalog.search(&q, offset, limit);
+        r.map(|r| (catalog, r))
     })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| ApiError::internal(&e))
+}
+
+fn with_distance(mut v: Value, distance_m: Option<f64>) -> Value {
+    if let (Some(d), Some(obj)) = (distance_m, v.as_object_mut()) {
+        obj.insert("distance_m".into(), json!(d.round() as u64));
+    }
+    v
 }
 
 #[instrument(skip_all, err)]
@@ -98,21 +322,213 @@ pub async fn list_facilities(
 ) -> Result<HttpResponse, ApiError> {
     let p = Params::parse(req.query_string(), LIST_PARAMS)?;
     let catalog = state.catalog.load();
-    let filter = parse_filter(&p, &catalog)?;
-    let limit = p.int_in("limit", 1, 100, 20)?;
-    let after = p.get("cursor").map(decode_cursor).transpose()?;
-    let page = catalog.list(&filter, limit, after.as_deref());
+    let (q, offset, limit) = parse_query(&p, &catalog, 100, 20)?;
+    let (catalog, results) = run_search(catalog, q, offset, limit).await?;
     let aud = audience(&req);
-    let items: Vec<FacilityView> = page
-        .items
+    let items: Vec<Value> = results
+        .hits
         .iter()
-        .map(|f| FacilityView::new(f, &catalog, aud))
+        .map(|h| {
+            let view = FacilityView::new(catalog.at(h.ord), &catalog, aud);
+            with_distance(serde_json::to_value(view).unwrap_or_default(), h.distance_m)
+        })
         .collect();
-    Ok(json(json!({
-        "total": page.total,
-        "items": items,
-        "next": page.next_after.as_deref().map(encode_cursor),
+    let next = (offset + results.hits.len() < results.total).then(|| encode_cursor(offset + limit));
+    let mut body = json!({"total": results.total, "items": items, "next": next});
+    if !results.facets.is_empty() {
+        body["facets"] = json!(results.facets);
+    }
+    Ok(json(body))
+}
+
+fn point_properties(catalog: &Catalog, ord: u32, distance_m: Option<f64>) -> Value {
+    let f = catalog.at(ord);
+    let services: Vec<&str> = f
+        .services
+        .iter()
+        .filter(|s| s.status != crate::domain::ServiceStatus::Inactive)
+        .map(|s| s.kind.code())
+        .collect();
+    let mut props = json!({
+        "id": f.id,
+        "name": f.name,
+        "kind": f.kind.code(),
+        "services": services,
+        "area": f.area_code,
+    });
+    if let Some(d) = distance_m {
+        props["distance_m"] = json!(d.round() as u64);
+    }
+    props
+}
+
+fn geojson_response(body: Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/geo+json")
+        .body(body.to_string())
+}
+
+#[instrument(skip_all, err)]
+pub async fn facilities_geojson(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::catalog::cluster::{ClusterItem, ClusterPoint, cluster, feature_collection};
+    let p = Params::parse(req.query_string(), GEOJSON_PARAMS)?;
+    let catalog = state.catalog.load();
+    let clustered = match p.get("cluster") {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(other) => {
+            return Err(ApiError::bad_parameter(
+                "cluster",
+                format!("`cluster` is 0 or 1; got `{other}`."),
+            ));
+        }
+    };
+    let zoom = p
+        .get("zoom")
+        .map(|_| p.int_in("zoom", 0, 20, 0))
+        .transpose()?;
+    if clustered && zoom.is_none() {
+        return Err(ApiError::bad_parameter(
+            "zoom",
+            "`cluster=1` needs the map zoom, `zoom=0`…`20`.",
+        ));
+    }
+    let (q, offset, limit) = parse_query(&p, &catalog, 5000, 500)?;
+    let (offset, limit) = if clustered {
+        (0, usize::MAX)
+    } else {
+        (offset, limit)
+    };
+    let (catalog, results) = run_search(catalog, q, offset, limit).await?;
+    let distances: HashMap<u32, f64> = results
+        .hits
+        .iter()
+        .filter_map(|h| h.distance_m.map(|d| (h.ord, d)))
+        .collect();
+    let placed: Vec<&crate::catalog::Hit> = results
+        .hits
+        .iter()
+        .filter(|h| catalog.at(h.ord).location.is_some())
+        .collect();
+    let items: Vec<ClusterItem> = match zoom.filter(|_| clustered) {
+        Some(z) => {
+            let points: Vec<ClusterPoint> = placed
+                .iter()
+                .filter_map(|h| {
+                    let f = catalog.at(h.ord);
+                    f.location.map(|l| ClusterPoint {
+                        ord: h.ord,
+                        lat: l.lat,
+                        lng: l.lng,
+                        kind: f.kind.code(),
+                    })
+                })
+                .collect();
+            cluster(&points, z as u8, 40.0)
+        }
+        None => placed.iter().map(|h| ClusterItem::Point(h.ord)).collect(),
+    };
+    let coords = |ord: u32| {
+        catalog
+            .at(ord)
+            .location
+            .map(|l| (l.lat, l.lng))
+            .unwrap_or((0.0, 0.0))
+    };
+    let mut body = feature_collection(
+        &items,
+        |ord| point_properties(&catalog, ord, distances.get(&ord).copied()),
+        coords,
+    );
+    body["total"] = json!(results.total);
+    if !clustered {
+        let next =
+            (offset + results.hits.len() < results.total).then(|| encode_cursor(offset + limit));
+        body["next"] = json!(next);
+    }
+    Ok(geojson_response(body))
+}
+
+#[instrument(skip_all, err)]
+pub async fn facility_geojson(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(req.query_string(), &[])?;
+    let id = path.into_inner();
+    let catalog = state.catalog.load();
+    let ord = catalog.ord_of(&id).ok_or_else(|| unknown_id(&id))?;
+    let f = catalog.at(ord);
+    let geometry = match f.location {
+        Some(l) => json!({"type": "Point", "coordinates": [round6(l.lng), round6(l.lat)]}),
+        None => Value::Null,
+    };
+    Ok(geojson_response(json!({
+        "type": "Feature",
+        "id": f.id,
+        "geometry": geometry,
+        "properties": point_properties(&catalog, ord, None),
     })))
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+fn unknown_id(id: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "No facility with id `{id}`. Ids look like navii-1111010000010, kaigo-1160190385 or hic-1110101337."
+    ))
+}
+
+fn outline_collection(features: Vec<Value>) -> HttpResponse {
+    geojson_response(json!({"type": "FeatureCollection", "features": features}))
+}
+
+pub async fn areas_geojson(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(req.query_string(), &[])?;
+    let catalog = state.catalog.load();
+    let features = catalog
+        .areas()
+        .iter()
+        .map(|a| {
+            json!({
+                "type": "Feature",
+                "id": a.code,
+                "geometry": a.geometry,
+                "properties": {"code": a.code, "name": a.name, "prefecture": a.prefecture, "population": a.population},
+            })
+        })
+        .collect();
+    Ok(outline_collection(features))
+}
+
+pub async fn municipalities_geojson(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(req.query_string(), &[])?;
+    let catalog = state.catalog.load();
+    let features = catalog
+        .municipalities()
+        .iter()
+        .map(|m| {
+            json!({
+                "type": "Feature",
+                "id": m.code,
+                "geometry": m.geometry,
+                "properties": {"code": m.code, "name": m.name, "area_code": m.area_code},
+            })
+        })
+        .collect();
+    Ok(outline_collection(features))
 }
 
 #[instrument(skip_all, err)]
@@ -124,11 +540,7 @@ pub async fn get_facility(
     Params::parse(req.query_string(), &[])?;
     let id = path.into_inner();
     let catalog = state.catalog.load();
-    let f = catalog.get(&id).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "No facility with id `{id}`. Ids look like navii-1111010000010, kaigo-1160190385 or hic-1110101337."
-        ))
-    })?;
+    let f = catalog.get(&id).ok_or_else(|| unknown_id(&id))?;
     Ok(json(
         serde_json::to_value(FacilityView::new(f, &catalog, audience(&req))).unwrap_or_default(),
     ))
@@ -218,14 +630,6 @@ pub async fn geocode(
             "town": m.town,
             "area_code": m.area_code,
         }))),
-        Err(miss) => Err(ApiError::unprocessable(
-            "address_not_found",
-            format!(
-                "住所を特定できませんでした / The address could not be placed: `{}`. Check the municipality name (市区町村) and town (町名), e.g. さいたま市浦和区北浦和4-9-3.",
-                miss.normalized
-            ),
-        )
-        .with("normalized", json!(miss.normalized))
-        .with("matched", json!({"prefecture": miss.prefecture}))),
+        Err(miss) => Err(address_miss(&miss)),
     }
 }

@@ -187,6 +187,17 @@ impl Store {
         self.with_conn(rows::read_towns)
     }
 
+    /// The newest change-log sequence number (0 when empty): a cheap "has anything changed?".
+    pub fn latest_change(&self) -> Result<i64, StoreError> {
+        use schema::change_log::dsl;
+        self.with_conn(|c| {
+            Ok(dsl::change_log
+                .select(diesel::dsl::max(dsl::seq))
+                .first::<Option<i64>>(c)?
+                .unwrap_or(0))
+        })
+    }
+
     /// Number of change-log entries (audit trail).
     pub fn change_log_len(&self) -> Result<i64, StoreError> {
         use schema::change_log::dsl;

@@ -1,7 +1,7 @@
 //! The HTTP API on the real default dataset, in process through the same `configure` as `main`.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::{App, test};
 use serde_json::Value;
@@ -11,17 +11,32 @@ use pallimap::http::{AppState, configure};
 
 use crate::common::default_store;
 
-fn state() -> AppState {
-    let store = default_store();
-    // The store is shared read-only; the catalog is rebuilt per test (cheap, and isolated).
-    let catalog = Catalog::from_store(store).expect("catalog");
-    AppState {
-        catalog: CatalogHandle::new(catalog),
-        store: Arc::new(pallimap::store::Store::open("sqlite://:memory:").expect("memory store")),
-    }
+/// One read-only service state over the default dataset, shared by every API test.
+pub fn state() -> AppState {
+    static STATE: OnceLock<AppState> = OnceLock::new();
+    STATE
+        .get_or_init(|| AppState {
+            catalog: CatalogHandle::new(Catalog::from_store(default_store()).expect("catalog")),
+            store: Arc::new(
+                pallimap::store::Store::open("sqlite://:memory:").expect("memory store"),
+            ),
+        })
+        .clone()
 }
 
-async fn get(path: &str) -> (u16, String, Value) {
+/// Percent-encode everything outside the unreserved set, for Japanese in test URLs.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub async fn get(path: &str) -> (u16, String, Value) {
     let app = test::init_service(App::new().configure(configure(state()))).await;
     let resp = test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
     let status = resp.status().as_u16();

@@ -124,17 +124,13 @@ fn a_damaged_or_incomplete_data_dir_is_refused_whole() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x55;
     std::fs::write(&f, &bytes).unwrap();
-    let e = pallimap::data::files::read(&dir)
-        .err()
-        .expect("corrupt file must fail");
+    let e = pallimap::data::files::read(&dir).expect_err("corrupt file must fail");
     assert!(e.to_string().contains("facilities.jsonl.gz"), "{e}");
 
     // A missing file.
     copy_dir(Path::new("data"), &dir);
     std::fs::remove_file(dir.join("towns.csv.gz")).unwrap();
-    let e = pallimap::data::files::read(&dir)
-        .err()
-        .expect("missing file must fail");
+    let e = pallimap::data::files::read(&dir).expect_err("missing file must fail");
     assert!(e.to_string().contains("towns.csv.gz"), "{e}");
 
     // Nothing reaches the database when the read fails.

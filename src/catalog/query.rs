@@ -1,0 +1,376 @@
+//! The query planner: filters as precomputed bitsets, then text, radius, box or reach as the
+//! candidate source, then distance, sorting, facets and one page. Pure in-memory work.
+
+use std::collections::BTreeMap;
+
+use super::Catalog;
+use super::spatial::haversine_m;
+use crate::domain::{FacilityKind, ServiceKind};
+
+/// A set of facility ords.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bits(Vec<u64>);
+
+impl Bits {
+    pub fn empty(n: usize) -> Bits {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+
+    pub fn full(n: usize) -> Bits {
+        let mut b = Bits(vec![u64::MAX; n.div_ceil(64)]);
+        if let (false, Some(last)) = (n.is_multiple_of(64), b.0.last_mut()) {
+            *last = (1u64 << (n % 64)) - 1;
+        }
+        b
+    }
+
+    pub fn insert(&mut self, i: u32) {
+        self.0[(i / 64) as usize] |= 1 << (i % 64);
+    }
+
+    pub fn contains(&self, i: u32) -> bool {
+        self.0
+            .get((i / 64) as usize)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    pub fn and(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= b;
+        }
+    }
+
+    pub fn or(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().flat_map(|(wi, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    return None;
+                }
+                let t = w.trailing_zeros();
+                w &= w - 1;
+                Some(wi as u32 * 64 + t)
+            })
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Facility id order (the default without text or point).
+    Id,
+    Relevance,
+    Distance,
+    Name,
+}
+
+impl Sort {
+    pub const CODES: &'static str = "relevance, distance, name";
+    pub fn from_code(s: &str) -> Option<Sort> {
+        Some(match s {
+            "relevance" => Sort::Relevance,
+            "distance" => Sort::Distance,
+            "name" => Sort::Name,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Facet {
+    Kind,
+    Service,
+    Area,
+}
+
+impl Facet {
+    pub const CODES: &'static str = "kind, service, area";
+    pub fn from_code(s: &str) -> Option<Facet> {
+        Some(match s {
+            "kind" => Facet::Kind,
+            "service" => Facet::Service,
+            "area" => Facet::Area,
+            _ => return None,
+        })
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Facet::Kind => "kind",
+            Facet::Service => "service",
+            Facet::Area => "area",
+        }
+    }
+}
+
+/// A validated query. Coordinates are (lat, lng) in degrees; distances in metres.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    pub kinds: Vec<FacilityKind>,
+    pub services: Vec<ServiceKind>,
+    pub areas: Vec<String>,
+    pub municipalities: Vec<String>,
+    pub text: Option<String>,
+    /// The point distances are measured from.
+    pub point: Option<(f64, f64)>,
+    pub radius_m: Option<f64>,
+    /// minLng, minLat, maxLng, maxLat.
+    pub bbox: Option<[f64; 4]>,
+    /// Home-visit providers whose service area contains this point.
+    pub reaches: Option<(f64, f64)>,
+    pub sort: Option<Sort>,
+    pub facets: Vec<Facet>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub ord: u32,
+    pub distance_m: Option<f64>,
+    pub score: Option<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Results {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: BTreeMap<&'static str, BTreeMap<String, usize>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("text search failed: {0}")]
+    Text(#[from] super::text::TextError),
+}
+
+impl Catalog {
+    /// The ords passing the kind/service/area/municipality filters.
+    pub fn filter_bits(&self, q: &Query) -> Bits {
+        let n = self.facilities.len();
+        let mut bits = Bits::full(n);
+        let mut any_of = |sets: Vec<Option<&Bits>>| {
+            if sets.is_empty() {
+                return;
+            }
+            let mut u = Bits::empty(n);
+            for s in sets.into_iter().flatten() {
+                u.or(s);
+            }
+            bits.and(&u);
+        };
+        any_of(q.kinds.iter().map(|k| self.by_kind.get(k)).collect());
+        any_of(q.services.iter().map(|s| self.by_service.get(s)).collect());
+        any_of(q.areas.iter().map(|a| self.by_area.get(a)).collect());
+        any_of(
+            q.municipalities
+                .iter()
+                .map(|m| self.by_municipality.get(m))
+                .collect(),
+        );
+        bits
+    }
+
+    fn distance_from(&self, point: Option<(f64, f64)>, ord: u32) -> Option<f64> {
+        let (p, l) = (point?, self.facilities[ord as usize].location?);
+        Some(haversine_m(p, (l.lat, l.lng)))
+    }
+
+    /// Every match of `q`, sorted, with `offset..offset+limit` returned as hits.
+    pub fn search(&self, q: &Query, offset: usize, limit: usize) -> Result<Results, QueryError> {
+        let filter = self.filter_bits(q);
+        let sort = q.sort.unwrap_or(match (&q.text, q.point) {
+            (_, Some(_)) => Sort::Distance,
+            (Some(_), None) => Sort::Relevance,
+            (None, None) => Sort::Id,
+        });
+        let spatial = q.radius_m.is_some() || q.bbox.is_some() || q.reaches.is_some();
+
+        // Fast path: nearest k by a filter, no other constraint (the discharge nurse's question).
+        if let (Some(p), None, false, Sort::Distance, true) =
+            (q.point, &q.text, spatial, sort, q.facets.is_empty())
+        {
+            let located = {
+                let mut b = filter.clone();
+                b.and(&self.located);
+                b
+            };
+            let total = located.count();
+            let found = self
+                .spatial
+                .nearest(p.0, p.1, offset + limit, None, |ord| located.contains(ord));
+            let hits = found
+                .into_iter()
+                .skip(offset)
+                .map(|(ord, d)| Hit {
+                    ord,
+                    distance_m: Some(d),
+                    score: None,
+                })
+                .collect();
+            return Ok(Results {
+                total,
+                hits,
+                facets: BTreeMap::new(),
+            });
+        }
+
+        let mut hits: Vec<Hit> = match &q.text {
+            Some(text) => self
+                .text
+                .search(text)?
+                .into_iter()
+                .filter(|(ord, _)| filter.contains(*ord))
+                .map(|(ord, score)| Hit {
+                    ord,
+                    distance_m: None,
+                    score: Some(score),
+                })
+                .collect(),
+            None => filter
+                .iter()
+                .map(|ord| Hit {
+                    ord,
+                    distance_m: None,
+                    score: None,
+                })
+                .collect(),
+        };
+        if spatial {
+            let mut allowed = Bits::empty(self.facilities.len());
+            let mut first = true;
+            let mut constrain = |ords: Vec<u32>| {
+                let mut b = Bits::empty(self.facilities.len());
+                ords.into_iter().for_each(|o| b.insert(o));
+                if first {
+                    allowed = b;
+                    first = false;
+                } else {
+                    allowed.and(&b);
+                }
+            };
+            if let (Some(p), Some(r)) = (q.point, q.radius_m) {
+                constrain(
+                    self.spatial
+                        .within(p.0, p.1, r)
+                        .into_iter()
+                        .map(|(o, _)| o)
+                        .collect(),
+                );
+            }
+            if let Some([a, b, c, d]) = q.bbox {
+                constrain(self.spatial.in_bbox(a, b, c, d));
+            }
+            if let Some(p) = q.reaches {
+                let radius = |ord: u32| self.reach_m[ord as usize];
+                constrain(
+                    self.spatial
+                        .reaching(p.0, p.1, radius, self.max_reach_m)
+                        .into_iter()
+                        .map(|(o, _)| o)
+                        .collect(),
+                );
+            }
+            hits.retain(|h| allowed.contains(h.ord));
+        }
+        if q.point.is_some() {
+            // Without a place there is no distance: unplaced facilities drop out of "near" queries.
+            hits.retain(|h| self.located.contains(h.ord));
+            for h in &mut hits {
+                h.distance_m = self.distance_from(q.point, h.ord);
+            }
+        }
+        match sort {
+            Sort::Id => {}
+            Sort::Relevance => hits.sort_by(|a, b| {
+                b.score
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.score.unwrap_or(0.0))
+                    .then(a.ord.cmp(&b.ord))
+            }),
+            Sort::Distance => hits.sort_by(|a, b| {
+                let (da, db) = (
+                    a.distance_m.unwrap_or(f64::INFINITY),
+                    b.distance_m.unwrap_or(f64::INFINITY),
+                );
+                da.total_cmp(&db).then(a.ord.cmp(&b.ord))
+            }),
+            Sort::Name => hits.sort_by(|a, b| {
+                let (fa, fb) = (
+                    &self.facilities[a.ord as usize],
+                    &self.facilities[b.ord as usize],
+                );
+                fa.name_kana
+                    .as_deref()
+                    .unwrap_or(&fa.name)
+                    .cmp(fb.name_kana.as_deref().unwrap_or(&fb.name))
+                    .then(a.ord.cmp(&b.ord))
+            }),
+        }
+        let facets = self.facets(&q.facets, &hits);
+        let total = hits.len();
+        let page = hits.into_iter().skip(offset).take(limit).collect();
+        Ok(Results {
+            total,
+            hits: page,
+            facets,
+        })
+    }
+
+    fn facets(
+        &self,
+        which: &[Facet],
+        hits: &[Hit],
+    ) -> BTreeMap<&'static str, BTreeMap<String, usize>> {
+        let mut out = BTreeMap::new();
+        for facet in which {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for h in hits {
+                let f = &self.facilities[h.ord as usize];
+                match facet {
+                    Facet::Kind => *counts.entry(f.kind.code().to_string()).or_default() += 1,
+                    Facet::Area => {
+                        if let Some(a) = &f.area_code {
+                            *counts.entry(a.clone()).or_default() += 1;
+                        }
+                    }
+                    Facet::Service => {
+                        for s in ServiceKind::ALL {
+                            if super::offers(f, *s) {
+                                *counts.entry(s.code().to_string()).or_default() += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            out.insert(facet.code(), counts);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bits;
+
+    #[test]
+    fn bits_behave_like_a_set() {
+        let mut a = Bits::empty(130);
+        for i in [0, 63, 64, 129] {
+            a.insert(i);
+        }
+        assert_eq!(a.iter().collect::<Vec<_>>(), [0, 63, 64, 129]);
+        assert_eq!(Bits::full(130).count(), 130);
+        let mut b = Bits::full(130);
+        b.and(&a);
+        assert_eq!(b, a);
+        assert!(a.contains(129) && !a.contains(128) && !a.contains(1000));
+    }
+}

@@ -1,0 +1,375 @@
+//! Search on the real default dataset checked against brute-force oracles: nearest with filters,
+//! radius, box, reach, facets; GeoJSON validity; parameter validation; refresh after writes.
+
+use std::sync::{Arc, OnceLock};
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+use pallimap::catalog::spatial::haversine_m;
+use pallimap::catalog::{Catalog, CatalogHandle, Facet, Query, Sort, offers};
+use pallimap::domain::{Facility, FacilityKind, HOME_VISIT_RADIUS_KM, ServiceKind, ServiceStatus};
+
+use crate::api::get;
+use crate::common::default_store;
+
+fn catalog() -> &'static Catalog {
+    static C: OnceLock<Catalog> = OnceLock::new();
+    C.get_or_init(|| Catalog::from_store(default_store()).expect("catalog"))
+}
+
+/// Brute-force filter, independent of the catalog's bitsets.
+fn passes(q: &Query, f: &Facility) -> bool {
+    (q.kinds.is_empty() || q.kinds.contains(&f.kind))
+        && (q.services.is_empty() || q.services.iter().any(|s| offers(f, *s)))
+        && (q.areas.is_empty() || f.area_code.as_ref().is_some_and(|a| q.areas.contains(a)))
+}
+
+fn reach_km(f: &Facility) -> Option<f64> {
+    f.services
+        .iter()
+        .filter(|s| s.status != ServiceStatus::Inactive && s.kind.visits_homes())
+        .map(|s| s.attributes.radius_km.unwrap_or(HOME_VISIT_RADIUS_KM))
+        .reduce(f64::max)
+}
+
+/// (ord, distance) of every facility passing `keep`, sorted by (distance, ord).
+fn brute(point: (f64, f64), keep: impl Fn(&Facility, f64) -> bool) -> Vec<(u32, f64)> {
+    let mut v: Vec<(u32, f64)> = catalog()
+        .facilities()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let l = f.location?;
+            let d = haversine_m(point, (l.lat, l.lng));
+            keep(f, d).then_some((i as u32, d))
+        })
+        .collect();
+    v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+fn got(q: &Query, offset: usize, limit: usize) -> (usize, Vec<(u32, f64)>) {
+    let r = catalog().search(q, offset, limit).expect("search");
+    (
+        r.total,
+        r.hits
+            .iter()
+            .map(|h| (h.ord, h.distance_m.unwrap_or(f64::NAN)))
+            .collect(),
+    )
+}
+
+fn kinds() -> impl Strategy<Value = Vec<FacilityKind>> {
+    prop::sample::subsequence(FacilityKind::ALL.to_vec(), 0..=2)
+}
+
+fn services() -> impl Strategy<Value = Vec<ServiceKind>> {
+    prop::sample::subsequence(
+        vec![
+            ServiceKind::Pcu,
+            ServiceKind::BackupHospital,
+            ServiceKind::HomeCareSupport,
+            ServiceKind::AsepticCompounding,
+            ServiceKind::HomeVisitDental,
+            ServiceKind::VisitingNursing,
+        ],
+        0..=2,
+    )
+}
+
+/// Points over 埼玉県 and a margin around it.
+fn point() -> impl Strategy<Value = (f64, f64)> {
+    (35.65f64..36.35, 138.65f64..139.95)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn nearest_k_with_filters_equals_brute_force(p in point(), k in 1usize..60, offset in 0usize..30,
+                                                 kinds in kinds(), services in services()) {
+        let q = Query { kinds, services, point: Some(p), ..Query::default() };
+        let expected = brute(p, |f, _| passes(&q, f));
+        let (total, hits) = got(&q, offset, k);
+        prop_assert_eq!(total, expected.len());
+        let want: Vec<(u32, f64)> = expected.into_iter().skip(offset).take(k).collect();
+        prop_assert_eq!(hits, want);
+    }
+
+    #[test]
+    fn radius_search_equals_brute_force(p in point(), r_km in 0.2f64..40.0, services in services(),
+                                        sort_name in any::<bool>()) {
+        let q = Query {
+            services, point: Some(p), radius_m: Some(r_km * 1000.0),
+            sort: sort_name.then_some(Sort::Name), facets: vec![Facet::Kind], ..Query::default()
+        };
+        let mut expected = brute(p, |f, d| passes(&q, f) && d <= r_km * 1000.0);
+        if sort_name {
+            let fs = catalog().facilities();
+            let key = |o: u32| { let f = &fs[o as usize]; f.name_kana.clone().unwrap_or_else(|| f.name.clone()) };
+            expected.sort_by(|a, b| key(a.0).cmp(&key(b.0)).then(a.0.cmp(&b.0)));
+        }
+        let (total, hits) = got(&q, 0, 100);
+        prop_assert_eq!(total, expected.len());
+        prop_assert_eq!(hits, expected.iter().copied().take(100).collect::<Vec<_>>());
+        // Facet counts equal counting the whole result set by hand.
+        let r = catalog().search(&q, 0, 1).unwrap();
+        let mut counts = std::collections::BTreeMap::new();
+        for (o, _) in &expected {
+            *counts.entry(catalog().at(*o).kind.code().to_string()).or_insert(0usize) += 1;
+        }
+        prop_assert_eq!(r.facets.get("kind").cloned().unwrap_or_default(), counts);
+    }
+
+    #[test]
+    fn bbox_search_equals_brute_force(a in point(), dlat in 0.01f64..0.4, dlng in 0.01f64..0.5, kinds in kinds()) {
+        let (min_lat, min_lng) = a;
+        let bbox = [min_lng, min_lat, min_lng + dlng, min_lat + dlat];
+        let q = Query { kinds, bbox: Some(bbox), ..Query::default() };
+        let expected: Vec<u32> = catalog().facilities().iter().enumerate().filter(|(_, f)| {
+            passes(&q, f) && f.location.is_some_and(|l| l.lng >= bbox[0] && l.lng <= bbox[2] && l.lat >= bbox[1] && l.lat <= bbox[3])
+        }).map(|(i, _)| i as u32).collect();
+        let r = catalog().search(&q, 0, usize::MAX).unwrap();
+        prop_assert_eq!(r.total, expected.len());
+        prop_assert_eq!(r.hits.iter().map(|h| h.ord).collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
+    fn reaches_equals_brute_force(p in point(), services in services()) {
+        let q = Query { services, reaches: Some(p), point: Some(p), ..Query::default() };
+        let expected = brute(p, |f, d| passes(&q, f) && reach_km(f).is_some_and(|r| d <= r * 1000.0));
+        let (total, hits) = got(&q, 0, 100);
+        prop_assert_eq!(total, expected.len());
+        prop_assert_eq!(hits, expected.into_iter().take(100).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn text_finds_exactly_the_twenty_pcus_by_either_name() {
+    let pcu: Vec<u32> = catalog()
+        .facilities()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| offers(f, ServiceKind::Pcu))
+        .map(|(i, _)| i as u32)
+        .collect();
+    assert_eq!(pcu.len(), 20);
+    for text in ["緩和ケア病棟", "PCU", "ｐｃｕ", "かんわけあびょうとう"] {
+        let q = Query {
+            text: Some(text.into()),
+            sort: Some(Sort::Name),
+            ..Query::default()
+        };
+        let mut ords: Vec<u32> = catalog()
+            .search(&q, 0, 100)
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| h.ord)
+            .collect();
+        ords.sort();
+        if text == "かんわけあびょうとう" {
+            // Hiragana of katakana words only: 緩和/病棟 are kanji, so nothing may match.
+            assert!(ords.is_empty(), "{text}");
+        } else {
+            assert_eq!(ords, pcu, "{text}");
+        }
+    }
+}
+
+fn check_position(c: &Value) {
+    let pos = c.as_array().expect("position array");
+    assert_eq!(pos.len(), 2);
+    let (lng, lat) = (pos[0].as_f64().unwrap(), pos[1].as_f64().unwrap());
+    // lon,lat order: in 埼玉県 longitude is ~139, latitude ~36.
+    assert!(
+        (138.0..141.0).contains(&lng) && (35.0..37.0).contains(&lat),
+        "{c}"
+    );
+}
+
+#[actix_web::test]
+async fn geojson_is_rfc7946_and_clusters_stay_small() {
+    let (status, ctype, fc) = get("/api/v1/facilities.geojson?service=pcu").await;
+    assert_eq!(status, 200);
+    assert_eq!(ctype, "application/geo+json");
+    assert_eq!(fc["type"], "FeatureCollection");
+    assert!(fc.get("crs").is_none());
+    let features = fc["features"].as_array().unwrap();
+    assert_eq!(features.len(), 20);
+    for f in features {
+        assert_eq!(f["type"], "Feature");
+        assert_eq!(f["geometry"]["type"], "Point");
+        check_position(&f["geometry"]["coordinates"]);
+        assert!(
+            f["properties"]["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s == "pcu")
+        );
+    }
+
+    let total = catalog().len() as u64;
+    for zoom in [7, 9, 12] {
+        let path = format!("/api/v1/facilities.geojson?cluster=1&zoom={zoom}");
+        let app = actix_web::test::init_service(
+            actix_web::App::new().configure(pallimap::http::configure(crate::api::state())),
+        )
+        .await;
+        let resp = actix_web::test::call_service(
+            &app,
+            actix_web::test::TestRequest::get().uri(&path).to_request(),
+        )
+        .await;
+        let bytes = actix_web::test::read_body(resp).await;
+        let fc: Value = serde_json::from_slice(&bytes).unwrap();
+        let mut sum = 0;
+        for f in fc["features"].as_array().unwrap() {
+            check_position(&f["geometry"]["coordinates"]);
+            if f["properties"]["cluster"] == true {
+                let count = f["properties"]["count"].as_u64().unwrap();
+                let kinds: u64 = f["properties"]["kinds"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .map(|v| v.as_u64().unwrap())
+                    .sum();
+                assert_eq!(kinds, count);
+                let b: Vec<f64> = f["bbox"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap())
+                    .collect();
+                assert!(b[0] <= b[2] && b[1] <= b[3]);
+                sum += count;
+            } else {
+                sum += 1;
+            }
+        }
+        assert_eq!(sum, total, "zoom {zoom}: every facility once");
+        eprintln!("whole prefecture, zoom {zoom}: {} bytes", bytes.len());
+        if zoom <= 9 {
+            assert!(bytes.len() < 100_000, "zoom {zoom}: {} bytes", bytes.len());
+        }
+    }
+
+    let (status, _, one) = get("/api/v1/facilities/navii-1111010000010.geojson").await;
+    assert!(status == 200 || status == 404);
+    let (status, _, areas) = get("/api/v1/areas.geojson").await;
+    assert_eq!(status, 200);
+    assert_eq!(areas["features"].as_array().unwrap().len(), 10);
+    assert_eq!(areas["features"][0]["geometry"]["type"], "MultiPolygon");
+    let _ = one;
+}
+
+#[actix_web::test]
+async fn items_carry_distance_and_address_search_sorts_by_it() {
+    let (status, _, body) = get("/api/v1/facilities?address=%E3%81%95%E3%81%84%E3%81%9F%E3%81%BE%E5%B8%82%E6%B5%A6%E5%92%8C%E5%8C%BA%E5%8C%97%E6%B5%A6%E5%92%8C4-9-3&kind=pharmacy&limit=10&facets=kind,area").await;
+    assert_eq!(status, 200, "{body}");
+    let d: Vec<u64> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["distance_m"].as_u64().unwrap())
+        .collect();
+    assert_eq!(d.len(), 10);
+    assert!(d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
+    assert_eq!(body["facets"]["kind"]["pharmacy"], body["total"]);
+}
+
+#[actix_web::test]
+async fn bad_search_input_names_the_parameter() {
+    let long = "あ".repeat(201);
+    let cases = [
+        ("near=91,139", "near"),
+        ("near=35.8,NaN", "near"),
+        ("near=35.8", "near"),
+        ("radius_km=5", "radius_km"),
+        ("near=35.8,139.6&radius_km=0", "radius_km"),
+        ("near=35.8,139.6&radius_km=101", "radius_km"),
+        ("bbox=139.8,35.8,139.5,36.0", "bbox"),
+        ("bbox=100,10,140,50", "bbox"),
+        ("bbox=1,2,3", "bbox"),
+        ("sort=nearest", "sort"),
+        ("sort=distance", "sort"),
+        ("sort=relevance", "sort"),
+        ("facets=colour", "facets"),
+        (
+            "near=35.8,139.6&address=%E5%B7%9D%E8%B6%8A%E5%B8%82",
+            "address",
+        ),
+        ("reaches=35.8,200", "reaches"),
+    ];
+    for (query, param) in cases {
+        let (status, ctype, body) = get(&format!("/api/v1/facilities?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(ctype, "application/problem+json");
+        assert_eq!(body["parameter"], param, "{query}: {body}");
+    }
+    let (status, _, body) = get(&format!("/api/v1/facilities?q={}", crate::api::enc(&long))).await;
+    assert_eq!((status, body["parameter"].as_str()), (400, Some("q")));
+    let (status, _, body) = get("/api/v1/facilities.geojson?cluster=1").await;
+    assert_eq!((status, body["parameter"].as_str()), (400, Some("zoom")));
+    let (status, _, body) =
+        get("/api/v1/facilities?address=%E5%AD%98%E5%9C%A8%E3%81%97%E3%81%AA%E3%81%84%E5%B8%82")
+            .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["normalized"], "存在しない市");
+    // Query syntax is never interpreted: these are plain text.
+    for q in [
+        "%22a%3Ab%22%20OR%20(x*%20AND",
+        "%5C",
+        "%F0%9F%98%80",
+        "name%3A%E7%97%85%E9%99%A2",
+    ] {
+        let (status, _, body) = get(&format!("/api/v1/facilities?q={q}")).await;
+        assert_eq!(status, 200, "{q}: {body}");
+    }
+}
+
+#[actix_web::test]
+async fn a_write_is_searchable_within_a_second() {
+    let db = crate::common::sqlite_db();
+    let store = Arc::new(pallimap::store::Store::open(&db.url).unwrap());
+    store
+        .load_dataset(&crate::common::tiny_dataset(), "test")
+        .unwrap();
+    let handle = CatalogHandle::new(Catalog::from_store(&store).unwrap());
+    let state = pallimap::http::AppState {
+        catalog: handle.clone(),
+        store: store.clone(),
+    };
+    let follower = tokio::spawn(pallimap::http::follow_changes(
+        state,
+        std::time::Duration::from_millis(100),
+    ));
+    let new = crate::common::facility(
+        "kaigo-1160000099",
+        FacilityKind::VisitingNurseStation,
+        "新設訪問看護ステーション",
+        35.86,
+        139.65,
+    );
+    let written = std::time::Instant::now();
+    store.put_facility(&new, "coordinator:test").unwrap();
+    let q = Query {
+        text: Some("新設".into()),
+        ..Query::default()
+    };
+    loop {
+        if handle.load().search(&q, 0, 10).unwrap().total == 1 {
+            break;
+        }
+        assert!(
+            written.elapsed() < std::time::Duration::from_secs(1),
+            "not visible after 1 s: catalog has {} facilities, change log at {:?}",
+            handle.load().len(),
+            store.latest_change()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    follower.abort();
+}
