@@ -21,6 +21,8 @@ pub struct Settings {
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://var/pallimap.sqlite3";
 pub const DEFAULT_TILE_URL: &str = "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png";
+pub const DEFAULT_TILE_ATTRIBUTION: &str =
+    "<a href=\"https://maps.gsi.go.jp/development/ichiran.html\">地理院タイル</a>";
 
 impl Default for Settings {
     fn default() -> Self {

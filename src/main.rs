@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod bench;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
@@ -31,6 +33,14 @@ enum Command {
     /// Build, load or evaluate the processed dataset.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Measure catalog build time, memory and query latency on a dataset directory.
+    Bench {
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Queries per shape.
+        #[arg(long, default_value = "1000")]
+        runs: usize,
+    },
 }
 
 #[derive(Args)]
@@ -103,6 +113,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Data(cmd) => data(cmd),
+        Command::Bench { data_dir, runs } => bench::run(&data_dir, runs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -153,6 +164,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let state = pallimap::http::AppState {
         catalog: CatalogHandle::new(catalog),
         store: Arc::new(store),
+        web: Arc::new(pallimap::http::WebSettings {
+            dir: settings.web_dir.clone(),
+            tile_url: settings.tile_url.clone(),
+            ..Default::default()
+        }),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

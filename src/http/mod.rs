@@ -2,6 +2,7 @@
 //! views per audience and problem+json errors. Knows nothing of diesel or tantivy types.
 
 pub mod error;
+pub mod geo;
 mod params;
 mod routes;
 pub mod views;
@@ -20,11 +21,32 @@ pub use error::ApiError;
 pub struct AppState {
     pub catalog: CatalogHandle,
     pub store: Arc<Store>,
+    pub web: Arc<WebSettings>,
+}
+
+/// What the front end needs from the settings.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Directory of the built front end; served at `/` when it exists.
+    pub dir: std::path::PathBuf,
+    pub tile_url: String,
+    pub tile_attribution: String,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            dir: std::path::PathBuf::from("web/dist"),
+            tile_url: crate::config::DEFAULT_TILE_URL.to_string(),
+            tile_attribution: crate::config::DEFAULT_TILE_ATTRIBUTION.to_string(),
+        }
+    }
 }
 
 /// Every route of the service.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
+        let web_dir = state.web.dir.clone();
         cfg.app_data(web::Data::new(state))
             .app_data(web::PathConfig::default().error_handler(|e, _| {
                 ApiError::bad_parameter("path", format!("Invalid path: {e}")).into()
@@ -50,8 +72,14 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     )
                     .route("/vocabulary", web::get().to(routes::vocabulary))
                     .route("/geocode", web::get().to(routes::geocode))
+                    .route("/config", web::get().to(routes::web_config))
                     .default_service(web::to(routes::no_route)),
             );
+        if web_dir.join("index.html").is_file() {
+            cfg.service(actix_files::Files::new("/", web_dir).index_file("index.html"));
+        } else {
+            cfg.route("/", web::get().to(routes::no_front_end));
+        }
     }
 }
 

@@ -10,7 +10,6 @@ use super::AppState;
 use super::error::ApiError;
 use super::params::Params;
 use super::views::{FacilityView, Label};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::catalog::{Catalog, Facet, Query, Results, Sort};
@@ -341,27 +340,6 @@ pub async fn list_facilities(
     Ok(json(body))
 }
 
-fn point_properties(catalog: &Catalog, ord: u32, distance_m: Option<f64>) -> Value {
-    let f = catalog.at(ord);
-    let services: Vec<&str> = f
-        .services
-        .iter()
-        .filter(|s| s.status != crate::domain::ServiceStatus::Inactive)
-        .map(|s| s.kind.code())
-        .collect();
-    let mut props = json!({
-        "id": f.id,
-        "name": f.name,
-        "kind": f.kind.code(),
-        "services": services,
-        "area": f.area_code,
-    });
-    if let Some(d) = distance_m {
-        props["distance_m"] = json!(d.round() as u64);
-    }
-    props
-}
-
 fn geojson_response(body: Value) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/geo+json")
@@ -373,7 +351,6 @@ pub async fn facilities_geojson(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::catalog::cluster::{ClusterItem, ClusterPoint, cluster, feature_collection};
     let p = Params::parse(req.query_string(), GEOJSON_PARAMS)?;
     let catalog = state.catalog.load();
     let clustered = match p.get("cluster") {
@@ -403,46 +380,8 @@ pub async fn facilities_geojson(
         (offset, limit)
     };
     let (catalog, results) = run_search(catalog, q, offset, limit).await?;
-    let distances: HashMap<u32, f64> = results
-        .hits
-        .iter()
-        .filter_map(|h| h.distance_m.map(|d| (h.ord, d)))
-        .collect();
-    let placed: Vec<&crate::catalog::Hit> = results
-        .hits
-        .iter()
-        .filter(|h| catalog.at(h.ord).location.is_some())
-        .collect();
-    let items: Vec<ClusterItem> = match zoom.filter(|_| clustered) {
-        Some(z) => {
-            let points: Vec<ClusterPoint> = placed
-                .iter()
-                .filter_map(|h| {
-                    let f = catalog.at(h.ord);
-                    f.location.map(|l| ClusterPoint {
-                        ord: h.ord,
-                        lat: l.lat,
-                        lng: l.lng,
-                        kind: f.kind.code(),
-                    })
-                })
-                .collect();
-            cluster(&points, z as u8, 40.0)
-        }
-        None => placed.iter().map(|h| ClusterItem::Point(h.ord)).collect(),
-    };
-    let coords = |ord: u32| {
-        catalog
-            .at(ord)
-            .location
-            .map(|l| (l.lat, l.lng))
-            .unwrap_or((0.0, 0.0))
-    };
-    let mut body = feature_collection(
-        &items,
-        |ord| point_properties(&catalog, ord, distances.get(&ord).copied()),
-        coords,
-    );
+    let zoom = zoom.filter(|_| clustered).map(|z| z as u8);
+    let mut body = super::geo::facilities_collection(&catalog, &results.hits, zoom);
     body["total"] = json!(results.total);
     if !clustered {
         let next =
@@ -471,7 +410,7 @@ pub async fn facility_geojson(
         "type": "Feature",
         "id": f.id,
         "geometry": geometry,
-        "properties": point_properties(&catalog, ord, None),
+        "properties": super::geo::point_properties(&catalog, ord, None),
     })))
 }
 
@@ -632,4 +571,17 @@ pub async fn geocode(
         }))),
         Err(miss) => Err(address_miss(&miss)),
     }
+}
+
+pub async fn web_config(state: web::Data<AppState>) -> HttpResponse {
+    json(json!({
+        "tile_url": state.web.tile_url,
+        "tile_attribution": state.web.tile_attribution,
+    }))
+}
+
+pub async fn no_front_end() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .content_type("text/plain; charset=utf-8")
+        .body("地図画面がビルドされていません。README の起動コマンドで起動してください。\nThe map front end is not built (web/dist is missing); start pallimap with the README's run command. The API is at /api/v1.")
 }

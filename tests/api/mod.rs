@@ -20,6 +20,7 @@ pub fn state() -> AppState {
             store: Arc::new(
                 pallimap::store::Store::open("sqlite://:memory:").expect("memory store"),
             ),
+            web: Default::default(),
         })
         .clone()
 }

@@ -341,6 +341,7 @@ async fn a_write_is_searchable_within_a_second() {
     let state = pallimap::http::AppState {
         catalog: handle.clone(),
         store: store.clone(),
+        web: Default::default(),
     };
     let follower = tokio::spawn(pallimap::http::follow_changes(
         state,

@@ -1,0 +1,214 @@
+//! `pallimap bench`: builds the catalog from a dataset directory and prints build time, RSS and
+//! in-process latency percentiles for the query shapes users ask most. Never used by tests.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use pallimap::catalog::{Catalog, Query};
+use pallimap::domain::{FacilityKind, ServiceKind};
+
+/// A tiny deterministic generator (SplitMix64), so every run asks the same questions.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn measure(label: &str, runs: usize, mut f: impl FnMut(usize) -> usize) {
+    let mut times = Vec::with_capacity(runs);
+    let mut results = 0usize;
+    for i in 0..runs {
+        let t = Instant::now();
+        results += f(i);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "| {label} | {runs} | {:.3} | {:.3} | {:.3} | {:.1} |",
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        percentile(&times, 0.99).as_secs_f64() * 1e3,
+        times.iter().sum::<Duration>().as_secs_f64() * 1e3 / runs as f64,
+        results as f64 / runs as f64,
+    );
+}
+
+pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let dataset = pallimap::data::files::read(data_dir)?;
+    let read = t.elapsed();
+    let gazetteer = dataset.gazetteer();
+    let n = dataset.facilities.len();
+    let rss_before = rss_mb();
+    let t = Instant::now();
+    let catalog = Catalog::new(
+        dataset.facilities,
+        dataset.areas,
+        dataset.municipalities,
+        gazetteer,
+    )?;
+    let build = t.elapsed();
+    println!("dataset {} ({n} facilities)", data_dir.display());
+    println!(
+        "read {:.2} s, catalog build {:.2} s, RSS {:.0} MB (before build {:.0} MB)\n",
+        read.as_secs_f64(),
+        build.as_secs_f64(),
+        rss_mb(),
+        rss_before
+    );
+
+    // Query points where facilities are (people live there), jittered by up to ~2 km.
+    let mut rng = Rng(42);
+    let located: Vec<(f64, f64)> = catalog
+        .facilities()
+        .iter()
+        .filter_map(|f| f.location.map(|l| (l.lat, l.lng)))
+        .collect();
+    let points: Vec<(f64, f64)> = (0..runs)
+        .map(|_| {
+            let (lat, lng) = located[rng.below(located.len())];
+            (
+                lat + (rng.unit() - 0.5) * 0.04,
+                lng + (rng.unit() - 0.5) * 0.04,
+            )
+        })
+        .collect();
+
+    println!("| query | runs | p50 ms | p99 ms | mean ms | results/query |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let search = |q: &Query, limit: usize| {
+        catalog
+            .search(q, 0, limit)
+            .map(|r| r.hits.len())
+            .unwrap_or(0)
+    };
+    measure("(a) 10 nearest with service=pcu", runs, |i| {
+        search(
+            &Query {
+                services: vec![ServiceKind::Pcu],
+                point: Some(points[i]),
+                ..Query::default()
+            },
+            10,
+        )
+    });
+    measure("(a) 10 nearest pharmacies", runs, |i| {
+        search(
+            &Query {
+                kinds: vec![FacilityKind::Pharmacy],
+                point: Some(points[i]),
+                ..Query::default()
+            },
+            10,
+        )
+    });
+    measure("(a) 10 nearest with service=backup_hospital", runs, |i| {
+        search(
+            &Query {
+                services: vec![ServiceKind::BackupHospital],
+                point: Some(points[i]),
+                ..Query::default()
+            },
+            10,
+        )
+    });
+    measure("(b) q=クリニック within 5 km", runs, |i| {
+        search(
+            &Query {
+                text: Some("クリニック".into()),
+                point: Some(points[i]),
+                radius_m: Some(5000.0),
+                ..Query::default()
+            },
+            20,
+        )
+    });
+    measure("(b) q=薬局 within 5 km", runs, |i| {
+        search(
+            &Query {
+                text: Some("薬局".into()),
+                point: Some(points[i]),
+                radius_m: Some(5000.0),
+                ..Query::default()
+            },
+            20,
+        )
+    });
+    let geojson_runs = runs.min(200);
+    for (zoom, half_deg) in [(7u8, 1.5), (12u8, 0.06)] {
+        let mut bytes = 0usize;
+        measure(
+            &format!("(c) bbox GeoJSON, clustered, zoom {zoom}"),
+            geojson_runs,
+            |i| {
+                let (lat, lng) = points[i];
+                let q = Query {
+                    bbox: Some([
+                        lng - half_deg * 1.4,
+                        lat - half_deg,
+                        lng + half_deg * 1.4,
+                        lat + half_deg,
+                    ]),
+                    ..Query::default()
+                };
+                let Ok(r) = catalog.search(&q, 0, usize::MAX) else {
+                    return 0;
+                };
+                let body =
+                    pallimap::http::geo::facilities_collection(&catalog, &r.hits, Some(zoom))
+                        .to_string();
+                bytes += body.len();
+                r.total
+            },
+        );
+        println!(
+            "|   mean body size zoom {zoom} | | | | {:.0} KB | |",
+            bytes as f64 / geojson_runs as f64 / 1024.0
+        );
+    }
+    measure("(d) reaches, service=home_care_support", runs, |i| {
+        search(
+            &Query {
+                services: vec![ServiceKind::HomeCareSupport],
+                reaches: Some(points[i]),
+                point: Some(points[i]),
+                ..Query::default()
+            },
+            20,
+        )
+    });
+    Ok(())
+}
