@@ -12,6 +12,7 @@ use crate::domain::{
 use crate::geocode::Gazetteer;
 use crate::store::{Store, StoreError};
 
+mod cells;
 pub mod cluster;
 pub mod query;
 pub mod spatial;
@@ -99,6 +100,10 @@ fn text_doc(ord: u32, f: &Facility) -> text::TextDoc {
             f.address.municipality.as_deref().unwrap_or("")
         ),
         notes: public_notes,
+        cells: f
+            .location
+            .map(|l| cells::of_point(l.lat, l.lng))
+            .unwrap_or_default(),
     }
 }
 

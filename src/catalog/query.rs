@@ -65,6 +65,9 @@ impl Bits {
     }
 }
 
+/// Up to this many candidates, nearest-k measures every candidate instead of walking the tree.
+const RARE_FILTER_MAX: usize = 4096;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
     /// Facility id order (the default without text or point).
@@ -203,9 +206,26 @@ impl Catalog {
                 b
             };
             let total = located.count();
-            let found = self
-                .spatial
-                .nearest(p.0, p.1, offset + limit, None, |ord| located.contains(ord));
+            let k = offset.saturating_add(limit);
+            // A rare filter (e.g. pcu, 0.2% of rows) makes a distance-ordered tree walk skip
+            // almost everything it meets; measuring the few candidates directly is faster.
+            let found = if total <= RARE_FILTER_MAX {
+                let mut all: Vec<(u32, f64)> = located
+                    .iter()
+                    .filter_map(|ord| self.distance_from(Some(p), ord).map(|d| (ord, d)))
+                    .collect();
+                let by_distance =
+                    |a: &(u32, f64), b: &(u32, f64)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+                if k < all.len() {
+                    all.select_nth_unstable_by(k, by_distance);
+                    all.truncate(k);
+                }
+                all.sort_by(by_distance);
+                all
+            } else {
+                self.spatial
+                    .nearest(p.0, p.1, k, None, |ord| located.contains(ord))
+            };
             let hits = found
                 .into_iter()
                 .skip(offset)
@@ -222,10 +242,14 @@ impl Catalog {
             });
         }
 
+        let cells = match (q.point, q.radius_m) {
+            (Some(p), Some(r)) => super::cells::covering(p.0, p.1, r),
+            _ => None,
+        };
         let mut hits: Vec<Hit> = match &q.text {
             Some(text) => self
                 .text
-                .search(text)?
+                .search_in_cells(text, cells.as_deref())?
                 .into_iter()
                 .filter(|(ord, _)| filter.contains(*ord))
                 .map(|(ord, score)| Hit {

@@ -40,9 +40,11 @@ use std::sync::LazyLock;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery,
+};
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    Field, IndexRecordOption, NumericOptions, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentReader, TantivyDocument};
@@ -61,6 +63,8 @@ pub struct TextDoc {
     pub services: String,
     pub address: String,
     pub notes: String,
+    /// Opaque spatial cell keys (see [`TextIndex::search_in_cells`]); not text.
+    pub cells: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -611,6 +615,7 @@ struct FieldPair {
 pub struct TextIndex {
     reader: IndexReader,
     fields: [FieldPair; 5],
+    cell: Field,
     num_docs: u64,
 }
 
@@ -642,6 +647,7 @@ impl TextIndex {
             unigram: builder.add_text_field(&format!("{name}_uni"), unigram_options.clone()),
             boost,
         });
+        let cell = builder.add_text_field("cell", STRING);
         let index = Index::create_in_ram(builder.build());
         index
             .tokenizers()
@@ -655,6 +661,9 @@ impl TextIndex {
         for d in docs {
             let mut doc = TantivyDocument::new();
             doc.add_u64(ord, u64::from(d.ord));
+            for c in &d.cells {
+                doc.add_text(cell, c);
+            }
             let texts = [&d.name, &d.kana, &d.services, &d.address, &d.notes];
             for (pair, text) in fields.iter().zip(texts) {
                 if !text.is_empty() {
@@ -679,6 +688,7 @@ impl TextIndex {
         Ok(TextIndex {
             reader,
             fields,
+            cell,
             num_docs,
         })
     }
@@ -692,6 +702,17 @@ impl TextIndex {
     /// ascending). Empty/whitespace query → [`TextError::EmptyQuery`]; a query with no letter
     /// or digit at all (punctuation, emoji) matches nothing.
     pub fn search(&self, query: &str) -> Result<Vec<(u32, f32)>, TextError> {
+        self.search_in_cells(query, None)
+    }
+
+    /// Like [`TextIndex::search`], restricted to documents carrying one of `cells`. Scores are
+    /// unchanged (the cell clause scores zero), so this is the same answer as filtering
+    /// `search` by cell, but the index intersects postings instead of scoring every match.
+    pub fn search_in_cells(
+        &self,
+        query: &str,
+        cells: Option<&[String]>,
+    ) -> Result<Vec<(u32, f32)>, TextError> {
         let normalized = normalize(query);
         let mut words: Vec<&str> = Vec::new();
         for w in normalized.split_whitespace() {
@@ -707,6 +728,23 @@ impl TextIndex {
             .filter_map(|w| self.word_query(w))
             .map(|q| (Occur::Must, q))
             .collect();
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Some(cells) = cells {
+            let any_cell: Vec<(Occur, Box<dyn Query>)> = cells
+                .iter()
+                .map(|c| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(self.cell, c),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect();
+            let restrict = ConstScoreQuery::new(Box::new(BooleanQuery::new(any_cell)), 0.0);
+            clauses.push((Occur::Must, Box::new(restrict)));
+        }
         let query: Box<dyn Query> = match clauses.len() {
             0 => return Ok(Vec::new()),
             1 => clauses.pop().expect("one clause").1,
@@ -824,6 +862,7 @@ mod tests {
             services: services.into(),
             address: address.into(),
             notes: notes.into(),
+            cells: Vec::new(),
         }
     }
 
@@ -1462,6 +1501,7 @@ mod tests {
                     1 + next(20)
                 ),
                 notes: note,
+                cells: Vec::new(),
             });
         }
         let t = Instant::now();

@@ -98,13 +98,22 @@ proptest! {
     }
 
     #[test]
-    fn radius_search_equals_brute_force(p in point(), r_km in 0.2f64..40.0, services in services(),
-                                        sort_name in any::<bool>()) {
+    fn radius_search_equals_brute_force(p in point(), r_km in 0.2f64..99.0, services in services(),
+                                        sort_name in any::<bool>(), text in 0usize..6) {
+        let text = ["クリニック", "薬局", "内科", "病院", "さいたま市"].get(text).map(|t| t.to_string());
+        // Text matches come from the unrestricted index; the radius path restricts it by cells.
+        let matching: std::collections::HashSet<u32> = match &text {
+            Some(t) => catalog().search(&Query { text: Some(t.clone()), ..Query::default() }, 0, usize::MAX)
+                .unwrap().hits.iter().map(|h| h.ord).collect(),
+            None => (0..catalog().len() as u32).collect(),
+        };
         let q = Query {
-            services, point: Some(p), radius_m: Some(r_km * 1000.0),
+            services, text, point: Some(p), radius_m: Some(r_km * 1000.0),
             sort: sort_name.then_some(Sort::Name), facets: vec![Facet::Kind], ..Query::default()
         };
-        let mut expected = brute(p, |f, d| passes(&q, f) && d <= r_km * 1000.0);
+        let mut expected = brute(p, |f, d| {
+            passes(&q, f) && d <= r_km * 1000.0 && matching.contains(&catalog().ord_of(&f.id).unwrap())
+        });
         if sort_name {
             let fs = catalog().facilities();
             let key = |o: u32| { let f = &fs[o as usize]; f.name_kana.clone().unwrap_or_else(|| f.name.clone()) };
