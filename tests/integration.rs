@@ -7,3 +7,4 @@ mod data;
 mod search;
 mod search_quality;
 mod store;
+mod web;

@@ -298,6 +298,13 @@ async fn run_search(
     offset: usize,
     limit: usize,
 ) -> Result<(Arc<Catalog>, Results), ApiError> {
+    // Without text the work is microseconds of index lookups: a thread hop would cost more.
+    if q.text.is_none() && q.bbox.is_none() {
+        let r = catalog
+            .search(&q, offset, limit)
+            .map_err(|e| ApiError::internal(&e))?;
+        return Ok((catalog, r));
+    }
     web::block(move || {
         let r = catalog.search(&q, offset, limit);
         r.map(|r| (catalog, r))
@@ -305,13 +312,6 @@ async fn run_search(
     .await
     .map_err(|e| ApiError::internal(&e))?
     .map_err(|e| ApiError::internal(&e))
-}
-
-fn with_distance(mut v: Value, distance_m: Option<f64>) -> Value {
-    if let (Some(d), Some(obj)) = (distance_m, v.as_object_mut()) {
-        obj.insert("distance_m".into(), json!(d.round() as u64));
-    }
-    v
 }
 
 #[instrument(skip_all, err)]
@@ -324,20 +324,37 @@ pub async fn list_facilities(
     let (q, offset, limit) = parse_query(&p, &catalog, 100, 20)?;
     let (catalog, results) = run_search(catalog, q, offset, limit).await?;
     let aud = audience(&req);
-    let items: Vec<Value> = results
+    let items: Vec<FacilityView> = results
         .hits
         .iter()
         .map(|h| {
-            let view = FacilityView::new(catalog.at(h.ord), &catalog, aud);
-            with_distance(serde_json::to_value(view).unwrap_or_default(), h.distance_m)
+            let mut view = FacilityView::new(catalog.at(h.ord), &catalog, aud);
+            view.distance_m = h.distance_m.map(|d| d.round() as u64);
+            view
         })
         .collect();
     let next = (offset + results.hits.len() < results.total).then(|| encode_cursor(offset + limit));
-    let mut body = json!({"total": results.total, "items": items, "next": next});
-    if !results.facets.is_empty() {
-        body["facets"] = json!(results.facets);
-    }
-    Ok(json(body))
+    let body = ListBody {
+        total: results.total,
+        items,
+        next,
+        facets: (!results.facets.is_empty()).then_some(&results.facets),
+    };
+    let text = serde_json::to_string(&body).map_err(|e| ApiError::internal(&e))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(text))
+}
+
+#[derive(serde::Serialize)]
+struct ListBody<'a> {
+    total: usize,
+    items: Vec<FacilityView<'a>>,
+    next: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    facets: Option<
+        &'a std::collections::BTreeMap<&'static str, std::collections::BTreeMap<String, usize>>,
+    >,
 }
 
 fn geojson_response(body: Value) -> HttpResponse {

@@ -106,6 +106,9 @@ pub struct FacilityView<'a> {
     pub capacity_updated_at: Option<&'a str>,
     /// Snapshot date of the public source the core facts were read from.
     pub source_snapshot: Option<&'a str>,
+    /// Great-circle metres from the query point, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_m: Option<u64>,
 }
 
 fn service_view(s: &Service, audience: Audience) -> ServiceView<'_> {
@@ -208,6 +211,7 @@ impl<'a> FacilityView<'a> {
             verified_at: f.verified_at.as_deref(),
             capacity_updated_at,
             source_snapshot: f.provenance.snapshot.as_deref(),
+            distance_m: None,
         }
     }
 }

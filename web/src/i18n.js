@@ -14,6 +14,8 @@ const STRINGS = {
   addressLabel: ['患者さんの住所の近くで探す', 'Near the patient\u2019s address'],
   addressPlaceholder: ['例: さいたま市浦和区北浦和4-9-3', 'e.g. さいたま市浦和区北浦和4-9-3'],
   addressHint: ['住所は検索にのみ使い、保存はこのブラウザの中だけです。', 'The address is used only for the search; it is kept only in this browser.'],
+  mainLegend: ['よく使う条件', 'Common filters'],
+  chipHint: ['サービス同士・種類同士は「いずれか」、サービスと種類は「両方」を満たすものを表示します。', 'Services match any of those chosen, kinds likewise; a service and a kind must both match.'],
   kindLegend: ['施設の種類（いずれか）', 'Kind of facility (any of)'],
   serviceLegend: ['サービス（いずれか）', 'Service (any of)'],
   moreFilters: ['その他のサービス・種類', 'More services and kinds'],

@@ -1,0 +1,92 @@
+// Shared e2e harness: Debian's Chromium via playwright-core, a static+proxy
+// server (unless PALLIMAP_E2E_URL is given), and no external network.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startServer } from './serve.mjs';
+
+export const SHOTS = fileURLToPath(new URL('../../target/e2e/', import.meta.url));
+mkdirSync(SHOTS, { recursive: true });
+
+// 1×1 transparent PNG for every tile request.
+const PNG_1x1 = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+  'base64',
+);
+
+export async function setup() {
+  let server = null;
+  let base = process.env.PALLIMAP_E2E_URL;
+  if (!base) {
+    server = await startServer({ port: 0 });
+    base = server.url;
+  }
+  base = base.replace(/\/$/, '');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  return {
+    base,
+    browser,
+    async close() {
+      await browser.close();
+      if (server) await server.close();
+    },
+  };
+}
+
+/**
+ * A fresh page with external requests blocked (tiles get an empty PNG),
+ * console errors collected and window.print() stubbed (it records calls).
+ */
+export async function newPage(env, { viewport = { width: 1280, height: 860 }, context } = {}) {
+  const ctx = context || await env.browser.newContext({ viewport, locale: 'ja-JP' });
+  const baseOrigin = new URL(env.base).origin;
+  await ctx.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(baseOrigin) || url.startsWith('data:')) return route.continue();
+    if (/\.(png|jpe?g|webp)(\?|$)/i.test(url) || /\/\d+\/\d+\/\d+/.test(url)) {
+      return route.fulfill({ status: 200, contentType: 'image/png', body: PNG_1x1 });
+    }
+    return route.abort('blockedbyclient');
+  });
+  await ctx.addInitScript(() => {
+    window.__printCalls = 0;
+    window.print = () => { window.__printCalls += 1; };
+  });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return { ctx, page, errors };
+}
+
+/** Wait until the app finished loading and nothing is in flight. */
+export async function settled(page, timeout = 20000) {
+  await page.waitForFunction(
+    () => document.body.dataset.ready === '1' && document.body.dataset.busy === '0',
+    null,
+    { timeout },
+  );
+  // Give a debounced moveend a chance, then require idle again.
+  await page.waitForTimeout(150);
+  await page.waitForFunction(() => document.body.dataset.busy === '0', null, { timeout });
+}
+
+/** Markers on the map: points (data-id) plus the counts in clusters. */
+export async function mapCount(page) {
+  return page.evaluate(() => {
+    const pane = document.querySelector('#map .leaflet-marker-pane');
+    const points = pane.querySelectorAll('[data-id]').length;
+    let clustered = 0;
+    let clusters = 0;
+    for (const c of pane.querySelectorAll('[data-count]')) { clustered += Number(c.dataset.count); clusters += 1; }
+    return { points, clusters, total: points + clustered };
+  });
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: false });
+}
