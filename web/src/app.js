@@ -84,6 +84,10 @@ function provenanceBadge(kind) {
   return '';
 }
 
+function postal(p) {
+  return String(p).replace(/^(\d{3})(\d{4})$/, '$1-$2');
+}
+
 function today() {
   const d = new Date();
   const p = (n) => String(n).padStart(2, '0');
@@ -403,7 +407,7 @@ function renderDetail(f) {
     ${f.distance_m != null ? `<p><strong>${esc(t('distance'))}:</strong> ${esc(formatDistance(f.distance_m))}（${esc(t('distanceFrom'))}）</p>` : ''}
     <div class="item-actions"><button type="button" class="btn small pin" data-act="pin" aria-pressed="${pinned}">${esc(pinned ? t('unpin') : t('pin'))}</button></div>
     <h3>${esc(t('address'))}</h3>
-    <p>${a.postal_code ? `〒${esc(a.postal_code.replace(/^(\d{3})(\d{4})$/, '$1-$2'))} ` : ''}${esc(a.text || '')}</p>
+    <p>${a.postal_code ? `〒${esc(postal(a.postal_code))} ` : ''}${esc(a.text || '')}</p>
     ${mapLinks}
     <h3>${esc(t('contacts'))}</h3>
     <ul class="plain">${contacts.join('') || '<li>—</li>'}</ul>
@@ -513,7 +517,7 @@ function renderPrintShortlist() {
       <td>${n + 1}</td>
       <td><strong>${esc(i.name)}</strong><br><span class="small">${esc(kindLetter(i.kind))} ${esc(pick(i.kind_label) || kindLabel(i.kind))}</span>${i.synthetic ? `<br><em>${esc(t('syntheticBadge'))}</em>` : i.sample ? `<br><em>${esc(t('sampleBadge'))}</em>` : ''}</td>
       <td class="small">${esc(servicesText(i.services))}</td>
-      <td class="small">${i.postal_code ? `〒${esc(i.postal_code)} ` : ''}${esc(i.address || '')}</td>
+      <td class="small">${i.postal_code ? `〒${esc(postal(i.postal_code))} ` : ''}${esc(i.address || '')}</td>
       <td class="num" data-col="distance">${dist != null ? esc(formatDistance(dist)) : '—'}</td>
       <td class="small" data-col="phone">${tel || '—'}</td>
       <td class="memo"></td>
@@ -600,7 +604,10 @@ function setView(v, write = true) {
     app.state.view = map ? 'map' : '';
     if (write) writeUrl(false);
   }
-  if (map && app.map) setTimeout(() => app.map.invalidate(), 0);
+  if (map && app.map) {
+    busy(1);
+    setTimeout(() => { app.map.invalidate().finally(() => busy(-1)); }, 0);
+  }
 }
 
 // ---------- submit (with geocoding) ----------
@@ -774,6 +781,7 @@ async function main() {
   fillForm();
   app.map = createMap($('#map'), config, {
     busy,
+    panelWidth: () => ($('#detail').hidden || window.innerWidth <= 700 ? 0 : $('#detail').offsetWidth),
     onSelect: (id, from) => openDetail(id, from),
     onMoveEnd: (bbox) => {
       if (app.state.bbox && bbox) {

@@ -52,6 +52,12 @@ export function createMap(el, config, handlers) {
   let fetchCtl = null;
   let programmatic = 0;
   let lastTotal = 0;
+  let pendingFrame = null; // a framing deferred while the map is hidden (phone list view, print)
+
+  const hidden = () => {
+    const sz = map.getSize();
+    return !el.offsetParent || sz.x < 2 || sz.y < 2;
+  };
 
   function areaStyle(f, sel) {
     const isSel = sel && f.properties && String(f.properties.code) === String(sel);
@@ -98,6 +104,7 @@ export function createMap(el, config, handlers) {
       clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90),
       clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90),
     ];
+    if (!(bb[2] > bb[0] && bb[3] > bb[1])) return null;
     if (bb[2] - bb[0] > MAX_BBOX_SPAN || bb[3] - bb[1] > MAX_BBOX_SPAN) return null;
     return bb.map((x) => +x.toFixed(5));
   }
@@ -174,6 +181,11 @@ export function createMap(el, config, handlers) {
   }
 
   async function refresh() {
+    if (hidden()) {
+      pendingFrame = pendingFrame || 'keep';
+      return;
+    }
+    pendingFrame = null;
     if (fetchCtl) fetchCtl.abort();
     const ctl = new AbortController();
     fetchCtl = ctl;
@@ -215,6 +227,11 @@ export function createMap(el, config, handlers) {
    */
   async function setFilters(f, frame) {
     filters = f;
+    if (hidden()) {
+      pendingFrame = frame || 'results';
+      return;
+    }
+    pendingFrame = null;
     if (frame === 'keep') return refresh();
     if (frame && frame.home) {
       frameHome(frame.home, frame.items || []);
@@ -304,7 +321,13 @@ export function createMap(el, config, handlers) {
     if (m) m.setIcon(pointIcon(m.feature.properties));
     if (pan && location) {
       const z = Math.max(map.getZoom(), 15);
-      map.setView([location.lat, location.lng], z);
+      const panel = handlers.panelWidth ? handlers.panelWidth() : 0;
+      moveProgrammatic(() => {
+        map.setView([location.lat, location.lng], z, { animate: false });
+        // Shift the view so the point is not hidden under the detail panel.
+        if (panel && map.getSize().x > panel * 1.5) map.panBy([panel / 2, 0], { animate: false });
+      });
+      refresh();
     }
   }
 
@@ -327,7 +350,17 @@ export function createMap(el, config, handlers) {
     setSelectedArea,
     relabel,
     viewBbox,
-    invalidate: () => map.invalidateSize(),
+    invalidate: () => {
+      // Take the deferred framing first: invalidateSize fires moveend.
+      const f = pendingFrame;
+      pendingFrame = null;
+      moveProgrammatic(() => map.invalidateSize({ pan: false }));
+      if (hidden()) {
+        pendingFrame = f;
+        return Promise.resolve();
+      }
+      return f ? setFilters(filters, f) : refresh();
+    },
     center: () => map.getCenter(),
   };
 }

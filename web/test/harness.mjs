@@ -60,6 +60,7 @@ export async function newPage(env, { viewport = { width: 1280, height: 860 }, co
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${decodeURI(r.url())}`); });
   return { ctx, page, errors };
 }
 
