@@ -65,8 +65,10 @@ impl Bits {
     }
 }
 
-/// Up to this many candidates, nearest-k measures every candidate instead of walking the tree.
-const RARE_FILTER_MAX: usize = 4096;
+/// Up to `sqrt(RARE_FACTOR × n)` candidates, nearest-k measures every candidate instead of
+/// walking the tree: a walk visits about k·n/candidates points, a scan visits the candidates, and
+/// a visit in the walk costs some 30 times a haversine in the scan.
+const RARE_FACTOR: f64 = 32.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
@@ -209,7 +211,8 @@ impl Catalog {
             let k = offset.saturating_add(limit);
             // A rare filter (e.g. pcu, 0.2% of rows) makes a distance-ordered tree walk skip
             // almost everything it meets; measuring the few candidates directly is faster.
-            let found = if total <= RARE_FILTER_MAX {
+            let rare_max = (RARE_FACTOR * self.facilities.len() as f64).sqrt() as usize;
+            let found = if total <= rare_max {
                 let mut all: Vec<(u32, f64)> = located
                     .iter()
                     .filter_map(|ord| self.distance_from(Some(p), ord).map(|d| (ord, d)))
