@@ -107,6 +107,16 @@ fn text_doc(ord: u32, f: &Facility) -> text::TextDoc {
     }
 }
 
+/// Morton (Z-order) key of a location on a 2^16 × 2^16 lon/lat grid; unplaced sort last.
+fn z_order(location: Option<crate::domain::LatLng>) -> u64 {
+    let Some(l) = location else { return u64::MAX };
+    let q = |v: f64, lo: f64, span: f64| (((v - lo) / span).clamp(0.0, 1.0) * 65535.0) as u64;
+    let (x, y) = (q(l.lng, -180.0, 360.0), q(l.lat, -90.0, 180.0));
+    (0..16).fold(0, |k, b| {
+        k | ((x >> b) & 1) << (2 * b) | ((y >> b) & 1) << (2 * b + 1)
+    })
+}
+
 /// How far a facility's home visits reach: its published radius, else the 16 km rule.
 fn reach_m(f: &Facility) -> Option<f64> {
     f.services
@@ -165,12 +175,13 @@ impl Catalog {
                 located.insert(ord);
             }
         }
-        let text = text::TextIndex::build(
-            facilities
-                .iter()
-                .enumerate()
-                .map(|(i, f)| text_doc(i as u32, f)),
-        )?;
+        // Documents go into the index in Z-order of their location, so the documents of one
+        // spatial cell sit close together in the postings and a text query near a point skips
+        // whole blocks instead of stepping through every match.
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by_key(|&i| (z_order(facilities[i as usize].location), i));
+        let text =
+            text::TextIndex::build(order.iter().map(|&i| text_doc(i, &facilities[i as usize])))?;
         let spatial = spatial::SpatialIndex::new(
             facilities
                 .iter()
