@@ -114,14 +114,14 @@ struct TownRow {
     lng: f64,
 }
 
-fn io_err(path: &Path, source: std::io::Error) -> DataError {
+pub(crate) fn io_err(path: &Path, source: std::io::Error) -> DataError {
     DataError::Io {
         path: path.to_path_buf(),
         source,
     }
 }
 
-fn malformed(path: &Path, record: usize, message: impl std::fmt::Display) -> DataError {
+pub(crate) fn malformed(path: &Path, record: usize, message: impl std::fmt::Display) -> DataError {
     DataError::Malformed {
         path: path.to_path_buf(),
         record,

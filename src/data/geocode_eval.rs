@@ -18,16 +18,9 @@ use anyhow::{Context, Result, bail};
 use crate::domain::Placement;
 use crate::geocode::{Gazetteer, MuniRef, TownRef, normalize, strip_gun};
 
-/// Mean Earth radius (IUGG), metres.
-const EARTH_RADIUS_M: f64 = 6_371_008.8;
-
 /// Great-circle distance in metres.
 pub fn haversine_m(lat1: f64, lng1: f64, lat2: f64, lng2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lng2 - lng1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_M * a.sqrt().min(1.0).asin()
+    crate::catalog::spatial::haversine_m((lat1, lng1), (lat2, lng2))
 }
 
 /// Nationwide evaluation result.

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::data::files::{self, DataError};
+use crate::data::files::{io_err, malformed};
 use crate::data::{Dataset, Manifest};
 use crate::domain::{
     AdmissionRules, Area, Capacity, CapacityStatus, Contact, ContactKind, Facility, FacilityKind,
@@ -178,21 +179,6 @@ struct GeoloniaTown {
     lng: Option<f64>,
 }
 
-fn io_err(path: &Path, source: std::io::Error) -> DataError {
-    DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn malformed(path: &Path, record: usize, message: impl std::fmt::Display) -> DataError {
-    DataError::Malformed {
-        path: path.to_path_buf(),
-        record,
-        message: message.to_string(),
-    }
-}
-
 fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, DataError> {
     let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
     let mut rdr = csv::Reader::from_reader(bytes.as_slice());
@@ -214,9 +200,8 @@ fn name_key(pref: &str, name: &str) -> (String, String) {
 
 /// `入間郡越生町` → `越生町` (the first `…郡` prefix removed), when there is one.
 fn strip_gun(name: &str) -> Option<&str> {
-    let i = name.find('郡')?;
-    let rest = &name[i + '郡'.len_utf8()..];
-    (i > 0 && !rest.is_empty()).then_some(rest)
+    let short = crate::geocode::strip_gun(name);
+    (short != name).then_some(short)
 }
 
 fn round6(x: f64) -> f64 {
