@@ -108,13 +108,14 @@ impl fmt::Display for EvalReport {
     }
 }
 
+/// One record of Geolonia's `api/ja/<都道府県>/<市区町村>.json` (coordinates may be null).
 #[derive(serde::Deserialize)]
-struct GeoloniaTown {
-    town: String,
+pub(crate) struct GeoloniaTown {
+    pub town: String,
     #[serde(default)]
-    koaza: Option<String>,
-    lat: Option<f64>,
-    lng: Option<f64>,
+    pub koaza: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
 }
 
 /// Key joining municipality names of the mapping CSV and Geolonia (郡 dropped, ケ/ヶ folded).

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::data::files::{self, DataError};
 use crate::data::files::{io_err, malformed};
+use crate::data::geocode_eval::GeoloniaTown;
 use crate::data::{Dataset, Manifest};
 use crate::domain::{
     AdmissionRules, Area, Capacity, CapacityStatus, Contact, ContactKind, Facility, FacilityKind,
@@ -168,15 +169,6 @@ struct MuniRow {
 struct PopRow {
     area_code: String,
     population_2020: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct GeoloniaTown {
-    town: String,
-    #[serde(default)]
-    koaza: Option<String>,
-    lat: Option<f64>,
-    lng: Option<f64>,
 }
 
 fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, DataError> {
