@@ -4,27 +4,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use pallimap::catalog::{Catalog, Query};
+use std::sync::Arc;
+
+use pallimap::catalog::{Catalog, CatalogParts, Query};
+use pallimap::domain::SplitMix64 as Rng;
 use pallimap::domain::{FacilityKind, ServiceKind};
-
-/// A tiny deterministic generator (SplitMix64), so every run asks the same questions.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 fn rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -74,12 +58,13 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
     let n = dataset.facilities.len();
     let rss_before = rss_mb();
     let t = Instant::now();
-    let catalog = Catalog::new(
-        dataset.facilities,
-        dataset.areas,
-        dataset.municipalities,
-        gazetteer,
-    )?;
+    let catalog = Arc::new(Catalog::new(CatalogParts {
+        facilities: dataset.facilities,
+        areas: dataset.areas,
+        municipalities: dataset.municipalities,
+        geocoder: Arc::new(gazetteer),
+        change_seq: 0,
+    })?);
     let build = t.elapsed();
     println!("dataset {} ({n} facilities)", data_dir.display());
     println!(
@@ -187,9 +172,13 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
                 let Ok(r) = catalog.search(&q, 0, usize::MAX) else {
                     return 0;
                 };
-                let body =
-                    pallimap::http::geo::facilities_collection(&catalog, &r.hits, Some(zoom))
-                        .to_string();
+                let layer = pallimap::http::geojson::Layer {
+                    catalog: catalog.clone(),
+                    items: pallimap::http::geojson::layer_items(&catalog, &r.hits, Some(zoom)),
+                    distances: Default::default(),
+                    members: Default::default(),
+                };
+                let body = layer.to_value().to_string();
                 bytes += body.len();
                 r.total
             },
@@ -210,5 +199,20 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
             20,
         )
     });
+    // Clustering alone over every placed facility (the whole country at low zoom).
+    let all: Vec<pallimap::catalog::Hit> = (0..catalog.len() as u32)
+        .map(|ord| pallimap::catalog::Hit {
+            ord,
+            distance_m: None,
+            score: None,
+        })
+        .collect();
+    for zoom in [5u8, 7, 10, 12, 14] {
+        measure(
+            &format!("(e) cluster every facility, zoom {zoom}"),
+            runs.min(20),
+            |_| pallimap::http::geojson::layer_items(&catalog, &all, Some(zoom)).len(),
+        );
+    }
     Ok(())
 }

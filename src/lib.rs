@@ -1,7 +1,14 @@
 //! pallimap: a regional directory and map of palliative-care resources.
-//! Layers: `domain` ← `store`, `catalog`, `geocode` ← `http` ← the binary.
+//!
+//! Layers, each knowing only those to its left:
+//! `domain` ← `store`, `catalog`, `geocode` ← `app`, `http` ← the binary (`main`).
+//! `data` (building and reading the default dataset) uses `domain` and `geocode` and is called
+//! by `app` and the CLI. `domain` holds plain types and pure functions (incl. the one Japanese
+//! text module) and does no I/O; `store` is the only layer that names diesel, `catalog` the
+//! only one that names tantivy and rstar, `http` the only one that names actix-web.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod catalog;
 pub mod config;
 pub mod data;

@@ -11,7 +11,7 @@ mod bench;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use pallimap::catalog::{Catalog, CatalogHandle};
+use pallimap::catalog::CatalogHandle;
 use pallimap::config::{self, Settings};
 use pallimap::store::Store;
 
@@ -124,26 +124,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn open_and_seed(db: &DbArgs) -> anyhow::Result<Store> {
-    let store = Store::open(&db.database_url)?;
-    if !store.has_dataset()? {
-        let t = Instant::now();
-        let dataset = pallimap::data::files::read(&db.data_dir).with_context(|| {
-            format!(
-                "cannot load the default dataset from {}",
-                db.data_dir.display()
-            )
-        })?;
-        let summary = store.load_dataset(&dataset, "dataset-load")?;
-        tracing::info!(
-            inserted = summary.inserted,
-            elapsed_ms = t.elapsed().as_millis() as u64,
-            "loaded the default dataset into an empty database"
-        );
-    }
-    Ok(store)
-}
-
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = Settings {
         bind: args.bind,
@@ -152,18 +132,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         web_dir: args.web_dir,
         tile_url: args.tile_url,
     };
-    let store = open_and_seed(&args.db)?;
+    let store = pallimap::app::open_store(&settings.database_url, &settings.data_dir)?;
     let t = Instant::now();
-    let catalog = Catalog::from_store(&store)?;
+    let catalog = pallimap::app::build_catalog(&store)?;
     tracing::info!(
         facilities = catalog.len(),
         elapsed_ms = t.elapsed().as_millis() as u64,
         backend = %store.backend().display(),
         "catalog built"
     );
+    let store = Arc::new(store);
+    let handle = CatalogHandle::new(catalog);
     let state = pallimap::http::AppState {
-        catalog: CatalogHandle::new(catalog),
-        store: Arc::new(store),
+        catalog: handle.clone(),
+        store: store.clone(),
         web: Arc::new(pallimap::http::WebSettings {
             dir: settings.web_dir.clone(),
             tile_url: settings.tile_url.clone(),
@@ -174,7 +156,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(pallimap::http::run(settings, state))
+    rt.block_on(async move {
+        tokio::spawn(pallimap::app::follow_changes(
+            store,
+            handle,
+            std::time::Duration::from_millis(500),
+        ));
+        pallimap::http::run(settings.bind, state)
+            .await
+            .with_context(|| format!("cannot serve on {}", settings.bind))
+    })
 }
 
 fn data(cmd: DataCommand) -> anyhow::Result<()> {
@@ -186,9 +177,8 @@ fn data(cmd: DataCommand) -> anyhow::Result<()> {
         }
         DataCommand::Load(db) => {
             let store = Store::open(&db.database_url)?;
-            let dataset = pallimap::data::files::read(&db.data_dir)
-                .with_context(|| format!("cannot load {}", db.data_dir.display()))?;
-            let summary = store.load_dataset(&dataset, "dataset-load")?;
+            let dataset = pallimap::app::read_dataset(&db.data_dir)?;
+            let summary = pallimap::app::load_dataset(&store, &dataset, "dataset-load")?;
             println!(
                 "inserted {}, updated {}, unchanged {}, kept {} facts not from the dataset",
                 summary.inserted, summary.updated, summary.unchanged, summary.kept_non_dataset

@@ -59,7 +59,7 @@ pub fn covering(lat: f64, lng: f64, radius_m: f64) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::spatial::haversine_m;
+    use crate::domain::haversine_m;
 
     #[test]
     fn every_point_within_the_radius_is_in_a_covering_cell() {

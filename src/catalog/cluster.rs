@@ -1,4 +1,4 @@
-//! Server-side clustering of map points for one zoom level, and its GeoJSON form.
+//! Server-side clustering of map points for one zoom level (the HTTP layer renders it as GeoJSON).
 //!
 //! Points are projected to Web-Mercator pixels at the zoom (256-px tiles, as Leaflet does) and
 //! grouped greedily: taking points in increasing `ord`, each point not yet in a group starts one
@@ -17,8 +17,6 @@
 //! nor the centroid wraps around it.
 
 use std::collections::BTreeMap;
-
-use serde_json::{Map, Value, json};
 
 /// From this zoom on every point is returned on its own.
 pub const UNCLUSTERED_ZOOM: u8 = 17;
@@ -317,71 +315,6 @@ fn item(points: &[ClusterPoint], members: &[u32]) -> ClusterItem {
     }
 }
 
-/// Round to 6 decimals (about 0.1 m), plenty for a map and much smaller on the wire.
-fn round6(v: f64) -> f64 {
-    (v * 1e6).round() / 1e6
-}
-
-fn position(lat: f64, lng: f64) -> Value {
-    json!([round6(lng), round6(lat)])
-}
-
-/// An RFC 7946 FeatureCollection of the items: `Point` geometries at `[lng, lat]` rounded to 6
-/// decimals. A point's properties are `props_of_point(ord)` (an object, or null), its position
-/// `coords_of(ord)` as `(lat, lng)`. A cluster's properties are
-/// `{"cluster": true, "count", "kinds": {kind: count}, "bbox": [minLng, minLat, maxLng, maxLat]}`
-/// and the feature carries the same `bbox` member as RFC 7946 §5 defines.
-pub fn feature_collection(
-    items: &[ClusterItem],
-    props_of_point: impl Fn(u32) -> Value,
-    coords_of: impl Fn(u32) -> (f64, f64),
-) -> Value {
-    let features: Vec<Value> = items
-        .iter()
-        .map(|it| match it {
-            ClusterItem::Point(ord) => {
-                let (lat, lng) = coords_of(*ord);
-                let props = props_of_point(*ord);
-                debug_assert!(
-                    props.is_object() || props.is_null(),
-                    "properties must be an object"
-                );
-                json!({
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": position(lat, lng)},
-                    "properties": props,
-                })
-            }
-            ClusterItem::Cluster {
-                count,
-                lat,
-                lng,
-                kinds,
-                bbox,
-                ..
-            } => {
-                let bbox: Vec<f64> = bbox.iter().map(|&v| round6(v)).collect();
-                let kinds: Map<String, Value> = kinds
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), json!(v)))
-                    .collect();
-                json!({
-                    "type": "Feature",
-                    "bbox": bbox,
-                    "geometry": {"type": "Point", "coordinates": position(*lat, *lng)},
-                    "properties": {
-                        "cluster": true,
-                        "count": count,
-                        "kinds": kinds,
-                        "bbox": bbox,
-                    },
-                })
-            }
-        })
-        .collect();
-    json!({"type": "FeatureCollection", "features": features})
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,135 +545,5 @@ mod tests {
         assert!(x.abs() < 1e-9 && y.abs() < 1e-6);
         let (_, y) = mercator_px(-90.0, 0.0, 1);
         assert!((y - 512.0).abs() < 1e-6);
-    }
-
-    #[test]
-    fn geojson_is_valid() {
-        // Columns of 21 points about 28 px apart at zoom 10: pairs cluster, every 21st is alone.
-        let pts: Vec<ClusterPoint> = (0..210u32)
-            .map(|i| ClusterPoint {
-                ord: i,
-                lat: 35.7 + f64::from(i % 21) * 0.031_234_567_89,
-                lng: 138.7 + f64::from(i / 21) * 0.123_456_789_1,
-                kind: KINDS[(i % 4) as usize],
-            })
-            .collect();
-        let items = cluster(&pts, 10, 40.0);
-        assert!(items.iter().any(|i| matches!(i, ClusterItem::Point(_))));
-        assert!(
-            items
-                .iter()
-                .any(|i| matches!(i, ClusterItem::Cluster { .. }))
-        );
-        let fc = feature_collection(
-            &items,
-            |o| json!({"ord": o, "name": format!("facility {o}")}),
-            |o| (pts[o as usize].lat, pts[o as usize].lng),
-        );
-        let text = serde_json::to_string(&fc).unwrap();
-        let fc: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(fc["type"], "FeatureCollection");
-        assert!(fc.get("crs").is_none());
-        let features = fc["features"].as_array().unwrap();
-        assert_eq!(features.len(), items.len());
-        let mut total = 0;
-        for (f, it) in features.iter().zip(&items) {
-            assert_eq!(f["type"], "Feature");
-            assert!(f.get("crs").is_none());
-            assert_eq!(f["geometry"]["type"], "Point");
-            let c = f["geometry"]["coordinates"].as_array().unwrap();
-            assert_eq!(c.len(), 2);
-            let (lng, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
-            assert!((-180.0..=180.0).contains(&lng) && (-90.0..=90.0).contains(&lat));
-            // Longitude first: in Japan it is the larger number.
-            assert!((138.0..141.0).contains(&lng) && (35.0..37.0).contains(&lat));
-            for v in [lng, lat] {
-                assert!(
-                    (v * 1e6 - (v * 1e6).round()).abs() < 1e-6,
-                    "{v} not rounded"
-                );
-            }
-            assert!(f["properties"].is_object());
-            match it {
-                ClusterItem::Point(o) => {
-                    assert_eq!(f["properties"]["ord"], *o);
-                    assert!(f.get("bbox").is_none());
-                    let p = &pts[*o as usize];
-                    assert!((lng - p.lng).abs() <= 5e-7 && (lat - p.lat).abs() <= 5e-7);
-                    total += 1;
-                }
-                ClusterItem::Cluster { count, kinds, .. } => {
-                    let props = &f["properties"];
-                    assert_eq!(props["cluster"], true);
-                    assert_eq!(props["count"], *count);
-                    for (k, v) in kinds {
-                        assert_eq!(props["kinds"][k], *v);
-                    }
-                    let b: Vec<f64> = f["bbox"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|v| v.as_f64().unwrap())
-                        .collect();
-                    assert_eq!(props["bbox"], f["bbox"]);
-                    assert_eq!(b.len(), 4);
-                    assert!(b[0] <= lng && lng <= b[2] && b[1] <= lat && lat <= b[3]);
-                    assert!((-180.0..=180.0).contains(&b[0]) && (-180.0..=180.0).contains(&b[2]));
-                    assert!((-90.0..=90.0).contains(&b[1]) && (-90.0..=90.0).contains(&b[3]));
-                    total += count;
-                }
-            }
-        }
-        assert_eq!(total, pts.len());
-    }
-
-    /// `cargo test --release -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn bench_cluster_300k() {
-        use std::time::Instant;
-        let mut state = 42u64;
-        let mut unit = move || {
-            // splitmix64
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-        };
-        let pts: Vec<ClusterPoint> = (0..300_000u32)
-            .map(|o| ClusterPoint {
-                ord: o,
-                lat: 30.0 + 15.0 * unit(),
-                lng: 129.0 + 17.0 * unit(),
-                kind: KINDS[(o % 4) as usize],
-            })
-            .collect();
-        for zoom in [5u8, 7, 10, 12, 14, 17] {
-            let mut best = f64::INFINITY;
-            let mut items = Vec::new();
-            for _ in 0..5 {
-                let t = Instant::now();
-                items = cluster(&pts, zoom, 40.0);
-                best = best.min(t.elapsed().as_secs_f64() * 1e3);
-            }
-            let clusters = items
-                .iter()
-                .filter(|i| matches!(i, ClusterItem::Cluster { .. }))
-                .count();
-            let t = Instant::now();
-            let fc = feature_collection(
-                &items,
-                |o| json!({ "ord": o }),
-                |o| (pts[o as usize].lat, pts[o as usize].lng),
-            );
-            let geojson_ms = t.elapsed().as_secs_f64() * 1e3;
-            std::hint::black_box(fc);
-            println!(
-                "cluster 300k at zoom {zoom:>2}: best of 5 {best:.1} ms -> {} items ({clusters} clusters); \
-                 GeoJSON {geojson_ms:.1} ms",
-                items.len()
-            );
-        }
     }
 }

@@ -1,5 +1,7 @@
-//! The read model: an immutable in-memory snapshot of all published facilities, areas and the
-//! geocoder reference, rebuilt from the store and swapped atomically; readers never wait.
+//! The read model: an immutable in-memory snapshot of all published facilities and areas, with
+//! its text and spatial indexes and the planner that turns a search request into work on them.
+//! Knows only `domain`: the application (`crate::app`) builds it from the store and hands it a
+//! geocoder; the HTTP layer asks it through [`SearchRequest`] and [`Plan`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -7,25 +9,19 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::domain::{
-    Area, Facility, FacilityKind, HOME_VISIT_RADIUS_KM, Municipality, ServiceKind, ServiceStatus,
+    Area, Facility, FacilityKind, Geocoder, HOME_VISIT_RADIUS_KM, Municipality, ServiceKind,
+    ServiceStatus,
 };
-use crate::geocode::Gazetteer;
-use crate::store::{Store, StoreError};
 
 mod cells;
 pub mod cluster;
+pub mod plan;
 pub mod query;
 pub mod spatial;
 pub mod text;
 
+pub use plan::{Cursor, Execution, Plan, PlanError, SearchRequest};
 pub use query::{Bits, Facet, Hit, Query, QueryError, Results, Sort};
-
-/// Whether the facility currently offers the service (inactive ones are history, not offers).
-pub fn offers(f: &Facility, kind: ServiceKind) -> bool {
-    f.services
-        .iter()
-        .any(|s| s.kind == kind && s.status != ServiceStatus::Inactive)
-}
 
 /// Counts of one area, per kind and per service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,8 +36,11 @@ pub struct Catalog {
     facilities: Vec<Facility>,
     by_id: HashMap<String, usize>,
     areas: Vec<Area>,
+    /// Every municipality the dataset names, the region's and the geocoder reference's.
     municipalities: Vec<Municipality>,
-    gazetteer: Gazetteer,
+    geocoder: Arc<dyn Geocoder>,
+    /// 五十音順 key per ord: the folded reading, else the folded name.
+    reading: Vec<String>,
     by_kind: HashMap<FacilityKind, Bits>,
     by_service: HashMap<ServiceKind, Bits>,
     by_area: HashMap<String, Bits>,
@@ -54,6 +53,16 @@ pub struct Catalog {
     max_reach_m: f64,
     /// The change-log position the snapshot reflects (read before the data, so never ahead).
     change_seq: i64,
+}
+
+/// What a snapshot is made of.
+pub struct CatalogParts {
+    pub facilities: Vec<Facility>,
+    pub areas: Vec<Area>,
+    pub municipalities: Vec<Municipality>,
+    pub geocoder: Arc<dyn Geocoder>,
+    /// The change-log position the data was read at.
+    pub change_seq: i64,
 }
 
 /// The text a facility is found by: name, reading, service labels, address, notes.
@@ -126,13 +135,26 @@ fn reach_m(f: &Facility) -> Option<f64> {
         .reduce(f64::max)
 }
 
+/// The 五十音順 sort key of a facility: its reading folded (NFKC, katakana → hiragana), with
+/// the folded name when no reading is published.
+pub fn reading_key(f: &Facility) -> String {
+    text::normalize(
+        f.name_kana
+            .as_deref()
+            .filter(|k| !k.is_empty())
+            .unwrap_or(&f.name),
+    )
+}
+
 impl Catalog {
-    pub fn new(
-        mut facilities: Vec<Facility>,
-        areas: Vec<Area>,
-        municipalities: Vec<Municipality>,
-        gazetteer: Gazetteer,
-    ) -> Result<Catalog, CatalogError> {
+    pub fn new(parts: CatalogParts) -> Result<Catalog, CatalogError> {
+        let CatalogParts {
+            mut facilities,
+            areas,
+            municipalities,
+            geocoder,
+            change_seq,
+        } = parts;
         facilities.sort_by(|a, b| a.id.cmp(&b.id));
         let n = facilities.len();
         let by_id = facilities
@@ -152,7 +174,7 @@ impl Catalog {
                 .or_insert_with(|| Bits::empty(n))
                 .insert(ord);
             for s in ServiceKind::ALL {
-                if offers(f, *s) {
+                if f.offers(*s) {
                     by_service
                         .entry(*s)
                         .or_insert_with(|| Bits::empty(n))
@@ -190,12 +212,14 @@ impl Catalog {
         );
         let reach: Vec<Option<f64>> = facilities.iter().map(reach_m).collect();
         let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
+        let reading = facilities.iter().map(reading_key).collect();
         Ok(Catalog {
             facilities,
             by_id,
             areas,
             municipalities,
-            gazetteer,
+            geocoder,
+            reading,
             by_kind,
             by_service,
             by_area,
@@ -205,7 +229,7 @@ impl Catalog {
             spatial,
             reach_m: reach,
             max_reach_m,
-            change_seq: 0,
+            change_seq,
         })
     }
 
@@ -216,31 +240,6 @@ impl Catalog {
     /// The facility at `ord`.
     pub fn at(&self, ord: u32) -> &Facility {
         &self.facilities[ord as usize]
-    }
-
-    /// Build a snapshot of everything the store holds.
-    pub fn from_store(store: &Store) -> Result<Catalog, CatalogError> {
-        let change_seq = store.latest_change()?;
-        let areas = store.areas()?;
-        let municipalities = store.municipalities()?;
-        let towns = store.towns()?;
-        let pref_names: HashMap<String, String> = areas
-            .iter()
-            .map(|a| (a.pref_code.clone(), a.prefecture.clone()))
-            .collect();
-        let munis = municipalities
-            .iter()
-            .map(|m| crate::geocode::MuniRef {
-                code: m.code.clone(),
-                prefecture: pref_names.get(&m.pref_code).cloned().unwrap_or_default(),
-                name: m.name.clone(),
-                area_code: Some(m.area_code.clone()),
-            })
-            .collect();
-        let gazetteer = Gazetteer::new(munis, towns);
-        let mut catalog = Catalog::new(store.facilities()?, areas, municipalities, gazetteer)?;
-        catalog.change_seq = change_seq;
-        Ok(catalog)
     }
 
     /// The change-log position this snapshot reflects.
@@ -272,12 +271,36 @@ impl Catalog {
         self.areas.iter().find(|a| a.code == code)
     }
 
-    pub fn municipalities(&self) -> &[Municipality] {
-        &self.municipalities
+    /// The region's municipalities: those of an area this catalog holds (the dataset also
+    /// names neighbouring ones, for the geocoder only).
+    pub fn municipalities(&self) -> impl Iterator<Item = &Municipality> + '_ {
+        self.municipalities
+            .iter()
+            .filter(|m| self.area(&m.area_code).is_some())
     }
 
-    pub fn gazetteer(&self) -> &Gazetteer {
-        &self.gazetteer
+    pub fn municipality(&self, code: &str) -> Option<&Municipality> {
+        self.municipalities().find(|m| m.code == code)
+    }
+
+    pub fn geocoder(&self) -> &dyn Geocoder {
+        self.geocoder.as_ref()
+    }
+
+    /// Turn a request into a plan: resolve area and municipality codes, place an address,
+    /// check the cursor against this snapshot and choose how to run it.
+    pub fn plan(&self, request: &SearchRequest) -> Result<Plan, PlanError> {
+        plan::plan(self, request)
+    }
+
+    /// Run a plan: every match, sorted, with the plan's page returned as hits.
+    pub fn execute(&self, plan: &Plan) -> Result<Results, QueryError> {
+        query::search(self, &plan.query, plan.offset, plan.limit)
+    }
+
+    /// Every match of `q`, sorted, with `offset..offset+limit` returned as hits.
+    pub fn search(&self, q: &Query, offset: usize, limit: usize) -> Result<Results, QueryError> {
+        query::search(self, q, offset, limit)
     }
 
     /// Counts per area (keyed by area code), per kind and per service.
@@ -294,7 +317,7 @@ impl Catalog {
             c.facilities += 1;
             *c.kinds.entry(f.kind).or_default() += 1;
             for s in ServiceKind::ALL {
-                if offers(f, *s) {
+                if f.offers(*s) {
                     *c.services.entry(*s).or_default() += 1;
                 }
             }
@@ -305,8 +328,6 @@ impl Catalog {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
     #[error("cannot build the text index: {0}")]
     Text(#[from] text::TextError),
 }

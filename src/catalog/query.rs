@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::Catalog;
-use super::spatial::haversine_m;
-use crate::domain::{FacilityKind, ServiceKind};
+use crate::domain::{FacilityKind, ServiceKind, haversine_m};
 
 /// A set of facility ords.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,231 +155,259 @@ pub enum QueryError {
     Text(#[from] super::text::TextError),
 }
 
-impl Catalog {
-    /// The ords passing the kind/service/area/municipality filters.
-    pub fn filter_bits(&self, q: &Query) -> Bits {
-        let n = self.facilities.len();
-        let mut bits = Bits::full(n);
-        let mut any_of = |sets: Vec<Option<&Bits>>| {
-            if sets.is_empty() {
-                return;
-            }
-            let mut u = Bits::empty(n);
-            for s in sets.into_iter().flatten() {
-                u.or(s);
-            }
-            bits.and(&u);
+/// The ords passing the kind/service/area/municipality filters.
+pub fn filter_bits(c: &Catalog, q: &Query) -> Bits {
+    let n = c.facilities.len();
+    let mut bits = Bits::full(n);
+    let mut any_of = |sets: Vec<Option<&Bits>>| {
+        if sets.is_empty() {
+            return;
+        }
+        let mut u = Bits::empty(n);
+        for s in sets.into_iter().flatten() {
+            u.or(s);
+        }
+        bits.and(&u);
+    };
+    any_of(q.kinds.iter().map(|k| c.by_kind.get(k)).collect());
+    any_of(q.services.iter().map(|s| c.by_service.get(s)).collect());
+    any_of(q.areas.iter().map(|a| c.by_area.get(a)).collect());
+    any_of(
+        q.municipalities
+            .iter()
+            .map(|m| c.by_municipality.get(m))
+            .collect(),
+    );
+    bits
+}
+
+/// Distance order. Facilities at the same distance (typically placed at one town point) are
+/// ordered by how precisely they are placed (published coordinates before a town point before a
+/// municipality point), then 五十音順 by reading, then by id.
+pub fn nearer(c: &Catalog, a: (u32, f64), b: (u32, f64)) -> std::cmp::Ordering {
+    a.1.total_cmp(&b.1).then_with(|| {
+        let (fa, fb) = (&c.facilities[a.0 as usize], &c.facilities[b.0 as usize]);
+        let rank = |f: &crate::domain::Facility| f.placement.uncertainty_m().unwrap_or(u32::MAX);
+        rank(fa)
+            .cmp(&rank(fb))
+            .then_with(|| c.reading[a.0 as usize].cmp(&c.reading[b.0 as usize]))
+            .then(a.0.cmp(&b.0))
+    })
+}
+
+fn distance_from(c: &Catalog, point: Option<(f64, f64)>, ord: u32) -> Option<f64> {
+    let (p, l) = (point?, c.facilities[ord as usize].location?);
+    Some(haversine_m(p, (l.lat, l.lng)))
+}
+
+/// Every match of `q`, sorted, with `offset..offset+limit` returned as hits.
+pub(super) fn search(
+    c: &Catalog,
+    q: &Query,
+    offset: usize,
+    limit: usize,
+) -> Result<Results, QueryError> {
+    let filter = filter_bits(c, q);
+    let sort = q.sort.unwrap_or(match (&q.text, q.point) {
+        (_, Some(_)) => Sort::Distance,
+        (Some(_), None) => Sort::Relevance,
+        (None, None) => Sort::Id,
+    });
+    let spatial = q.radius_m.is_some() || q.bbox.is_some() || q.reaches.is_some();
+
+    // Fast path: nearest k by a filter, no other constraint (the discharge nurse's question).
+    if let (Some(p), None, false, Sort::Distance, true) =
+        (q.point, &q.text, spatial, sort, q.facets.is_empty())
+    {
+        let located = {
+            let mut b = filter.clone();
+            b.and(&c.located);
+            b
         };
-        any_of(q.kinds.iter().map(|k| self.by_kind.get(k)).collect());
-        any_of(q.services.iter().map(|s| self.by_service.get(s)).collect());
-        any_of(q.areas.iter().map(|a| self.by_area.get(a)).collect());
-        any_of(
-            q.municipalities
+        let total = located.count();
+        let k = offset.saturating_add(limit);
+        // A rare filter (e.g. pcu, 0.2% of rows) makes a distance-ordered tree walk skip
+        // almost everything it meets; measuring the few candidates directly is faster.
+        let rare_max = (RARE_FACTOR * c.facilities.len() as f64).sqrt() as usize;
+        let by_distance = |a: &(u32, f64), b: &(u32, f64)| nearer(c, *a, *b);
+        let found = if total <= rare_max {
+            let mut all: Vec<(u32, f64)> = located
                 .iter()
-                .map(|m| self.by_municipality.get(m))
-                .collect(),
-        );
-        bits
-    }
-
-    fn distance_from(&self, point: Option<(f64, f64)>, ord: u32) -> Option<f64> {
-        let (p, l) = (point?, self.facilities[ord as usize].location?);
-        Some(haversine_m(p, (l.lat, l.lng)))
-    }
-
-    /// Every match of `q`, sorted, with `offset..offset+limit` returned as hits.
-    pub fn search(&self, q: &Query, offset: usize, limit: usize) -> Result<Results, QueryError> {
-        let filter = self.filter_bits(q);
-        let sort = q.sort.unwrap_or(match (&q.text, q.point) {
-            (_, Some(_)) => Sort::Distance,
-            (Some(_), None) => Sort::Relevance,
-            (None, None) => Sort::Id,
-        });
-        let spatial = q.radius_m.is_some() || q.bbox.is_some() || q.reaches.is_some();
-
-        // Fast path: nearest k by a filter, no other constraint (the discharge nurse's question).
-        if let (Some(p), None, false, Sort::Distance, true) =
-            (q.point, &q.text, spatial, sort, q.facets.is_empty())
-        {
-            let located = {
-                let mut b = filter.clone();
-                b.and(&self.located);
-                b
-            };
-            let total = located.count();
-            let k = offset.saturating_add(limit);
-            // A rare filter (e.g. pcu, 0.2% of rows) makes a distance-ordered tree walk skip
-            // almost everything it meets; measuring the few candidates directly is faster.
-            let rare_max = (RARE_FACTOR * self.facilities.len() as f64).sqrt() as usize;
-            let found = if total <= rare_max {
-                let mut all: Vec<(u32, f64)> = located
-                    .iter()
-                    .filter_map(|ord| self.distance_from(Some(p), ord).map(|d| (ord, d)))
-                    .collect();
-                let by_distance =
-                    |a: &(u32, f64), b: &(u32, f64)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
-                if k < all.len() {
-                    all.select_nth_unstable_by(k, by_distance);
-                    all.truncate(k);
-                }
-                all.sort_by(by_distance);
-                all
-            } else {
-                self.spatial
-                    .nearest(p.0, p.1, k, None, |ord| located.contains(ord))
-            };
-            let hits = found
-                .into_iter()
-                .skip(offset)
-                .map(|(ord, d)| Hit {
-                    ord,
-                    distance_m: Some(d),
-                    score: None,
-                })
+                .filter_map(|ord| distance_from(c, Some(p), ord).map(|d| (ord, d)))
                 .collect();
-            return Ok(Results {
-                total,
-                hits,
-                facets: BTreeMap::new(),
-            });
-        }
-
-        let cells = match (q.point, q.radius_m) {
-            (Some(p), Some(r)) => super::cells::covering(p.0, p.1, r),
-            _ => None,
-        };
-        let mut hits: Vec<Hit> = match &q.text {
-            Some(text) => self
-                .text
-                .search_in_cells(text, cells.as_deref())?
-                .into_iter()
-                .filter(|(ord, _)| filter.contains(*ord))
-                .map(|(ord, score)| Hit {
-                    ord,
-                    distance_m: None,
-                    score: Some(score),
-                })
-                .collect(),
-            None => filter
-                .iter()
-                .map(|ord| Hit {
-                    ord,
-                    distance_m: None,
-                    score: None,
-                })
-                .collect(),
-        };
-        if spatial {
-            let mut allowed = Bits::empty(self.facilities.len());
-            let mut first = true;
-            let mut constrain = |ords: Vec<u32>| {
-                let mut b = Bits::empty(self.facilities.len());
-                ords.into_iter().for_each(|o| b.insert(o));
-                if first {
-                    allowed = b;
-                    first = false;
-                } else {
-                    allowed.and(&b);
-                }
-            };
-            if let (Some(p), Some(r)) = (q.point, q.radius_m) {
-                constrain(
-                    self.spatial
-                        .within(p.0, p.1, r)
+            if k < all.len() {
+                all.select_nth_unstable_by(k, by_distance);
+                all.truncate(k);
+            }
+            all.sort_by(by_distance);
+            all
+        } else {
+            // One more than asked shows whether a tie straddles the page end; if it does, every
+            // facility at that distance competes under the full tie order.
+            let mut found = c
+                .spatial
+                .nearest(p.0, p.1, k.saturating_add(1), None, |ord| {
+                    located.contains(ord)
+                });
+            if found.len() > k && k > 0 && found[k].1 == found[k - 1].1 {
+                let edge = found[k - 1].1;
+                found.retain(|h| h.1 < edge);
+                found.extend(
+                    c.spatial
+                        .within(p.0, p.1, edge)
                         .into_iter()
-                        .map(|(o, _)| o)
-                        .collect(),
+                        .filter(|&(ord, d)| d == edge && located.contains(ord)),
                 );
             }
-            if let Some([a, b, c, d]) = q.bbox {
-                constrain(self.spatial.in_bbox(a, b, c, d));
-            }
-            if let Some(p) = q.reaches {
-                let radius = |ord: u32| self.reach_m[ord as usize];
-                constrain(
-                    self.spatial
-                        .reaching(p.0, p.1, radius, self.max_reach_m)
-                        .into_iter()
-                        .map(|(o, _)| o)
-                        .collect(),
-                );
-            }
-            hits.retain(|h| allowed.contains(h.ord));
-        }
-        if q.point.is_some() {
-            // Without a place there is no distance: unplaced facilities drop out of "near" queries.
-            hits.retain(|h| self.located.contains(h.ord));
-            for h in &mut hits {
-                h.distance_m = self.distance_from(q.point, h.ord);
-            }
-        }
-        match sort {
-            Sort::Id => {}
-            Sort::Relevance => hits.sort_by(|a, b| {
-                b.score
-                    .unwrap_or(0.0)
-                    .total_cmp(&a.score.unwrap_or(0.0))
-                    .then(a.ord.cmp(&b.ord))
-            }),
-            Sort::Distance => hits.sort_by(|a, b| {
-                let (da, db) = (
-                    a.distance_m.unwrap_or(f64::INFINITY),
-                    b.distance_m.unwrap_or(f64::INFINITY),
-                );
-                da.total_cmp(&db).then(a.ord.cmp(&b.ord))
-            }),
-            Sort::Name => hits.sort_by(|a, b| {
-                let (fa, fb) = (
-                    &self.facilities[a.ord as usize],
-                    &self.facilities[b.ord as usize],
-                );
-                fa.name_kana
-                    .as_deref()
-                    .unwrap_or(&fa.name)
-                    .cmp(fb.name_kana.as_deref().unwrap_or(&fb.name))
-                    .then(a.ord.cmp(&b.ord))
-            }),
-        }
-        let facets = self.facets(&q.facets, &hits);
-        let total = hits.len();
-        let page = hits.into_iter().skip(offset).take(limit).collect();
-        Ok(Results {
+            found.sort_by(by_distance);
+            found.truncate(k);
+            found
+        };
+        let hits = found
+            .into_iter()
+            .skip(offset)
+            .map(|(ord, d)| Hit {
+                ord,
+                distance_m: Some(d),
+                score: None,
+            })
+            .collect();
+        return Ok(Results {
             total,
-            hits: page,
-            facets,
-        })
+            hits,
+            facets: BTreeMap::new(),
+        });
     }
 
-    fn facets(
-        &self,
-        which: &[Facet],
-        hits: &[Hit],
-    ) -> BTreeMap<&'static str, BTreeMap<String, usize>> {
-        let mut out = BTreeMap::new();
-        for facet in which {
-            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-            for h in hits {
-                let f = &self.facilities[h.ord as usize];
-                match facet {
-                    Facet::Kind => *counts.entry(f.kind.code().to_string()).or_default() += 1,
-                    Facet::Area => {
-                        if let Some(a) = &f.area_code {
-                            *counts.entry(a.clone()).or_default() += 1;
-                        }
+    let cells = match (q.point, q.radius_m) {
+        (Some(p), Some(r)) => super::cells::covering(p.0, p.1, r),
+        _ => None,
+    };
+    let mut hits: Vec<Hit> = match &q.text {
+        Some(text) => c
+            .text
+            .search_in_cells(text, cells.as_deref())?
+            .into_iter()
+            .filter(|(ord, _)| filter.contains(*ord))
+            .map(|(ord, score)| Hit {
+                ord,
+                distance_m: None,
+                score: Some(score),
+            })
+            .collect(),
+        None => filter
+            .iter()
+            .map(|ord| Hit {
+                ord,
+                distance_m: None,
+                score: None,
+            })
+            .collect(),
+    };
+    if spatial {
+        let mut allowed = Bits::empty(c.facilities.len());
+        let mut first = true;
+        let mut constrain = |ords: Vec<u32>| {
+            let mut b = Bits::empty(c.facilities.len());
+            ords.into_iter().for_each(|o| b.insert(o));
+            if first {
+                allowed = b;
+                first = false;
+            } else {
+                allowed.and(&b);
+            }
+        };
+        if let (Some(p), Some(r)) = (q.point, q.radius_m) {
+            constrain(
+                c.spatial
+                    .within(p.0, p.1, r)
+                    .into_iter()
+                    .map(|(o, _)| o)
+                    .collect(),
+            );
+        }
+        if let Some([min_lng, min_lat, max_lng, max_lat]) = q.bbox {
+            constrain(c.spatial.in_bbox(min_lng, min_lat, max_lng, max_lat));
+        }
+        if let Some(p) = q.reaches {
+            let radius = |ord: u32| c.reach_m[ord as usize];
+            constrain(
+                c.spatial
+                    .reaching(p.0, p.1, radius, c.max_reach_m)
+                    .into_iter()
+                    .map(|(o, _)| o)
+                    .collect(),
+            );
+        }
+        hits.retain(|h| allowed.contains(h.ord));
+    }
+    if q.point.is_some() {
+        // Without a place there is no distance: unplaced facilities drop out of "near" queries.
+        hits.retain(|h| c.located.contains(h.ord));
+        for h in &mut hits {
+            h.distance_m = distance_from(c, q.point, h.ord);
+        }
+    }
+    match sort {
+        Sort::Id => {}
+        Sort::Relevance => hits.sort_by(|a, b| {
+            b.score
+                .unwrap_or(0.0)
+                .total_cmp(&a.score.unwrap_or(0.0))
+                .then(a.ord.cmp(&b.ord))
+        }),
+        Sort::Distance => hits.sort_by(|a, b| {
+            nearer(
+                c,
+                (a.ord, a.distance_m.unwrap_or(f64::INFINITY)),
+                (b.ord, b.distance_m.unwrap_or(f64::INFINITY)),
+            )
+        }),
+        Sort::Name => hits.sort_by(|a, b| {
+            c.reading[a.ord as usize]
+                .cmp(&c.reading[b.ord as usize])
+                .then(a.ord.cmp(&b.ord))
+        }),
+    }
+    let facets = facets(c, &q.facets, &hits);
+    let total = hits.len();
+    let page = hits.into_iter().skip(offset).take(limit).collect();
+    Ok(Results {
+        total,
+        hits: page,
+        facets,
+    })
+}
+
+fn facets(
+    c: &Catalog,
+    which: &[Facet],
+    hits: &[Hit],
+) -> BTreeMap<&'static str, BTreeMap<String, usize>> {
+    let mut out = BTreeMap::new();
+    for facet in which {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for h in hits {
+            let f = &c.facilities[h.ord as usize];
+            match facet {
+                Facet::Kind => *counts.entry(f.kind.code().to_string()).or_default() += 1,
+                Facet::Area => {
+                    if let Some(a) = &f.area_code {
+                        *counts.entry(a.clone()).or_default() += 1;
                     }
-                    Facet::Service => {
-                        for s in ServiceKind::ALL {
-                            if super::offers(f, *s) {
-                                *counts.entry(s.code().to_string()).or_default() += 1;
-                            }
+                }
+                Facet::Service => {
+                    for s in ServiceKind::ALL {
+                        if f.offers(*s) {
+                            *counts.entry(s.code().to_string()).or_default() += 1;
                         }
                     }
                 }
             }
-            out.insert(facet.code(), counts);
         }
-        out
+        out.insert(facet.code(), counts);
     }
+    out
 }
 
 #[cfg(test)]

@@ -24,23 +24,12 @@ use std::collections::BinaryHeap;
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, RTree};
 
-/// Mean Earth radius (IUGG, the GRS80 mean radius R1) in metres.
-pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
-
 /// How far, in metres, the chord-based tree search is widened beyond a limit before the exact
 /// haversine decides. Both formulas agree to far better than this (about 1e-9 m for nearby points,
 /// about 0.1 m in the worst, near-antipodal case), so nothing that belongs is ever missed.
 const SLACK_M: f64 = 1.0;
 
-/// Great-circle distance in metres between two `(lat, lng)` points given in degrees (haversine).
-pub fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (lat1, lng1) = (a.0.to_radians(), a.1.to_radians());
-    let (lat2, lng2) = (b.0.to_radians(), b.1.to_radians());
-    let s_lat = ((lat2 - lat1) * 0.5).sin();
-    let s_lng = ((lng2 - lng1) * 0.5).sin();
-    let h = s_lat * s_lat + lat1.cos() * lat2.cos() * s_lng * s_lng;
-    2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
-}
+pub use crate::domain::place::{EARTH_RADIUS_M, haversine_m};
 
 /// The unit vector of a `(lat, lng)` in degrees.
 fn unit_vector(lat: f64, lng: f64) -> [f64; 3] {
@@ -308,8 +297,8 @@ mod tests {
     fn haversine_agrees_with_independent_formulas() {
         let mut rng = SplitMix(7);
         for _ in 0..10_000 {
-            let a = (rng.range(-90.0, 90.0), rng.range(-180.0, 180.0));
-            let b = (rng.range(-90.0, 90.0), rng.range(-180.0, 180.0));
+            let a = (range(&mut rng, -90.0, 90.0), range(&mut rng, -180.0, 180.0));
+            let b = (range(&mut rng, -90.0, 90.0), range(&mut rng, -180.0, 180.0));
             let d = haversine_m(a, b);
             assert!((d - vector_distance_m(a, b)).abs() < 0.5, "{a:?} {b:?}");
             assert!((d - geo_distance_m(a, b)).abs() < 0.5, "{a:?} {b:?}");
@@ -361,29 +350,14 @@ mod tests {
         assert_eq!(idx.in_bbox(179.0, -1.0, -179.0, 1.0), vec![0, 1]);
     }
 
-    /// A tiny deterministic generator for tests and the benchmark.
-    struct SplitMix(u64);
+    use crate::domain::SplitMix64 as SplitMix;
 
-    impl SplitMix {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-
-        fn unit(&mut self) -> f64 {
-            (self.next() >> 11) as f64 / (1u64 << 53) as f64
-        }
-
-        fn range(&mut self, lo: f64, hi: f64) -> f64 {
-            lo + (hi - lo) * self.unit()
-        }
+    fn range(rng: &mut SplitMix, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * rng.unit()
     }
 
     fn mix(ord: u32, seed: u64) -> u64 {
-        SplitMix(seed ^ (u64::from(ord) << 20)).next()
+        SplitMix(seed ^ (u64::from(ord) << 20)).next_u64()
     }
 
     /// Points around Saitama with scrambled, unique ords; `dups` copies existing coordinates
@@ -533,83 +507,5 @@ mod tests {
             let want = brute(&pts, lat, lng, |o, d| radius_of(o).is_some_and(|r| d <= r));
             prop_assert_eq!(got, want);
         }
-    }
-
-    fn percentile(sorted: &[f64], p: f64) -> f64 {
-        let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-        sorted[i]
-    }
-
-    /// `cargo test --release -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn bench_spatial_300k() {
-        use std::time::Instant;
-        let n = 300_000u32;
-        let mut rng = SplitMix(42);
-        let pts: Vec<(u32, f64, f64)> = (0..n)
-            .map(|o| (o, rng.range(30.0, 45.0), rng.range(129.0, 146.0)))
-            .collect();
-        let t = Instant::now();
-        let idx = SpatialIndex::new(pts.clone());
-        println!(
-            "build {} points: {:.1} ms",
-            idx.len(),
-            t.elapsed().as_secs_f64() * 1e3
-        );
-
-        let queries: Vec<(f64, f64)> = (0..1000)
-            .map(|_| (rng.range(30.0, 45.0), rng.range(129.0, 146.0)))
-            .collect();
-        // 0.2% of ords pass the filter.
-        let rare = |o: u32| mix(o, 99) % 1000 < 2;
-        let accepted = (0..n).filter(|&o| rare(o)).count();
-        let mut times = Vec::new();
-        let mut visited = 0usize;
-        for &(lat, lng) in &queries {
-            let t = Instant::now();
-            let r = idx.nearest(lat, lng, 10, None, |o| {
-                visited += 1;
-                rare(o)
-            });
-            times.push(t.elapsed().as_secs_f64() * 1e6);
-            assert_eq!(r.len(), 10);
-        }
-        times.sort_by(f64::total_cmp);
-        println!(
-            "nearest k=10, filter accepting {accepted} of {n} (0.2%): p50 {:.0} us, p99 {:.0} us, \
-             mean points walked {}",
-            percentile(&times, 0.5),
-            percentile(&times, 0.99),
-            visited / queries.len()
-        );
-
-        let mut times = Vec::new();
-        let mut found = 0usize;
-        for &(lat, lng) in &queries {
-            let t = Instant::now();
-            found += idx.within(lat, lng, 5_000.0).len();
-            times.push(t.elapsed().as_secs_f64() * 1e6);
-        }
-        times.sort_by(f64::total_cmp);
-        println!(
-            "within 5 km: p50 {:.1} us, p99 {:.1} us, mean {:.1} results",
-            percentile(&times, 0.5),
-            percentile(&times, 0.99),
-            found as f64 / queries.len() as f64
-        );
-
-        let mut times = Vec::new();
-        for &(lat, lng) in &queries {
-            let t = Instant::now();
-            std::hint::black_box(idx.nearest(lat, lng, 10, None, |_| true));
-            times.push(t.elapsed().as_secs_f64() * 1e6);
-        }
-        times.sort_by(f64::total_cmp);
-        println!(
-            "nearest k=10 unfiltered: p50 {:.1} us, p99 {:.1} us",
-            percentile(&times, 0.5),
-            percentile(&times, 0.99)
-        );
     }
 }

@@ -31,6 +31,19 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// The stamp a store keeps to know which dataset it holds: prefecture and checksum.
+    pub fn stamp(&self) -> String {
+        format!(
+            "{}:{}",
+            self.manifest.pref_code,
+            self.manifest
+                .files
+                .get("facilities.jsonl.gz")
+                .map(|f| f.sha256.as_str())
+                .unwrap_or("")
+        )
+    }
+
     /// The geocoder reference built from this dataset's municipalities and towns.
     pub fn gazetteer(&self) -> Gazetteer {
         let munis = self

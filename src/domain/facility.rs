@@ -356,6 +356,13 @@ pub struct Facility {
 }
 
 impl Facility {
+    /// Whether the facility currently offers the service (inactive ones are history, not offers).
+    pub fn offers(&self, kind: ServiceKind) -> bool {
+        self.services
+            .iter()
+            .any(|s| s.kind == kind && s.status != ServiceStatus::Inactive)
+    }
+
     /// Services in their canonical order (by code), as the store returns them.
     pub fn canonicalize(&mut self) {
         self.services.sort_by_key(|s| s.kind.code());

@@ -3,6 +3,7 @@
 
 pub mod area;
 pub mod facility;
+pub mod place;
 pub mod vocabulary;
 
 pub use area::{Area, Municipality};
@@ -10,6 +11,10 @@ pub use facility::{
     Address, AdmissionRules, Capacity, CapacityStatus, Contact, ContactKind, Facility,
     FormularyEntry, HomeCareTier, Hours, Identifiers, LatLng, Origin, Placement, Provenance,
     Service, ServiceAttributes, ServiceStatus, Stock, Visibility,
+};
+pub use place::{
+    Coverage, GeocodeMatch, GeocodeMiss, Geocoder, MuniRef, SplitMix64, TownRef, haversine_m,
+    round6,
 };
 pub use vocabulary::{FacilityKind, ServiceKind};
 

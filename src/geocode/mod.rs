@@ -6,62 +6,11 @@ mod normalize;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-
-use crate::domain::Placement;
+use crate::domain::{Coverage, Geocoder, Placement};
+pub use crate::domain::{GeocodeMatch, GeocodeMiss, MuniRef, TownRef};
 
 use normalize::strip_aza;
 pub use normalize::{normalize, strip_gun};
-
-/// One 市区町村 of the reference.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MuniRef {
-    /// 5-digit 市区町村コード.
-    pub code: String,
-    /// 都道府県名, e.g. 埼玉県.
-    pub prefecture: String,
-    /// Name as Geolonia writes it (郡 kept), e.g. `さいたま市浦和区`, `入間郡越生町`.
-    pub name: String,
-    /// 二次医療圏 code, when known.
-    pub area_code: Option<String>,
-}
-
-/// One 町丁目/大字 (optionally 小字) representative point.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TownRef {
-    pub muni_code: String,
-    /// e.g. `大原一丁目`, `大字三条町`.
-    pub town: String,
-    /// 小字・通称名, often empty.
-    pub koaza: String,
-    pub lat: f64,
-    pub lng: f64,
-}
-
-/// A successful lookup.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GeocodeMatch {
-    pub lat: f64,
-    pub lng: f64,
-    /// `Town` or `City`.
-    pub level: Placement,
-    /// The normalized address that was looked up.
-    pub normalized: String,
-    pub prefecture: String,
-    pub municipality_code: String,
-    pub municipality: String,
-    pub area_code: Option<String>,
-    /// The matched town name, at town level.
-    pub town: Option<String>,
-}
-
-/// Nothing matched (or only the prefecture did).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GeocodeMiss {
-    pub normalized: String,
-    /// The prefecture recognised, if any.
-    pub prefecture: Option<String>,
-}
 
 /// The in-memory reference: municipalities and their towns, with lookup indexes.
 #[derive(Debug, Clone, Default)]
@@ -103,6 +52,47 @@ struct TownGroup {
     default: usize,
     /// Normalized 小字 → entry, longest first.
     koaza: Vec<(String, usize)>,
+}
+
+/// Whether the input is a postal code and nothing else: `〒344-0067`, `344-0067`, `3440067`
+/// (full- or half-width, spaces ignored).
+fn is_postal_code(address: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let s: String = address.nfkc().filter(|c| !c.is_whitespace()).collect();
+    let s = s.strip_prefix('〒').unwrap_or(&s);
+    let digits: String = s
+        .chars()
+        .filter(|c| !matches!(c, '-' | 'ー' | '‐' | '−' | '－'))
+        .collect();
+    digits.len() == 7 && digits.chars().all(|c| c.is_ascii_digit()) && s.len() <= 8
+}
+
+impl Geocoder for Gazetteer {
+    fn geocode(&self, address: &str) -> Result<GeocodeMatch, GeocodeMiss> {
+        Gazetteer::geocode(self, address)
+    }
+
+    fn coverage(&self) -> Coverage {
+        let mut prefectures: Vec<(String, String)> = Vec::new();
+        for (mi, m) in self.munis.iter().enumerate() {
+            let has_towns = !self.index.per_muni[mi].towns.is_empty();
+            let key = m.code.get(..2).unwrap_or("").to_string();
+            if has_towns && !prefectures.iter().any(|(_, p)| *p == m.prefecture) {
+                prefectures.push((key, m.prefecture.clone()));
+            }
+        }
+        prefectures.sort();
+        Coverage {
+            prefectures: prefectures.into_iter().map(|(_, p)| p).collect(),
+            municipalities: self
+                .index
+                .per_muni
+                .iter()
+                .filter(|m| !m.towns.is_empty())
+                .count(),
+            towns: self.towns.len(),
+        }
+    }
 }
 
 /// Markers after which Kyoto-style addresses give the town (`…通広小路上る梶井町`).
@@ -180,6 +170,7 @@ impl Gazetteer {
                     None => Err(GeocodeMiss {
                         normalized: normalized.clone(),
                         prefecture: Some(self.munis[first].prefecture.clone()),
+                        postal_code_only: false,
                     }),
                 };
             }
@@ -205,12 +196,14 @@ impl Gazetteer {
                     return Err(GeocodeMiss {
                         normalized: normalized.clone(),
                         prefecture: Some(self.munis[mi].prefecture.clone()),
+                        postal_code_only: false,
                     });
                 }
             }
         }
         let prefecture = prefecture.map(str::to_string);
         Err(GeocodeMiss {
+            postal_code_only: is_postal_code(address),
             normalized,
             prefecture,
         })
@@ -590,6 +583,30 @@ mod tests {
         Gazetteer::new(munis, towns)
     }
 
+    #[test]
+    fn postal_codes_are_ignored_before_an_address_and_named_when_alone() {
+        let g = gazetteer();
+        for address in [
+            "〒330-0074 さいたま市浦和区北浦和4-9-3",
+            "３３０－００７４　さいたま市浦和区北浦和4丁目",
+        ] {
+            assert_eq!(town_of(&g, address).1, "北浦和四丁目", "{address}");
+        }
+        for alone in ["〒344-0067", "344-0067", "３４４００６７", " 〒 344-0067 "] {
+            let miss = g.geocode(alone).unwrap_err();
+            assert!(miss.postal_code_only, "{alone}: {miss:?}");
+        }
+        let miss = g.geocode("存在しない市").unwrap_err();
+        assert!(!miss.postal_code_only);
+    }
+
+    #[test]
+    fn coverage_counts_what_has_towns() {
+        let c = Geocoder::coverage(&gazetteer());
+        assert_eq!(c.prefectures, ["埼玉県", "東京都", "京都府", "広島県"]);
+        assert_eq!((c.municipalities, c.towns), (9, 22));
+    }
+
     /// Town-level match: (municipality code, town name, lat, lng).
     fn town_of(g: &Gazetteer, address: &str) -> (String, String, f64, f64) {
         let m = g
@@ -963,14 +980,16 @@ mod tests {
             g.geocode("大阪府大阪市北区梅田１－１"),
             Err(GeocodeMiss {
                 normalized: "大阪府大阪市北区梅田1-1".into(),
-                prefecture: None
+                prefecture: None,
+                postal_code_only: false,
             })
         );
         assert_eq!(
             g.geocode("埼玉県どこか市1-1"),
             Err(GeocodeMiss {
                 normalized: "埼玉県どこか市1-1".into(),
-                prefecture: Some("埼玉県".into())
+                prefecture: Some("埼玉県".into()),
+                postal_code_only: false,
             })
         );
         assert!(g.geocode("").is_err());

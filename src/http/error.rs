@@ -48,6 +48,28 @@ impl ApiError {
         )
     }
 
+    /// 405 for a method the route does not answer; `allow` lists the ones it does.
+    pub fn method_not_allowed(method: &str, path: &str, allow: &str) -> Self {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed / このメソッドは使えません",
+            format!("{path} answers {allow}, not {method}."),
+        )
+        .with("allow", json!(allow))
+    }
+
+    /// 409 for a page asked with a cursor of an earlier snapshot.
+    pub fn stale_cursor(detail: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "stale_cursor",
+            "Stale cursor / 一覧が更新されました",
+            detail.into(),
+        )
+        .with("parameter", json!("cursor"))
+    }
+
     pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -102,8 +124,30 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status)
-            .content_type("application/problem+json")
+        let mut r = HttpResponse::build(self.status);
+        if let Some(allow) = self.extra.get("allow").and_then(Value::as_str) {
+            r.insert_header((actix_web::http::header::ALLOW, allow.to_string()));
+        }
+        r.content_type("application/problem+json")
             .body(self.body().to_string())
     }
+}
+
+/// The problem document (RFC 9457) every error answers with, for the OpenAPI document.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `https://pallimap.example/problems/<code>`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    /// What went wrong and what to fix.
+    pub detail: String,
+    /// Stable machine-readable code: invalid_parameter, not_found, address_not_found,
+    /// stale_cursor, method_not_allowed, internal.
+    pub code: String,
+    /// The parameter at fault, for parameter errors.
+    pub parameter: Option<String>,
+    /// The normalized address, for address_not_found.
+    pub normalized: Option<String>,
 }

@@ -1,15 +1,20 @@
-//! The HTTP API: one `configure` used by `main` and by the tests, handlers, query parsing,
-//! views per audience and problem+json errors. Knows nothing of diesel or tantivy types.
+//! The HTTP API: one `configure` used by `main` and by the tests, typed requests, the planner's
+//! answers rendered as DTOs and GeoJSON, problem+json errors and the OpenAPI document.
+//! Knows `domain`, `catalog` and `store` by their public types only; never a diesel or tantivy
+//! type. The role of a request becomes an `Audience` here, and only here.
 
+mod dto;
 pub mod error;
-pub mod geo;
+pub mod geojson;
+pub mod openapi;
 mod params;
+mod request;
 mod routes;
-pub mod views;
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::dev::HttpServiceFactory;
+use actix_web::{Handler, HttpRequest, Responder, guard, web};
 
 use crate::catalog::CatalogHandle;
 use crate::store::Store;
@@ -43,6 +48,56 @@ impl Default for WebSettings {
     }
 }
 
+/// A read route: GET (and HEAD, which actix answers without the body); any other method is
+/// 405 with `Allow`.
+fn read_route<F, Args>(path: &'static str, handler: F) -> impl HttpServiceFactory
+where
+    F: Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(
+            web::route()
+                .guard(guard::Any(guard::Get()).or(guard::Head()))
+                .to(handler),
+        )
+        .default_service(web::to(move |req: HttpRequest| async move {
+            Err::<actix_web::HttpResponse, _>(ApiError::method_not_allowed(
+                req.method().as_str(),
+                path,
+                "GET, HEAD",
+            ))
+        }))
+}
+
+macro_rules! read_routes {
+    ($($path:literal => $handler:path),* $(,)?) => {
+        /// Every route of the service (all are read routes: GET and HEAD). The OpenAPI document
+        /// must list exactly these; a test holds it to that.
+        pub const ROUTES: &[&str] = &[$($path),*];
+
+        fn register(cfg: &mut web::ServiceConfig) {
+            $(cfg.service(read_route($path, $handler));)*
+        }
+    };
+}
+
+read_routes! {
+    "/healthz" => routes::healthz,
+    "/api/v1/facilities" => routes::list_facilities,
+    "/api/v1/facilities.geojson" => routes::facilities_geojson,
+    "/api/v1/facilities/{id}.geojson" => routes::facility_geojson,
+    "/api/v1/facilities/{id}" => routes::get_facility,
+    "/api/v1/areas" => routes::list_areas,
+    "/api/v1/areas.geojson" => routes::areas_geojson,
+    "/api/v1/municipalities.geojson" => routes::municipalities_geojson,
+    "/api/v1/vocabulary" => routes::vocabulary,
+    "/api/v1/geocode" => routes::geocode,
+    "/api/v1/config" => routes::web_config,
+    "/api/v1/openapi.json" => routes::openapi,
+}
+
 /// Every route of the service.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
@@ -50,92 +105,34 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg.app_data(web::Data::new(state))
             .app_data(web::PathConfig::default().error_handler(|e, _| {
                 ApiError::bad_parameter("path", format!("Invalid path: {e}")).into()
-            }))
-            .route("/healthz", web::get().to(routes::healthz))
-            .service(
-                web::scope("/api/v1")
-                    .route("/facilities", web::get().to(routes::list_facilities))
-                    .route(
-                        "/facilities.geojson",
-                        web::get().to(routes::facilities_geojson),
-                    )
-                    .route(
-                        "/facilities/{id}.geojson",
-                        web::get().to(routes::facility_geojson),
-                    )
-                    .route("/facilities/{id}", web::get().to(routes::get_facility))
-                    .route("/areas", web::get().to(routes::list_areas))
-                    .route("/areas.geojson", web::get().to(routes::areas_geojson))
-                    .route(
-                        "/municipalities.geojson",
-                        web::get().to(routes::municipalities_geojson),
-                    )
-                    .route("/vocabulary", web::get().to(routes::vocabulary))
-                    .route("/geocode", web::get().to(routes::geocode))
-                    .route("/config", web::get().to(routes::web_config))
-                    .default_service(web::to(routes::no_route)),
-            );
+            }));
+        register(cfg);
+        cfg.service(web::scope("/api").default_service(web::to(routes::no_route)));
         if web_dir.join("index.html").is_file() {
-            cfg.service(actix_files::Files::new("/", web_dir).index_file("index.html"));
+            cfg.service(
+                actix_files::Files::new("/", web_dir)
+                    .index_file("index.html")
+                    .guard(guard::fn_guard(|ctx| {
+                        let m = ctx.head().method.clone();
+                        m == actix_web::http::Method::GET || m == actix_web::http::Method::HEAD
+                    })),
+            );
         } else {
             cfg.route("/", web::get().to(routes::no_front_end));
         }
     }
 }
 
-/// Follow the change log: when it moves (a write here, another instance, `pallimap data load`),
-/// rebuild the catalog off the async workers and swap it in. Readers keep the old snapshot meanwhile.
-pub async fn follow_changes(state: AppState, every: std::time::Duration) {
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tick.tick().await;
-        let store = state.store.clone();
-        let latest = match web::block(move || store.latest_change()).await {
-            Ok(Ok(seq)) => seq,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "change log unreadable");
-                continue;
-            }
-            Err(_) => continue,
-        };
-        if latest == state.catalog.load().change_seq() {
-            continue;
-        }
-        let store = state.store.clone();
-        match web::block(move || crate::catalog::Catalog::from_store(&store)).await {
-            Ok(Ok(catalog)) => {
-                tracing::info!(
-                    seq = catalog.change_seq(),
-                    facilities = catalog.len(),
-                    "catalog refreshed"
-                );
-                state.catalog.replace(catalog);
-            }
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "catalog rebuild failed; keeping the old one")
-            }
-            Err(e) => tracing::error!(error = %e, "catalog rebuild panicked; keeping the old one"),
-        }
-    }
-}
-
 /// Bind and serve until stopped. Prints the bound address (useful with port 0).
-pub async fn run(settings: crate::config::Settings, state: AppState) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let state_for_refresh = state.clone();
+pub async fn run(bind: std::net::SocketAddr, state: AppState) -> std::io::Result<()> {
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(tracing_actix_web::TracingLogger::default())
             .configure(configure(state.clone()))
     })
-    .bind(settings.bind)
-    .with_context(|| format!("cannot listen on {}", settings.bind))?;
-    tokio::spawn(follow_changes(
-        state_for_refresh,
-        std::time::Duration::from_millis(500),
-    ));
+    .bind(bind)?;
     for addr in server.addrs() {
         println!("listening on http://{addr}");
     }
-    server.run().await.context("server stopped with an error")
+    server.run().await
 }

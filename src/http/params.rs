@@ -7,19 +7,63 @@ pub struct Params {
     pairs: Vec<(String, String)>,
 }
 
+/// Decode one `application/x-www-form-urlencoded` component strictly: `+` is a space, `%` must
+/// be followed by two hex digits, and the bytes must be UTF-8. A lenient decoder would turn
+/// `q=%ZZ` into a search for the literal text and answer 200 with nothing found.
+fn decode(raw: &str) -> Result<String, String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => out.push(b),
+                    None => {
+                        let bad: String = raw[i..].chars().take(3).collect();
+                        return Err(format!(
+                            "`{bad}` is not percent-encoding: `%` must be followed by two hex digits (write `%25` for a literal %)."
+                        ));
+                    }
+                }
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out)
+        .map_err(|_| "the percent-encoded bytes are not UTF-8; encode text as UTF-8.".to_string())
+}
+
 impl Params {
     pub fn parse(query: &str, allowed: &[&str]) -> Result<Params, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|e| {
-            ApiError::bad_parameter("query", format!("The query string cannot be decoded: {e}"))
-        })?;
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for part in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            let k = decode(k).map_err(|e| {
+                ApiError::bad_parameter("query", format!("The query string cannot be decoded: {e}"))
+            })?;
+            let v = decode(v).map_err(|e| {
+                ApiError::bad_parameter(&k, format!("`{k}` cannot be decoded: {e}"))
+            })?;
+            pairs.push((k, v));
+        }
         for (i, (k, _)) in pairs.iter().enumerate() {
             if !allowed.contains(&k.as_str()) {
+                let valid = if allowed.is_empty() {
+                    "This endpoint takes no parameters.".to_string()
+                } else {
+                    format!("Valid parameters: {}.", allowed.join(", "))
+                };
                 return Err(ApiError::bad_parameter(
                     k,
-                    format!(
-                        "Unknown parameter `{k}`. Valid parameters: {}.",
-                        allowed.join(", ")
-                    ),
+                    format!("Unknown parameter `{k}`. {valid}"),
                 ));
             }
             if pairs[..i].iter().any(|(p, _)| p == k) {
@@ -88,5 +132,26 @@ impl Params {
                 format!("`{name}` must be an integer from {min} to {max}; got `{raw}`."),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_decoding() {
+        assert_eq!(decode("a+b%E7%97%85").unwrap(), "a b病");
+        assert_eq!(decode("%25").unwrap(), "%");
+        assert!(decode("%ZZ").unwrap_err().contains("`%ZZ`"));
+        assert!(decode("%E").is_err());
+        assert!(decode("%FF%FE").unwrap_err().contains("UTF-8"));
+        let e = Params::parse("q=%ZZ", &["q"]).err().unwrap();
+        assert_eq!(e.status.as_u16(), 400);
+        let e = Params::parse("x=1", &[]).err().unwrap();
+        assert_eq!(
+            e.detail,
+            "Unknown parameter `x`. This endpoint takes no parameters."
+        );
     }
 }

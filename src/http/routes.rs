@@ -1,414 +1,277 @@
-//! Request handlers. Each parses and validates its input, asks the catalog, and renders a view.
+//! Request handlers. Each parses its input into a typed request, asks the catalog (through the
+//! planner for searches) and answers with a DTO. The `#[utoipa::path]` of each handler is its
+//! entry in the OpenAPI document.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::{Value, json};
+use serde_json::json;
 use tracing::instrument;
 
 use super::AppState;
-use super::error::ApiError;
+use super::dto::{
+    AreaItem, AreasBody, ConfigBody, CoverageBody, FacilityView, GeocodeBody, Health, KindItem,
+    Label, ListBody, MunicipalityRef, ServiceItem, VocabularyBody,
+};
+use super::error::{ApiError, Problem};
+use super::geojson::{self as gj, Layer};
 use super::params::Params;
-use super::views::{FacilityView, Label};
-use std::sync::Arc;
-
-use crate::catalog::{Catalog, Facet, Query, Results, Sort};
-use crate::domain::{Audience, FacilityKind, ServiceKind};
+use super::request::{self, GEOJSON_PARAMS, LIST_PARAMS, MAX_QUERY_CHARS};
+use crate::catalog::{Catalog, Execution, Plan, PlanError, Results};
+use crate::domain::{Audience, FacilityKind, GeocodeMiss, ServiceKind};
 
 /// Anonymous callers are the public; the accounts issue adds signed-in professionals.
 fn audience(_req: &HttpRequest) -> Audience {
     Audience::Public
 }
 
-fn json(body: Value) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body.to_string())
-}
-
-pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let catalog = state.catalog.load();
-    json(json!({"status": "ok", "facilities": catalog.len()}))
-}
-
-pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!(
-        "No API route {} {}. See /api/v1/vocabulary, /api/v1/facilities, /api/v1/areas, /api/v1/geocode.",
-        req.method(),
-        req.path()
-    )))
-}
-
-fn encode_cursor(offset: usize) -> String {
-    URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
-}
-
-fn decode_cursor(cursor: &str) -> Result<usize, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse::<usize>().ok()))
-        .filter(|n| *n <= 1_000_000)
-        .ok_or_else(|| {
-            ApiError::bad_parameter(
-                "cursor",
-                "`cursor` is not one this server issued; pass the `next` value of the previous page unchanged.",
-            )
-        })
-}
-
-const LIST_PARAMS: &[&str] = &[
-    "kind",
-    "service",
-    "area",
-    "municipality",
-    "q",
-    "near",
-    "address",
-    "radius_km",
-    "bbox",
-    "reaches",
-    "sort",
-    "facets",
-    "limit",
-    "cursor",
-];
-const GEOJSON_PARAMS: &[&str] = &[
-    "kind",
-    "service",
-    "area",
-    "municipality",
-    "q",
-    "near",
-    "address",
-    "radius_km",
-    "bbox",
-    "reaches",
-    "sort",
-    "limit",
-    "cursor",
-    "cluster",
-    "zoom",
-];
-const MAX_QUERY_CHARS: usize = 200;
-const MAX_BBOX_SPAN_DEG: f64 = 30.0;
-
-fn floats(p: &Params, name: &str, n: usize, example: &str) -> Result<Option<Vec<f64>>, ApiError> {
-    let Some(raw) = p.get(name) else {
-        return Ok(None);
-    };
-    let values: Option<Vec<f64>> = raw
-        .split(',')
-        .map(|v| v.trim().parse::<f64>().ok().filter(|f| f.is_finite()))
-        .collect();
-    match values {
-        Some(v) if v.len() == n => Ok(Some(v)),
-        _ => Err(ApiError::bad_parameter(
-            name,
-            format!(
-                "`{name}` must be {n} comma-separated decimal numbers, e.g. {name}={example}; got `{raw}`."
-            ),
-        )),
-    }
-}
-
-fn point(p: &Params, name: &str) -> Result<Option<(f64, f64)>, ApiError> {
-    let Some(v) = floats(p, name, 2, "35.8617,139.6455")? else {
-        return Ok(None);
-    };
-    let (lat, lng) = (v[0], v[1]);
-    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lng) {
-        return Err(ApiError::bad_parameter(
-            name,
-            format!(
-                "`{name}` is lat,lng: lat must be within -90..90 and lng within -180..180; got {lat},{lng}."
-            ),
-        ));
-    }
-    Ok(Some((lat, lng)))
-}
-
-/// Parse and validate a list or GeoJSON query. Returns the query, the offset and the limit.
-fn parse_query(
-    p: &Params,
-    catalog: &Catalog,
-    max_limit: usize,
-    default_limit: usize,
-) -> Result<(Query, usize, usize), ApiError> {
-    let area_codes = || {
-        catalog
-            .areas()
-            .iter()
-            .map(|a| format!("{} ({})", a.code, a.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut q = Query {
-        kinds: p.list("kind", FacilityKind::from_code, FacilityKind::codes)?,
-        services: p.list("service", ServiceKind::from_code, ServiceKind::codes)?,
-        areas: p.list(
-            "area",
-            |c| catalog.area(c).map(|a| a.code.clone()),
-            area_codes,
-        )?,
-        municipalities: p.list(
-            "municipality",
-            |c| {
-                catalog
-                    .municipalities()
-                    .iter()
-                    .find(|m| m.code == c)
-                    .map(|m| m.code.clone())
-            },
-            || {
-                "5-digit 市区町村コード of this region, listed with each area in /api/v1/areas"
-                    .into()
-            },
-        )?,
-        ..Query::default()
-    };
-    if let Some(text) = p.get("q") {
-        if text.chars().count() > MAX_QUERY_CHARS {
-            return Err(ApiError::bad_parameter(
-                "q",
-                format!("`q` is longer than {MAX_QUERY_CHARS} characters; shorten it."),
-            ));
-        }
-        q.text = Some(text.to_string());
-    }
-    q.point = point(p, "near")?;
-    if let Some(address) = p.get("address") {
-        if q.point.is_some() {
-            return Err(ApiError::bad_parameter(
-                "address",
-                "Give either `near` or `address`, not both.",
-            ));
-        }
-        q.point = Some(geocode_point(catalog, address)?);
-    }
-    q.reaches = point(p, "reaches")?;
-    if let Some(v) = floats(p, "radius_km", 1, "5")? {
-        let r = v[0];
-        if !(r > 0.0 && r <= 100.0) {
-            return Err(ApiError::bad_parameter(
-                "radius_km",
-                format!("`radius_km` must be greater than 0 and at most 100; got {r}."),
-            ));
-        }
-        if q.point.is_none() {
-            return Err(ApiError::bad_parameter(
-                "radius_km",
-                "`radius_km` needs a centre: add `near=lat,lng` or `address=…`.",
-            ));
-        }
-        q.radius_m = Some(r * 1000.0);
-    }
-    if let Some(b) = floats(p, "bbox", 4, "139.5,35.8,139.8,36.0")? {
-        let [min_lng, min_lat, max_lng, max_lat] = [b[0], b[1], b[2], b[3]];
-        let in_range = [min_lng, max_lng]
-            .iter()
-            .all(|x| (-180.0..=180.0).contains(x))
-            && [min_lat, max_lat]
-                .iter()
-                .all(|y| (-90.0..=90.0).contains(y));
-        if !in_range || min_lng >= max_lng || min_lat >= max_lat {
-            return Err(ApiError::bad_parameter(
-                "bbox",
-                format!(
-                    "`bbox` is minLng,minLat,maxLng,maxLat with min < max, lng within -180..180 and lat within -90..90; got {min_lng},{min_lat},{max_lng},{max_lat}."
-                ),
-            ));
-        }
-        if max_lng - min_lng > MAX_BBOX_SPAN_DEG || max_lat - min_lat > MAX_BBOX_SPAN_DEG {
-            return Err(ApiError::bad_parameter(
-                "bbox",
-                format!(
-                    "`bbox` may span at most {MAX_BBOX_SPAN_DEG} degrees each way; zoom in or drop `bbox`."
-                ),
-            ));
-        }
-        q.bbox = Some([min_lng, min_lat, max_lng, max_lat]);
-    }
-    if q.point.is_none() {
-        q.point = q.reaches;
-    }
-    if let Some(raw) = p.get("sort") {
-        let sort = Sort::from_code(raw).ok_or_else(|| {
-            ApiError::bad_parameter(
-                "sort",
-                format!(
-                    "Unknown value `{raw}` for `sort`. Valid values: {}.",
-                    Sort::CODES
-                ),
-            )
-        })?;
-        if sort == Sort::Relevance && q.text.is_none() {
-            return Err(ApiError::bad_parameter(
-                "sort",
-                "`sort=relevance` needs a text query `q`.",
-            ));
-        }
-        if sort == Sort::Distance && q.point.is_none() {
-            return Err(ApiError::bad_parameter(
-                "sort",
-                "`sort=distance` needs a point: add `near=lat,lng`, `address=…` or `reaches=lat,lng`.",
-            ));
-        }
-        q.sort = Some(sort);
-    }
-    q.facets = p.list("facets", Facet::from_code, || Facet::CODES.to_string())?;
-    let limit = p.int_in("limit", 1, max_limit, default_limit)?;
-    let offset = p.get("cursor").map(decode_cursor).transpose()?.unwrap_or(0);
-    Ok((q, offset, limit))
-}
-
-fn geocode_point(catalog: &Catalog, address: &str) -> Result<(f64, f64), ApiError> {
-    if address.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::bad_parameter(
-            "address",
-            format!(
-                "`address` is longer than {MAX_QUERY_CHARS} characters; give the postal address only."
-            ),
-        ));
-    }
-    catalog
-        .gazetteer()
-        .geocode(address)
-        .map(|m| (m.lat, m.lng))
-        .map_err(|miss| address_miss(&miss))
-}
-
-fn address_miss(miss: &crate::geocode::GeocodeMiss) -> ApiError {
-    ApiError::unprocessable(
-        "address_not_found",
-        format!(
-            "住所を特定できませんでした。市区町村名と町名を確認してください / The address could not be placed: `{}`. Check the municipality (市区町村) and town (町名), e.g. さいたま市浦和区北浦和4-9-3.",
-            miss.normalized
-        ),
-    )
-    .with("normalized", json!(miss.normalized))
-    .with("matched", json!({"prefecture": miss.prefecture}))
-}
-
-/// Run a search off the async workers: a big text query must not stall other requests.
-async fn run_search(
-    catalog: Arc<Catalog>,
-    q: Query,
-    offset: usize,
-    limit: usize,
-) -> Result<(Arc<Catalog>, Results), ApiError> {
-    // Without text the work is microseconds of index lookups: a thread hop would cost more.
-    if q.text.is_none() && q.bbox.is_none() {
-        let r = catalog
-            .search(&q, offset, limit)
-            .map_err(|e| ApiError::internal(&e))?;
-        return Ok((catalog, r));
-    }
-    web::block(move || {
-        let r = catalog.search(&q, offset, limit);
-        r.map(|r| (catalog, r))
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))?
-    .map_err(|e| ApiError::internal(&e))
-}
-
-#[instrument(skip_all, err)]
-pub async fn list_facilities(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(req.query_string(), LIST_PARAMS)?;
-    let catalog = state.catalog.load();
-    let (q, offset, limit) = parse_query(&p, &catalog, 100, 20)?;
-    let (catalog, results) = run_search(catalog, q, offset, limit).await?;
-    let aud = audience(&req);
-    let items: Vec<FacilityView> = results
-        .hits
-        .iter()
-        .map(|h| {
-            let mut view = FacilityView::new(catalog.at(h.ord), &catalog, aud);
-            view.distance_m = h.distance_m.map(|d| d.round() as u64);
-            view
-        })
-        .collect();
-    let next = (offset + results.hits.len() < results.total).then(|| encode_cursor(offset + limit));
-    let body = ListBody {
-        total: results.total,
-        items,
-        next,
-        facets: (!results.facets.is_empty()).then_some(&results.facets),
-    };
-    let text = serde_json::to_string(&body).map_err(|e| ApiError::internal(&e))?;
+fn json_body<T: serde::Serialize>(body: &T) -> Result<HttpResponse, ApiError> {
+    let text = serde_json::to_string(body).map_err(|e| ApiError::internal(&e))?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(text))
 }
 
-#[derive(serde::Serialize)]
-struct ListBody<'a> {
-    total: usize,
-    items: Vec<FacilityView<'a>>,
-    next: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    facets: Option<
-        &'a std::collections::BTreeMap<&'static str, std::collections::BTreeMap<String, usize>>,
-    >,
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, description = "The service is up", body = Health)))]
+pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    json_body(&Health {
+        status: "ok",
+        facilities: state.catalog.load().len(),
+    })
 }
 
-fn geojson_response(body: Value) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/geo+json")
-        .body(body.to_string())
+pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!(
+        "No API route {} {}. The routes are listed in /api/v1/openapi.json.",
+        req.method(),
+        req.path()
+    )))
 }
 
-#[instrument(skip_all, err)]
+fn address_miss(miss: &GeocodeMiss) -> ApiError {
+    let detail = if miss.postal_code_only {
+        "郵便番号だけでは場所を特定できません。住所（市区町村と町名）を入力してください / A postal code alone cannot be placed here (no postal-code table is served): type the address, e.g. 春日部市中央1-1.".to_string()
+    } else {
+        format!(
+            "住所を特定できませんでした。市区町村名と町名を確認してください / The address could not be placed: `{}`. Check the municipality (市区町村) and town (町名), e.g. さいたま市浦和区北浦和4-9-3.",
+            miss.normalized
+        )
+    };
+    ApiError::unprocessable("address_not_found", detail)
+        .with("normalized", json!(miss.normalized))
+        .with("matched", json!({"prefecture": miss.prefecture}))
+}
+
+fn plan_error(e: PlanError) -> ApiError {
+    match e {
+        PlanError::AddressNotPlaced(miss) => address_miss(&miss),
+        PlanError::StaleCursor => ApiError::stale_cursor(format!(
+            "一覧が更新されたため、最初のページからやり直してください / {e}"
+        )),
+        e @ PlanError::UnknownCode { .. } => ApiError::bad_parameter(e.parameter(), e.to_string()),
+    }
+}
+
+/// Plan against the current snapshot and run it where the plan says: a text or box scan goes
+/// to the blocking pool so it cannot stall other requests.
+async fn run_search(
+    catalog: Arc<Catalog>,
+    request: crate::catalog::SearchRequest,
+) -> Result<(Arc<Catalog>, Plan, Results), ApiError> {
+    let plan = catalog.plan(&request).map_err(plan_error)?;
+    match plan.execution {
+        Execution::Inline => {
+            let r = catalog.execute(&plan).map_err(|e| ApiError::internal(&e))?;
+            Ok((catalog, plan, r))
+        }
+        Execution::Blocking => web::block(move || {
+            let r = catalog.execute(&plan);
+            r.map(|r| (catalog, plan, r))
+        })
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e)),
+    }
+}
+
+/// Query parameters of the facility list and layer (documentation of what `request.rs` parses).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SearchParams {
+    /// Facility kinds, comma-separated (OR).
+    #[param(style = Form, explode = false)]
+    kind: Option<Vec<String>>,
+    /// Service codes, comma-separated (OR).
+    #[param(style = Form, explode = false)]
+    service: Option<Vec<String>>,
+    /// 二次医療圏 codes (4 digits), comma-separated (OR).
+    #[param(style = Form, explode = false)]
+    area: Option<Vec<String>>,
+    /// 市区町村コード (5 digits), comma-separated (OR).
+    #[param(style = Form, explode = false)]
+    municipality: Option<Vec<String>>,
+    /// Text, ≤ 200 characters; words are ANDed, each word is a phrase. Never query syntax.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// The point distances are measured from, `lat,lng` (not with `address`).
+    #[param(
+        pattern = r"^-?[0-8]?[0-9](\.[0-9]{1,6})?,-?1?[0-7]?[0-9](\.[0-9]{1,6})?$",
+        example = "35.8617,139.6455"
+    )]
+    near: Option<String>,
+    /// An address whose place distances are measured from (not with `near`).
+    #[param(max_length = 200, example = "さいたま市浦和区北浦和4-9-3")]
+    address: Option<String>,
+    /// Radius in km, 0 < r ≤ 100; needs `near`, `address` or `reaches`.
+    #[param(exclusive_minimum = 0, maximum = 100)]
+    radius_km: Option<f64>,
+    /// `minLng,minLat,maxLng,maxLat`, min < max, at most 30° each way.
+    #[param(example = "139.5,35.8,139.8,36.0")]
+    bbox: Option<String>,
+    /// Home-visit providers whose service area contains this `lat,lng`.
+    #[param(
+        pattern = r"^-?[0-8]?[0-9](\.[0-9]{1,6})?,-?1?[0-7]?[0-9](\.[0-9]{1,6})?$",
+        example = "35.8617,139.6455"
+    )]
+    reaches: Option<String>,
+    /// `relevance` (needs `q`), `distance` (needs a point) or `name` (五十音順).
+    sort: Option<String>,
+    /// Opaque: the `next` of the previous page, unchanged.
+    cursor: Option<String>,
+}
+
+/// Extra parameters of the facility list.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    /// Counts over the whole result set: `kind`, `service`, `area`, comma-separated.
+    #[param(style = Form, explode = false)]
+    facets: Option<Vec<String>>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+}
+
+/// Extra parameters of the facility layer.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct LayerParams {
+    /// Page size without clustering, 1–5000 (default 500).
+    #[param(minimum = 1, maximum = 5000)]
+    limit: Option<u32>,
+    /// `1`: cluster features where points would overlap at `zoom`.
+    cluster: Option<String>,
+    /// Map zoom 0–20; only with `cluster=1`.
+    #[param(minimum = 0, maximum = 20)]
+    zoom: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/facilities", tag = "facilities",
+    params(SearchParams, ListParams),
+    responses(
+        (status = 200, description = "One page of matching facilities", body = ListBody),
+        (status = 400, description = "A parameter is malformed, unknown or out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The cursor is from an earlier version of the data", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The address could not be placed", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
+pub async fn list_facilities(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let p = Params::parse(req.query_string(), LIST_PARAMS)?;
+    let search = request::search_request(&p, 100, 20)?;
+    let (catalog, plan, results) = run_search(state.catalog.load(), search).await?;
+    let aud = audience(&req);
+    let items: Vec<FacilityView> = results
+        .hits
+        .iter()
+        .map(|h| {
+            let f = catalog.at(h.ord);
+            let mut view = FacilityView::new(f, &catalog, aud);
+            view.distance_m = h.distance_m.map(|d| d.round() as u64);
+            view.distance_precision_m = h.distance_m.and(plan.distance_precision_m(f));
+            view
+        })
+        .collect();
+    json_body(&ListBody {
+        total: results.total,
+        items,
+        next: plan.next_cursor(results.total).map(request::encode_cursor),
+        facets: (!results.facets.is_empty()).then_some(&results.facets),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/facilities.geojson", tag = "facilities",
+    params(SearchParams, LayerParams),
+    responses(
+        (status = 200, description = "A FeatureCollection (RFC 7946) of points or clusters, with `total` and (without clustering) `next`", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "A parameter is malformed, unknown or out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The cursor is from an earlier version of the data", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The address could not be placed", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
 pub async fn facilities_geojson(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let p = Params::parse(req.query_string(), GEOJSON_PARAMS)?;
-    let catalog = state.catalog.load();
-    let clustered = match p.get("cluster") {
-        None | Some("0") => false,
-        Some("1") => true,
-        Some(other) => {
-            return Err(ApiError::bad_parameter(
-                "cluster",
-                format!("`cluster` is 0 or 1; got `{other}`."),
-            ));
-        }
-    };
-    let zoom = p
-        .get("zoom")
-        .map(|_| p.int_in("zoom", 0, 20, 0))
-        .transpose()?;
-    if clustered && zoom.is_none() {
-        return Err(ApiError::bad_parameter(
-            "zoom",
-            "`cluster=1` needs the map zoom, `zoom=0`…`20`.",
-        ));
+    let zoom = request::clustering(&p)?;
+    let mut search = request::search_request(&p, 5000, 500)?;
+    if zoom.is_some() {
+        // Clusters summarize the whole result set: no pages.
+        search.limit = usize::MAX;
+        search.cursor = None;
     }
-    let (q, offset, limit) = parse_query(&p, &catalog, 5000, 500)?;
-    let (offset, limit) = if clustered {
-        (0, usize::MAX)
-    } else {
-        (offset, limit)
-    };
-    let (catalog, results) = run_search(catalog, q, offset, limit).await?;
-    let zoom = zoom.filter(|_| clustered).map(|z| z as u8);
-    let mut body = super::geo::facilities_collection(&catalog, &results.hits, zoom);
-    body["total"] = json!(results.total);
-    if !clustered {
-        let next =
-            (offset + results.hits.len() < results.total).then(|| encode_cursor(offset + limit));
-        body["next"] = json!(next);
+    let (catalog, plan, results) = run_search(state.catalog.load(), search).await?;
+    let distances: HashMap<u32, (f64, Option<u32>)> = results
+        .hits
+        .iter()
+        .filter_map(|h| {
+            let d = h.distance_m?;
+            Some((h.ord, (d, plan.distance_precision_m(catalog.at(h.ord)))))
+        })
+        .collect();
+    let mut members = geojson::JsonObject::new();
+    members.insert("total".into(), json!(results.total));
+    if zoom.is_none() {
+        let next = plan.next_cursor(results.total).map(request::encode_cursor);
+        members.insert("next".into(), json!(next));
     }
-    Ok(geojson_response(body))
+    let items = gj::layer_items(&catalog, &results.hits, zoom);
+    Ok(Layer {
+        catalog,
+        items,
+        distances,
+        members,
+    }
+    .into_response())
 }
 
-#[instrument(skip_all, err)]
+fn unknown_id(id: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "No facility with id `{id}`. Ids look like navii-1111010000010, kaigo-1160190385 or hic-1110101337."
+    ))
+}
+
+fn geojson_body<T: serde::Serialize>(body: &T) -> Result<HttpResponse, ApiError> {
+    let text = serde_json::to_string(body).map_err(|e| ApiError::internal(&e))?;
+    Ok(HttpResponse::Ok().content_type(gj::CONTENT_TYPE).body(text))
+}
+
+#[utoipa::path(get, path = "/api/v1/facilities/{id}.geojson", tag = "facilities",
+    params(("id" = String, Path, description = "Facility id, e.g. navii-1111010000010")),
+    responses(
+        (status = 200, description = "One facility as a Feature (null geometry when unplaced)", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No facility with this id", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
 pub async fn facility_geojson(
     req: HttpRequest,
     path: web::Path<String>,
@@ -418,76 +281,45 @@ pub async fn facility_geojson(
     let id = path.into_inner();
     let catalog = state.catalog.load();
     let ord = catalog.ord_of(&id).ok_or_else(|| unknown_id(&id))?;
-    let f = catalog.at(ord);
-    let geometry = match f.location {
-        Some(l) => json!({"type": "Point", "coordinates": [round6(l.lng), round6(l.lat)]}),
-        None => Value::Null,
-    };
-    Ok(geojson_response(json!({
-        "type": "Feature",
-        "id": f.id,
-        "geometry": geometry,
-        "properties": super::geo::point_properties(&catalog, ord, None),
-    })))
+    geojson_body(&gj::facility_feature(&catalog, ord))
 }
 
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
-
-fn unknown_id(id: &str) -> ApiError {
-    ApiError::not_found(format!(
-        "No facility with id `{id}`. Ids look like navii-1111010000010, kaigo-1160190385 or hic-1110101337."
-    ))
-}
-
-fn outline_collection(features: Vec<Value>) -> HttpResponse {
-    geojson_response(json!({"type": "FeatureCollection", "features": features}))
-}
-
+#[utoipa::path(get, path = "/api/v1/areas.geojson", tag = "areas",
+    responses(
+        (status = 200, description = "二次医療圏 outlines (MultiPolygon) with code, name, prefecture, population", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
 pub async fn areas_geojson(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(req.query_string(), &[])?;
-    let catalog = state.catalog.load();
-    let features = catalog
-        .areas()
-        .iter()
-        .map(|a| {
-            json!({
-                "type": "Feature",
-                "id": a.code,
-                "geometry": a.geometry,
-                "properties": {"code": a.code, "name": a.name, "prefecture": a.prefecture, "population": a.population},
-            })
-        })
-        .collect();
-    Ok(outline_collection(features))
+    geojson_body(&gj::areas(state.catalog.load().areas()))
 }
 
+#[utoipa::path(get, path = "/api/v1/municipalities.geojson", tag = "areas",
+    responses(
+        (status = 200, description = "市区町村 outlines of the region with code, name, area_code", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
 pub async fn municipalities_geojson(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(req.query_string(), &[])?;
-    let catalog = state.catalog.load();
-    let features = catalog
-        .municipalities()
-        .iter()
-        .map(|m| {
-            json!({
-                "type": "Feature",
-                "id": m.code,
-                "geometry": m.geometry,
-                "properties": {"code": m.code, "name": m.name, "area_code": m.area_code},
-            })
-        })
-        .collect();
-    Ok(outline_collection(features))
+    geojson_body(&gj::municipalities(state.catalog.load().municipalities()))
 }
 
-#[instrument(skip_all, err)]
+#[utoipa::path(get, path = "/api/v1/facilities/{id}", tag = "facilities",
+    params(("id" = String, Path, description = "Facility id, e.g. navii-1111010000010")),
+    responses(
+        (status = 200, description = "One facility, as this caller may see it", body = FacilityView),
+        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No facility with this id", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
 pub async fn get_facility(
     req: HttpRequest,
     path: web::Path<String>,
@@ -497,12 +329,15 @@ pub async fn get_facility(
     let id = path.into_inner();
     let catalog = state.catalog.load();
     let f = catalog.get(&id).ok_or_else(|| unknown_id(&id))?;
-    Ok(json(
-        serde_json::to_value(FacilityView::new(f, &catalog, audience(&req))).unwrap_or_default(),
-    ))
+    json_body(&FacilityView::new(f, &catalog, audience(&req)))
 }
 
-#[instrument(skip_all, err)]
+#[utoipa::path(get, path = "/api/v1/areas", tag = "areas",
+    responses(
+        (status = 200, description = "二次医療圏 with population, counts per kind and service, municipalities", body = AreasBody),
+        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
 pub async fn list_areas(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -510,53 +345,98 @@ pub async fn list_areas(
     Params::parse(req.query_string(), &[])?;
     let catalog = state.catalog.load();
     let counts = catalog.area_counts();
-    let items: Vec<Value> = catalog
+    let items: Vec<AreaItem> = catalog
         .areas()
         .iter()
         .map(|a| {
             let c = counts.get(&a.code).cloned().unwrap_or_default();
-            let municipalities: Vec<Value> = catalog
-                .municipalities()
-                .iter()
-                .filter(|m| m.area_code == a.code)
-                .map(|m| json!({"code": m.code, "name": m.name}))
-                .collect();
-            json!({
-                "code": a.code,
-                "name": a.name,
-                "prefecture": a.prefecture,
-                "pref_code": a.pref_code,
-                "population": a.population,
-                "facilities": c.facilities,
-                "kinds": FacilityKind::ALL.iter().map(|k| (k.code().to_string(), json!(*c.kinds.get(k).unwrap_or(&0)))).collect::<serde_json::Map<_, _>>(),
-                "services": ServiceKind::ALL.iter().map(|k| (k.code().to_string(), json!(*c.services.get(k).unwrap_or(&0)))).collect::<serde_json::Map<_, _>>(),
-                "municipalities": municipalities,
-            })
+            AreaItem {
+                code: a.code.clone(),
+                name: a.name.clone(),
+                prefecture: a.prefecture.clone(),
+                pref_code: a.pref_code.clone(),
+                population: a.population,
+                facilities: c.facilities,
+                kinds: FacilityKind::ALL
+                    .iter()
+                    .map(|k| (k.code(), *c.kinds.get(k).unwrap_or(&0)))
+                    .collect(),
+                services: ServiceKind::ALL
+                    .iter()
+                    .map(|k| (k.code(), *c.services.get(k).unwrap_or(&0)))
+                    .collect(),
+                municipalities: catalog
+                    .municipalities()
+                    .filter(|m| m.area_code == a.code)
+                    .map(|m| MunicipalityRef {
+                        code: m.code.clone(),
+                        name: m.name.clone(),
+                    })
+                    .collect(),
+            }
         })
         .collect();
-    Ok(json(json!({"total": items.len(), "items": items})))
+    json_body(&AreasBody {
+        total: items.len(),
+        items,
+    })
 }
 
+#[utoipa::path(get, path = "/api/v1/vocabulary", tag = "service",
+    responses(
+        (status = 200, description = "Kinds and services with Japanese and English labels", body = VocabularyBody),
+        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
 pub async fn vocabulary(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Params::parse(req.query_string(), &[])?;
-    let kinds: Vec<Value> = FacilityKind::ALL
-        .iter()
-        .map(|k| json!({"code": k.code(), "label": Label { ja: k.label_ja(), en: k.label_en() }}))
-        .collect();
-    let services: Vec<Value> = ServiceKind::ALL
-        .iter()
-        .map(|k| {
-            json!({
-                "code": k.code(),
-                "label": Label { ja: k.label_ja(), en: k.label_en() },
-                "home_visit": k.visits_homes(),
+    json_body(&VocabularyBody {
+        kinds: FacilityKind::ALL
+            .iter()
+            .map(|k| KindItem {
+                code: k.code(),
+                label: Label {
+                    ja: k.label_ja(),
+                    en: k.label_en(),
+                },
             })
-        })
-        .collect();
-    Ok(json(json!({"kinds": kinds, "services": services})))
+            .collect(),
+        services: ServiceKind::ALL
+            .iter()
+            .map(|k| ServiceItem {
+                code: k.code(),
+                label: Label {
+                    ja: k.label_ja(),
+                    en: k.label_en(),
+                },
+                home_visit: k.visits_homes(),
+            })
+            .collect(),
+    })
 }
 
-#[instrument(skip_all, err)]
+/// Parameters of the geocoder.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct GeocodeParams {
+    /// A postal address (a leading 〒 code is ignored), ≤ 200 characters.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        example = "さいたま市浦和区北浦和4-9-3"
+    )]
+    address: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/geocode", tag = "service",
+    params(GeocodeParams),
+    responses(
+        (status = 200, description = "The address placed at town or municipality level", body = GeocodeBody),
+        (status = 400, description = "Missing, too long or unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The address could not be placed (or was only a postal code)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
 pub async fn geocode(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -568,33 +448,59 @@ pub async fn geocode(
             "`address` is required, e.g. address=さいたま市浦和区北浦和4-9-3.",
         )
     })?;
-    if address.chars().count() > 200 {
+    if address.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad_parameter(
             "address",
-            "`address` is longer than 200 characters; give the postal address only.",
+            format!(
+                "`address` is longer than {MAX_QUERY_CHARS} characters; give the postal address only."
+            ),
         ));
     }
     let catalog = state.catalog.load();
-    match catalog.gazetteer().geocode(address) {
-        Ok(m) => Ok(json(json!({
-            "lat": m.lat,
-            "lng": m.lng,
-            "level": m.level.code(),
-            "normalized": m.normalized,
-            "municipality_code": m.municipality_code,
-            "municipality": m.municipality,
-            "town": m.town,
-            "area_code": m.area_code,
-        }))),
-        Err(miss) => Err(address_miss(&miss)),
-    }
+    let m = catalog
+        .geocoder()
+        .geocode(address)
+        .map_err(|miss| address_miss(&miss))?;
+    json_body(&GeocodeBody {
+        lat: m.lat,
+        lng: m.lng,
+        level: m.level.code(),
+        precision_m: m.level.uncertainty_m(),
+        normalized: m.normalized,
+        municipality_code: m.municipality_code,
+        municipality: m.municipality,
+        town: m.town,
+        area_code: m.area_code,
+    })
 }
 
-pub async fn web_config(state: web::Data<AppState>) -> HttpResponse {
-    json(json!({
-        "tile_url": state.web.tile_url,
-        "tile_attribution": state.web.tile_attribution,
-    }))
+#[utoipa::path(get, path = "/api/v1/config", tag = "service",
+    responses(
+        (status = 200, description = "Tile URL and attribution for the front end, and the geocoder's coverage", body = ConfigBody),
+        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
+pub async fn web_config(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(req.query_string(), &[])?;
+    let coverage = state.catalog.load().geocoder().coverage();
+    json_body(&ConfigBody {
+        tile_url: state.web.tile_url.clone(),
+        tile_attribution: state.web.tile_attribution.clone(),
+        geocoder: CoverageBody {
+            prefectures: coverage.prefectures,
+            municipalities: coverage.municipalities,
+            towns: coverage.towns,
+        },
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "service",
+    responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object)))]
+pub async fn openapi(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    json_body(&super::openapi::document(&state.catalog.load()))
 }
 
 pub async fn no_front_end() -> HttpResponse {

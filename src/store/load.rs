@@ -5,13 +5,13 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use super::DatasetLoad;
 use super::rows::{self, FacilityRows};
 use super::schema::{
     admission_rules, areas, capacities, change_log, contacts, facilities, meta, municipalities,
     services, towns,
 };
 use super::{AnyConnection, StoreError};
-use crate::data::Dataset;
 use crate::domain::{Facility, Service, ServiceStatus};
 
 pub(crate) const META_DATASET: &str = "dataset";
@@ -247,7 +247,7 @@ fn set_meta(conn: &mut AnyConnection, key: &str, value: &str) -> Result<(), Stor
 
 pub(crate) fn apply(
     conn: &mut AnyConnection,
-    dataset: &Dataset,
+    dataset: &DatasetLoad<'_>,
     actor: &str,
 ) -> Result<LoadSummary, StoreError> {
     conn.transaction(|conn| {
@@ -286,7 +286,7 @@ pub(crate) fn apply(
         let mut summary = LoadSummary::default();
         let mut writes = Vec::new();
         let mut log = Vec::new();
-        for inc in &dataset.facilities {
+        for inc in dataset.facilities {
             let ids = &inc.identifiers;
             let found = by_id.get(inc.id.as_str()).copied().or_else(|| {
                 [
@@ -317,17 +317,7 @@ pub(crate) fn apply(
         }
         insert_facilities(conn, &writes)?;
         log_changes(conn, log)?;
-        let stamp = format!(
-            "{}:{}",
-            dataset.manifest.pref_code,
-            dataset
-                .manifest
-                .files
-                .get("facilities.jsonl.gz")
-                .map(|f| f.sha256.as_str())
-                .unwrap_or("")
-        );
-        set_meta(conn, META_DATASET, &stamp)?;
+        set_meta(conn, META_DATASET, &dataset.stamp)?;
         set_meta(conn, META_LOADED_AT, &at)?;
         Ok(summary)
     })

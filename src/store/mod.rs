@@ -12,8 +12,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::domain::{Area, Facility, Municipality};
-use crate::geocode::TownRef;
+use crate::domain::{Area, Facility, Municipality, TownRef};
 
 pub use load::{LoadSummary, merge_facility};
 
@@ -39,6 +38,17 @@ pub enum StoreError {
     Corrupt { column: &'static str, value: String },
     #[error("the database connection lock was poisoned by an earlier panic")]
     Poisoned,
+}
+
+/// What a dataset load writes: the public records and a stamp naming the dataset (prefecture
+/// and checksum), kept in `meta` so a later start knows a dataset is there.
+#[derive(Debug, Clone, Copy)]
+pub struct DatasetLoad<'a> {
+    pub stamp: &'a str,
+    pub facilities: &'a [Facility],
+    pub areas: &'a [Area],
+    pub municipalities: &'a [Municipality],
+    pub towns: &'a [TownRef],
 }
 
 /// Which backend a URL selects.
@@ -208,7 +218,7 @@ impl Store {
     /// source is not the public dataset. Either everything is applied or nothing is.
     pub fn load_dataset(
         &self,
-        dataset: &crate::data::Dataset,
+        dataset: &DatasetLoad<'_>,
         actor: &str,
     ) -> Result<LoadSummary, StoreError> {
         self.with_conn(|c| load::apply(c, dataset, actor))

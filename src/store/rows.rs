@@ -13,9 +13,8 @@ use super::schema::{
 use super::{AnyConnection, StoreError};
 use crate::domain::{
     Address, AdmissionRules, Area, Capacity, Contact, Facility, Hours, Identifiers, LatLng,
-    Municipality, Placement, Provenance, Service, ServiceAttributes,
+    Municipality, Placement, Provenance, Service, ServiceAttributes, TownRef,
 };
-use crate::geocode::TownRef;
 
 /// The snake_case code of a serde enum.
 pub(crate) fn code<T: Serialize>(value: &T) -> String {

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use actix_web::{App, test};
 use serde_json::Value;
 
-use pallimap::catalog::{Catalog, CatalogHandle};
+use pallimap::catalog::CatalogHandle;
 use pallimap::http::{AppState, configure};
 
 use crate::common::default_store;
@@ -16,7 +16,9 @@ pub fn state() -> AppState {
     static STATE: OnceLock<AppState> = OnceLock::new();
     STATE
         .get_or_init(|| AppState {
-            catalog: CatalogHandle::new(Catalog::from_store(default_store()).expect("catalog")),
+            catalog: CatalogHandle::new(
+                pallimap::app::build_catalog(default_store()).expect("catalog"),
+            ),
             store: Arc::new(
                 pallimap::store::Store::open("sqlite://:memory:").expect("memory store"),
             ),
@@ -129,16 +131,14 @@ async fn filters_and_pages_equal_a_brute_force_scan() {
         (
             "service=home_care_support&area=1104",
             Box::new(|f| {
-                pallimap::catalog::offers(f, ServiceKind::HomeCareSupport)
-                    && f.area_code.as_deref() == Some("1104")
+                f.offers(ServiceKind::HomeCareSupport) && f.area_code.as_deref() == Some("1104")
             }),
         ),
         (
             "kind=clinic,hospital&service=enhanced_home_palliative,pcu",
             Box::new(|f| {
                 matches!(f.kind, FacilityKind::Clinic | FacilityKind::Hospital)
-                    && (pallimap::catalog::offers(f, ServiceKind::EnhancedHomePalliative)
-                        || pallimap::catalog::offers(f, ServiceKind::Pcu))
+                    && (f.offers(ServiceKind::EnhancedHomePalliative) || f.offers(ServiceKind::Pcu))
             }),
         ),
         (
@@ -299,4 +299,309 @@ async fn geocode_places_a_saitama_address_and_explains_a_miss() {
     assert_eq!(status, 422);
     assert_eq!(ctype, "application/problem+json");
     assert_eq!(body["normalized"], "存在しない市");
+}
+
+/// One request with any method, answered by the real app.
+async fn call(method: actix_web::http::Method, path: &str) -> actix_web::dev::ServiceResponse {
+    let app = test::init_service(App::new().configure(configure(state()))).await;
+    test::call_service(
+        &app,
+        test::TestRequest::default()
+            .method(method)
+            .uri(path)
+            .to_request(),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn what_users_tripped_over_in_the_query_string() {
+    // Malformed percent-encoding is a 400, not a search for the literal text.
+    let (status, _, body) = get("/api/v1/facilities?q=%ZZ").await;
+    assert_eq!(
+        (status, body["parameter"].as_str()),
+        (400, Some("q")),
+        "{body}"
+    );
+    assert!(body["detail"].as_str().unwrap().contains("`%ZZ`"), "{body}");
+    // `zoom` without `cluster` is not silently ignored.
+    let (status, _, body) = get("/api/v1/facilities.geojson?zoom=10").await;
+    assert_eq!(
+        (status, body["parameter"].as_str()),
+        (400, Some("zoom")),
+        "{body}"
+    );
+    // An endpoint without parameters says so.
+    let (status, _, body) = get("/api/v1/areas?x=1").await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["detail"],
+        "Unknown parameter `x`. This endpoint takes no parameters."
+    );
+    // `reaches` is a centre for `radius_km` as it is for `sort=distance`.
+    let home = "35.9067,139.6237";
+    let (status, _, body) = get(&format!(
+        "/api/v1/facilities?service=home_care_support&reaches={home}&radius_km=3&limit=100"
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let c = state().catalog.load();
+    let expected: Vec<String> = c
+        .facilities()
+        .iter()
+        .filter(|f| f.offers(pallimap::domain::ServiceKind::HomeCareSupport))
+        .filter_map(|f| {
+            let l = f.location?;
+            let d = pallimap::domain::haversine_m((35.9067, 139.6237), (l.lat, l.lng));
+            (d <= 3000.0).then_some(f.id.clone())
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    let mut got: Vec<String> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    got.sort();
+    let mut want = expected;
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[actix_web::test]
+async fn head_and_other_methods() {
+    use actix_web::http::Method;
+    let resp = call(Method::HEAD, "/api/v1/vocabulary").await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        resp.headers().get("content-type").unwrap(),
+        "application/json"
+    );
+    for (method, path) in [
+        (Method::POST, "/api/v1/facilities"),
+        (Method::DELETE, "/api/v1/facilities/navii-1111100001500"),
+        (Method::PUT, "/api/v1/geocode"),
+    ] {
+        let resp = call(method.clone(), path).await;
+        assert_eq!(resp.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(resp.headers().get("allow").unwrap(), "GET, HEAD");
+        let body: Value = test::read_body_json(resp).await;
+        assert_eq!(body["code"], "method_not_allowed");
+    }
+    // An unknown API path is still a 404 that points at the document.
+    let (status, _, body) = get("/api/v1/nothing").await;
+    assert_eq!(status, 404);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/api/v1/openapi.json")
+    );
+}
+
+#[actix_web::test]
+async fn postal_codes_are_ignored_before_an_address_and_explained_alone() {
+    let (status, _, body) = get(&format!(
+        "/api/v1/geocode?address={}",
+        enc("〒330-0074 さいたま市浦和区北浦和4-9-3")
+    ))
+    .await;
+    assert_eq!(
+        (status, body["level"].as_str()),
+        (200, Some("town")),
+        "{body}"
+    );
+    assert_eq!(body["municipality_code"], "11107");
+    let (status, _, body) = get(&format!("/api/v1/geocode?address={}", enc("〒344-0067"))).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "address_not_found");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("郵便番号だけでは"),
+        "{body}"
+    );
+}
+
+#[actix_web::test]
+async fn sort_by_name_is_gojuon_order_of_the_folded_reading() {
+    let (status, _, body) = get("/api/v1/facilities?kind=hospital&sort=name&limit=100").await;
+    assert_eq!(status, 200);
+    let c = state().catalog.load();
+    let keys: Vec<String> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| pallimap::catalog::reading_key(c.get(i["id"].as_str().unwrap()).unwrap()))
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:?}");
+    // Katakana readings fold to hiragana: no katakana is left in a key.
+    assert!(
+        keys.iter()
+            .all(|k| !k.chars().any(|ch| ('ァ'..='ヶ').contains(&ch))),
+        "{keys:?}"
+    );
+    // The first hospitals are those read あ…, whatever script the source wrote the reading in.
+    assert!(keys[0].starts_with('あ'), "{}", keys[0]);
+}
+
+#[actix_web::test]
+async fn distances_carry_their_precision() {
+    // A typed point is exact: the precision is the facility's placement alone.
+    let (status, _, body) = get("/api/v1/facilities?near=35.8617,139.6455&limit=50").await;
+    assert_eq!(status, 200);
+    let c = state().catalog.load();
+    for item in body["items"].as_array().unwrap() {
+        let f = c.get(item["id"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            item["distance_precision_m"].as_u64(),
+            f.placement.uncertainty_m().map(u64::from),
+            "{item}"
+        );
+    }
+    // An address placed at a town point adds that town's uncertainty.
+    let (status, _, body) = get(&format!(
+        "/api/v1/facilities?address={}&kind=pharmacy&limit=5",
+        enc("さいたま市浦和区北浦和4-9-3")
+    ))
+    .await;
+    assert_eq!(status, 200);
+    for item in body["items"].as_array().unwrap() {
+        let f = c.get(item["id"].as_str().unwrap()).unwrap();
+        let own = f.placement.uncertainty_m().unwrap();
+        assert_eq!(
+            item["distance_precision_m"].as_u64(),
+            Some(u64::from(own) + 1200)
+        );
+    }
+    // Without a point there is no distance and no precision.
+    let (_, _, body) = get("/api/v1/facilities?limit=1").await;
+    assert!(body["items"][0].get("distance_precision_m").is_none());
+}
+
+#[actix_web::test]
+async fn config_states_the_served_geocoder_coverage() {
+    let (status, _, body) = get("/api/v1/config").await;
+    assert_eq!(status, 200);
+    let c = state().catalog.load();
+    let coverage = c.geocoder().coverage();
+    assert!(coverage.prefectures.contains(&"埼玉県".to_string()));
+    assert_eq!(
+        body["geocoder"]["prefectures"],
+        serde_json::json!(coverage.prefectures)
+    );
+    assert_eq!(body["geocoder"]["towns"], coverage.towns);
+}
+
+#[actix_web::test]
+async fn client_mistakes_are_not_logged_as_errors() {
+    use std::sync::Mutex;
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    for path in [
+        "/api/v1/facilities?limt=5",
+        "/api/v1/facilities?address=%E5%AD%98%E5%9C%A8%E3%81%97%E3%81%AA%E3%81%84%E5%B8%82",
+        "/api/v1/facilities/navii-0000000000000",
+    ] {
+        let (status, _, _) = get(path).await;
+        assert!((400..500).contains(&status), "{path}");
+    }
+    let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("INFO"), "the 4xx answers are logged: {log}");
+    assert!(
+        !log.contains("ERROR"),
+        "a client mistake was logged as ERROR:\n{log}"
+    );
+}
+
+#[actix_web::test]
+async fn the_openapi_document_lists_exactly_the_routes() {
+    let (status, ctype, doc) = get("/api/v1/openapi.json").await;
+    assert_eq!((status, ctype.as_str()), (200, "application/json"));
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    let documented: BTreeSet<&str> = paths.keys().map(String::as_str).collect();
+    let routes: BTreeSet<&str> = pallimap::http::ROUTES.iter().copied().collect();
+    assert_eq!(documented, routes, "routes and the document differ");
+    for (path, item) in paths {
+        let ops: Vec<&String> = item.as_object().unwrap().keys().collect();
+        assert_eq!(
+            ops,
+            ["get"],
+            "{path}: only GET is documented (HEAD follows it)"
+        );
+        let op = &item["get"];
+        assert!(op["responses"]["200"].is_object(), "{path}");
+        // Every documented route answers on the real app.
+        let uri = path.replace("{id}", "navii-1111100001500");
+        let uri = if path.ends_with("/geocode") {
+            format!("{uri}?address={}", enc("さいたま市浦和区北浦和4-9-3"))
+        } else {
+            uri
+        };
+        let (status, _, body) = get(&uri).await;
+        assert_eq!(status, 200, "{uri}: {body}");
+        // Every parameter the handler rejects as unknown is one the document does not list.
+        if let Some(params) = op["parameters"].as_array() {
+            for p in params.iter().filter(|p| p["in"] == "query") {
+                let name = p["name"].as_str().unwrap();
+                let (status, _, body) = get(&format!(
+                    "{uri}{}{name}=%ZZ",
+                    if uri.contains('?') { "&" } else { "?" }
+                ))
+                .await;
+                assert_ne!(
+                    body["detail"]
+                        .as_str()
+                        .map(|d| d.starts_with("Unknown parameter")),
+                    Some(true),
+                    "{path}: documented `{name}` is unknown to the handler ({status})"
+                );
+            }
+        }
+    }
+    // The problem type is a component every error response refers to.
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // An independent validator agrees it is valid OpenAPI 3.1.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output();
+    let present =
+        matches!(&out, Ok(o) if !String::from_utf8_lossy(&o.stderr).contains("No module named"));
+    if !crate::common::require_part(
+        "the OpenAPI validator (pip install openapi-spec-validator)",
+        present,
+    ) {
+        return;
+    }
+    let out = out.unwrap();
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator rejects the document:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -38,12 +38,7 @@ fn distance_to_outline_m(outline: &[MultiPolygon<f64>], p: Point<f64>) -> f64 {
 fn the_default_dataset_has_the_published_counts() {
     let facilities = default_store().facilities().unwrap();
     let count = |k: FacilityKind| facilities.iter().filter(|f| f.kind == k).count();
-    let offering = |s: ServiceKind| {
-        facilities
-            .iter()
-            .filter(|f| pallimap::catalog::offers(f, s))
-            .count()
-    };
+    let offering = |s: ServiceKind| facilities.iter().filter(|f| f.offers(s)).count();
     // ナビイ 2025-06-01 lists for 埼玉県, plus 届出 institutions missing from it.
     assert_eq!(count(FacilityKind::Pharmacy), 3194);
     assert_eq!(count(FacilityKind::DentalClinic), 2790);

@@ -12,7 +12,7 @@ fn load_round_trips_every_field() {
         let store = Store::open(&db.url).unwrap();
         assert!(!store.has_dataset().unwrap(), "{}", db.name);
         let ds = tiny_dataset();
-        let s = store.load_dataset(&ds, "test").unwrap();
+        let s = pallimap::app::load_dataset(&store, &ds, "test").unwrap();
         assert_eq!(
             (s.inserted, s.updated, s.unchanged),
             (3, 0, 0),
@@ -40,9 +40,9 @@ fn reloading_the_same_dataset_changes_nothing() {
     for db in backends() {
         let store = Store::open(&db.url).unwrap();
         let ds = tiny_dataset();
-        store.load_dataset(&ds, "test").unwrap();
+        pallimap::app::load_dataset(&store, &ds, "test").unwrap();
         let log = store.change_log_len().unwrap();
-        let s = store.load_dataset(&ds, "test").unwrap();
+        let s = pallimap::app::load_dataset(&store, &ds, "test").unwrap();
         assert_eq!(
             (s.inserted, s.updated, s.unchanged),
             (0, 0, 3),
@@ -63,7 +63,7 @@ fn load_never_overwrites_facts_people_entered() {
     for db in backends() {
         let store = Store::open(&db.url).unwrap();
         let mut ds = tiny_dataset();
-        store.load_dataset(&ds, "test").unwrap();
+        pallimap::app::load_dataset(&store, &ds, "test").unwrap();
 
         // A coordinator corrects the clinic's name and adds bed status to the hospital's PCU.
         let mut facilities = store.facilities().unwrap();
@@ -106,7 +106,7 @@ fn load_never_overwrites_facts_people_entered() {
             .services
             .retain(|s| s.kind == ServiceKind::Pcu);
         ds.facilities[0].services[0].attributes.since = Some("2019-05-01".into());
-        let s = store.load_dataset(&ds, "test").unwrap();
+        let s = pallimap::app::load_dataset(&store, &ds, "test").unwrap();
         // The clinic's core facts belong to the coordinator now, so it does not change at all.
         assert_eq!(
             (s.inserted, s.updated, s.unchanged),
@@ -155,10 +155,10 @@ fn ids_never_change_when_a_registry_id_is_reissued_under_a_new_record() {
     for db in backends() {
         let store = Store::open(&db.url).unwrap();
         let mut ds = tiny_dataset();
-        store.load_dataset(&ds, "test").unwrap();
+        pallimap::app::load_dataset(&store, &ds, "test").unwrap();
         // Same ナビイ ID, but the builder now proposes another id for it.
         ds.facilities[0].id = "hic-1110000001".into();
-        let s = store.load_dataset(&ds, "test").unwrap();
+        let s = pallimap::app::load_dataset(&store, &ds, "test").unwrap();
         assert_eq!(s.inserted, 0, "{}", db.name);
         let ids: Vec<String> = store
             .facilities()
@@ -182,7 +182,7 @@ fn a_failing_load_leaves_nothing_behind() {
     for db in backends() {
         let store = Store::open(&db.url).unwrap();
         let mut ds = tiny_dataset();
-        store.load_dataset(&ds, "test").unwrap();
+        pallimap::app::load_dataset(&store, &ds, "test").unwrap();
         let before = store.facilities().unwrap();
         // Two different new facilities claiming one ナビイ ID violate a unique index midway.
         let mut a = ds.facilities[1].clone();
@@ -193,7 +193,11 @@ fn a_failing_load_leaves_nothing_behind() {
         ds.facilities.push(a);
         ds.facilities.push(b);
         ds.areas[0].name = "変更".into();
-        assert!(store.load_dataset(&ds, "test").is_err(), "{}", db.name);
+        assert!(
+            pallimap::app::load_dataset(&store, &ds, "test").is_err(),
+            "{}",
+            db.name
+        );
         assert_eq!(store.facilities().unwrap(), before, "{}", db.name);
         assert_eq!(store.areas().unwrap()[0].name, "さいたま", "{}", db.name);
     }

@@ -1,7 +1,11 @@
-//! What the API shows of a facility, per audience. Anything not visible to the audience is
-//! dropped here, before serialization, so no path can leak it.
+//! Response bodies (DTOs) of the JSON API, with their OpenAPI schemas. What the API shows of a
+//! facility is built per audience: anything not visible to the audience is dropped here, before
+//! serialization, so no path can leak it.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::catalog::Catalog;
 use crate::domain::{
@@ -9,19 +13,19 @@ use crate::domain::{
     HomeCareTier, Hours, Identifiers, Origin, Provenance, Service, ServiceKind, ServiceStatus,
 };
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Label {
     pub ja: &'static str,
     pub en: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AreaRef {
     pub code: String,
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AddressView<'a> {
     pub postal_code: Option<&'a str>,
     pub prefecture: &'a str,
@@ -30,26 +34,30 @@ pub struct AddressView<'a> {
     pub text: &'a str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LocationView {
     pub lat: f64,
     pub lng: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ContactView<'a> {
+    #[schema(value_type = String, example = "phone")]
     pub kind: ContactKind,
     pub value: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<&'a str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceView<'a> {
+    #[schema(value_type = String, example = "pcu")]
     pub kind: ServiceKind,
     pub label: Label,
+    #[schema(value_type = String, example = "active")]
     pub status: ServiceStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub tier: Option<HomeCareTier>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tier_label: Option<&'static str>,
@@ -63,13 +71,17 @@ pub struct ServiceView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub radius_km: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub formulary: Option<&'a [FormularyEntry]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub capacity: Option<&'a Capacity>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub admission_rules: Option<&'a AdmissionRules>,
+    #[schema(value_type = Object)]
     pub source: &'a Provenance,
     /// True when this fact comes from a sample survey (demo data, not real).
     pub sample: bool,
@@ -77,13 +89,15 @@ pub struct ServiceView<'a> {
     pub verified_at: Option<&'a str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FacilityView<'a> {
     pub id: &'a str,
+    #[schema(value_type = String, example = "hospital")]
     pub kind: FacilityKind,
     pub kind_label: Label,
     pub name: &'a str,
     pub name_kana: Option<&'a str>,
+    #[schema(value_type = Object)]
     pub identifiers: &'a Identifiers,
     pub address: AddressView<'a>,
     pub location: Option<LocationView>,
@@ -91,10 +105,12 @@ pub struct FacilityView<'a> {
     pub area: Option<AreaRef>,
     pub contacts: Vec<ContactView<'a>>,
     #[serde(skip_serializing_if = "Hours::is_empty")]
+    #[schema(value_type = Option<Object>)]
     pub hours: &'a Hours,
     pub url: Option<&'a str>,
     pub notes: Option<&'a str>,
     pub services: Vec<ServiceView<'a>>,
+    #[schema(value_type = Object)]
     pub source: &'a Provenance,
     /// True when any shown fact comes from a sample survey.
     pub sample: bool,
@@ -109,6 +125,10 @@ pub struct FacilityView<'a> {
     /// Great-circle metres from the query point, when one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<u64>,
+    /// How far the true distance may differ from `distance_m`, in metres: the sum of both
+    /// points' placement uncertainties (a town point is not the building).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_precision_m: Option<u32>,
 }
 
 fn service_view(s: &Service, audience: Audience) -> ServiceView<'_> {
@@ -212,6 +232,108 @@ impl<'a> FacilityView<'a> {
             capacity_updated_at,
             source_snapshot: f.provenance.snapshot.as_deref(),
             distance_m: None,
+            distance_precision_m: None,
         }
     }
+}
+
+/// A page of facilities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListBody<'a> {
+    /// Matches in the whole result set.
+    pub total: usize,
+    pub items: Vec<FacilityView<'a>>,
+    /// Pass back as `cursor` for the next page; null on the last one.
+    pub next: Option<String>,
+    /// Counts over the whole result set, per requested facet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub facets: Option<&'a BTreeMap<&'static str, BTreeMap<String, usize>>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    pub facilities: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MunicipalityRef {
+    pub code: String,
+    pub name: String,
+}
+
+/// One 二次医療圏 with its counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaItem {
+    pub code: String,
+    pub name: String,
+    pub prefecture: String,
+    pub pref_code: String,
+    pub population: Option<u64>,
+    pub facilities: usize,
+    /// Facilities per kind code (every kind, zeros included).
+    pub kinds: BTreeMap<&'static str, usize>,
+    /// Facilities offering each service code (every service, zeros included).
+    pub services: BTreeMap<&'static str, usize>,
+    pub municipalities: Vec<MunicipalityRef>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreasBody {
+    pub total: usize,
+    pub items: Vec<AreaItem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KindItem {
+    pub code: &'static str,
+    pub label: Label,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceItem {
+    pub code: &'static str,
+    pub label: Label,
+    /// Whether the service is given at the patient's home (the 16 km rule applies).
+    pub home_visit: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VocabularyBody {
+    pub kinds: Vec<KindItem>,
+    pub services: Vec<ServiceItem>,
+}
+
+/// A placed address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GeocodeBody {
+    pub lat: f64,
+    pub lng: f64,
+    /// `town` (町丁目/大字 representative point) or `city` (municipality point).
+    #[schema(example = "town")]
+    pub level: &'static str,
+    /// How far the point may lie from the address, in metres, for this level.
+    pub precision_m: Option<u32>,
+    pub normalized: String,
+    pub municipality_code: String,
+    pub municipality: String,
+    pub town: Option<String>,
+    pub area_code: Option<String>,
+}
+
+/// What the served geocoder covers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CoverageBody {
+    pub prefectures: Vec<String>,
+    pub municipalities: usize,
+    pub towns: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigBody {
+    pub tile_url: String,
+    pub tile_attribution: String,
+    pub geocoder: CoverageBody,
 }

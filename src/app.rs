@@ -1,0 +1,137 @@
+//! Wiring: open the store, load the default dataset into an empty database, build the catalog
+//! from the store, and follow the change log. `main` and the tests both use it, so both run
+//! the same application. The only module that knows store, catalog, geocoder and dataset at once.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::catalog::{Catalog, CatalogError, CatalogHandle, CatalogParts};
+use crate::data::{DataError, Dataset};
+use crate::domain::MuniRef;
+use crate::geocode::Gazetteer;
+use crate::store::{DatasetLoad, LoadSummary, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error("cannot load the default dataset from {dir}: {source}")]
+    Data { dir: String, source: DataError },
+}
+
+/// Apply a dataset to the store in one transaction (see [`Store::load_dataset`]).
+pub fn load_dataset(
+    store: &Store,
+    dataset: &Dataset,
+    actor: &str,
+) -> Result<LoadSummary, StoreError> {
+    let stamp = dataset.stamp();
+    store.load_dataset(
+        &DatasetLoad {
+            stamp: &stamp,
+            facilities: &dataset.facilities,
+            areas: &dataset.areas,
+            municipalities: &dataset.municipalities,
+            towns: &dataset.towns,
+        },
+        actor,
+    )
+}
+
+/// Read `data_dir` as a dataset.
+pub fn read_dataset(data_dir: &Path) -> Result<Dataset, AppError> {
+    crate::data::files::read(data_dir).map_err(|source| AppError::Data {
+        dir: data_dir.display().to_string(),
+        source,
+    })
+}
+
+/// Open (and migrate) the store; an empty database first gets the dataset in `data_dir`.
+pub fn open_store(database_url: &str, data_dir: &Path) -> Result<Store, AppError> {
+    let store = Store::open(database_url)?;
+    if !store.has_dataset()? {
+        let t = Instant::now();
+        let dataset = read_dataset(data_dir)?;
+        let summary = load_dataset(&store, &dataset, "dataset-load")?;
+        tracing::info!(
+            inserted = summary.inserted,
+            elapsed_ms = t.elapsed().as_millis() as u64,
+            "loaded the default dataset into an empty database"
+        );
+    }
+    Ok(store)
+}
+
+/// A snapshot of everything the store holds, with the gazetteer built from its reference.
+pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
+    // Read the position first: the data read after it is never older than it claims.
+    let change_seq = store.latest_change()?;
+    let areas = store.areas()?;
+    let municipalities = store.municipalities()?;
+    let towns = store.towns()?;
+    let pref_names: HashMap<String, String> = areas
+        .iter()
+        .map(|a| (a.pref_code.clone(), a.prefecture.clone()))
+        .collect();
+    let munis = municipalities
+        .iter()
+        .map(|m| MuniRef {
+            code: m.code.clone(),
+            prefecture: pref_names.get(&m.pref_code).cloned().unwrap_or_default(),
+            name: m.name.clone(),
+            area_code: Some(m.area_code.clone()),
+        })
+        .collect();
+    let geocoder = Arc::new(Gazetteer::new(munis, towns));
+    Ok(Catalog::new(CatalogParts {
+        facilities: store.facilities()?,
+        areas,
+        municipalities,
+        geocoder,
+        change_seq,
+    })?)
+}
+
+/// Follow the change log: when it moves (a write here, another instance, `pallimap data load`),
+/// rebuild the catalog on the blocking pool and swap it in. Readers keep the old snapshot
+/// meanwhile; a failed rebuild keeps it too and is retried at the next tick.
+pub async fn follow_changes(store: Arc<Store>, catalog: CatalogHandle, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let s = store.clone();
+        let latest = match tokio::task::spawn_blocking(move || s.latest_change()).await {
+            Ok(Ok(seq)) => seq,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "change log unreadable");
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "change log read panicked");
+                continue;
+            }
+        };
+        if latest == catalog.load().change_seq() {
+            continue;
+        }
+        let s = store.clone();
+        match tokio::task::spawn_blocking(move || build_catalog(&s)).await {
+            Ok(Ok(fresh)) => {
+                tracing::info!(
+                    seq = fresh.change_seq(),
+                    facilities = fresh.len(),
+                    "catalog refreshed"
+                );
+                catalog.replace(fresh);
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "catalog rebuild failed; keeping the old one")
+            }
+            Err(e) => tracing::error!(error = %e, "catalog rebuild panicked; keeping the old one"),
+        }
+    }
+}

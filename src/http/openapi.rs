@@ -1,0 +1,86 @@
+//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` and the DTOs'
+//! schemas, with the code lists (kinds, services, areas, municipalities) filled in from the
+//! vocabulary and the current catalog so that a client or a fuzzer sees the valid values.
+
+use serde_json::{Value, json};
+use utoipa::OpenApi;
+
+use super::dto;
+use super::error::Problem;
+use super::routes;
+use crate::catalog::{Catalog, Facet};
+use crate::domain::{FacilityKind, ServiceKind};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "pallimap API",
+        description = "緩和ケア資源マップの API / Regional directory and map of palliative-care resources. Errors are application/problem+json (RFC 9457) with a stable `code`.",
+        license(name = "MIT"),
+    ),
+    paths(
+        routes::healthz,
+        routes::list_facilities,
+        routes::facilities_geojson,
+        routes::facility_geojson,
+        routes::get_facility,
+        routes::list_areas,
+        routes::areas_geojson,
+        routes::municipalities_geojson,
+        routes::vocabulary,
+        routes::geocode,
+        routes::web_config,
+        routes::openapi,
+    ),
+    components(schemas(Problem, dto::FacilityView, dto::ListBody)),
+    tags(
+        (name = "facilities", description = "施設の検索と詳細 / Search and details of facilities"),
+        (name = "areas", description = "二次医療圏と市区町村 / Areas and municipalities"),
+        (name = "service", description = "語彙・ジオコーダ・設定 / Vocabulary, geocoder, configuration"),
+    )
+)]
+struct ApiDoc;
+
+/// The document as served.
+pub fn document(catalog: &Catalog) -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    let kinds: Vec<&str> = FacilityKind::ALL.iter().map(|k| k.code()).collect();
+    let services: Vec<&str> = ServiceKind::ALL.iter().map(|k| k.code()).collect();
+    let areas: Vec<&str> = catalog.areas().iter().map(|a| a.code.as_str()).collect();
+    let munis: Vec<&str> = catalog.municipalities().map(|m| m.code.as_str()).collect();
+    let facets = ["kind", "service", "area"];
+    debug_assert!(facets.iter().all(|f| Facet::from_code(f).is_some()));
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return doc;
+    };
+    for item in paths.values_mut() {
+        let Some(params) = item
+            .pointer_mut("/get/parameters")
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for p in params {
+            let values: Option<Vec<&str>> = match p["name"].as_str() {
+                Some("kind") => Some(kinds.clone()),
+                Some("service") => Some(services.clone()),
+                Some("area") => Some(areas.clone()),
+                Some("municipality") => Some(munis.clone()),
+                Some("facets") => Some(facets.to_vec()),
+                _ => None,
+            };
+            if let Some(values) = values {
+                p["schema"] = json!({"type": "array", "items": {"type": "string", "enum": values}});
+            }
+            match p["name"].as_str() {
+                Some("sort") => {
+                    p["schema"] =
+                        json!({"type": "string", "enum": ["relevance", "distance", "name"]})
+                }
+                Some("cluster") => p["schema"] = json!({"type": "string", "enum": ["0", "1"]}),
+                _ => {}
+            }
+        }
+    }
+    doc
+}
