@@ -29,6 +29,7 @@ const app = {
   lastSearchMs: null,
   apiUp: true,
   geocodeNote: '',
+  formatDistance, // the e2e tests check its table of cases in the page itself
 };
 window.__pallimap = app;
 
@@ -82,6 +83,17 @@ function provenanceBadge(kind) {
   if (kind === 'synthetic') return `<span class="badge warn">${esc(t('syntheticBadge'))}</span>`;
   if (kind === 'sample') return `<span class="badge warn">${esc(t('sampleBadge'))}</span>`;
   return '';
+}
+
+/** A facility's distance from the search point, as honest as its placement allows. */
+function distanceText(f) {
+  return formatDistance(f.distance_m, f.distance_precision_m);
+}
+
+/** Phone cell of a printed row: the numbers, or a plain statement that there are none. */
+function printTel(phones, faxes) {
+  const lines = phones.length ? phones.map((p) => `${esc(t('phone'))} ${esc(p)}`) : [`<span data-no-phone>${esc(t('noPhone'))}</span>`];
+  return lines.concat(faxes.map((p) => `${esc(t('fax'))} ${esc(p)}`)).join('<br>');
 }
 
 function postal(p) {
@@ -258,7 +270,9 @@ function itemHtml(f, { pinned }) {
   const prov = provenance(f);
   const phones = (f.contacts || []).filter((c) => c.kind === 'phone');
   const svcs = (f.services || []).filter((s) => s.status !== 'inactive').map(serviceLabel);
-  const dist = f.distance_m != null ? `<span class="distance" data-distance-m="${f.distance_m}">${esc(formatDistance(f.distance_m))}</span>` : '';
+  const dist = f.distance_m != null
+    ? `<span class="distance" data-distance-m="${f.distance_m}"${f.distance_precision_m != null ? ` data-precision-m="${f.distance_precision_m}"` : ''}>${esc(distanceText(f))}</span>`
+    : '';
   const selected = f.id === app.state.id ? ' selected' : '';
   return `<li class="item${selected}" data-id="${esc(f.id)}">
     <article aria-labelledby="r-${esc(f.id)}">
@@ -373,6 +387,8 @@ function renderDetail(f) {
     if (c.kind === 'web') return `<li>${esc(t('web'))}: <a href="${esc(c.value)}" target="_blank" rel="noopener">${esc(c.value)}</a>${label}</li>`;
     return `<li>${esc(c.kind)}: ${esc(c.value)}${label}</li>`;
   });
+  // Say so when there is no number rather than leave a blank (pharmacies have no public source).
+  if (!(f.contacts || []).some((c) => c.kind === 'phone')) contacts.unshift(`<li class="muted" data-no-phone>${esc(t('noPhone'))}</li>`);
   if (f.url && !(f.contacts || []).some((c) => c.kind === 'web' && c.value === f.url)) {
     contacts.push(`<li>${esc(t('website'))}: <a href="${esc(f.url)}" target="_blank" rel="noopener">${esc(f.url)}</a></li>`);
   }
@@ -404,13 +420,13 @@ function renderDetail(f) {
     ${f.name_kana ? `<p class="kana">${esc(f.name_kana)}</p>` : ''}
     <p class="meta">${esc(pick(f.kind_label) || kindLabel(f.kind))}${f.area && f.area.name ? ` ・ ${esc(t('areaLabel'))}: ${esc(f.area.name)}` : ''} ${provenanceBadge(prov)}</p>
     ${prov ? `<p class="note">${esc(t('sampleNote'))}</p>` : ''}
-    ${f.distance_m != null ? `<p><strong>${esc(t('distance'))}:</strong> ${esc(formatDistance(f.distance_m))}（${esc(t('distanceFrom'))}）</p>` : ''}
+    ${f.distance_m != null ? `<p data-field="distance"><strong>${esc(t('distance'))}:</strong> ${esc(distanceText(f))}（${esc(t('distanceFrom'))}）</p>` : ''}
     <div class="item-actions"><button type="button" class="btn small pin" data-act="pin" aria-pressed="${pinned}">${esc(pinned ? t('unpin') : t('pin'))}</button></div>
     <h3>${esc(t('address'))}</h3>
     <p>${a.postal_code ? `〒${esc(postal(a.postal_code))} ` : ''}${esc(a.text || '')}</p>
     ${mapLinks}
     <h3>${esc(t('contacts'))}</h3>
-    <ul class="plain">${contacts.join('') || '<li>—</li>'}</ul>
+    <ul class="plain" data-field="contacts">${contacts.join('')}</ul>
     <h3>${esc(t('hours'))}</h3>
     <p>${closed ? esc(t('closedDays', { d: closed })) : '—'}${h.note ? `<br>${esc(h.note)}` : ''}</p>
     <h3>${esc(t('services'))}</h3>
@@ -454,7 +470,7 @@ function renderShortlist() {
       <div class="item-head">
         <span class="kind-badge ${kindClass(i.kind)}" aria-hidden="true">${esc(kindLetter(i.kind))}</span>
         <h3><button type="button" class="linkish name" data-act="detail">${esc(i.name)}</button></h3>
-        ${dist != null ? `<span class="distance">${esc(formatDistance(dist))}</span>` : ''}
+        ${dist != null ? `<span class="distance">${esc(formatDistance(dist, i.distance_precision_m))}</span>` : ''}
       </div>
       <p class="meta">${esc(pick(i.kind_label) || kindLabel(i.kind))} ${provenanceBadge(i.synthetic ? 'synthetic' : i.sample ? 'sample' : '')}</p>
       <p class="addr">${esc(i.address || '')}</p>
@@ -512,14 +528,14 @@ function renderPrintShortlist() {
   const d = SL.shortlist();
   const rows = d.items.map((i, n) => {
     const dist = SL.distanceOf(i);
-    const tel = i.phones.map((p) => `${esc(t('phone'))} ${esc(p)}`).concat(i.faxes.map((p) => `${esc(t('fax'))} ${esc(p)}`)).join('<br>');
+    const tel = printTel(i.phones, i.faxes);
     return `<tr>
       <td>${n + 1}</td>
       <td><strong>${esc(i.name)}</strong><br><span class="small">${esc(kindLetter(i.kind))} ${esc(pick(i.kind_label) || kindLabel(i.kind))}</span>${i.synthetic ? `<br><em>${esc(t('syntheticBadge'))}</em>` : i.sample ? `<br><em>${esc(t('sampleBadge'))}</em>` : ''}</td>
       <td class="small">${esc(servicesText(i.services))}</td>
       <td class="small">${i.postal_code ? `〒${esc(postal(i.postal_code))} ` : ''}${esc(i.address || '')}</td>
-      <td class="num" data-col="distance">${dist != null ? esc(formatDistance(dist)) : '—'}</td>
-      <td class="small" data-col="phone">${tel || '—'}</td>
+      <td class="num" data-col="distance">${dist != null ? esc(formatDistance(dist, i.distance_precision_m)) : '—'}</td>
+      <td class="small" data-col="phone">${tel}</td>
       <td class="memo"></td>
     </tr>`;
   }).join('');
@@ -538,8 +554,7 @@ function renderPrintShortlist() {
 function renderPrintList(items, total) {
   const rows = items.map((f, n) => {
     const c = f.contacts || [];
-    const tel = c.filter((x) => x.kind === 'phone').map((x) => `${esc(t('phone'))} ${esc(x.value)}`)
-      .concat(c.filter((x) => x.kind === 'fax').map((x) => `${esc(t('fax'))} ${esc(x.value)}`)).join('<br>');
+    const tel = printTel(c.filter((x) => x.kind === 'phone').map((x) => x.value), c.filter((x) => x.kind === 'fax').map((x) => x.value));
     const prov = provenance(f);
     return `<tr>
       <td>${n + 1}</td>
@@ -547,8 +562,8 @@ function renderPrintList(items, total) {
       <td class="small">${esc(kindLetter(f.kind))} ${esc(pick(f.kind_label) || kindLabel(f.kind))}</td>
       <td class="small">${esc(servicesText((f.services || []).filter((s) => s.status !== 'inactive')))}</td>
       <td class="small">${esc((f.address && f.address.text) || '')}</td>
-      ${app.state.near ? `<td class="num">${f.distance_m != null ? esc(formatDistance(f.distance_m)) : '—'}</td>` : ''}
-      <td class="small">${tel || '—'}</td>
+      ${app.state.near ? `<td class="num" data-col="distance">${f.distance_m != null ? esc(distanceText(f)) : '—'}</td>` : ''}
+      <td class="small" data-col="phone">${tel}</td>
       <td class="small">${esc(f.updated_at || '')}</td>
     </tr>`;
   }).join('');
@@ -620,9 +635,51 @@ function showAddressMessage(html) {
 }
 
 function levelNote(g) {
-  const key = { town: null, block: null, municipality: 'levelMunicipality', prefecture: 'levelPrefecture' }[g.level];
+  // The API names levels like facility placements (`town`, `city`); older names kept.
+  const key = { city: 'levelMunicipality', municipality: 'levelMunicipality', prefecture: 'levelPrefecture' }[g.level];
   if (!key) return '';
   return t('geocodeLevel', { a: g.normalized || '', l: t(key) });
+}
+
+/**
+ * Geocode a typed address into the state (home point, level note), or show why not.
+ * Shared by the address box and by links that name an address without a point.
+ */
+async function placeAddress(address, { focus = true } = {}) {
+  const s = app.state;
+  busy(1);
+  try {
+    const g = await getJson(`/geocode${toQuery({ address })}`);
+    s.address = address;
+    s.near = { lat: g.lat, lng: g.lng };
+    app.geocodeNote = levelNote(g);
+    return true;
+  } catch (e) {
+    if (e instanceof ApiError) {
+      const p = e.problem || {};
+      showAddressMessage(`<p><strong>${esc(t('geocodeFailed', { a: address }))}</strong></p>
+        <p>${esc(t('geocodeAdvice'))}</p>
+        ${p.normalized ? `<p>${esc(t('geocodeNormalized', { a: p.normalized }))}</p>` : ''}
+        ${p.detail ? `<p class="small">${esc(p.detail)}</p>` : ''}`);
+      if (focus) $('#address').focus();
+    }
+    return false;
+  } finally {
+    busy(-1);
+  }
+}
+
+/**
+ * A link naming an address but no point (/?address=春日部市): place it as the
+ * address box would, so the link shows the view it names. The point joins the URL.
+ */
+async function placeLinkedAddress() {
+  const s = app.state;
+  if (!s.address || s.near) return;
+  if (await placeAddress(s.address, { focus: false })) {
+    document.body.classList.add('has-near');
+    writeUrl(false);
+  }
 }
 
 async function onSubmit(ev) {
@@ -640,25 +697,7 @@ async function onSubmit(ev) {
     s.near = null;
     app.geocodeNote = '';
   } else if (address !== s.address || !s.near) {
-    busy(1);
-    try {
-      const g = await getJson(`/geocode${toQuery({ address })}`);
-      s.address = address;
-      s.near = { lat: g.lat, lng: g.lng };
-      app.geocodeNote = levelNote(g);
-    } catch (e) {
-      if (e instanceof ApiError) {
-        const p = e.problem || {};
-        showAddressMessage(`<p><strong>${esc(t('geocodeFailed', { a: address }))}</strong></p>
-          <p>${esc(t('geocodeAdvice'))}</p>
-          ${p.normalized ? `<p>${esc(t('geocodeNormalized', { a: p.normalized }))}</p>` : ''}
-          ${p.detail ? `<p class="small">${esc(p.detail)}</p>` : ''}`);
-        $('#address').focus();
-      }
-      return;
-    } finally {
-      busy(-1);
-    }
+    if (!(await placeAddress(address))) return;
   }
   document.body.classList.toggle('has-near', !!s.near);
   s.id = '';
@@ -741,11 +780,15 @@ function wire() {
   });
   window.addEventListener('afterprint', () => { delete document.body.dataset.print; });
 
-  window.addEventListener('popstate', () => {
+  window.addEventListener('popstate', async () => {
     app.state = stateFromUrl();
+    app.geocodeNote = '';
     showAddressMessage('');
     fillForm();
-    runSearch().then(() => (app.state.id ? openDetail(app.state.id) : closeDetail()));
+    await placeLinkedAddress();
+    await runSearch();
+    if (app.state.id) openDetail(app.state.id);
+    else closeDetail();
   });
 
   SL.onShortlistChange(renderShortlist);
@@ -793,6 +836,8 @@ async function main() {
   });
   await app.map.loadOutlines();
   busy(-1);
+  await placeLinkedAddress();
+  renderShortlist();
   await runSearch();
   if (app.state.id) await openDetail(app.state.id);
   document.body.dataset.ready = '1';

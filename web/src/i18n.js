@@ -124,6 +124,7 @@ const STRINGS = {
   summaryKinds: ['内訳: {s}', 'By kind: {s}'],
   selected: ['選択中', 'Selected'],
   distanceFrom: ['患者さんの住所から', 'from the patient\u2019s address'],
+  noPhone: ['電話番号は未登録です', 'No phone number registered'],
 };
 
 // Short chip labels for the common choices (the API vocabulary labels are
@@ -214,8 +215,34 @@ export function applyStatic(root = document) {
   document.title = t('title');
 }
 
-export function formatDistance(m) {
-  if (m == null || !isFinite(m)) return '';
-  if (m < 1000) return `${Math.round(m)} m`;
-  return `${(m / 1000).toFixed(m < 10000 ? 1 : 0)} km`;
+/**
+ * A distance that claims no more than the placements behind it know.
+ * `m` is the API's `distance_m`, `precisionM` its `distance_precision_m`
+ * (how far the true distance may differ; absent from older APIs, so 0).
+ *   - within a neighbourhood's uncertainty (m < precision ≤ 2.5 km):
+ *     「同じ町丁目付近」 when m is 0, else 「約 N km 以内」 with N = m + precision
+ *     rounded up to 0.1 km;
+ *   - otherwise 「約 300 m」 (to 100 m) below 1 km, 「約 1.2 km」 to 10 km, 「約 12 km」 above.
+ * A plain figure that would round to 0 m says 「約 100 m 以内」 (or the
+ * uncertainty bound when that is larger) rather than claim "0 m".
+ */
+export function formatDistance(m, precisionM) {
+  if (m == null || !Number.isFinite(Number(m))) return '';
+  const d = Math.max(0, Number(m));
+  const p = Number.isFinite(Number(precisionM)) && precisionM != null ? Math.max(0, Number(precisionM)) : 0;
+  const en = lang === 'en';
+  const within = (metres) => {
+    const km = (Math.ceil(metres / 100) / 10).toFixed(1);
+    return en ? `within about ${km} km` : `約 ${km} km 以内`;
+  };
+  if (d < p && p <= 2500) {
+    if (d === 0) return en ? 'same neighbourhood' : '同じ町丁目付近';
+    return within(d + p);
+  }
+  const hundreds = Math.round(d / 100) * 100;
+  if (hundreds === 0) return p > d ? within(d + p) : (en ? 'within about 100 m' : '約 100 m 以内');
+  if (hundreds < 1000) return en ? `about ${hundreds} m` : `約 ${hundreds} m`;
+  const tenths = Math.round(d / 100) / 10;
+  const km = tenths < 10 ? tenths.toFixed(1) : String(Math.round(d / 1000));
+  return en ? `about ${km} km` : `約 ${km} km`;
 }

@@ -53,6 +53,8 @@ function slim(f) {
     postal_code: f.address && f.address.postal_code,
     address: f.address && f.address.text,
     location: f.location || null,
+    // How far the distance may be off, as the API judged it for the search point at pin time.
+    distance_precision_m: f.distance_precision_m ?? null,
     phones: contacts.filter((c) => c.kind === 'phone').map((c) => c.value),
     faxes: contacts.filter((c) => c.kind === 'fax').map((c) => c.value),
     services: (f.services || []).map((s) => ({ kind: s.kind, label: s.label })),

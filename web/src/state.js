@@ -84,7 +84,10 @@ export function apiFilters(s) {
     municipality: s.municipality,
   };
   if (s.near) {
-    f.near = fmtPoint(s.near);
+    // A typed address goes to the API as the address, so that it knows the point is only a
+    // town's or a city's representative point and widens distance_precision_m to match.
+    if (s.address) f.address = s.address;
+    else f.near = fmtPoint(s.near);
     if (s.reaches) f.reaches = fmtPoint(s.near);
     if (s.radius_km) f.radius_km = s.radius_km;
   }

@@ -43,6 +43,9 @@ async function api(path) {
   return r.json();
 }
 
+// Every shape the distance formatter may print in Japanese.
+const DISTANCE_TEXT = /^(同じ町丁目付近|約 \d+\.\d km 以内|約 100 m 以内|約 [1-9]00 m|約 \d\.\d km|約 \d\d+ km)$/;
+
 async function listIds(page) {
   return page.$$eval('#result-list > li', (lis) => lis.map((li) => li.dataset.id));
 }
@@ -200,10 +203,8 @@ test('a reloaded permalink restores the state; back/forward restores too', async
 
 test('the shortlist keeps pinned items and prints them with distances and phones', async () => {
   const { ctx, page, errors } = await newPage(env);
+  // address= without near: the link itself is geocoded on load.
   await page.goto(`${env.base}/?q=${encodeURIComponent(PCU_QUERY)}&address=${encodeURIComponent(ADDRESS)}`);
-  await settled(page);
-  // address= without near: the box is filled; submit geocodes it.
-  await page.press('#address', 'Enter');
   await settled(page);
   const names = await page.$$eval('#result-list > li h3', (e) => e.slice(0, 3).map((x) => x.textContent.trim()));
   for (let i = 1; i <= 3; i++) await page.click(`#result-list > li:nth-child(${i}) button[data-act="pin"]`);
@@ -229,7 +230,7 @@ test('the shortlist keeps pinned items and prints them with distances and phones
   })));
   assert.deepEqual(rows.map((r) => r.name), names);
   for (const r of rows) {
-    assert.match(r.distance, /^\d+(\.\d)? k?m$/, `distance for ${r.name}`);
+    assert.match(r.distance, DISTANCE_TEXT, `distance for ${r.name}`);
     assert.match(r.phone, /\d{2,4}-\d{2,4}-\d{3,4}/, `phone for ${r.name}`);
   }
   await page.setViewportSize({ width: 794, height: 1123 }); // A4 at 96 dpi
@@ -338,6 +339,196 @@ test('on a phone the list and the map toggle', async () => {
   assert.ok(await page.isHidden('#result-list'));
   assert.equal(new URL(page.url()).searchParams.get('view'), 'map');
   await shot(page, '13-phone-map');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+// ---------- links that name a place ----------
+
+/** The list as the API gives it for the same filters (first page). */
+async function apiList(query) {
+  return api(`/facilities?${query}&limit=50`);
+}
+
+async function listDistances(page) {
+  return page.$$eval('#result-list > li', (lis) => lis.map((li) => {
+    const d = li.querySelector('[data-distance-m]');
+    return d ? { m: Number(d.dataset.distanceM), text: d.textContent.trim() } : null;
+  }));
+}
+
+test('a shared link with address= geocodes it: home marker, nearest first, distances shown', async () => {
+  const { ctx, page, errors } = await newPage(env);
+  const facilityRequests = [];
+  page.on('request', (r) => { if (r.url().includes('/api/v1/facilities?')) facilityRequests.push(new URL(r.url()).searchParams); });
+  await page.goto(`${env.base}/?service=backup_hospital&address=${encodeURIComponent('春日部市')}`);
+  await settled(page);
+  assert.equal(await page.inputValue('#address'), '春日部市');
+  assert.ok(await page.$('#map [data-home]'), 'the patient home marker is shown');
+  // A city-level placement is said so, as after submitting the box.
+  assert.match(await page.textContent('#summary'), /「春日部市」の市区町村の位置で検索しています/);
+  const g = await api(`/geocode?address=${encodeURIComponent('春日部市')}`);
+  const c = await page.evaluate(() => window.__pallimap.map.center());
+  assert.ok(Math.abs(c.lat - g.lat) < 0.005 && Math.abs(c.lng - g.lng) < 0.005, `map centre ${JSON.stringify(c)} vs ${g.lat},${g.lng}`);
+
+  // Exactly the API's answer for the same address, in the same (distance) order.
+  const expected = await apiList(`service=backup_hospital&address=${encodeURIComponent('春日部市')}`);
+  assert.ok(expected.items.length >= 2, `API items: ${expected.items.length}`);
+  assert.deepEqual(await listIds(page), expected.items.map((i) => i.id));
+  const d = await listDistances(page);
+  assert.ok(d.every(Boolean), 'every listed item shows a distance');
+  assert.deepEqual(d.map((x) => x.m), expected.items.map((i) => i.distance_m));
+  for (let i = 1; i < d.length; i++) assert.ok(d[i].m >= d[i - 1].m, `distances ascending at ${i}: ${d[i - 1].m} > ${d[i].m}`);
+  for (const x of d) assert.match(x.text, DISTANCE_TEXT);
+
+  // The link now carries the point, and the API was asked with the address itself
+  // (so that it can tell how precise the point is), never with a bare near=.
+  const u = new URL(page.url()).searchParams;
+  assert.equal(u.get('near'), `${+g.lat.toFixed(6)},${+g.lng.toFixed(6)}`);
+  assert.ok(facilityRequests.length > 0);
+  for (const q of facilityRequests) {
+    assert.equal(q.get('address'), '春日部市');
+    assert.equal(q.get('near'), null);
+  }
+  await shot(page, '14-link-address');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await ctx.close();
+});
+
+test('a shared link with near=lat,lng shows the home and sorts by distance', async () => {
+  const { ctx, page, errors } = await newPage(env);
+  const near = '35.975,139.752';
+  await page.goto(`${env.base}/?service=backup_hospital&near=${near}`);
+  await settled(page);
+  assert.equal(await page.inputValue('#address'), '');
+  assert.ok(await page.$('#map [data-home]'), 'the home marker is shown');
+  const c = await page.evaluate(() => window.__pallimap.map.center());
+  assert.ok(Math.abs(c.lat - 35.975) < 0.005 && Math.abs(c.lng - 139.752) < 0.005, `map centre ${JSON.stringify(c)}`);
+  const expected = await apiList(`service=backup_hospital&near=${near}`);
+  assert.deepEqual(await listIds(page), expected.items.map((i) => i.id));
+  const d = await listDistances(page);
+  assert.ok(d.length >= 2 && d.every(Boolean), 'every listed item shows a distance');
+  for (let i = 1; i < d.length; i++) assert.ok(d[i].m >= d[i - 1].m, `distances ascending at ${i}`);
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await ctx.close();
+});
+
+test('a link with an address that cannot be placed says so and lists without distances', async () => {
+  const { ctx, page } = await newPage(env);
+  await page.goto(`${env.base}/?service=backup_hospital&address=${encodeURIComponent('あいうえお町999')}`);
+  await settled(page);
+  assert.match(await page.textContent('#address-msg'), /住所「あいうえお町999」の場所を特定できませんでした/);
+  assert.equal(await page.$('#map [data-home]'), null, 'no home marker');
+  assert.equal(new URL(page.url()).searchParams.get('near'), null);
+  assert.equal(await page.$$eval('#result-list [data-distance-m]', (e) => e.length), 0);
+  assert.ok(Number(await page.getAttribute('#count', 'data-total')) > 0, 'the service filter still applies');
+  await ctx.close();
+});
+
+// ---------- honest distances ----------
+
+// [distance_m, distance_precision_m, Japanese, English]
+const DISTANCE_CASES = [
+  [0, 800, '同じ町丁目付近', 'same neighbourhood'],
+  [0, 2500, '同じ町丁目付近', 'same neighbourhood'],
+  [300, 800, '約 1.1 km 以内', 'within about 1.1 km'],
+  [1, 2500, '約 2.6 km 以内', 'within about 2.6 km'],
+  [2400, 2500, '約 4.9 km 以内', 'within about 4.9 km'],
+  [799, 800, '約 1.6 km 以内', 'within about 1.6 km'],
+  [800, 800, '約 800 m', 'about 800 m'],
+  [1200, 3000, '約 1.2 km', 'about 1.2 km'], // city-level: too loose for "within"
+  [0, 5000, '約 5.0 km 以内', 'within about 5.0 km'], // would read "about 0 m"
+  [340, undefined, '約 300 m', 'about 300 m'], // older API: no precision field
+  [350, null, '約 400 m', 'about 400 m'],
+  [0, undefined, '約 100 m 以内', 'within about 100 m'],
+  [49, 0, '約 100 m 以内', 'within about 100 m'],
+  [949, 0, '約 900 m', 'about 900 m'],
+  [950, 0, '約 1.0 km', 'about 1.0 km'],
+  [1234, 0, '約 1.2 km', 'about 1.2 km'],
+  [9949, 0, '約 9.9 km', 'about 9.9 km'],
+  [9950, 0, '約 10 km', 'about 10 km'],
+  [12345, 100, '約 12 km', 'about 12 km'],
+  [12345, 2000, '約 12 km', 'about 12 km'],
+  [null, 800, '', ''],
+];
+
+test('the distance formatter claims no more than the placements know (ja and en)', async () => {
+  const { ctx, page, errors } = await newPage(env);
+  await page.goto(`${env.base}/`);
+  await settled(page);
+  const run = () => page.evaluate((cases) => cases.map(([m, p]) => window.__pallimap.formatDistance(m, p)), DISTANCE_CASES);
+  assert.deepEqual(await run(), DISTANCE_CASES.map((c) => c[2]));
+  await page.click('#lang-toggle');
+  assert.deepEqual(await run(), DISTANCE_CASES.map((c) => c[3]));
+  for (const [, , ja] of DISTANCE_CASES) if (ja) assert.match(ja, DISTANCE_TEXT);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+// Needs the API that adds distance_precision_m next to distance_m.
+test('the list shows each distance with its precision, and none reads 0 m', async () => {
+  const { ctx, page, errors } = await newPage(env);
+  await page.goto(`${env.base}/?address=${encodeURIComponent(ADDRESS)}`);
+  await settled(page);
+  const expected = await apiList(`address=${encodeURIComponent(ADDRESS)}`);
+  assert.ok(expected.items.length >= 10);
+  for (const i of expected.items) {
+    assert.equal(typeof i.distance_precision_m, 'number', `API item ${i.id} has distance_precision_m (placement ${i.placement})`);
+  }
+  const want = await page.evaluate((items) => items.map((i) => window.__pallimap.formatDistance(i.distance_m, i.distance_precision_m)), expected.items);
+  const shown = (await listDistances(page)).map((x) => x && x.text);
+  assert.deepEqual(shown, want);
+  assert.ok(!shown.some((x) => /(^|\D)0 m/.test(x)), `no "0 m": ${shown.join(' / ')}`);
+  // Town-placed facilities at the address's own town point are "the same neighbourhood".
+  const sameTown = expected.items.filter((i) => i.distance_m === 0);
+  assert.ok(sameTown.length > 0, 'the default dataset has facilities at the address\u2019s town point');
+  for (const i of sameTown) {
+    assert.equal(await page.textContent(`#result-list > li[data-id="${i.id}"] .distance`), '同じ町丁目付近');
+  }
+  // The detail panel says the same.
+  await page.click(`#result-list > li[data-id="${sameTown[0].id}"] button.name`);
+  await page.waitForSelector('#detail:not([hidden]) [data-field="distance"]');
+  assert.match(await page.textContent('#detail [data-field="distance"]'), /距離: 同じ町丁目付近（患者さんの住所から）/);
+  await shot(page, '15-distance-precision');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+// ---------- no empty contact block ----------
+
+test('a pharmacy without a phone says 電話番号は未登録です in the detail and on the printed sheet', async () => {
+  const { ctx, page, errors } = await newPage(env);
+  const ph = (await api('/facilities?kind=pharmacy&limit=1')).items[0];
+  assert.ok(ph, 'the default dataset has pharmacies');
+  assert.deepEqual(ph.contacts.filter((c) => c.kind === 'phone'), [], 'precondition: no phone for this pharmacy');
+  await page.goto(`${env.base}/?kind=pharmacy&id=${encodeURIComponent(ph.id)}`);
+  await settled(page);
+  await page.waitForSelector('#detail:not([hidden]) #detail-name');
+  assert.equal(await page.textContent('#detail-name'), ph.name);
+  assert.equal(await page.textContent('#detail [data-field="contacts"] [data-no-phone]'), '電話番号は未登録です');
+  assert.equal(await page.textContent('#detail [data-field="contacts"] li:first-child'), '電話番号は未登録です');
+  await shot(page, '16-pharmacy-no-phone');
+  await page.click('#lang-toggle');
+  assert.equal(await page.textContent('#detail [data-no-phone]'), 'No phone number registered');
+  await page.click('#lang-toggle');
+
+  // Printed shortlist.
+  await page.click('#detail button[data-act="pin"]');
+  await page.click('#tab-shortlist');
+  await page.click('#print-shortlist-btn');
+  await page.emulateMedia({ media: 'print' });
+  const rows = await page.$$eval('#print-area tbody tr', (trs) => trs.map((tr) => [tr.querySelector('strong').textContent, tr.querySelector('[data-col="phone"]').textContent.trim()]));
+  assert.deepEqual(rows, [[ph.name, '電話番号は未登録です']]);
+  await page.emulateMedia({ media: 'screen' });
+
+  // Printed resource list: every pharmacy row says the same.
+  await page.click('#tab-results');
+  await page.click('#print-list-btn');
+  await page.waitForFunction(() => window.__printCalls === 2);
+  await page.emulateMedia({ media: 'print' });
+  const phones = await page.$$eval('#print-area tbody [data-col="phone"]', (e) => [...new Set(e.map((x) => x.textContent.trim()))]);
+  assert.deepEqual(phones, ['電話番号は未登録です']);
+  await page.emulateMedia({ media: 'screen' });
   assert.deepEqual(errors, []);
   await ctx.close();
 });
