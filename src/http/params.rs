@@ -87,6 +87,13 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
+    /// Present with an empty value (`limit=`): for numbers that is a mistake, not "absent".
+    pub fn is_blank(&self, name: &str) -> bool {
+        self.pairs
+            .iter()
+            .any(|(k, v)| k == name && v.trim().is_empty())
+    }
+
     /// A comma-separated list whose every item must parse.
     pub fn list<T>(
         &self,
@@ -123,6 +130,14 @@ impl Params {
         default: usize,
     ) -> Result<usize, ApiError> {
         let Some(raw) = self.get(name) else {
+            if self.is_blank(name) {
+                return Err(ApiError::bad_parameter(
+                    name,
+                    format!(
+                        "`{name}` is empty: give an integer from {min} to {max}, or leave it out."
+                    ),
+                ));
+            }
             return Ok(default);
         };
         match raw.parse::<usize>() {

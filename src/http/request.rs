@@ -77,6 +77,14 @@ fn decode_cursor(raw: &str) -> Result<Cursor, ApiError> {
 
 fn floats(p: &Params, name: &str, n: usize, example: &str) -> Result<Option<Vec<f64>>, ApiError> {
     let Some(raw) = p.get(name) else {
+        if p.is_blank(name) {
+            return Err(ApiError::bad_parameter(
+                name,
+                format!(
+                    "`{name}` is empty: give {n} comma-separated numbers, e.g. {name}={example}, or leave it out."
+                ),
+            ));
+        }
         return Ok(None);
     };
     let values: Option<Vec<f64>> = raw
