@@ -119,7 +119,7 @@ pub(crate) struct GeoloniaTown {
 }
 
 /// Key joining municipality names of the mapping CSV and Geolonia (郡 dropped, ケ/ヶ folded).
-fn muni_join_key(pref: &str, name: &str) -> String {
+pub(crate) fn muni_join_key(pref: &str, name: &str) -> String {
     format!("{}{}", normalize(pref), normalize(strip_gun(name)))
 }
 
