@@ -28,8 +28,8 @@ use std::path::Path;
 
 use super::Dataset;
 use super::files::{self, DataError, Manifest};
-use crate::domain::{Area, Facility, FacilityKind, Municipality};
-use crate::geocode::TownRef;
+use crate::domain::{Area, Facility, FacilityKind, Municipality, prefecture};
+use crate::geocode::{TownRef, strip_gun};
 use facility::Ctx;
 use input::{describe, src_err};
 use matcher::{JoinKey, Matcher};
@@ -65,7 +65,13 @@ fn load_geography(
 
     let (areas, outline) = iryoken2::load_areas(srcdir, pref_code, &prefecture, report)?;
     let n03 = n03::load(srcdir, pref_code, &muni_area, report)?;
-    let reference = geolonia::load(srcdir, &[prefecture.as_str()], &mapping)?;
+    let mut served = vec![pref_code];
+    served.extend(neighbours(pref_code));
+    let served_names: Vec<&str> = served
+        .iter()
+        .map(|c| prefecture::name(c).ok_or_else(|| src_err(format!("no prefecture {c}"))))
+        .collect::<Result<_, _>>()?;
+    let reference = geolonia::load(srcdir, &served_names, &mapping)?;
     if !reference.no_coords.is_empty() {
         report.notes.push(format!(
             "{} towns without coordinates skipped: {}",
@@ -102,12 +108,54 @@ fn load_geography(
         },
         report,
     );
+    let mut municipalities = n03.municipalities;
+    // The neighbours' municipalities: codes and areas for the geocoder, no outline.
+    municipalities.extend(
+        reference
+            .municipalities
+            .iter()
+            .filter(|m| m.pref_code != pref_code)
+            .map(|m| Municipality {
+                code: m.code.clone(),
+                name: strip_gun(&m.geolonia_name).to_string(),
+                pref_code: m.pref_code.clone(),
+                area_code: m.area_code.clone(),
+                geometry: None,
+            }),
+    );
+    municipalities.sort_by(|a, b| a.code.cmp(&b.code));
+    report.coverage = coverage(&served, &municipalities, &reference.towns);
     Ok(Geography {
         areas,
-        municipalities: n03.municipalities,
+        municipalities,
         towns: reference.towns,
         places,
     })
+}
+
+/// The prefectures whose towns the served geocoder knows besides the region's: its neighbours,
+/// so that a patient's address just across the border can be placed.
+fn neighbours(pref_code: &str) -> &'static [&'static str] {
+    match pref_code {
+        // 茨城県, 栃木県, 群馬県, 千葉県, 東京都, 山梨県, 長野県.
+        "11" => &["08", "09", "10", "12", "13", "19", "20"],
+        _ => &[],
+    }
+}
+
+/// Municipalities and towns of the served reference, per prefecture.
+fn coverage(served: &[&str], municipalities: &[Municipality], towns: &[TownRef]) -> Vec<Coverage> {
+    let mut out: Vec<Coverage> = served
+        .iter()
+        .map(|c| Coverage {
+            pref_code: c.to_string(),
+            prefecture: prefecture::name(c).unwrap_or_default().to_string(),
+            municipalities: municipalities.iter().filter(|m| m.pref_code == *c).count(),
+            towns: towns.iter().filter(|t| t.muni_code.starts_with(c)).count(),
+        })
+        .collect();
+    out.sort_by(|a, b| a.pref_code.cmp(&b.pref_code));
+    out
 }
 
 /// The facilities of the ナビイ and 介護 sources, sorted by id, one per id.
@@ -284,8 +332,16 @@ pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, Dat
 
     count(&facilities, places, &mut report);
     report.areas = geo_data.areas.len();
-    report.municipalities = geo_data.municipalities.len();
-    report.towns = geo_data.towns.len();
+    report.municipalities = geo_data
+        .municipalities
+        .iter()
+        .filter(|m| m.pref_code == pref_code && m.geometry.is_some())
+        .count();
+    report.towns = geo_data
+        .towns
+        .iter()
+        .filter(|t| t.muni_code.starts_with(pref_code))
+        .count();
 
     let used: Vec<&str> = used.into_iter().collect();
     let manifest = Manifest {

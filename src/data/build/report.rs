@@ -196,6 +196,33 @@ impl BuildReport {
             "joins".into(),
             serde_json::to_value(joins).unwrap_or_default(),
         );
+        stats.insert(
+            "region".into(),
+            serde_json::json!({
+                "areas": self.areas,
+                "municipalities": self.municipalities,
+                "towns": self.towns,
+            }),
+        );
+        let by_pref: BTreeMap<String, Value> = self
+            .coverage
+            .iter()
+            .map(|c| {
+                (
+                    format!("{} {}", c.pref_code, c.prefecture),
+                    serde_json::json!({"municipalities": c.municipalities, "towns": c.towns}),
+                )
+            })
+            .collect();
+        stats.insert(
+            "geocoder_reference".into(),
+            serde_json::json!({
+                "prefectures": self.coverage.len(),
+                "municipalities": self.coverage.iter().map(|c| c.municipalities).sum::<usize>(),
+                "towns": self.coverage.iter().map(|c| c.towns).sum::<usize>(),
+                "by_prefecture": by_pref,
+            }),
+        );
         stats
     }
 }
