@@ -6,7 +6,9 @@
 //! reference come from 国土数値情報 and Geolonia. One module per source; `build` orchestrates.
 //! Everything is sorted and written deterministically: building twice gives identical bytes.
 
+mod address;
 mod codes;
+mod duplicates;
 mod facility;
 mod geo;
 mod geolonia;
@@ -51,8 +53,10 @@ fn load_geography(
     report: &mut BuildReport,
 ) -> Result<Geography, DataError> {
     let mapping = iryoken2::read_mapping(srcdir)?;
-    let region: Vec<&iryoken2::MappingRow> =
-        mapping.iter().filter(|r| r.pref_code == pref_code).collect();
+    let region: Vec<&iryoken2::MappingRow> = mapping
+        .iter()
+        .filter(|r| r.pref_code == pref_code)
+        .collect();
     let prefecture = region
         .first()
         .map(|r| r.pref_name.clone())
@@ -80,9 +84,9 @@ fn load_geography(
         ));
     }
     for u in &reference.unjoined {
-        report
-            .notes
-            .push(format!("Geolonia municipality {u}: no code in the mapping; skipped"));
+        report.notes.push(format!(
+            "Geolonia municipality {u}: no code in the mapping; skipped"
+        ));
     }
     let geolonia_names: BTreeMap<String, String> = reference
         .municipalities
@@ -175,9 +179,13 @@ fn load_facilities(
         }
         facilities.extend(list);
     }
-    let stations = kaigo::load(srcdir, ctx)?;
+    let mut stations = kaigo::load(srcdir, ctx)?;
     if !stations.is_empty() {
         used.insert(src::KAIGO);
+    }
+    if let Some(stat) = kaigo::add_phones(srcdir, ctx.pref_code, &mut stations)? {
+        used.insert(src::KAIGO_PHONES);
+        report.joins.push(stat);
     }
     facilities.extend(stations);
     facilities.sort_by(|a, b| a.id.cmp(&b.id));
@@ -257,9 +265,9 @@ fn join_sources(
                 medical: &medical,
                 med_matcher: &med_matcher,
             };
-            report
-                .joins
-                .push(todokede::join(&input, &insts, facilities));
+            let (stat, recoded) = todokede::join(&input, &insts, facilities);
+            report.joins.push(stat);
+            report.notes.extend(recoded);
         }
     }
     facilities.sort_by(|a, b| a.id.cmp(&b.id));
@@ -331,6 +339,7 @@ pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, Dat
     join_sources(src, &ctx, &mut facilities, &mut used, &mut report)?;
 
     count(&facilities, places, &mut report);
+    report.near_duplicates = duplicates::near_duplicates(&facilities, &places.prefecture);
     report.areas = geo_data.areas.len();
     report.municipalities = geo_data
         .municipalities

@@ -54,12 +54,18 @@ pub const PREFECTURES: [(&str, &str); 47] = [
 
 /// The name of the prefecture with 2-digit `code` (`"13"` → `東京都`).
 pub fn name(code: &str) -> Option<&'static str> {
-    PREFECTURES.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+    PREFECTURES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, n)| *n)
 }
 
 /// The 2-digit code of the prefecture `name` (`東京都` → `"13"`).
 pub fn code(name: &str) -> Option<&'static str> {
-    PREFECTURES.iter().find(|(_, n)| *n == name).map(|(c, _)| *c)
+    PREFECTURES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(c, _)| *c)
 }
 
 /// The prefecture of a 5-digit 市区町村コード (`13120` → `東京都`).

@@ -208,10 +208,22 @@ fn the_geocoder_reference_covers_saitama_and_its_neighbours() {
     // Every town belongs to a municipality of the dataset, with its area.
     let codes: std::collections::HashSet<&str> =
         ds.municipalities.iter().map(|m| m.code.as_str()).collect();
-    assert!(ds.towns.iter().all(|t| codes.contains(t.muni_code.as_str())));
-    let nerima = ds.municipalities.iter().find(|m| m.code == "13120").unwrap();
+    assert!(
+        ds.towns
+            .iter()
+            .all(|t| codes.contains(t.muni_code.as_str()))
+    );
+    let nerima = ds
+        .municipalities
+        .iter()
+        .find(|m| m.code == "13120")
+        .unwrap();
     assert_eq!(
-        (nerima.name.as_str(), nerima.pref_code.as_str(), nerima.area_code.as_str()),
+        (
+            nerima.name.as_str(),
+            nerima.pref_code.as_str(),
+            nerima.area_code.as_str()
+        ),
         ("練馬区", "13", "1305")
     );
     assert!(nerima.geometry.is_none());
@@ -236,4 +248,52 @@ fn addresses_across_the_border_are_placed_at_town_level() {
     }
     let m = gaz.geocode("東京都練馬区豊玉北6-12-1").unwrap();
     assert_eq!(m.town.as_deref(), Some("豊玉北六丁目"));
+}
+
+#[test]
+fn an_institution_listed_by_two_sources_is_one_facility() {
+    // しらさき川越クリニック: ナビイ 「上野田町３５－８８」, 届出 「上野田町３５番８８」 with a newer
+    // code than the 保険医療機関コード list gave the ナビイ record.
+    let facilities = default_store().facilities().unwrap();
+    assert!(facilities.iter().all(|f| f.id != "hic-1110414789"));
+    let f = facilities
+        .iter()
+        .find(|f| f.id == "navii-1121125717200")
+        .expect("the ナビイ record");
+    assert_eq!(f.name, "しらさき川越クリニック");
+    assert_eq!(f.identifiers.hic.as_deref(), Some("1110414789"));
+    assert!(
+        f.services
+            .iter()
+            .any(|s| s.kind == ServiceKind::HomeCareSupport)
+    );
+    assert!(f.contacts.iter().any(|c| c.value == "049-220-9900"));
+}
+
+#[test]
+fn every_visiting_nurse_station_has_its_published_phone() {
+    use pallimap::domain::{ContactKind, Visibility};
+    let facilities = default_store().facilities().unwrap();
+    let phone_from_copy = |f: &&pallimap::domain::Facility| {
+        f.contacts.iter().any(|c| {
+            c.kind == ContactKind::Phone && c.provenance.source == "kaigo-houmonkango-phones"
+        })
+    };
+    let stations = facilities
+        .iter()
+        .filter(|f| f.kind == FacilityKind::VisitingNurseStation);
+    assert_eq!(stations.clone().filter(phone_from_copy).count(), 771);
+    let f = facilities
+        .iter()
+        .find(|f| f.id == "kaigo-1110209528")
+        .expect("朝日橋ひだまりクリニック 訪問看護");
+    let phones: Vec<_> = f
+        .contacts
+        .iter()
+        .filter(|c| c.kind == ContactKind::Phone)
+        .collect();
+    assert_eq!(phones.len(), 1);
+    assert_eq!(phones[0].value, "048-226-8088");
+    assert_eq!(phones[0].visibility, Visibility::Public);
+    assert_eq!(phones[0].provenance.snapshot.as_deref(), Some("2026-07-12"));
 }

@@ -3,7 +3,7 @@
 
 use super::matcher::JoinKey;
 use super::places::Places;
-use super::{geo, norm, sources as src};
+use super::{address, geo, norm, sources as src};
 use crate::domain::{
     Address, Facility, FacilityKind, Hours, Identifiers, LatLng, Placement, Provenance,
 };
@@ -17,7 +17,7 @@ impl Ctx<'_> {
     pub fn key(&self, name: &str, address: &str, muni: Option<String>) -> JoinKey {
         JoinKey {
             name: norm::facility_name(name),
-            addr: norm::address_key(address, &self.places.prefecture),
+            addr: address::join_key(address, &self.places.prefecture),
             muni: muni.or_else(|| self.places.muni_of(address)),
         }
     }
@@ -110,4 +110,3 @@ impl Ctx<'_> {
         }
     }
 }
-

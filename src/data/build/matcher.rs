@@ -96,5 +96,50 @@ impl Matcher {
             .collect();
         unique(c)
     }
+
+    /// The one candidate with exactly `q`'s name and numbered address: evidence strong enough to
+    /// override a conflicting code from a weaker join.
+    pub fn exact(&self, q: &JoinKey, ok: &dyn Fn(usize) -> bool) -> Option<usize> {
+        if !q.addr.chars().any(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let c: Vec<usize> = self
+            .by_name
+            .get(&q.name)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&i| ok(i) && self.keys[i].addr == q.addr)
+            .collect();
+        if c.len() == 1 { Some(c[0]) } else { None }
+    }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::build::address;
+
+    fn key(name: &str, addr: &str) -> JoinKey {
+        JoinKey {
+            name: norm::facility_name(name),
+            addr: address::join_key(addr, "埼玉県"),
+            muni: Some("11201".into()),
+        }
+    }
+
+    #[test]
+    fn the_same_clinic_in_two_address_forms_is_one_candidate() {
+        // しらさき川越クリニック: ナビイ writes 「３５－８８」, the 届出 list 「３５番８８」.
+        let m = Matcher::new(vec![
+            key("しらさき川越クリニック", "埼玉県川越市上野田町３５－８８"),
+            key("しらさき眼科医院", "埼玉県川越市上野田町３５－８８"),
+        ]);
+        let q = key("しらさき川越クリニック", "川越市上野田町３５番８８");
+        assert_eq!(m.exact(&q, &|_| true), Some(0));
+        assert_eq!(m.find(&q, &|_| true), Some(0));
+        // Not at another number.
+        let q = key("しらさき川越クリニック", "川越市上野田町３５番４");
+        assert_eq!(m.exact(&q, &|_| true), None);
+    }
+}

@@ -182,6 +182,7 @@ impl BuildReport {
         stats.insert("home_care_support_tiers".into(), json(&self.tiers));
         stats.insert("placement".into(), json(&self.placement));
         stats.insert("outside_prefecture".into(), self.outside.len().into());
+        stats.insert("near_duplicates".into(), self.near_duplicates.len().into());
         let joins: BTreeMap<String, Value> = self
             .joins
             .iter()

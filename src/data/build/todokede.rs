@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::codes::CodeRow;
 use super::facility::Ctx;
-use super::input::{non_empty, read_rows, src_err, tidy_address};
+use super::input::{describe, non_empty, read_rows, src_err, tidy_address};
 use super::matcher::Matcher;
 use super::report::JoinStat;
 use super::{norm, sources as src};
@@ -314,8 +314,18 @@ fn make_services(services: &BTreeMap<ServiceKind, MappedService>) -> Vec<Service
         .collect()
 }
 
+/// How an institution found its facility.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Found {
+    /// By code, or by name and address with no conflicting code.
+    Joined(usize),
+    /// Same name and address, but the facility had another hic (from the older 保険医療機関コード
+    /// list, e.g. before a move or a change to 有床): the 届出 code replaces it.
+    Recoded(usize),
+}
+
 /// The facility an institution is: by code first, then by name and address, preferring the
-/// pool of the institution's kind.
+/// pool of the institution's kind; last, the same name and address despite another code.
 fn find_target(
     input: &JoinInput,
     inst: &Institution,
@@ -323,20 +333,47 @@ fn find_target(
     facilities: &[Facility],
     by_hic: &BTreeMap<String, usize>,
     claimed: &BTreeSet<usize>,
-) -> Option<usize> {
+) -> Option<Found> {
     if let Some(&i) = by_hic.get(hic).filter(|i| !claimed.contains(i)) {
-        return Some(i);
+        return Some(Found::Joined(i));
     }
+    let q = input.ctx.key(&inst.name, &inst.address, None);
+    let medical = input.medical;
+    let by_name_and_address = || {
+        input
+            .med_matcher
+            .exact(&q, &|mi| !claimed.contains(&medical[mi]))
+            .map(|mi| Found::Recoded(medical[mi]))
+    };
+    find_by_key(input, inst, hic, facilities, claimed)
+        .map(Found::Joined)
+        .or_else(by_name_and_address)
+}
+
+fn find_by_key(
+    input: &JoinInput,
+    inst: &Institution,
+    hic: &str,
+    facilities: &[Facility],
+    claimed: &BTreeSet<usize>,
+) -> Option<usize> {
     let q = input.ctx.key(&inst.name, &inst.address, None);
     let want = kind_of(inst);
     let medical = input.medical;
     let ok_base = |mi: usize| {
         let fi = medical[mi];
-        !claimed.contains(&fi) && facilities[fi].identifiers.hic.as_ref().is_none_or(|h| h == hic)
+        !claimed.contains(&fi)
+            && facilities[fi]
+                .identifiers
+                .hic
+                .as_ref()
+                .is_none_or(|h| h == hic)
     };
     input
         .med_matcher
-        .find(&q, &|mi| ok_base(mi) && facilities[medical[mi]].kind == want)
+        .find(&q, &|mi| {
+            ok_base(mi) && facilities[medical[mi]].kind == want
+        })
         .or_else(|| input.med_matcher.find(&q, &ok_base))
         .map(|mi| medical[mi])
 }
@@ -400,11 +437,12 @@ fn new_facility(input: &JoinInput, inst: &Institution, hic: &str, prov: &Provena
 
 /// Join the 届出 institutions to `facilities`: services, contacts and codes go to the facility
 /// found; institutions with palliative services and no facility become facilities themselves.
+/// Also returns a report line for every facility whose hic the 届出 code replaced.
 pub(super) fn join(
     input: &JoinInput,
     insts: &[Institution],
     facilities: &mut Vec<Facility>,
-) -> JoinStat {
+) -> (JoinStat, Vec<String>) {
     let info = src::info(src::TODOKEDE);
     let prov = Provenance::dataset(info.name, info.snapshot);
     let by_hic: BTreeMap<String, usize> = facilities
@@ -418,14 +456,27 @@ pub(super) fn join(
         ..Default::default()
     };
     let mut new_facilities = Vec::new();
+    let mut recoded = Vec::new();
     for inst in insts {
         stat.total += 1;
         let hic = inst.hic(input.ctx.pref_code);
         match find_target(input, inst, &hic, facilities, &by_hic, &claimed) {
-            Some(fi) => {
+            Some(Found::Joined(fi)) => {
                 claimed.insert(fi);
                 stat.joined += 1;
                 merge_into(&mut facilities[fi], inst, &hic, &prov);
+            }
+            Some(Found::Recoded(fi)) => {
+                claimed.insert(fi);
+                stat.joined += 1;
+                let f = &mut facilities[fi];
+                recoded.push(format!(
+                    "{}: hic {} (保険医療機関コード) replaced by the 届出 code {hic} (same name and address)",
+                    describe(f),
+                    f.identifiers.hic.as_deref().unwrap_or("-"),
+                ));
+                f.identifiers.hic = Some(hic.clone());
+                merge_into(f, inst, &hic, &prov);
             }
             None => {
                 let services = inst.services();
@@ -444,7 +495,7 @@ pub(super) fn join(
         }
     }
     facilities.extend(new_facilities);
-    stat
+    (stat, recoded)
 }
 
 #[cfg(test)]
