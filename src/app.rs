@@ -81,7 +81,10 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
         .iter()
         .map(|m| MuniRef {
             code: m.code.clone(),
-            prefecture: pref_names.get(&m.pref_code).cloned().unwrap_or_default(),
+            prefecture: crate::domain::prefecture::name(&m.pref_code)
+                .map(str::to_string)
+                .or_else(|| pref_names.get(&m.pref_code).cloned())
+                .unwrap_or_default(),
             name: m.name.clone(),
             area_code: Some(m.area_code.clone()),
         })

@@ -382,7 +382,7 @@ pub fn read(dir: &Path) -> Result<Dataset, DataError> {
     let mut towns = Vec::new();
     for (i, row) in rdr.deserialize::<TownRow>().enumerate() {
         let r = row.map_err(|e| malformed(&path, i + 1, e))?;
-        towns.push(crate::geocode::TownRef {
+        towns.push(crate::domain::TownRef {
             muni_code: r.muni_code,
             town: r.town,
             koaza: r.koaza,

@@ -16,11 +16,12 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use crate::domain::Placement;
-use crate::geocode::{Gazetteer, MuniRef, TownRef, normalize, strip_gun};
+use crate::domain::{MuniRef, TownRef};
+use crate::geocode::{Gazetteer, normalize, strip_gun};
 
 /// Great-circle distance in metres.
 pub fn haversine_m(lat1: f64, lng1: f64, lat2: f64, lng2: f64) -> f64 {
-    crate::catalog::spatial::haversine_m((lat1, lng1), (lat2, lng2))
+    crate::domain::haversine_m((lat1, lng1), (lat2, lng2))
 }
 
 /// Nationwide evaluation result.
@@ -119,7 +120,7 @@ pub(crate) struct GeoloniaTown {
 }
 
 /// Key joining municipality names of the mapping CSV and Geolonia (郡 dropped, ケ/ヶ folded).
-fn muni_join_key(pref: &str, name: &str) -> String {
+pub(crate) fn muni_join_key(pref: &str, name: &str) -> String {
     format!("{}{}", normalize(pref), normalize(strip_gun(name)))
 }
 

@@ -8,8 +8,10 @@
 //! - `areas.geojson`        — 二次医療圏 FeatureCollection; properties code, name, pref_code,
 //!   prefecture, population.
 //! - `municipalities.geojson` — 市区町村 FeatureCollection; properties code, name, pref_code,
-//!   area_code.
-//! - `towns.csv.gz`         — geocoder reference: muni_code,town,koaza,lat,lng.
+//!   area_code. The region's municipalities (pref_code = the manifest's) carry their outline;
+//!   those of the neighbouring prefectures are there for the geocoder and have no geometry.
+//! - `towns.csv.gz`         — geocoder reference: muni_code,town,koaza,lat,lng, for the region
+//!   and its neighbouring prefectures.
 //! - `ATTRIBUTION.md`       — every source, its licence and its credit line.
 
 pub mod build;
@@ -18,7 +20,8 @@ pub mod geocode_eval;
 pub mod synth;
 
 use crate::domain::{Area, Facility, Municipality};
-use crate::geocode::{Gazetteer, MuniRef, TownRef};
+use crate::domain::{MuniRef, TownRef};
+use crate::geocode::Gazetteer;
 
 /// Everything in `data/`, parsed and verified.
 #[derive(Debug, Clone)]
@@ -51,7 +54,10 @@ impl Dataset {
             .iter()
             .map(|m| MuniRef {
                 code: m.code.clone(),
-                prefecture: self.manifest.prefecture.clone(),
+                // The reference spans several prefectures: each municipality names its own.
+                prefecture: crate::domain::prefecture::name(&m.pref_code)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| self.manifest.prefecture.clone()),
                 name: m.name.clone(),
                 area_code: Some(m.area_code.clone()),
             })

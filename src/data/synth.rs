@@ -16,12 +16,12 @@ use crate::data::files::{self, DataError};
 use crate::data::files::{io_err, malformed};
 use crate::data::geocode_eval::GeoloniaTown;
 use crate::data::{Dataset, Manifest};
+use crate::domain::TownRef;
 use crate::domain::{
     AdmissionRules, Area, Capacity, CapacityStatus, Contact, ContactKind, Facility, FacilityKind,
     FormularyEntry, HomeCareTier, Hours, LatLng, Municipality, Origin, Placement, Provenance,
     Service, ServiceAttributes, ServiceKind, ServiceStatus, Stock, Visibility,
 };
-use crate::geocode::TownRef;
 
 /// The `ATTRIBUTION.md` of a synthetic dataset.
 pub const SYNTH_ATTRIBUTION: &str = "# ATTRIBUTION — SYNTHETIC benchmark dataset
@@ -81,34 +81,18 @@ const STATION_RADIUS: f64 = 0.30;
 /// Japan's bounding box (lat, lng), including remote islands.
 pub const JAPAN_BBOX: ((f64, f64), (f64, f64)) = ((20.0, 122.0), (46.0, 154.0));
 
-/// SplitMix64: tiny, fast and good enough for synthetic data.
-#[derive(Debug, Clone)]
-struct Rng(u64);
+use crate::domain::SplitMix64 as Rng;
 
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+/// Draws the generator needs beyond the shared SplitMix64.
+trait Draw {
+    /// Uniform in `lo..=hi`.
+    fn range(&mut self, lo: u32, hi: u32) -> u32;
+    fn chance(&mut self, p: f64) -> bool;
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T;
+    fn distinct(&mut self, n: usize, k: usize) -> Vec<usize>;
 }
 
-impl Rng {
-    /// An independent stream for item `i` of a run with `seed`.
-    fn for_item(seed: u64, i: u64) -> Self {
-        Rng(mix64(seed ^ mix64(i.wrapping_add(0x9E37_79B9_7F4A_7C15))))
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        mix64(self.0)
-    }
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-    /// Uniform in [0, n); n > 0.
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
-    /// Uniform in [lo, hi].
+impl Draw for Rng {
     fn range(&mut self, lo: u32, hi: u32) -> u32 {
         lo + self.below((hi - lo + 1) as usize) as u32
     }

@@ -4,6 +4,7 @@
 pub mod area;
 pub mod facility;
 pub mod place;
+pub mod prefecture;
 pub mod vocabulary;
 
 pub use area::{Area, Municipality};

@@ -115,18 +115,27 @@ pub struct Coverage {
 #[derive(Debug, Clone)]
 pub struct SplitMix64(pub u64);
 
+/// The SplitMix64 output mix.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 impl SplitMix64 {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    /// An independent stream for item `i` of a run with `seed`.
+    pub fn for_item(seed: u64, i: u64) -> Self {
+        SplitMix64(mix64(seed ^ mix64(i.wrapping_add(0x9E37_79B9_7F4A_7C15))))
     }
 
-    /// Uniform in `0..n` (n > 0).
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix64(self.0)
+    }
+
+    /// Uniform in `0..n` (multiply-shift, no modulo bias; 0 when n is 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 
     /// Uniform in `[0, 1)`.

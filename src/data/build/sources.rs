@@ -20,6 +20,7 @@ pub struct SourceInfo {
 pub const NAVII_HOSPITALS: &str = "mhlw-navii-hospitals";
 pub const NAVII_LISTS: &str = "navii-lists";
 pub const KAIGO: &str = "kaigo-houmonkango";
+pub const KAIGO_PHONES: &str = "kaigo-houmonkango-phones";
 pub const TODOKEDE: &str = "kouseikyoku-todokede";
 pub const CODES: &str = "kouseikyoku-codes";
 pub const GEOLONIA: &str = "geolonia-addresses";
@@ -59,6 +60,17 @@ pub const SOURCES: &[SourceInfo] = &[
         credit: "介護サービス情報公表システム（厚生労働省）のデータを基に作成",
         upstream: "https://github.com/osawa-ux/houmonkango-navi (gh-pages) @ ade0c6bf5b216be09eb44291942465cca26b496d (data/clinics_geo.json)",
         note: "Visiting nurse stations. Snapshot date: MHLW release preceding 2026-07 (recorded as 2026-06-30).",
+    },
+    SourceInfo {
+        name: KAIGO_PHONES,
+        snapshot: "2026-07-12",
+        folder: "kaigo-houmonkango-saitama-phones",
+        title: "訪問看護ステーション 埼玉県 電話番号 (介護サービス情報公表システム オープンデータ, second-hand copy)",
+        publisher: "厚生労働省 — https://www.mhlw.go.jp/stf/kaigo-kouhyou_opendata.html (via the site 訪問看護ステーションナビ)",
+        licence: "CC BY 4.0 (upstream 介護サービス情報公表システム オープンデータ; the copying repository states no licence of its own)",
+        credit: "出典：厚生労働省「介護サービス情報公表システム」オープンデータ",
+        upstream: "https://github.com/osawa-ux/houmonkango-navi (gh-pages) @ ade0c6bf5b216be09eb44291942465cca26b496d (station/11*.html, schema.org JSON-LD)",
+        note: "Phone numbers of the visiting nurse stations (public contacts), joined on 事業所番号. Second-hand copy, not the MHLW CSV itself; no FAX; its url column is not used.",
     },
     SourceInfo {
         name: TODOKEDE,

@@ -1,11 +1,22 @@
-//! 施設基準の届出 (notifications to the regional health bureau): institutions and the mapping of
-//! 受理届出名称 to palliative services.
+//! 施設基準の届出 (notifications to the regional health bureau): institutions, the mapping of
+//! 受理届出名称 to palliative services, and the join of the institutions to the facilities.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
-use crate::domain::{HomeCareTier, ServiceKind};
+use serde::Deserialize;
 
-use super::norm;
+use super::codes::CodeRow;
+use super::facility::Ctx;
+use super::input::{describe, non_empty, read_rows, src_err, tidy_address};
+use super::matcher::Matcher;
+use super::report::JoinStat;
+use super::{norm, sources as src};
+use crate::data::files::DataError;
+use crate::domain::{
+    Contact, ContactKind, Facility, FacilityKind, HomeCareTier, Provenance, Service,
+    ServiceAttributes, ServiceKind, ServiceStatus, Visibility,
+};
 
 /// The service (and tier) a notified item (受理届出名称) maps to, if it is a palliative one.
 pub fn map_item(item: &str) -> Option<(ServiceKind, Option<HomeCareTier>)> {
@@ -141,15 +152,6 @@ pub struct MappedService {
     pub since: Option<String>,
 }
 
-fn non_empty(s: &str) -> Option<String> {
-    let t = s.trim();
-    if t.is_empty() {
-        None
-    } else {
-        Some(t.to_string())
-    }
-}
-
 /// Tidy `一般　　395／療養　　120` to `一般 395／療養 120` and sum the numbers.
 fn parse_beds(raw: &str) -> (Option<String>, u32) {
     let raw = raw.trim();
@@ -182,57 +184,318 @@ fn parse_beds(raw: &str) -> (Option<String>, u32) {
     (Some(parts.join("／")), total)
 }
 
+/// One row of the 届出 CSV: one notified item (受理届出名称) of one institution.
+#[derive(Deserialize)]
+struct TodokedeRow {
+    #[serde(rename = "医療機関番号")]
+    code7: String,
+    #[serde(rename = "医療機関名称")]
+    name: String,
+    #[serde(rename = "医療機関所在地（郵便番号）")]
+    postal: String,
+    #[serde(rename = "医療機関所在地（住所）")]
+    address: String,
+    #[serde(rename = "電話番号")]
+    phone: String,
+    #[serde(rename = "FAX番号")]
+    fax: String,
+    #[serde(rename = "病床数")]
+    beds: String,
+    #[serde(rename = "受理届出名称")]
+    item: String,
+    #[serde(rename = "算定開始年月日")]
+    since: String,
+}
+
 /// Read the 届出 CSV and collapse it into institutions, sorted by 医療機関番号.
-pub fn read_institutions(path: &std::path::Path) -> Result<Vec<Institution>, String> {
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let headers = rdr.headers().map_err(|e| e.to_string())?.clone();
-    let col = |name: &str| -> Result<usize, String> {
-        headers
-            .iter()
-            .position(|h| h.trim_start_matches('\u{feff}') == name)
-            .ok_or_else(|| format!("{}: column {name} missing", path.display()))
-    };
-    let c_code = col("医療機関番号")?;
-    let c_name = col("医療機関名称")?;
-    let c_postal = col("医療機関所在地（郵便番号）")?;
-    let c_addr = col("医療機関所在地（住所）")?;
-    let c_tel = col("電話番号")?;
-    let c_fax = col("FAX番号")?;
-    let c_beds = col("病床数")?;
-    let c_item = col("受理届出名称")?;
-    let c_since = col("算定開始年月日")?;
+pub fn read_institutions(path: &Path) -> Result<Vec<Institution>, DataError> {
+    let rows: Vec<TodokedeRow> = read_rows(path)?;
     let mut by_code: BTreeMap<String, Institution> = BTreeMap::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| format!("{} row {}: {e}", path.display(), i + 2))?;
-        let code = rec[c_code].trim().to_string();
+    for (i, r) in rows.into_iter().enumerate() {
+        let code = r.code7.clone();
         if code.len() != 7 || !code.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!(
+            return Err(src_err(format!(
                 "{} row {}: bad 医療機関番号 {code:?}",
                 path.display(),
                 i + 2
-            ));
+            )));
         }
         let inst = by_code.entry(code.clone()).or_insert_with(|| {
-            let (beds, beds_total) = parse_beds(&rec[c_beds]);
-            let postal = norm::digits(&rec[c_postal]);
+            let (beds, beds_total) = parse_beds(&r.beds);
+            let postal = norm::digits(&r.postal);
             Institution {
                 code7: code.clone(),
-                name: rec[c_name].trim().to_string(),
+                name: r.name.clone(),
                 postal_code: (postal.len() == 7).then_some(postal),
-                address: rec[c_addr].trim().to_string(),
-                phone: non_empty(&rec[c_tel]),
-                fax: non_empty(&rec[c_fax]),
+                address: r.address.clone(),
+                phone: non_empty(&r.phone),
+                fax: non_empty(&r.fax),
                 beds,
                 beds_total,
                 items: Vec::new(),
             }
         });
         inst.items.push(Item {
-            name: rec[c_item].trim().to_string(),
-            since: norm::wareki_to_iso(&rec[c_since]),
+            name: r.item,
+            since: norm::wareki_to_iso(&r.since),
         });
     }
     Ok(by_code.into_values().collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Joining the institutions to the facilities of the other sources.
+
+/// Where the 届出 institutions go: the facilities so far and the matcher over the medical ones.
+pub(super) struct JoinInput<'a> {
+    pub ctx: &'a Ctx<'a>,
+    pub codes: &'a [CodeRow],
+    /// Indexes in the facilities of the medical facilities, in matcher order.
+    pub medical: &'a [usize],
+    pub med_matcher: &'a Matcher,
+}
+
+/// The facility kind an institution of the 届出 list most likely is.
+fn kind_of(inst: &Institution) -> FacilityKind {
+    if inst.looks_like_hospital() {
+        FacilityKind::Hospital
+    } else if inst.looks_like_dental() {
+        FacilityKind::DentalClinic
+    } else {
+        FacilityKind::Clinic
+    }
+}
+
+/// Phone (public) and FAX (professionals only) of an institution.
+fn contacts(inst: &Institution, prov: &Provenance) -> Vec<Contact> {
+    let mut c = Vec::new();
+    if let Some(p) = &inst.phone {
+        c.push(Contact {
+            kind: ContactKind::Phone,
+            value: p.clone(),
+            label: Some("代表".into()),
+            visibility: Visibility::Public,
+            provenance: prov.clone(),
+        });
+    }
+    if let Some(x) = &inst.fax {
+        c.push(Contact {
+            kind: ContactKind::Fax,
+            value: x.clone(),
+            label: None,
+            visibility: Visibility::Professional,
+            provenance: prov.clone(),
+        });
+    }
+    c
+}
+
+fn make_services(services: &BTreeMap<ServiceKind, MappedService>) -> Vec<Service> {
+    let info = src::info(src::TODOKEDE);
+    let prov = Provenance::dataset(info.name, info.snapshot);
+    services
+        .iter()
+        .map(|(kind, m)| Service {
+            kind: *kind,
+            status: ServiceStatus::Active,
+            attributes: ServiceAttributes {
+                tier: m.tier,
+                notified_items: m.items.clone(),
+                since: m.since.clone(),
+                ..Default::default()
+            },
+            capacity: None,
+            admission_rules: None,
+            provenance: prov.clone(),
+            updated_at: info.snapshot.to_string(),
+            verified_at: None,
+            verified_by: None,
+        })
+        .collect()
+}
+
+/// How an institution found its facility.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Found {
+    /// By code, or by name and address with no conflicting code.
+    Joined(usize),
+    /// Same name and address, but the facility had another hic (from the older 保険医療機関コード
+    /// list, e.g. before a move or a change to 有床): the 届出 code replaces it.
+    Recoded(usize),
+}
+
+/// The facility an institution is: by code first, then by name and address, preferring the
+/// pool of the institution's kind; last, the same name and address despite another code.
+fn find_target(
+    input: &JoinInput,
+    inst: &Institution,
+    hic: &str,
+    facilities: &[Facility],
+    by_hic: &BTreeMap<String, usize>,
+    claimed: &BTreeSet<usize>,
+) -> Option<Found> {
+    if let Some(&i) = by_hic.get(hic).filter(|i| !claimed.contains(i)) {
+        return Some(Found::Joined(i));
+    }
+    let q = input.ctx.key(&inst.name, &inst.address, None);
+    let medical = input.medical;
+    let by_name_and_address = || {
+        input
+            .med_matcher
+            .exact(&q, &|mi| !claimed.contains(&medical[mi]))
+            .map(|mi| Found::Recoded(medical[mi]))
+    };
+    find_by_key(input, inst, hic, facilities, claimed)
+        .map(Found::Joined)
+        .or_else(by_name_and_address)
+}
+
+fn find_by_key(
+    input: &JoinInput,
+    inst: &Institution,
+    hic: &str,
+    facilities: &[Facility],
+    claimed: &BTreeSet<usize>,
+) -> Option<usize> {
+    let q = input.ctx.key(&inst.name, &inst.address, None);
+    let want = kind_of(inst);
+    let medical = input.medical;
+    let ok_base = |mi: usize| {
+        let fi = medical[mi];
+        !claimed.contains(&fi)
+            && facilities[fi]
+                .identifiers
+                .hic
+                .as_ref()
+                .is_none_or(|h| h == hic)
+    };
+    input
+        .med_matcher
+        .find(&q, &|mi| {
+            ok_base(mi) && facilities[medical[mi]].kind == want
+        })
+        .or_else(|| input.med_matcher.find(&q, &ok_base))
+        .map(|mi| medical[mi])
+}
+
+/// Add what the 届出 list knows (hic, postal code, phone, FAX, beds, services) to a facility.
+fn merge_into(f: &mut Facility, inst: &Institution, hic: &str, prov: &Provenance) {
+    f.identifiers.hic.get_or_insert_with(|| hic.to_string());
+    if f.address.postal_code.is_none() {
+        f.address.postal_code = inst.postal_code.clone();
+    }
+    for c in contacts(inst, prov) {
+        if !f
+            .contacts
+            .iter()
+            .any(|x| x.kind == c.kind && x.value == c.value)
+        {
+            f.contacts.push(c);
+        }
+    }
+    if let Some(b) = &inst.beds
+        && f.notes.as_deref().is_none_or(|n| !n.contains("病床"))
+    {
+        let line = format!("病床（届出）: {b}");
+        f.notes = Some(match f.notes.take() {
+            Some(n) => format!("{n}\n{line}"),
+            None => line,
+        });
+    }
+    for s in make_services(&inst.services()) {
+        f.services.retain(|x| x.kind != s.kind);
+        f.services.push(s);
+    }
+}
+
+/// A facility of its own for an institution with palliative services that no other source has.
+fn new_facility(input: &JoinInput, inst: &Institution, hic: &str, prov: &Provenance) -> Facility {
+    let ctx = input.ctx;
+    let address = format!("{}{}", ctx.places.prefecture, tidy_address(&inst.address));
+    let mut f = ctx.facility(
+        format!("hic-{hic}"),
+        kind_of(inst),
+        &inst.name,
+        address,
+        None,
+        None,
+        src::TODOKEDE,
+    );
+    f.identifiers.hic = Some(hic.to_string());
+    f.address.postal_code = inst.postal_code.clone().or_else(|| {
+        input
+            .codes
+            .iter()
+            .find(|c| c.hic == hic)
+            .and_then(|c| c.postal.clone())
+    });
+    f.contacts = contacts(inst, prov);
+    f.notes = inst.beds.as_ref().map(|b| format!("病床（届出）: {b}"));
+    f.services = make_services(&inst.services());
+    f
+}
+
+/// Join the 届出 institutions to `facilities`: services, contacts and codes go to the facility
+/// found; institutions with palliative services and no facility become facilities themselves.
+/// Also returns a report line for every facility whose hic the 届出 code replaced.
+pub(super) fn join(
+    input: &JoinInput,
+    insts: &[Institution],
+    facilities: &mut Vec<Facility>,
+) -> (JoinStat, Vec<String>) {
+    let info = src::info(src::TODOKEDE);
+    let prov = Provenance::dataset(info.name, info.snapshot);
+    let by_hic: BTreeMap<String, usize> = facilities
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| Some((f.identifiers.hic.clone()?, i)))
+        .collect();
+    let mut claimed: BTreeSet<usize> = BTreeSet::new();
+    let mut stat = JoinStat {
+        name: "届出 institutions → facilities".into(),
+        ..Default::default()
+    };
+    let mut new_facilities = Vec::new();
+    let mut recoded = Vec::new();
+    for inst in insts {
+        stat.total += 1;
+        let hic = inst.hic(input.ctx.pref_code);
+        match find_target(input, inst, &hic, facilities, &by_hic, &claimed) {
+            Some(Found::Joined(fi)) => {
+                claimed.insert(fi);
+                stat.joined += 1;
+                merge_into(&mut facilities[fi], inst, &hic, &prov);
+            }
+            Some(Found::Recoded(fi)) => {
+                claimed.insert(fi);
+                stat.joined += 1;
+                let f = &mut facilities[fi];
+                recoded.push(format!(
+                    "{}: hic {} (保険医療機関コード) replaced by the 届出 code {hic} (same name and address)",
+                    describe(f),
+                    f.identifiers.hic.as_deref().unwrap_or("-"),
+                ));
+                f.identifiers.hic = Some(hic.clone());
+                merge_into(f, inst, &hic, &prov);
+            }
+            None => {
+                let services = inst.services();
+                let kinds: Vec<&str> = services.keys().map(|k| k.code()).collect();
+                let becomes = if services.is_empty() {
+                    String::new()
+                } else {
+                    format!(" → hic-{hic} [{}]", kinds.join(","))
+                };
+                stat.unjoined
+                    .push(format!("{} {} | {}{becomes}", hic, inst.name, inst.address));
+                if !services.is_empty() {
+                    new_facilities.push(new_facility(input, inst, &hic, &prov));
+                }
+            }
+        }
+    }
+    facilities.extend(new_facilities);
+    (stat, recoded)
 }
 
 #[cfg(test)]
