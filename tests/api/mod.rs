@@ -605,3 +605,35 @@ async fn the_openapi_document_lists_exactly_the_routes() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[actix_web::test]
+async fn the_served_geocoder_places_addresses_across_the_border() {
+    for (address, code) in [
+        ("東京都練馬区豊玉北6-12-1", "13120"),
+        ("群馬県高崎市高松町35-1", "10202"),
+        ("茨城県古河市長谷町38-5", "08204"),
+        ("千葉県野田市鶴奉7-1", "12208"),
+    ] {
+        let (status, _, body) = get(&format!("/api/v1/geocode?address={}", enc(address))).await;
+        assert_eq!(status, 200, "{address}: {body}");
+        assert_eq!(body["level"], "town", "{address}: {body}");
+        assert_eq!(body["municipality_code"], code, "{address}");
+    }
+    // A patient just across the border: the nearest PCUs in 埼玉県 are found and measured.
+    let (status, _, body) = get(&format!(
+        "/api/v1/facilities?service=pcu&address={}&limit=3",
+        enc("東京都練馬区豊玉北6-12-1")
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 3);
+    assert!(body["items"][0]["distance_m"].as_u64().unwrap() > 5_000);
+    let (_, _, config) = get("/api/v1/config").await;
+    assert_eq!(
+        config["geocoder"]["prefectures"],
+        serde_json::json!(["茨城県", "栃木県", "群馬県", "埼玉県", "千葉県", "東京都", "山梨県", "長野県"])
+    );
+    // 400 municipalities in the reference; one (a village with no Geolonia towns) has no town.
+    assert_eq!(config["geocoder"]["municipalities"], 399);
+    assert_eq!(config["geocoder"]["towns"], 28_558);
+}
