@@ -5,10 +5,11 @@
 //!
 //! # Analysis
 //!
-//! Every text is first passed through [`normalize`]: NFKC (full-width ASCII becomes half-width,
-//! half-width katakana becomes full-width), lower-casing, katakana → hiragana folding (the
-//! prolonged sound mark ー is kept), small/large ke folding (ヶ, ヵ, ケ → け, so 霞ヶ関 = 霞ケ関;
-//! が is *not* folded) and a small table of old/variant kanji → their common forms (醫 → 医 …).
+//! Every text is first passed through [`normalize`], the `Index` profile of [`crate::domain::ja`]:
+//! NFKC (full-width ASCII becomes half-width, half-width katakana becomes full-width),
+//! lower-casing, katakana → hiragana folding (the prolonged sound mark ー is kept), small/large ke
+//! folding (ヶ, ヵ, ケ → け, so 霞ヶ関 = 霞ケ関; が is *not* folded) and the common old/variant
+//! kanji → their current forms (醫 → 医 …; 嶋 and 龍 stay, as they are distinct in names).
 //!
 //! The normalized text is cut into *units*: a run of ASCII letters/digits is one unit, every
 //! other letter/digit (kanji, kana, ー, 々, …) is one unit, and a run of whitespace/punctuation
@@ -49,7 +50,8 @@ use tantivy::schema::{
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentReader, TantivyDocument};
 use tantivy::{IndexWriter, Term};
-use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+use crate::domain::ja;
 
 /// One facility as the text index sees it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -101,107 +103,16 @@ const WRITER_BUDGET: usize = 200 * 1024 * 1024;
 // Normalization
 // ---------------------------------------------------------------------------------------------
 
-/// Old-form (旧字体) and variant (異体字) kanji mapped to the forms used in current writing.
-/// Only pairs that are read the same in names and places; 龍/竜 and 嶋/島 are deliberately left
-/// alone (they are distinct in many proper names). 齊 is mapped to 斎 as in 齊藤 = 斎藤.
-const KANJI_VARIANTS: &[(char, char)] = &[
-    ('醫', '医'),
-    ('國', '国'),
-    ('澤', '沢'),
-    ('邊', '辺'),
-    ('邉', '辺'),
-    ('齋', '斎'),
-    ('齊', '斎'),
-    ('髙', '高'),
-    ('﨑', '崎'),
-    ('嵜', '崎'),
-    ('濵', '浜'),
-    ('濱', '浜'),
-    ('櫻', '桜'),
-    ('會', '会'),
-    ('廣', '広'),
-    ('與', '与'),
-    ('檜', '桧'),
-    ('藥', '薬'),
-    ('學', '学'),
-    ('縣', '県'),
-    ('區', '区'),
-    ('驛', '駅'),
-    ('瀨', '瀬'),
-    ('冨', '富'),
-    ('𠮷', '吉'),
-    ('靑', '青'),
-    ('濟', '済'),
-    ('澁', '渋'),
-    ('惠', '恵'),
-    ('眞', '真'),
-    ('德', '徳'),
-    ('豐', '豊'),
-    ('壽', '寿'),
-];
-
-/// [`KANJI_VARIANTS`] sorted by the old form, for binary search.
-static VARIANTS_SORTED: LazyLock<Vec<(char, char)>> = LazyLock::new(|| {
-    let mut v = KANJI_VARIANTS.to_vec();
-    v.sort_unstable_by_key(|&(from, _)| from);
-    v
-});
-
-/// Characters dropped before analysis: variation selectors (IVS on kanji in names), zero-width
-/// characters, the byte order mark and the soft hyphen. Left in, they would act as breaks.
-fn is_ignorable(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
-        | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
-}
-
-/// Folds one NFKC-normalized, lower-cased character.
-fn fold_char(c: char) -> char {
-    match c {
-        // Small and large ke as used in place names (霞ヶ関, 八ヵ岳) fold onto hiragana け;
-        // katakana ケ reaches け through the katakana fold below. が is left alone.
-        'ヶ' | 'ヵ' | 'ゖ' | 'ゕ' => 'け',
-        // Katakana ァ..ヴ → hiragana ぁ..ゔ, and the iteration marks ヽヾ → ゝゞ (0x60 apart).
-        'ァ'..='ヴ' | 'ヽ' | 'ヾ' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
-        _ if (c as u32) < 0x4E00 => c,
-        _ => match VARIANTS_SORTED.binary_search_by_key(&c, |&(from, _)| from) {
-            Ok(i) => VARIANTS_SORTED[i].1,
-            Err(_) => c,
-        },
-    }
-}
-
-/// The analysis normalizer: NFKC, lower case, katakana → hiragana (ー kept), ヶ/ヵ/ケ → け,
-/// old/variant kanji → current forms, variation selectors and zero-width characters dropped.
-/// Idempotent; used for documents, queries and synonym keys alike.
+/// The analysis normalizer, [`ja::Profile::Index`]: NFKC, lower case, katakana → hiragana (ー
+/// kept), ヶ/ヵ/ケ → け, common old/variant kanji → current forms (嶋, 龍 are kept), variation
+/// selectors and zero-width characters dropped, whitespace kept. Idempotent; used for documents,
+/// queries and synonym keys alike.
 pub fn normalize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    normalize_into(s, &mut out);
-    out
+    ja::fold(s, ja::Profile::Index)
 }
 
 fn normalize_into(s: &str, out: &mut String) {
-    out.clear();
-    // Most text is already in NFKC; the quick check skips the composing iterator for it.
-    if is_nfkc_quick(s.chars()) == IsNormalized::Yes {
-        out.extend(s.chars().filter_map(fold));
-    } else {
-        out.extend(s.nfkc().filter_map(fold));
-    }
-}
-
-/// Lower-cases and folds one NFKC character (`None`: drop it). Lower-casing never yields more
-/// than one character for the scripts that matter here; extra ones (e.g. İ) are ignored.
-fn fold(c: char) -> Option<char> {
-    if c.is_ascii() {
-        Some(c.to_ascii_lowercase())
-    } else if is_ignorable(c) {
-        None
-    } else if c.is_uppercase() {
-        c.to_lowercase().next().map(fold_char)
-    } else {
-        Some(fold_char(c))
-    }
+    ja::fold_into(s, ja::Profile::Index, out);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 pub mod area;
 pub mod facility;
+pub mod ja;
 pub mod vocabulary;
 
 pub use area::{Area, Municipality};
