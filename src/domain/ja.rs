@@ -5,12 +5,12 @@
 //!
 //! Every caller folds with [`fold`] and a [`Profile`]; the profiles differ only in the
 //! [`Options`] listed here (everything else — NFKC, dropping variation selectors / zero-width
-//! characters / BOM / soft hyphen, small ヶ/ヵ → ケ and ゖ/ゕ → け, the [`Kanji::Common`] variant
+//! characters / BOM / soft hyphen, small ヶ/ヵ → ケ and ゖ/ゕ → け, the [`Kanji::Join`] variant
 //! pairs — is the same for all of them):
 //!
 //! | option | [`Profile::Index`] | [`Profile::Names`] | [`Profile::Addresses`] |
 //! |---|---|---|---|
-//! | [`Options::kanji`] | [`Kanji::Common`] | [`Kanji::Common`] | [`Kanji::Places`] (also 嶋→島, 龍→竜 …) |
+//! | [`Options::kanji`] | [`Kanji::Common`] | [`Kanji::Join`] | [`Kanji::Places`] (also 嶋→島, 龍→竜 …) |
 //! | [`Options::lower_case`] | yes | no | no |
 //! | [`Options::hiragana`] (katakana → hiragana) | yes | no | no |
 //! | [`Options::remove_whitespace`] | no (U+3000 becomes a space) | yes | yes |
@@ -27,8 +27,13 @@ use std::sync::LazyLock;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// Which old/variant kanji pairs fold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kanji {
+    /// Only the glyph variants the dataset builder has always folded when joining sources
+    /// (髙→高, 﨑/嵜→崎, 濵→浜, 邊/邉→辺). Kept this narrow so that the built dataset does not
+    /// change; widening it to [`Kanji::Common`] merges one more pair of records (届出
+    /// `上靑木中央醫院` with ナビイ `上青木中央醫院`).
+    Join,
     /// 旧字体 and glyph variants that are the same name wherever they occur (醫→医, 髙→高, 﨑→崎,
     /// 濵/濱→浜, 邊/邉→辺 …).
     Common,
@@ -62,7 +67,7 @@ pub enum Profile {
     /// separates words), names kept distinct.
     Index,
     /// Facility names (and other text) compared when joining sources: no whitespace, dashes as
-    /// `-`, names kept distinct.
+    /// `-`, only the [`Kanji::Join`] variants folded.
     Names,
     /// Addresses and gazetteer names: no whitespace, dashes as `-`, place variants folded,
     /// numerals and ケ/ノ/ツ folded by context.
@@ -81,7 +86,7 @@ impl Profile {
                 address_context: false,
             },
             Profile::Names => Options {
-                kanji: Kanji::Common,
+                kanji: Kanji::Join,
                 lower_case: false,
                 hiragana: false,
                 remove_whitespace: true,
@@ -105,14 +110,14 @@ impl Profile {
 // ---------------------------------------------------------------------------------------------
 
 /// Old-form (旧字体) and variant (異体字) kanji → the form used in current writing, with the
-/// narrowest [`Kanji`] set that folds them. Both sides of every comparison are folded, so the
+/// narrowest [`Kanji`] set that folds them (the sets are nested: `Join` ⊂ `Common` ⊂ `Places`). Both sides of every comparison are folded, so the
 /// direction only matters for the readability of folded text.
 const VARIANTS: &[(char, char, Kanji)] = &[
     // 旧字体 → 新字体.
     ('醫', '医', Kanji::Common),
     ('國', '国', Kanji::Common),
     ('澤', '沢', Kanji::Common),
-    ('邊', '辺', Kanji::Common),
+    ('邊', '辺', Kanji::Join),
     ('齋', '斎', Kanji::Common),
     // 齊 is the old form of 斉, but 齊藤 is the same family as 斎藤 in practice.
     ('齊', '斎', Kanji::Common),
@@ -144,13 +149,13 @@ const VARIANTS: &[(char, char, Kanji)] = &[
     ('繩', '縄', Kanji::Common),
     ('曾', '曽', Kanji::Common),
     // 異体字 (glyph variants, same name).
-    ('邉', '辺', Kanji::Common),
-    ('髙', '高', Kanji::Common),
-    ('﨑', '崎', Kanji::Common),
-    ('嵜', '崎', Kanji::Common),
+    ('邉', '辺', Kanji::Join),
+    ('髙', '高', Kanji::Join),
+    ('﨑', '崎', Kanji::Join),
+    ('嵜', '崎', Kanji::Join),
     ('嵪', '崎', Kanji::Common),
     // 濵 is a variant of 濱.
-    ('濵', '浜', Kanji::Common),
+    ('濵', '浜', Kanji::Join),
     ('冨', '富', Kanji::Common),
     ('𠮷', '吉', Kanji::Common),
     ('桒', '桑', Kanji::Common),
@@ -226,11 +231,7 @@ pub fn kanji_variant(c: char, set: Kanji) -> char {
     match VARIANTS_SORTED.binary_search_by_key(&c, |&(from, _, _)| from) {
         Ok(i) => {
             let (_, to, needs) = VARIANTS_SORTED[i];
-            if needs == Kanji::Common || set == Kanji::Places {
-                to
-            } else {
-                c
-            }
+            if needs <= set { to } else { c }
         }
         Err(_) => c,
     }
@@ -523,9 +524,9 @@ mod tests {
             let (f, t) = (from.to_string(), to.to_string());
             assert!(is_kanji(from) && is_kanji(to), "{from} {to}");
             assert_eq!(fold(&f, Addresses), t, "Addresses folds {from}");
-            let names = if set == Kanji::Common { &t } else { &f };
-            assert_eq!(fold(&f, Names), *names, "Names, {from}");
-            assert_eq!(fold(&f, Index), *names, "Index, {from}");
+            let folded = |s: Kanji| if set <= s { &t } else { &f };
+            assert_eq!(fold(&f, Names), *folded(Kanji::Join), "Names, {from}");
+            assert_eq!(fold(&f, Index), *folded(Kanji::Common), "Index, {from}");
             // The target is never itself folded further.
             assert_eq!(fold(&t, Addresses), t, "{to} is final");
         }
@@ -540,9 +541,24 @@ mod tests {
     fn profiles() {
         let table: &[(&str, &str, &str, &str)] = &[
             // Width, case, whitespace (U+3000 and ASCII).
-            ("ＰＣＵ　ＭＳコンチン", "pcu msこんちん", "PCUMSコンチン", "PCUMSコンチン"),
-            ("ｻｲﾀﾏ ﾐﾄﾞﾘ", "さいたま みどり", "サイタマミドリ", "サイタマミドリ"),
-            ("ヒドロモルフォン", "ひどろもるふぉん", "ヒドロモルフォン", "ヒドロモルフォン"),
+            (
+                "ＰＣＵ　ＭＳコンチン",
+                "pcu msこんちん",
+                "PCUMSコンチン",
+                "PCUMSコンチン",
+            ),
+            (
+                "ｻｲﾀﾏ ﾐﾄﾞﾘ",
+                "さいたま みどり",
+                "サイタマミドリ",
+                "サイタマミドリ",
+            ),
+            (
+                "ヒドロモルフォン",
+                "ひどろもるふぉん",
+                "ヒドロモルフォン",
+                "ヒドロモルフォン",
+            ),
             ("スーパー", "すーぱー", "スーパー", "スーパー"),
             ("ヽヾヴ", "ゝゞゔ", "ヽヾヴ", "ヽヾヴ"),
             // Small and large ke; が only before a kanji in addresses.
@@ -554,7 +570,12 @@ mod tests {
             ("ゖゕ", "けけ", "けけ", "けけ"),
             ("一の宮", "一の宮", "一の宮", "一ノ宮"),
             ("五つ木", "五つ木", "五つ木", "五ツ木"),
-            ("はびきの二丁目", "はびきの二丁目", "はびきの二丁目", "はびきの2丁目"),
+            (
+                "はびきの二丁目",
+                "はびきの二丁目",
+                "はびきの二丁目",
+                "はびきの2丁目",
+            ),
             // Hyphen forms.
             (
                 "1‐2‑3‒4–5—6―7−8－9",
@@ -571,20 +592,50 @@ mod tests {
             ("大原十二丁目", "大原十二丁目", "大原十二丁目", "大原12丁目"),
             ("二十八丁目", "二十八丁目", "二十八丁目", "28丁目"),
             ("一〇丁目", "一〇丁目", "一〇丁目", "10丁目"),
-            ("南一条西十六丁目", "南一条西十六丁目", "南一条西十六丁目", "南1条西16丁目"),
-            ("三地割 五線 二番町", "三地割 五線 二番町", "三地割五線二番町", "3地割5線2番町"),
+            (
+                "南一条西十六丁目",
+                "南一条西十六丁目",
+                "南一条西十六丁目",
+                "南1条西16丁目",
+            ),
+            (
+                "三地割 五線 二番町",
+                "三地割 五線 二番町",
+                "三地割五線二番町",
+                "3地割5線2番町",
+            ),
             ("九十九里", "九十九里", "九十九里", "九十九里"),
             ("十十丁目", "十十丁目", "十十丁目", "十十丁目"),
             // Ignorable characters: IVS, variation selector, zero-width, BOM, soft hyphen.
             ("葛\u{E0100}飾", "葛飾", "葛飾", "葛飾"),
-            ("辻\u{FE00}\u{200B}堂\u{200C}\u{200D}\u{2060}", "辻堂", "辻堂", "辻堂"),
-            ("\u{FEFF}緩和\u{00AD}ケア", "緩和けあ", "緩和ケア", "緩和ケア"),
+            (
+                "辻\u{FE00}\u{200B}堂\u{200C}\u{200D}\u{2060}",
+                "辻堂",
+                "辻堂",
+                "辻堂",
+            ),
+            (
+                "\u{FEFF}緩和\u{00AD}ケア",
+                "緩和けあ",
+                "緩和ケア",
+                "緩和ケア",
+            ),
             // Variant kanji, common and place-only.
-            ("髙橋醫院 渡邊", "高橋医院 渡辺", "高橋医院渡辺", "高橋医院渡辺"),
-            ("濵田 濱田 浜田", "浜田 浜田 浜田", "浜田浜田浜田", "浜田浜田浜田"),
+            (
+                "髙橋醫院 渡邊",
+                "高橋医院 渡辺",
+                "高橋醫院渡辺",
+                "高橋医院渡辺",
+            ),
+            (
+                "濵田 濱田 浜田",
+                "浜田 浜田 浜田",
+                "浜田濱田浜田",
+                "浜田浜田浜田",
+            ),
             ("嶋田 龍ケ崎", "嶋田 龍け崎", "嶋田龍ケ崎", "島田竜ケ崎"),
-            ("𠮷野 﨑 嵜", "吉野 崎 崎", "吉野崎崎", "吉野崎崎"),
-            ("䑓", "台", "台", "台"),
+            ("𠮷野 﨑 嵜", "吉野 崎 崎", "𠮷野崎崎", "吉野崎崎"),
+            ("䑓 靑", "台 青", "䑓靑", "台青"),
         ];
         for &(input, index, names, addresses) in table {
             assert_eq!(fold(input, Index), index, "Index: {input}");
@@ -637,6 +688,9 @@ mod tests {
         assert_eq!(reading_key("ケン"), reading_key("ヶん"));
         let mut names = ["わかば", "アオバ", "かがみ", "カキ", "がっこう", "さくら"];
         names.sort_by_key(|n| reading_key(n));
-        assert_eq!(names, ["アオバ", "かがみ", "カキ", "がっこう", "さくら", "わかば"]);
+        assert_eq!(
+            names,
+            ["アオバ", "かがみ", "カキ", "がっこう", "さくら", "わかば"]
+        );
     }
 }
