@@ -218,7 +218,7 @@ pub fn is_kanji(c: char) -> bool {
         | '\u{20000}'..='\u{2FFFF}' | '々' | '〆')
 }
 
-/// Whether `c` is one of the [`HYPHENS`].
+/// Whether `c` is a hyphen or dash form that means `-` in an address.
 pub fn is_hyphen(c: char) -> bool {
     HYPHENS.contains(&c)
 }
