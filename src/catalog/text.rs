@@ -5,10 +5,11 @@
 //!
 //! # Analysis
 //!
-//! Every text is first passed through [`normalize`]: NFKC (full-width ASCII becomes half-width,
-//! half-width katakana becomes full-width), lower-casing, katakana → hiragana folding (the
-//! prolonged sound mark ー is kept), small/large ke folding (ヶ, ヵ, ケ → け, so 霞ヶ関 = 霞ケ関;
-//! が is *not* folded) and a small table of old/variant kanji → their common forms (醫 → 医 …).
+//! Every text is first passed through [`normalize`], the `Index` profile of [`crate::domain::ja`]:
+//! NFKC (full-width ASCII becomes half-width, half-width katakana becomes full-width),
+//! lower-casing, katakana → hiragana folding (the prolonged sound mark ー is kept), small/large ke
+//! folding (ヶ, ヵ, ケ → け, so 霞ヶ関 = 霞ケ関; が is *not* folded) and the common old/variant
+//! kanji → their current forms (醫 → 医 …; 嶋 and 龍 stay, as they are distinct in names).
 //!
 //! The normalized text is cut into *units*: a run of ASCII letters/digits is one unit, every
 //! other letter/digit (kanji, kana, ー, 々, …) is one unit, and a run of whitespace/punctuation
@@ -49,7 +50,8 @@ use tantivy::schema::{
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentReader, TantivyDocument};
 use tantivy::{IndexWriter, Term};
-use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+use crate::domain::ja;
 
 /// One facility as the text index sees it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -101,107 +103,16 @@ const WRITER_BUDGET: usize = 200 * 1024 * 1024;
 // Normalization
 // ---------------------------------------------------------------------------------------------
 
-/// Old-form (旧字体) and variant (異体字) kanji mapped to the forms used in current writing.
-/// Only pairs that are read the same in names and places; 龍/竜 and 嶋/島 are deliberately left
-/// alone (they are distinct in many proper names). 齊 is mapped to 斎 as in 齊藤 = 斎藤.
-const KANJI_VARIANTS: &[(char, char)] = &[
-    ('醫', '医'),
-    ('國', '国'),
-    ('澤', '沢'),
-    ('邊', '辺'),
-    ('邉', '辺'),
-    ('齋', '斎'),
-    ('齊', '斎'),
-    ('髙', '高'),
-    ('﨑', '崎'),
-    ('嵜', '崎'),
-    ('濵', '浜'),
-    ('濱', '浜'),
-    ('櫻', '桜'),
-    ('會', '会'),
-    ('廣', '広'),
-    ('與', '与'),
-    ('檜', '桧'),
-    ('藥', '薬'),
-    ('學', '学'),
-    ('縣', '県'),
-    ('區', '区'),
-    ('驛', '駅'),
-    ('瀨', '瀬'),
-    ('冨', '富'),
-    ('𠮷', '吉'),
-    ('靑', '青'),
-    ('濟', '済'),
-    ('澁', '渋'),
-    ('惠', '恵'),
-    ('眞', '真'),
-    ('德', '徳'),
-    ('豐', '豊'),
-    ('壽', '寿'),
-];
-
-/// [`KANJI_VARIANTS`] sorted by the old form, for binary search.
-static VARIANTS_SORTED: LazyLock<Vec<(char, char)>> = LazyLock::new(|| {
-    let mut v = KANJI_VARIANTS.to_vec();
-    v.sort_unstable_by_key(|&(from, _)| from);
-    v
-});
-
-/// Characters dropped before analysis: variation selectors (IVS on kanji in names), zero-width
-/// characters, the byte order mark and the soft hyphen. Left in, they would act as breaks.
-fn is_ignorable(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
-        | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
-}
-
-/// Folds one NFKC-normalized, lower-cased character.
-fn fold_char(c: char) -> char {
-    match c {
-        // Small and large ke as used in place names (霞ヶ関, 八ヵ岳) fold onto hiragana け;
-        // katakana ケ reaches け through the katakana fold below. が is left alone.
-        'ヶ' | 'ヵ' | 'ゖ' | 'ゕ' => 'け',
-        // Katakana ァ..ヴ → hiragana ぁ..ゔ, and the iteration marks ヽヾ → ゝゞ (0x60 apart).
-        'ァ'..='ヴ' | 'ヽ' | 'ヾ' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
-        _ if (c as u32) < 0x4E00 => c,
-        _ => match VARIANTS_SORTED.binary_search_by_key(&c, |&(from, _)| from) {
-            Ok(i) => VARIANTS_SORTED[i].1,
-            Err(_) => c,
-        },
-    }
-}
-
-/// The analysis normalizer: NFKC, lower case, katakana → hiragana (ー kept), ヶ/ヵ/ケ → け,
-/// old/variant kanji → current forms, variation selectors and zero-width characters dropped.
-/// Idempotent; used for documents, queries and synonym keys alike.
+/// The analysis normalizer, [`ja::Profile::Index`]: NFKC, lower case, katakana → hiragana (ー
+/// kept), ヶ/ヵ/ケ → け, common old/variant kanji → current forms (嶋, 龍 are kept), variation
+/// selectors and zero-width characters dropped, whitespace kept. Idempotent; used for documents,
+/// queries and synonym keys alike.
 pub fn normalize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    normalize_into(s, &mut out);
-    out
+    ja::fold(s, ja::Profile::Index)
 }
 
 fn normalize_into(s: &str, out: &mut String) {
-    out.clear();
-    // Most text is already in NFKC; the quick check skips the composing iterator for it.
-    if is_nfkc_quick(s.chars()) == IsNormalized::Yes {
-        out.extend(s.chars().filter_map(fold));
-    } else {
-        out.extend(s.nfkc().filter_map(fold));
-    }
-}
-
-/// Lower-cases and folds one NFKC character (`None`: drop it). Lower-casing never yields more
-/// than one character for the scripts that matter here; extra ones (e.g. İ) are ignored.
-fn fold(c: char) -> Option<char> {
-    if c.is_ascii() {
-        Some(c.to_ascii_lowercase())
-    } else if is_ignorable(c) {
-        None
-    } else if c.is_uppercase() {
-        c.to_lowercase().next().map(fold_char)
-    } else {
-        Some(fold_char(c))
-    }
+    ja::fold_into(s, ja::Profile::Index, out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1384,156 +1295,6 @@ mod tests {
                 .reduce(|a, b| a.intersection(&b).copied().collect())
                 .unwrap();
             assert_eq!(set(&idx, w), want, "query {w:?}");
-        }
-    }
-    // --- benchmark ------------------------------------------------------------------------
-
-    /// `cargo test --release -- --ignored --nocapture bench_300k`: prints build and search
-    /// timings over 300,000 synthetic documents. Asserts nothing about time.
-    #[test]
-    #[ignore]
-    fn bench_300k() {
-        use std::time::Instant;
-        const N: u32 = 300_000;
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
-        let syllables: Vec<char> = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワンガギグゲゴザジズゼゾダデドバビブベボパピプペポ"
-            .chars()
-            .collect();
-        let prefixes = [
-            "さくら",
-            "みなと",
-            "ひまわり",
-            "山田",
-            "佐藤",
-            "鈴木",
-            "髙橋",
-            "中央",
-            "青葉",
-            "緑が丘",
-            "東",
-            "西",
-            "南",
-            "北",
-            "つばさ",
-            "かえで",
-            "市立",
-            "県立",
-            "聖ルカ",
-        ];
-        let kinds = [
-            ("病院", "病院 hospital 一般病床"),
-            ("クリニック", "在宅療養支援診療所 在支診 home care clinic"),
-            ("医院", "内科 internal medicine"),
-            ("薬局", "薬局 pharmacy 無菌調剤"),
-            ("訪問看護ステーション", "訪問看護 visiting nurse"),
-            ("歯科医院", "歯科訪問診療 dental"),
-            ("緩和ケア病院", "緩和ケア病棟 PCU palliative care unit"),
-        ];
-        let prefectures = [
-            "東京都",
-            "神奈川県",
-            "埼玉県",
-            "千葉県",
-            "大阪府",
-            "北海道",
-            "福岡県",
-            "愛知県",
-            "宮城県",
-            "静岡県",
-        ];
-        let cities = [
-            "中央区",
-            "港区",
-            "青葉区",
-            "北区",
-            "緑区",
-            "浜松市",
-            "船橋市",
-            "川崎市",
-            "札幌市",
-            "仙台市",
-            "博多区",
-            "世田谷区",
-        ];
-        let notes = [
-            "オキシコドン持続皮下注に対応",
-            "フェンタニル貼付剤の導入可",
-            "24時間対応",
-            "往診可",
-            "駐車場あり",
-            "土日も診療",
-            "在宅看取りの実績あり",
-            "モルヒネ内服の処方に対応",
-            "訪問リハビリ併設",
-            "医療用麻薬の在庫あり",
-        ];
-        let mut docs = Vec::with_capacity(N as usize);
-        for ord in 0..N {
-            let (kind, services) = kinds[next(kinds.len())];
-            let reading: String = (0..3 + next(4))
-                .map(|_| syllables[next(syllables.len())])
-                .collect();
-            let mut note = String::new();
-            for _ in 0..next(4) {
-                note.push_str(notes[next(notes.len())]);
-                note.push('。');
-            }
-            if ord % 30_000 == 7 {
-                note.push_str("メサドン導入実績あり。");
-            }
-            docs.push(TextDoc {
-                ord,
-                name: format!("{}{}{}", prefixes[next(prefixes.len())], reading, kind),
-                kana: format!("{reading}{kind}"),
-                services: services.to_string(),
-                address: format!(
-                    "{}{}{}丁目{}-{}",
-                    prefectures[next(prefectures.len())],
-                    cities[next(cities.len())],
-                    1 + next(9),
-                    1 + next(30),
-                    1 + next(20)
-                ),
-                notes: note,
-                cells: Vec::new(),
-            });
-        }
-        let t = Instant::now();
-        let idx = TextIndex::build(docs).unwrap();
-        println!("build {N} docs: {:.2?}", t.elapsed());
-        let segs = idx.reader.searcher().segment_readers().len();
-        println!("segments: {segs}");
-        for q in [
-            "クリニック",
-            "東京都",
-            "薬",
-            "緩和ケア病棟",
-            "PCU",
-            "在宅 東京都",
-            "オキシコンチン",
-            "メサドン",
-            "ヒドロモルフォン",
-            "1-2",
-            "さくら 中央区 24時間",
-        ] {
-            let mut times = Vec::new();
-            let mut n = 0;
-            for _ in 0..5 {
-                let t = Instant::now();
-                n = idx.search(q).unwrap().len();
-                times.push(t.elapsed());
-            }
-            times.sort();
-            println!(
-                "{q:<16} hits {n:>7}  min {:>9.2?}  median {:>9.2?}",
-                times[0], times[2]
-            );
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod area;
 pub mod facility;
+pub mod ja;
 pub mod place;
 pub mod prefecture;
 pub mod vocabulary;

@@ -3,153 +3,30 @@
 //! Both sides go through the same function, so spelling variants only need to collapse to the
 //! same canonical form, not to any "official" one.
 
-use unicode_normalization::UnicodeNormalization;
+use crate::domain::ja::{self, Profile};
 
-/// Old/variant kanji folded to the common form (both sides are folded, so direction only
-/// matters for readability of the normalized output).
-const VARIANTS: &[(char, char)] = &[
-    ('髙', '高'),
-    ('﨑', '崎'),
-    ('嵜', '崎'),
-    ('濵', '浜'),
-    ('濱', '浜'),
-    ('邊', '辺'),
-    ('邉', '辺'),
-    ('舘', '館'),
-    ('冨', '富'),
-    ('嶋', '島'),
-    ('嶌', '島'),
-    ('峯', '峰'),
-    ('德', '徳'),
-    ('桒', '桑'),
-    ('瀨', '瀬'),
-    ('槇', '槙'),
-    ('澤', '沢'),
-    ('櫻', '桜'),
-    ('國', '国'),
-    ('齋', '斎'),
-    ('齊', '斎'),
-    ('眞', '真'),
-    ('藏', '蔵'),
-    ('壽', '寿'),
-    ('廣', '広'),
-    ('惠', '恵'),
-    ('條', '条'),
-    ('淵', '渕'),
-    ('鷗', '鴎'),
-    ('曾', '曽'),
-    ('龜', '亀'),
-    ('驒', '騨'),
-    ('昻', '昂'),
-    ('靑', '青'),
-    ('黑', '黒'),
-    ('亞', '亜'),
-    ('繩', '縄'),
-    ('餠', '餅'),
-    ('釆', '采'),
-    ('靱', '靭'),
-    ('䑓', '台'),
-    ('嵪', '崎'),
-    ('槗', '橋'),
-    ('舩', '船'),
-    ('埜', '野'),
-];
-
-/// Hyphen-like characters that always mean `-` in an address.
-const HYPHENS: &[char] = &[
-    '-', '‐', '‑', '‒', '–', '—', '―', '−', '⁻', '₋', '﹣', '－', '➖', '⁃', '˗', '─', '━',
-];
-
-/// Kanji numerals accepted in counted parts (丁目, 条, 地割, 線).
-const KANJI_DIGITS: &[(char, u32)] = &[
-    ('〇', 0),
-    ('一', 1),
-    ('二', 2),
-    ('三', 3),
-    ('四', 4),
-    ('五', 5),
-    ('六', 6),
-    ('七', 7),
-    ('八', 8),
-    ('九', 9),
-];
-
-/// Counters after which a kanji numeral is rewritten as digits (`十二丁目` → `12丁目`).
-const COUNTERS: &[&str] = &["丁", "条", "地割", "線", "番町"];
-
-pub(crate) fn is_kanji(c: char) -> bool {
-    matches!(c,
-        '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}'
-        | '\u{20000}'..='\u{2FFFF}' | '々' | '〆')
-}
-
-fn kanji_digit(c: char) -> Option<u32> {
-    KANJI_DIGITS.iter().find(|(k, _)| *k == c).map(|(_, v)| *v)
-}
-
-fn is_kanji_numeral(c: char) -> bool {
-    c == '十' || kanji_digit(c).is_some()
-}
-
-/// Value of a kanji numeral such as `十二`, `二十`, `二十八`, `一〇`.
-fn kanji_number(s: &[char]) -> Option<u32> {
-    if s.is_empty() {
-        return None;
-    }
-    if let Some(pos) = s.iter().position(|&c| c == '十') {
-        let tens = match pos {
-            0 => 1,
-            1 => kanji_digit(s[0])?,
-            _ => return None,
-        };
-        let ones = match &s[pos + 1..] {
-            [] => 0,
-            [c] => kanji_digit(*c)?,
-            _ => return None,
-        };
-        Some(tens * 10 + ones)
-    } else {
-        s.iter()
-            .try_fold(0u32, |acc, &c| Some(acc * 10 + kanji_digit(c)?))
-    }
-}
-
-/// Normalize an address (or a reference name) for lookup.
+/// Normalize an address (or a reference name) for lookup: [`ja::Profile::Addresses`], with a
+/// leading `〒nnn-nnnn` and any `(…)`, `【…】`, `〔…〕` parts cut out before the context folds.
 ///
 /// - NFKC (full-width digits/letters → ASCII, half-width katakana → full-width), whitespace
-///   removed (incl. U+3000), a leading `〒nnn-nnnn` and any `(…)` parts dropped;
+///   (incl. U+3000) and ignorable characters (IVS, zero-width) removed;
 /// - hyphen-like characters → `-` (`ー` only after a digit), `の` between digits → `-`;
-/// - a few old/variant kanji folded (髙→高, 﨑→崎, 濵→浜, …);
+/// - old/variant kanji folded, including place-only pairs (髙→高, 﨑→崎, 濵→浜, 嶋→島, …);
 /// - before a kanji: `ヶ/ケ/ヵ/カ/が` → `ケ`, `の/ノ` → `ノ`, `つ/ツ/っ/ッ` → `ツ`;
 /// - kanji numerals before 丁(目)/条/地割/線 → digits (`大原十二丁目` → `大原12丁目`).
 pub fn normalize(address: &str) -> String {
-    // Pass 1: NFKC, whitespace, variants, brackets, always-hyphens.
-    let mut chars: Vec<char> = Vec::with_capacity(address.len());
+    // Character folds first; brackets never fold into anything, so cutting them afterwards is
+    // the same as cutting them from the raw text.
+    let folded = ja::fold_chars(address, Profile::Addresses);
+    let mut chars: Vec<char> = Vec::with_capacity(folded.len());
     let mut depth = 0usize;
-    for c in address.nfkc() {
-        if c.is_whitespace() {
-            continue;
-        }
+    for c in folded {
         match c {
-            '(' | '【' | '〔' => {
-                depth += 1;
-                continue;
-            }
-            ')' | '】' | '〕' => {
-                depth = depth.saturating_sub(1);
-                continue;
-            }
+            '(' | '【' | '〔' => depth += 1,
+            ')' | '】' | '〕' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => chars.push(c),
             _ => {}
         }
-        if depth > 0 {
-            continue;
-        }
-        let c = VARIANTS
-            .iter()
-            .find(|(from, _)| *from == c)
-            .map_or(c, |(_, to)| *to);
-        let c = if HYPHENS.contains(&c) { '-' } else { c };
-        chars.push(c);
     }
 
     // Leading postal code: 〒330-0063 / 330-0063 followed by a non-digit.
@@ -169,54 +46,7 @@ pub fn normalize(address: &str) -> String {
     } else if start == 1 && digits_at(1, 7, &chars) {
         start = 8;
     }
-    let chars = &chars[start..];
-
-    // Pass 2: kanji numerals before counters → digits (before the folds below, so that
-    // `はびきの二丁目` keeps its `の`).
-    let mut counted: Vec<char> = Vec::with_capacity(chars.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if is_kanji_numeral(chars[i]) {
-            let mut j = i;
-            while j < chars.len() && is_kanji_numeral(chars[j]) {
-                j += 1;
-            }
-            let followed = COUNTERS.iter().any(|counter| {
-                let cc: Vec<char> = counter.chars().collect();
-                chars.len() >= j + cc.len() && chars[j..j + cc.len()] == cc[..]
-            });
-            if followed && let Some(n) = kanji_number(&chars[i..j]) {
-                counted.extend(n.to_string().chars());
-                i = j;
-                continue;
-            }
-            counted.extend(&chars[i..j]);
-            i = j;
-            continue;
-        }
-        counted.push(chars[i]);
-        i += 1;
-    }
-
-    // Pass 3: context-dependent folds.
-    let mut out = String::with_capacity(counted.len() * 3);
-    for (i, &c) in counted.iter().enumerate() {
-        let prev = out.chars().next_back();
-        let next = counted.get(i + 1).copied();
-        let prev_digit = prev.is_some_and(|p| p.is_ascii_digit());
-        let next_digit = next.is_some_and(|n| n.is_ascii_digit());
-        let next_kanji = next.is_some_and(is_kanji);
-        let c = match c {
-            'ー' | 'ｰ' if prev_digit => '-',
-            'の' | 'ノ' | '之' if prev_digit && next_digit => '-',
-            'ヶ' | 'ケ' | 'ヵ' | 'カ' | 'が' | 'ガ' if next_kanji => 'ケ',
-            'の' | 'ノ' if next_kanji => 'ノ',
-            'つ' | 'ツ' | 'っ' | 'ッ' if next_kanji => 'ツ',
-            c => c,
-        };
-        out.push(c);
-    }
-    out
+    ja::address_context(&chars[start..])
 }
 
 /// Drop a leading `大字`/`小字`/`字` (optional on either side).
@@ -246,18 +76,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kanji_numbers() {
-        let v = |s: &str| kanji_number(&s.chars().collect::<Vec<_>>());
-        assert_eq!(v("一"), Some(1));
-        assert_eq!(v("十"), Some(10));
-        assert_eq!(v("十二"), Some(12));
-        assert_eq!(v("二十"), Some(20));
-        assert_eq!(v("二十八"), Some(28));
-        assert_eq!(v("一〇"), Some(10));
-        assert_eq!(v("十十"), None);
-    }
-
-    #[test]
     fn normalize_forms() {
         assert_eq!(
             normalize("埼玉県　さいたま市浦和区　北浦和４－９－３"),
@@ -281,6 +99,9 @@ mod tests {
         assert_eq!(normalize("本町1-2（さいたまビル3F）"), "本町1-2");
         assert_eq!(normalize("1の2の3"), "1-2-3");
         assert_eq!(normalize("三条町"), "3条町");
+        assert_eq!(normalize("中嶋町 龍ケ崎"), "中島町竜ケ崎");
+        assert_eq!(normalize("葛\u{E0100}飾区\u{200B}"), "葛飾区");
+        assert_eq!(normalize("鳩ヶ谷"), normalize("鳩ケ谷"));
     }
 
     #[test]

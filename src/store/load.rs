@@ -317,7 +317,7 @@ pub(crate) fn apply(
         }
         insert_facilities(conn, &writes)?;
         log_changes(conn, log)?;
-        set_meta(conn, META_DATASET, &dataset.stamp)?;
+        set_meta(conn, META_DATASET, dataset.stamp)?;
         set_meta(conn, META_LOADED_AT, &at)?;
         Ok(summary)
     })

@@ -631,7 +631,16 @@ async fn the_served_geocoder_places_addresses_across_the_border() {
     let (_, _, config) = get("/api/v1/config").await;
     assert_eq!(
         config["geocoder"]["prefectures"],
-        serde_json::json!(["茨城県", "栃木県", "群馬県", "埼玉県", "千葉県", "東京都", "山梨県", "長野県"])
+        serde_json::json!([
+            "茨城県",
+            "栃木県",
+            "群馬県",
+            "埼玉県",
+            "千葉県",
+            "東京都",
+            "山梨県",
+            "長野県"
+        ])
     );
     // 400 municipalities in the reference; one (a village with no Geolonia towns) has no town.
     assert_eq!(config["geocoder"]["municipalities"], 399);

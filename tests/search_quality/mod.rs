@@ -307,8 +307,7 @@ const CASES: &[Case] = &[
     case(
         "new form for old 醫: 上青木中央医院 -> 上青木中央醫院",
         "上青木中央医院",
-        // The same clinic is also listed as hic-1110209429 「上靑木中央醫院」; 靑 is not folded
-        // today, so only this record matches, but it may join it (and win the id tie) later.
+        // The 届出 spelling 「上靑木中央醫院」 joined this ナビイ record once the builder folded 靑.
         &["navii-1121121057500"],
         AllInTop5,
     ),
@@ -450,7 +449,7 @@ const CASES: &[Case] = &[
         "place + service: 川口 緩和ケアチーム -> the four palliative teams in 川口",
         "川口 緩和ケアチーム",
         &[
-            "hic-1110209429", "navii-1111100001500", "navii-1111100002300", "navii-1111100017100",
+            "navii-1121121057500", "navii-1111100001500", "navii-1111100002300", "navii-1111100017100",
         ],
         AllInTop5,
     ),

@@ -2,6 +2,8 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+use crate::domain::ja::{self, Profile};
+
 /// Legal-entity prefixes, longest first so that e.g. 社会医療法人社団 wins over 医療法人.
 const LEGAL_PREFIXES: &[&str] = &[
     "地方独立行政法人",
@@ -36,21 +38,10 @@ const LEGAL_PREFIXES: &[&str] = &[
 /// Endings of a corporation's own name (the part between the legal prefix and the facility).
 const CORP_TERMINATORS: &[&str] = &["機構", "財団", "社団", "会", "団"];
 
-/// NFKC, no whitespace, unified variant characters. Shared by names and addresses.
+/// [`ja::Profile::Names`]: NFKC, no whitespace, common variant kanji, ヶ/ヵ → ケ, dashes as `-`.
+/// Shared by names, addresses (municipality prefixes) and dates.
 pub fn fold(s: &str) -> String {
-    s.nfkc()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            'ヶ' | 'ヵ' | 'ｹ' => 'ケ',
-            'ゖ' => 'け',
-            '髙' => '高',
-            '﨑' | '嵜' => '崎',
-            '濵' => '濱',
-            '邉' | '邊' => '辺',
-            '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' | '－' | 'ｰ' => '-',
-            _ => c,
-        })
-        .collect()
+    ja::fold(s, Profile::Names)
 }
 
 /// The facility part of a name: folded, legal-entity prefix and the corporation name removed.
@@ -130,74 +121,17 @@ pub fn names_compatible(a: &str, b: &str) -> bool {
     short.chars().count() >= 3 && long.ends_with(short)
 }
 
-fn kanji_digit(c: char) -> Option<u32> {
-    Some(match c {
-        '〇' | '零' => 0,
-        '一' => 1,
-        '二' => 2,
-        '三' => 3,
-        '四' => 4,
-        '五' => 5,
-        '六' => 6,
-        '七' => 7,
-        '八' => 8,
-        '九' => 9,
-        _ => return None,
-    })
-}
-
-/// Parse a small kanji numeral (一 … 九十九), as used before 丁目.
-fn kanji_number(s: &str) -> Option<u32> {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.is_empty() {
-        return None;
-    }
-    let mut total = 0;
-    let mut cur = 0;
-    let mut any = false;
-    for c in chars {
-        if c == '十' {
-            total += if cur == 0 { 10 } else { cur * 10 };
-            cur = 0;
-        } else {
-            cur = kanji_digit(c)?;
-        }
-        any = true;
-    }
-    if any { Some(total + cur) } else { None }
-}
-
 /// An address folded for comparison: prefecture removed, 大字/字 dropped, 丁目/番地/番/号 as `-`,
 /// kanji 丁目 numbers as digits, and everything after the first number block (building, floor) cut.
 pub fn address_key(raw: &str, prefecture: &str) -> String {
-    let base = crate::geocode::normalize(raw);
-    let mut s = fold(&base);
+    // The geocoder's normalization already writes kanji 丁目 numbers as digits and is a superset
+    // of [`fold`].
+    let mut s = crate::geocode::normalize(raw);
     if let Some(r) = s.strip_prefix(prefecture) {
         s = r.to_string();
     }
     s = s.replace("大字", "").replace("字", "");
-    // Kanji 丁目 numbers to digits.
-    let mut out = String::new();
-    let chars: Vec<char> = s.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let start = i;
-        while i < chars.len() && (kanji_digit(chars[i]).is_some() || chars[i] == '十') {
-            i += 1;
-        }
-        if i > start {
-            let run: String = chars[start..i].iter().collect();
-            let rest: String = chars[i..].iter().take(2).collect();
-            match kanji_number(&run) {
-                Some(n) if rest == "丁目" => out.push_str(&n.to_string()),
-                _ => out.push_str(&run),
-            }
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    let s = out
+    let s = s
         .replace("丁目", "-")
         .replace("番地の", "-")
         .replace("番地", "-")
@@ -275,7 +209,7 @@ pub fn wareki_to_iso(raw: &str) -> Option<String> {
 
 /// Digits only (for postal codes, phone numbers checks).
 pub fn digits(s: &str) -> String {
-    s.nfkc().filter(|c| c.is_ascii_digit()).collect()
+    ja::digits(s)
 }
 
 #[cfg(test)]

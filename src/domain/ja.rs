@@ -1,0 +1,690 @@
+//! Japanese text folding shared by the text index, the geocoder and the dataset builder: one
+//! table of variant kanji, one kana fold, one hyphen table, one numeral parser, one reading key.
+//!
+//! # Profiles
+//!
+//! Every caller folds with [`fold`] and a [`Profile`]; the profiles differ only in the
+//! [`Options`] listed here (everything else — NFKC, dropping variation selectors / zero-width
+//! characters / BOM / soft hyphen, small ヶ/ヵ → ケ and ゖ/ゕ → け — is the same for all of them):
+//!
+//! | option | [`Profile::Index`] | [`Profile::Names`] | [`Profile::Addresses`] |
+//! |---|---|---|---|
+//! | [`Options::kanji`] | [`Kanji::Common`] | [`Kanji::Common`] | [`Kanji::Places`] (also 嶋→島, 龍→竜 …) |
+//! | [`Options::lower_case`] | yes | no | no |
+//! | [`Options::hiragana`] (katakana → hiragana) | yes | no | no |
+//! | [`Options::remove_whitespace`] | no (U+3000 becomes a space) | yes | yes |
+//! | [`Options::hyphens`] (hyphen forms → `-`) | no | yes | yes |
+//! | [`Options::address_context`] | no | no | yes |
+//!
+//! `address_context` is the part of address folding that depends on neighbours (see
+//! [`address_context`]): kanji numerals before a counter become digits (`十二丁目` → `12丁目`),
+//! `ー` after a digit and `の` between digits become `-`, and before a kanji ヶ/ケ/ヵ/カ/が/ガ → ケ
+//! (霞が関 = 霞ヶ関), の/ノ → ノ, つ/ツ/っ/ッ → ツ.
+
+use std::sync::LazyLock;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+/// Which old/variant kanji pairs fold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kanji {
+    /// 旧字体 and glyph variants that are the same name wherever they occur (醫→医, 髙→高, 﨑→崎,
+    /// 濵/濱→浜, 邊/邉→辺 …).
+    Common,
+    /// [`Kanji::Common`] plus pairs that are distinct in many proper names (嶋田 and 島田 are
+    /// different families, 龍 and 竜 different given names) but one place in an address
+    /// (嶋/嶌→島, 龍→竜, 舘→館, 峯→峰, 淵→渕, 槇→槙, 埜→野, and the misprint 釆→采).
+    Places,
+}
+
+/// The foldings a [`Profile`] applies on top of the ones every profile shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// The set of variant kanji pairs folded.
+    pub kanji: Kanji,
+    /// Lower-case letters (Latin, Greek, full-width through NFKC).
+    pub lower_case: bool,
+    /// Katakana ァ…ヴ and ヽヾ → hiragana (ー is kept).
+    pub hiragana: bool,
+    /// Drop whitespace (NFKC has already turned U+3000 into a space).
+    pub remove_whitespace: bool,
+    /// Map every hyphen and dash form (‐ – — − ─ …) to ASCII `-`.
+    pub hyphens: bool,
+    /// Apply the context-dependent address folds of [`address_context`].
+    pub address_context: bool,
+}
+
+/// What a text is folded for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// Documents and queries of the full-text index: lower case, hiragana, whitespace kept (it
+    /// separates words), names kept distinct.
+    Index,
+    /// Facility names (and other text) compared when joining sources: no whitespace, dashes as
+    /// `-`, the [`Kanji::Common`] variants folded (届出 `上靑木中央醫院` is ナビイ `上青木中央醫院`).
+    Names,
+    /// Addresses and gazetteer names: no whitespace, dashes as `-`, place variants folded,
+    /// numerals and ケ/ノ/ツ folded by context.
+    Addresses,
+}
+
+impl Profile {
+    pub const fn options(self) -> Options {
+        match self {
+            Profile::Index => Options {
+                kanji: Kanji::Common,
+                lower_case: true,
+                hiragana: true,
+                remove_whitespace: false,
+                hyphens: false,
+                address_context: false,
+            },
+            Profile::Names => Options {
+                kanji: Kanji::Common,
+                lower_case: false,
+                hiragana: false,
+                remove_whitespace: true,
+                hyphens: true,
+                address_context: false,
+            },
+            Profile::Addresses => Options {
+                kanji: Kanji::Places,
+                lower_case: false,
+                hiragana: false,
+                remove_whitespace: true,
+                hyphens: true,
+                address_context: true,
+            },
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+// ---------------------------------------------------------------------------------------------
+
+/// Old-form (旧字体) and variant (異体字) kanji → the form used in current writing, with the
+/// narrowest [`Kanji`] set that folds them (the sets are nested: `Common` ⊂ `Places`). Both sides of every comparison are folded, so the
+/// direction only matters for the readability of folded text.
+const VARIANTS: &[(char, char, Kanji)] = &[
+    // 旧字体 → 新字体.
+    ('醫', '医', Kanji::Common),
+    ('國', '国', Kanji::Common),
+    ('澤', '沢', Kanji::Common),
+    ('邊', '辺', Kanji::Common),
+    ('齋', '斎', Kanji::Common),
+    // 齊 is the old form of 斉, but 齊藤 is the same family as 斎藤 in practice.
+    ('齊', '斎', Kanji::Common),
+    ('濱', '浜', Kanji::Common),
+    ('櫻', '桜', Kanji::Common),
+    ('會', '会', Kanji::Common),
+    ('廣', '広', Kanji::Common),
+    ('與', '与', Kanji::Common),
+    ('檜', '桧', Kanji::Common),
+    ('藥', '薬', Kanji::Common),
+    ('學', '学', Kanji::Common),
+    ('縣', '県', Kanji::Common),
+    ('區', '区', Kanji::Common),
+    ('驛', '駅', Kanji::Common),
+    ('瀨', '瀬', Kanji::Common),
+    ('靑', '青', Kanji::Common),
+    ('濟', '済', Kanji::Common),
+    ('澁', '渋', Kanji::Common),
+    ('惠', '恵', Kanji::Common),
+    ('眞', '真', Kanji::Common),
+    ('德', '徳', Kanji::Common),
+    ('豐', '豊', Kanji::Common),
+    ('壽', '寿', Kanji::Common),
+    ('藏', '蔵', Kanji::Common),
+    ('條', '条', Kanji::Common),
+    ('龜', '亀', Kanji::Common),
+    ('黑', '黒', Kanji::Common),
+    ('亞', '亜', Kanji::Common),
+    ('繩', '縄', Kanji::Common),
+    ('曾', '曽', Kanji::Common),
+    // 異体字 (glyph variants, same name).
+    ('邉', '辺', Kanji::Common),
+    ('髙', '高', Kanji::Common),
+    ('﨑', '崎', Kanji::Common),
+    ('嵜', '崎', Kanji::Common),
+    ('嵪', '崎', Kanji::Common),
+    // 濵 is a variant of 濱.
+    ('濵', '浜', Kanji::Common),
+    ('冨', '富', Kanji::Common),
+    ('𠮷', '吉', Kanji::Common),
+    ('桒', '桑', Kanji::Common),
+    ('鷗', '鴎', Kanji::Common),
+    ('驒', '騨', Kanji::Common),
+    ('昻', '昂', Kanji::Common),
+    ('靱', '靭', Kanji::Common),
+    ('餠', '餅', Kanji::Common),
+    // 䑓 is a variant of 臺, the old form of 台.
+    ('䑓', '台', Kanji::Common),
+    ('槗', '橋', Kanji::Common),
+    ('舩', '船', Kanji::Common),
+    // Distinct in proper names, one place in an address.
+    ('嶋', '島', Kanji::Places),
+    ('嶌', '島', Kanji::Places),
+    ('龍', '竜', Kanji::Places),
+    ('舘', '館', Kanji::Places),
+    ('峯', '峰', Kanji::Places),
+    ('淵', '渕', Kanji::Places),
+    ('槇', '槙', Kanji::Places),
+    ('埜', '野', Kanji::Places),
+    // Not a variant: 釆 (U+91C6) is a common misprint of 采 (U+91C7) in place names (釆女).
+    ('釆', '采', Kanji::Places),
+];
+
+/// [`VARIANTS`] sorted by the old form, for binary search.
+static VARIANTS_SORTED: LazyLock<Vec<(char, char, Kanji)>> = LazyLock::new(|| {
+    let mut v = VARIANTS.to_vec();
+    v.sort_unstable_by_key(|&(from, _, _)| from);
+    v
+});
+
+/// Hyphen and dash forms that mean `-` (after NFKC; ⁻ ₋ ﹣ － have become − or `-` already).
+const HYPHENS: &[char] = &[
+    '-', '‐', '‑', '‒', '–', '—', '―', '−', '⁻', '₋', '﹣', '－', '➖', '⁃', '˗', '─', '━',
+];
+
+/// Counters after which a kanji numeral is written as digits in an address (`十二丁目` →
+/// `12丁目`, `南一条` → `南1条`, `三地割`, `五線`, `二番町`).
+pub const ADDRESS_COUNTERS: &[&str] = &["丁", "条", "地割", "線", "番町"];
+
+// ---------------------------------------------------------------------------------------------
+// Characters
+// ---------------------------------------------------------------------------------------------
+
+/// Characters that carry no text: variation selectors (IVS on kanji in names, U+FE00…,
+/// U+E0100…), zero-width space/joiners, word joiner, the byte order mark and the soft hyphen.
+/// Left in, they would split words in the index and defeat equality elsewhere.
+pub fn is_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+        | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// A kanji (CJK unified ideographs, extension A, compatibility ideographs, the supplementary
+/// planes) or 々/〆.
+pub fn is_kanji(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2FFFF}' | '々' | '〆')
+}
+
+/// Whether `c` is a hyphen or dash form that means `-` in an address.
+pub fn is_hyphen(c: char) -> bool {
+    HYPHENS.contains(&c)
+}
+
+/// The current form of a variant kanji under `set`, or `c` itself.
+pub fn kanji_variant(c: char, set: Kanji) -> char {
+    if c < '\u{3400}' {
+        return c;
+    }
+    match VARIANTS_SORTED.binary_search_by_key(&c, |&(from, _, _)| from) {
+        Ok(i) => {
+            let (_, to, needs) = VARIANTS_SORTED[i];
+            if needs <= set { to } else { c }
+        }
+        Err(_) => c,
+    }
+}
+
+/// Katakana ァ…ヴ and the iteration marks ヽヾ → hiragana (they are 0x60 apart); others as is.
+pub fn to_hiragana(c: char) -> char {
+    match c {
+        'ァ'..='ヴ' | 'ヽ' | 'ヾ' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// Folds one NFKC character (`None`: drop it).
+fn fold_char(c: char, o: Options) -> Option<char> {
+    if c.is_ascii() {
+        if o.remove_whitespace && c.is_ascii_whitespace() {
+            return None;
+        }
+        return Some(if o.lower_case {
+            c.to_ascii_lowercase()
+        } else {
+            c
+        });
+    }
+    if is_ignorable(c) || (o.remove_whitespace && c.is_whitespace()) {
+        return None;
+    }
+    // Lower-casing never yields more than one character for the scripts that matter here;
+    // extra ones (e.g. İ) are ignored.
+    let c = if o.lower_case && c.is_uppercase() {
+        c.to_lowercase().next()?
+    } else {
+        c
+    };
+    let c = match c {
+        // Small and large ke as used in place names (霞ヶ関, 八ヵ岳) are one letter.
+        'ヶ' | 'ヵ' => 'ケ',
+        'ゖ' | 'ゕ' => 'け',
+        _ => c,
+    };
+    let c = if o.hiragana { to_hiragana(c) } else { c };
+    if o.hyphens && is_hyphen(c) {
+        return Some('-');
+    }
+    Some(kanji_variant(c, o.kanji))
+}
+
+/// Feeds the NFKC form of `s` to `f`; most text is NFKC already and skips the composing iterator.
+fn nfkc_each(s: &str, mut f: impl FnMut(char)) {
+    if is_nfkc_quick(s.chars()) == IsNormalized::Yes {
+        s.chars().for_each(&mut f);
+    } else {
+        s.nfkc().for_each(&mut f);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folding
+// ---------------------------------------------------------------------------------------------
+
+/// `s` folded for `profile`. Idempotent for every profile.
+pub fn fold(s: &str, profile: Profile) -> String {
+    let mut out = String::with_capacity(s.len());
+    fold_into(s, profile, &mut out);
+    out
+}
+
+/// [`fold`] into a reused buffer (cleared first).
+pub fn fold_into(s: &str, profile: Profile, out: &mut String) {
+    out.clear();
+    let o = profile.options();
+    if o.address_context {
+        out.push_str(&address_context(&fold_chars(s, profile)));
+    } else {
+        nfkc_each(s, |c| out.extend(fold_char(c, o)));
+    }
+}
+
+/// The character-by-character part of [`fold`] (everything but [`Options::address_context`]),
+/// for callers that cut parts out of the text before the context-dependent folds.
+pub fn fold_chars(s: &str, profile: Profile) -> Vec<char> {
+    let o = profile.options();
+    let mut out = Vec::with_capacity(s.len());
+    nfkc_each(s, |c| out.extend(fold_char(c, o)));
+    out
+}
+
+/// The context-dependent address folds, on text already folded by [`fold_chars`]:
+/// kanji numerals before an [`ADDRESS_COUNTERS`] entry → digits (first, so that `はびきの二丁目`
+/// keeps its `の`), then `ー` after a digit → `-`, `の/ノ/之` between digits → `-`, and before a
+/// kanji `ヶ/ケ/ヵ/カ/が/ガ` → `ケ`, `の/ノ` → `ノ`, `つ/ツ/っ/ッ` → `ツ`.
+pub fn address_context(chars: &[char]) -> String {
+    let counted = numerals_before(chars, ADDRESS_COUNTERS);
+    let mut out = String::with_capacity(counted.len() * 3);
+    let mut prev: Option<char> = None;
+    for (i, &c) in counted.iter().enumerate() {
+        let next = counted.get(i + 1).copied();
+        let prev_digit = prev.is_some_and(|p| p.is_ascii_digit());
+        let next_digit = next.is_some_and(|n| n.is_ascii_digit());
+        let next_kanji = next.is_some_and(is_kanji);
+        let c = match c {
+            'ー' if prev_digit => '-',
+            'の' | 'ノ' | '之' if prev_digit && next_digit => '-',
+            'ヶ' | 'ケ' | 'ヵ' | 'カ' | 'が' | 'ガ' if next_kanji => 'ケ',
+            'の' | 'ノ' if next_kanji => 'ノ',
+            'つ' | 'ツ' | 'っ' | 'ッ' if next_kanji => 'ツ',
+            c => c,
+        };
+        out.push(c);
+        prev = Some(c);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numerals
+// ---------------------------------------------------------------------------------------------
+
+/// Value of one kanji digit 〇一二…九.
+pub fn kanji_digit(c: char) -> Option<u32> {
+    Some(match c {
+        '〇' => 0,
+        '一' => 1,
+        '二' => 2,
+        '三' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        _ => return None,
+    })
+}
+
+/// A kanji digit or 十.
+pub fn is_kanji_numeral(c: char) -> bool {
+    c == '十' || kanji_digit(c).is_some()
+}
+
+/// Value of a small kanji numeral as written in addresses: `十二` 12, `二十` 20, `二十八` 28, and
+/// positional digits `一〇` 10. `None` for anything else (`十十`, `百`, empty).
+pub fn kanji_number(s: &str) -> Option<u32> {
+    kanji_number_chars(&s.chars().collect::<Vec<_>>())
+}
+
+fn kanji_number_chars(s: &[char]) -> Option<u32> {
+    if s.is_empty() {
+        return None;
+    }
+    if let Some(pos) = s.iter().position(|&c| c == '十') {
+        let tens = match pos {
+            0 => 1,
+            1 => kanji_digit(s[0])?,
+            _ => return None,
+        };
+        let ones = match &s[pos + 1..] {
+            [] => 0,
+            [c] => kanji_digit(*c)?,
+            _ => return None,
+        };
+        Some(tens * 10 + ones)
+    } else {
+        s.iter()
+            .try_fold(0u32, |acc, &c| Some(acc.checked_mul(10)? + kanji_digit(c)?))
+    }
+}
+
+/// Rewrites every run of kanji numerals that is followed by one of `counters` as ASCII digits
+/// (`大原十二丁目` → `大原12丁目`); other runs are left alone (`一の宮`, `九十九里`).
+pub fn numerals_before(chars: &[char], counters: &[&str]) -> Vec<char> {
+    let mut out: Vec<char> = Vec::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_kanji_numeral(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len() && is_kanji_numeral(chars[j]) {
+            j += 1;
+        }
+        let followed = counters.iter().any(|counter| {
+            let mut rest = chars[j..].iter();
+            counter.chars().all(|k| rest.next() == Some(&k))
+        });
+        match kanji_number_chars(&chars[i..j]) {
+            Some(n) if followed => out.extend(n.to_string().chars()),
+            _ => out.extend(&chars[i..j]),
+        }
+        i = j;
+    }
+    out
+}
+
+/// The ASCII digits of `s` after NFKC (full-width ０-９ count), e.g. of a postal code or phone
+/// number.
+pub fn digits(s: &str) -> String {
+    s.nfkc().filter(|c| c.is_ascii_digit()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading key (五十音順)
+// ---------------------------------------------------------------------------------------------
+
+/// The vowel (あいうえお) a hiragana letter ends in, for the prolonged sound mark ー.
+fn vowel_of(c: char) -> Option<char> {
+    const ROWS: [(&str, char); 5] = [
+        ("ぁあかがさざただなはばぱまゃやらゎわゕ", 'あ'),
+        ("ぃいきぎしじちぢにひびぴみりゐ", 'い'),
+        ("ぅうくぐすずっつづぬふぶぷむゅゆるゔ", 'う'),
+        ("ぇえけげせぜてでねへべぺめれゑゖ", 'え'),
+        ("ぉおこごそぞとどのほぼぽもょよろを", 'お'),
+    ];
+    ROWS.iter()
+        .find(|(row, _)| row.contains(c))
+        .map(|&(_, v)| v)
+}
+
+/// Small kana → the full-size letter (ぁ→あ, っ→つ, ゃ→や, ゎ→わ, ゕ→か, ゖ→け).
+fn full_size(c: char) -> char {
+    match c {
+        'ぁ' | 'ぃ' | 'ぅ' | 'ぇ' | 'ぉ' | 'っ' | 'ゃ' | 'ゅ' | 'ょ' | 'ゎ' => {
+            char::from_u32(c as u32 + 1).unwrap_or(c)
+        }
+        'ゕ' => 'か',
+        'ゖ' => 'け',
+        _ => c,
+    }
+}
+
+/// A key that sorts readings in 五十音順 (gojūon order) by plain string comparison: NFKC, case
+/// folded, katakana → hiragana, small kana as full-size (きゃ = きや), ー as the vowel of the
+/// letter before it (すーぱー = すうぱあ; dropped after ん or a non-kana), ゝ/ゞ as the letter
+/// they repeat, whitespace and ignorable characters dropped. Hiragana code points already run
+/// in 五十音 order with voiced letters right after their unvoiced ones (か が き ぎ …).
+/// Katakana and hiragana spellings of a reading give the same key.
+pub fn reading_key(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev: Option<char> = None;
+    for c in s.nfkc() {
+        if is_ignorable(c) || c.is_whitespace() {
+            continue;
+        }
+        let c = if c.is_uppercase() {
+            c.to_lowercase().next().unwrap_or(c)
+        } else {
+            c
+        };
+        let c = to_hiragana(match c {
+            'ヶ' | 'ヵ' => 'ケ',
+            c => c,
+        });
+        let c = match c {
+            'ー' => match prev.and_then(vowel_of) {
+                Some(v) => v,
+                None => continue,
+            },
+            'ゝ' => match prev {
+                Some(p) => p,
+                None => continue,
+            },
+            'ゞ' => match prev {
+                // The voiced form of the repeated letter (か → が), where there is one.
+                Some(p) => format!("{p}\u{3099}").nfc().next().unwrap_or(p),
+                None => continue,
+            },
+            c => c,
+        };
+        // ー after a small letter takes its vowel too (きゃー = きやあ), so look back at the
+        // letter before size folding.
+        prev = Some(c);
+        out.push(full_size(c));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use Profile::{Addresses, Index, Names};
+
+    /// Every variant pair, and whether each profile folds it.
+    #[test]
+    fn variant_pairs() {
+        for &(from, to, set) in VARIANTS {
+            let (f, t) = (from.to_string(), to.to_string());
+            assert!(is_kanji(from) && is_kanji(to), "{from} {to}");
+            assert_eq!(fold(&f, Addresses), t, "Addresses folds {from}");
+            let folded = |s: Kanji| if set <= s { &t } else { &f };
+            assert_eq!(fold(&f, Names), *folded(Kanji::Common), "Names, {from}");
+            assert_eq!(fold(&f, Index), *folded(Kanji::Common), "Index, {from}");
+            // The target is never itself folded further.
+            assert_eq!(fold(&t, Addresses), t, "{to} is final");
+        }
+        let mut froms: Vec<char> = VARIANTS.iter().map(|v| v.0).collect();
+        froms.sort_unstable();
+        froms.dedup();
+        assert_eq!(froms.len(), VARIANTS.len(), "a variant is listed twice");
+    }
+
+    /// The foldings each profile applies, input → (Index, Names, Addresses).
+    #[test]
+    fn profiles() {
+        let table: &[(&str, &str, &str, &str)] = &[
+            // Width, case, whitespace (U+3000 and ASCII).
+            (
+                "ＰＣＵ　ＭＳコンチン",
+                "pcu msこんちん",
+                "PCUMSコンチン",
+                "PCUMSコンチン",
+            ),
+            (
+                "ｻｲﾀﾏ ﾐﾄﾞﾘ",
+                "さいたま みどり",
+                "サイタマミドリ",
+                "サイタマミドリ",
+            ),
+            (
+                "ヒドロモルフォン",
+                "ひどろもるふぉん",
+                "ヒドロモルフォン",
+                "ヒドロモルフォン",
+            ),
+            ("スーパー", "すーぱー", "スーパー", "スーパー"),
+            ("ヽヾヴ", "ゝゞゔ", "ヽヾヴ", "ヽヾヴ"),
+            // Small and large ke; が only before a kanji in addresses.
+            ("霞ヶ関", "霞け関", "霞ケ関", "霞ケ関"),
+            ("霞ケ関", "霞け関", "霞ケ関", "霞ケ関"),
+            ("八ヵ岳", "八け岳", "八ケ岳", "八ケ岳"),
+            ("霞が関", "霞が関", "霞が関", "霞ケ関"),
+            ("鎌ガ谷", "鎌が谷", "鎌ガ谷", "鎌ケ谷"),
+            ("ゖゕ", "けけ", "けけ", "けけ"),
+            ("一の宮", "一の宮", "一の宮", "一ノ宮"),
+            ("五つ木", "五つ木", "五つ木", "五ツ木"),
+            (
+                "はびきの二丁目",
+                "はびきの二丁目",
+                "はびきの二丁目",
+                "はびきの2丁目",
+            ),
+            // Hyphen forms.
+            (
+                "1‐2‑3‒4–5—6―7−8－9",
+                // NFKC turns the non-breaking hyphen U+2011 into U+2010.
+                "1‐2‐3‒4–5—6―7−8-9",
+                "1-2-3-4-5-6-7-8-9",
+                "1-2-3-4-5-6-7-8-9",
+            ),
+            ("1➖2⁃3˗4─5━6", "1➖2⁃3˗4─5━6", "1-2-3-4-5-6", "1-2-3-4-5-6"),
+            ("1⁻2₋3﹣4", "1−2−3-4", "1-2-3-4", "1-2-3-4"),
+            ("本町1ー2ｰ3", "本町1ー2ー3", "本町1ー2ー3", "本町1-2-3"),
+            ("1の2の3", "1の2の3", "1の2の3", "1-2-3"),
+            // Numerals before counters.
+            ("大原十二丁目", "大原十二丁目", "大原十二丁目", "大原12丁目"),
+            ("二十八丁目", "二十八丁目", "二十八丁目", "28丁目"),
+            ("一〇丁目", "一〇丁目", "一〇丁目", "10丁目"),
+            (
+                "南一条西十六丁目",
+                "南一条西十六丁目",
+                "南一条西十六丁目",
+                "南1条西16丁目",
+            ),
+            (
+                "三地割 五線 二番町",
+                "三地割 五線 二番町",
+                "三地割五線二番町",
+                "3地割5線2番町",
+            ),
+            ("九十九里", "九十九里", "九十九里", "九十九里"),
+            ("十十丁目", "十十丁目", "十十丁目", "十十丁目"),
+            // Ignorable characters: IVS, variation selector, zero-width, BOM, soft hyphen.
+            ("葛\u{E0100}飾", "葛飾", "葛飾", "葛飾"),
+            (
+                "辻\u{FE00}\u{200B}堂\u{200C}\u{200D}\u{2060}",
+                "辻堂",
+                "辻堂",
+                "辻堂",
+            ),
+            (
+                "\u{FEFF}緩和\u{00AD}ケア",
+                "緩和けあ",
+                "緩和ケア",
+                "緩和ケア",
+            ),
+            // Variant kanji, common and place-only.
+            (
+                "髙橋醫院 渡邊",
+                "高橋医院 渡辺",
+                "高橋医院渡辺",
+                "高橋医院渡辺",
+            ),
+            (
+                "濵田 濱田 浜田",
+                "浜田 浜田 浜田",
+                "浜田浜田浜田",
+                "浜田浜田浜田",
+            ),
+            ("嶋田 龍ケ崎", "嶋田 龍け崎", "嶋田龍ケ崎", "島田竜ケ崎"),
+            ("𠮷野 﨑 嵜", "吉野 崎 崎", "吉野崎崎", "吉野崎崎"),
+            ("䑓 靑", "台 青", "台青", "台青"),
+        ];
+        for &(input, index, names, addresses) in table {
+            assert_eq!(fold(input, Index), index, "Index: {input}");
+            assert_eq!(fold(input, Names), names, "Names: {input}");
+            assert_eq!(fold(input, Addresses), addresses, "Addresses: {input}");
+            for p in [Index, Names, Addresses] {
+                let once = fold(input, p);
+                assert_eq!(fold(&once, p), once, "{p:?} idempotent on {input}");
+            }
+        }
+    }
+
+    #[test]
+    fn numerals() {
+        for (s, n) in [
+            ("一", Some(1)),
+            ("十", Some(10)),
+            ("十二", Some(12)),
+            ("二十", Some(20)),
+            ("二十八", Some(28)),
+            ("一〇", Some(10)),
+            ("九十九", Some(99)),
+            ("十十", None),
+            ("百", None),
+            ("", None),
+        ] {
+            assert_eq!(kanji_number(s), n, "{s}");
+        }
+        assert_eq!(digits("〒３３０－００６３"), "3300063");
+        assert_eq!(digits("048-123-4567"), "0481234567");
+    }
+
+    #[test]
+    fn reading_keys() {
+        let same = [
+            ("スーパー", "すーぱー", "すうぱあ"),
+            ("キャー", "きゃー", "きやあ"),
+            ("ミドリ ヤッキョク", "みどりやっきょく", "みどりやつきよく"),
+            ("ｻｲﾀﾏ", "さいたま", "さいたま"),
+            ("ヴァイオリン", "ゔぁいおりん", "ゔあいおりん"),
+            ("カヽ", "かゝ", "かか"),
+        ];
+        for (kata, hira, key) in same {
+            assert_eq!(reading_key(kata), key, "{kata}");
+            assert_eq!(reading_key(hira), reading_key(kata), "{hira}");
+        }
+        assert_eq!(reading_key("いすゞ"), "いすず");
+        assert_eq!(reading_key("ＡＢＣ"), "abc");
+        assert_eq!(reading_key("センター\u{200B}"), "せんたあ");
+        assert_eq!(reading_key("ケン"), reading_key("ヶん"));
+        let mut names = ["わかば", "アオバ", "かがみ", "カキ", "がっこう", "さくら"];
+        names.sort_by_key(|n| reading_key(n));
+        assert_eq!(
+            names,
+            ["アオバ", "かがみ", "カキ", "がっこう", "さくら", "わかば"]
+        );
+    }
+}
