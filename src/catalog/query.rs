@@ -200,6 +200,68 @@ fn distance_from(c: &Catalog, point: Option<(f64, f64)>, ord: u32) -> Option<f64
     Some(haversine_m(p, (l.lat, l.lng)))
 }
 
+/// The `offset..offset+limit` nearest facilities of `filter` to `p`, in [`nearer`] order.
+fn nearest(c: &Catalog, p: (f64, f64), filter: &Bits, offset: usize, limit: usize) -> Results {
+    let located = {
+        let mut b = filter.clone();
+        b.and(&c.located);
+        b
+    };
+    let total = located.count();
+    let k = offset.saturating_add(limit);
+    // A rare filter (e.g. pcu, 0.2% of rows) makes a distance-ordered tree walk skip
+    // almost everything it meets; measuring the few candidates directly is faster.
+    let rare_max = (RARE_FACTOR * c.facilities.len() as f64).sqrt() as usize;
+    let by_distance = |a: &(u32, f64), b: &(u32, f64)| nearer(c, *a, *b);
+    let found = if total <= rare_max {
+        let mut all: Vec<(u32, f64)> = located
+            .iter()
+            .filter_map(|ord| distance_from(c, Some(p), ord).map(|d| (ord, d)))
+            .collect();
+        if k < all.len() {
+            all.select_nth_unstable_by(k, by_distance);
+            all.truncate(k);
+        }
+        all.sort_by(by_distance);
+        all
+    } else {
+        // One more than asked shows whether a tie straddles the page end; if it does, every
+        // facility at that distance competes under the full tie order.
+        let mut found = c
+            .spatial
+            .nearest(p.0, p.1, k.saturating_add(1), None, |ord| {
+                located.contains(ord)
+            });
+        if found.len() > k && k > 0 && found[k].1 == found[k - 1].1 {
+            let edge = found[k - 1].1;
+            found.retain(|h| h.1 < edge);
+            found.extend(
+                c.spatial
+                    .within(p.0, p.1, edge)
+                    .into_iter()
+                    .filter(|&(ord, d)| d == edge && located.contains(ord)),
+            );
+        }
+        found.sort_by(by_distance);
+        found.truncate(k);
+        found
+    };
+    let hits = found
+        .into_iter()
+        .skip(offset)
+        .map(|(ord, d)| Hit {
+            ord,
+            distance_m: Some(d),
+            score: None,
+        })
+        .collect();
+    Results {
+        total,
+        hits,
+        facets: BTreeMap::new(),
+    }
+}
+
 /// Every match of `q`, sorted, with `offset..offset+limit` returned as hits.
 pub(super) fn search(
     c: &Catalog,
@@ -219,64 +281,7 @@ pub(super) fn search(
     if let (Some(p), None, false, Sort::Distance, true) =
         (q.point, &q.text, spatial, sort, q.facets.is_empty())
     {
-        let located = {
-            let mut b = filter.clone();
-            b.and(&c.located);
-            b
-        };
-        let total = located.count();
-        let k = offset.saturating_add(limit);
-        // A rare filter (e.g. pcu, 0.2% of rows) makes a distance-ordered tree walk skip
-        // almost everything it meets; measuring the few candidates directly is faster.
-        let rare_max = (RARE_FACTOR * c.facilities.len() as f64).sqrt() as usize;
-        let by_distance = |a: &(u32, f64), b: &(u32, f64)| nearer(c, *a, *b);
-        let found = if total <= rare_max {
-            let mut all: Vec<(u32, f64)> = located
-                .iter()
-                .filter_map(|ord| distance_from(c, Some(p), ord).map(|d| (ord, d)))
-                .collect();
-            if k < all.len() {
-                all.select_nth_unstable_by(k, by_distance);
-                all.truncate(k);
-            }
-            all.sort_by(by_distance);
-            all
-        } else {
-            // One more than asked shows whether a tie straddles the page end; if it does, every
-            // facility at that distance competes under the full tie order.
-            let mut found = c
-                .spatial
-                .nearest(p.0, p.1, k.saturating_add(1), None, |ord| {
-                    located.contains(ord)
-                });
-            if found.len() > k && k > 0 && found[k].1 == found[k - 1].1 {
-                let edge = found[k - 1].1;
-                found.retain(|h| h.1 < edge);
-                found.extend(
-                    c.spatial
-                        .within(p.0, p.1, edge)
-                        .into_iter()
-                        .filter(|&(ord, d)| d == edge && located.contains(ord)),
-                );
-            }
-            found.sort_by(by_distance);
-            found.truncate(k);
-            found
-        };
-        let hits = found
-            .into_iter()
-            .skip(offset)
-            .map(|(ord, d)| Hit {
-                ord,
-                distance_m: Some(d),
-                score: None,
-            })
-            .collect();
-        return Ok(Results {
-            total,
-            hits,
-            facets: BTreeMap::new(),
-        });
+        return Ok(nearest(c, p, &filter, offset, limit));
     }
 
     let cells = match (q.point, q.radius_m) {

@@ -19,11 +19,6 @@ use crate::domain::Placement;
 use crate::domain::{MuniRef, TownRef};
 use crate::geocode::{Gazetteer, normalize, strip_gun};
 
-/// Great-circle distance in metres.
-pub fn haversine_m(lat1: f64, lng1: f64, lat2: f64, lng2: f64) -> f64 {
-    crate::domain::haversine_m((lat1, lng1), (lat2, lng2))
-}
-
 /// Nationwide evaluation result.
 #[derive(Debug, Clone, Default)]
 pub struct EvalReport {
@@ -263,7 +258,7 @@ pub fn evaluate(src: &Path) -> Result<EvalReport> {
                     agree += 1;
                 }
                 if has_coords {
-                    let err = haversine_m(lat, lng, m.lat, m.lng);
+                    let err = crate::domain::haversine_m((lat, lng), (m.lat, m.lng));
                     errors.push(err);
                     if level == Placement::Town {
                         town_errors.push(err);

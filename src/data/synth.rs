@@ -82,6 +82,7 @@ const STATION_RADIUS: f64 = 0.30;
 pub const JAPAN_BBOX: ((f64, f64), (f64, f64)) = ((20.0, 122.0), (46.0, 154.0));
 
 use crate::domain::SplitMix64 as Rng;
+use crate::domain::round6;
 
 /// Draws the generator needs beyond the shared SplitMix64.
 trait Draw {
@@ -178,10 +179,6 @@ fn name_key(pref: &str, name: &str) -> (String, String) {
 fn strip_gun(name: &str) -> Option<&str> {
     let short = crate::geocode::strip_gun(name);
     (short != name).then_some(short)
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }
 
 fn load_reference(src: &Path) -> Result<Reference, DataError> {

@@ -348,7 +348,7 @@ pub fn address_context(chars: &[char]) -> String {
 /// Value of one kanji digit 〇一二…九.
 pub fn kanji_digit(c: char) -> Option<u32> {
     Some(match c {
-        '〇' => 0,
+        '〇' | '零' => 0,
         '一' => 1,
         '二' => 2,
         '三' => 3,
@@ -364,35 +364,55 @@ pub fn kanji_digit(c: char) -> Option<u32> {
 
 /// A kanji digit or 十.
 pub fn is_kanji_numeral(c: char) -> bool {
-    c == '十' || kanji_digit(c).is_some()
+    kanji_unit(c).is_some() || kanji_digit(c).is_some()
 }
 
-/// Value of a small kanji numeral as written in addresses: `十二` 12, `二十` 20, `二十八` 28, and
-/// positional digits `一〇` 10. `None` for anything else (`十十`, `百`, empty).
+fn kanji_unit(c: char) -> Option<u32> {
+    match c {
+        '十' => Some(10),
+        '百' => Some(100),
+        '千' => Some(1000),
+        _ => None,
+    }
+}
+
+/// Value of a kanji numeral as written in addresses: with units `十二` 12, `二十八` 28,
+/// `三百五` 305, `千二百三` 1203; or positional digits `一〇` 10, `一〇五` 105. `None` for
+/// anything else (`十十`, `二三十`, empty).
 pub fn kanji_number(s: &str) -> Option<u32> {
     kanji_number_chars(&s.chars().collect::<Vec<_>>())
 }
 
-fn kanji_number_chars(s: &[char]) -> Option<u32> {
+/// [`kanji_number`] of a run of characters.
+pub fn kanji_number_chars(s: &[char]) -> Option<u32> {
     if s.is_empty() {
         return None;
     }
-    if let Some(pos) = s.iter().position(|&c| c == '十') {
-        let tens = match pos {
-            0 => 1,
-            1 => kanji_digit(s[0])?,
-            _ => return None,
-        };
-        let ones = match &s[pos + 1..] {
-            [] => 0,
-            [c] => kanji_digit(*c)?,
-            _ => return None,
-        };
-        Some(tens * 10 + ones)
-    } else {
-        s.iter()
-            .try_fold(0u32, |acc, &c| Some(acc.checked_mul(10)? + kanji_digit(c)?))
+    if !s.iter().any(|&c| kanji_unit(c).is_some()) {
+        return s.iter().try_fold(0u32, |acc, &c| {
+            acc.checked_mul(10)?.checked_add(kanji_digit(c)?)
+        });
     }
+    // Units must fall (千 > 百 > 十), each with at most one digit before it.
+    let (mut total, mut digit, mut last_unit) = (0u32, None::<u32>, u32::MAX);
+    for &c in s {
+        match kanji_unit(c) {
+            Some(unit) => {
+                if unit >= last_unit {
+                    return None;
+                }
+                total += digit.take().unwrap_or(1) * unit;
+                last_unit = unit;
+            }
+            None => {
+                if digit.is_some() {
+                    return None;
+                }
+                digit = Some(kanji_digit(c)?);
+            }
+        }
+    }
+    Some(total + digit.unwrap_or(0))
 }
 
 /// Rewrites every run of kanji numerals that is followed by one of `counters` as ASCII digits
@@ -653,7 +673,11 @@ mod tests {
             ("一〇", Some(10)),
             ("九十九", Some(99)),
             ("十十", None),
-            ("百", None),
+            ("二三十", None),
+            ("百", Some(100)),
+            ("三百五", Some(305)),
+            ("千二百三", Some(1203)),
+            ("一〇五", Some(105)),
             ("", None),
         ] {
             assert_eq!(kanji_number(s), n, "{s}");

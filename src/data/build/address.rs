@@ -3,49 +3,7 @@
 
 use super::norm;
 
-fn kanji_digit(c: char) -> Option<u64> {
-    Some(match c {
-        '〇' | '零' => 0,
-        '一' => 1,
-        '二' => 2,
-        '三' => 3,
-        '四' => 4,
-        '五' => 5,
-        '六' => 6,
-        '七' => 7,
-        '八' => 8,
-        '九' => 9,
-        _ => return None,
-    })
-}
-
-fn is_kanji_numeral(c: char) -> bool {
-    kanji_digit(c).is_some() || matches!(c, '十' | '百' | '千')
-}
-
-/// `三十五` → 35, `千二百` → 1200, `一〇五` → 105 (digit by digit when there is no unit).
-fn kanji_value(run: &[char]) -> Option<u64> {
-    if !run.iter().any(|c| matches!(c, '十' | '百' | '千')) {
-        return run
-            .iter()
-            .try_fold(0u64, |acc, &c| Some(acc * 10 + kanji_digit(c)?));
-    }
-    let (mut total, mut cur) = (0u64, 0u64);
-    for &c in run {
-        let unit = match c {
-            '十' => 10,
-            '百' => 100,
-            '千' => 1000,
-            _ => {
-                cur = kanji_digit(c)?;
-                continue;
-            }
-        };
-        total += if cur == 0 { unit } else { cur * unit };
-        cur = 0;
-    }
-    Some(total + cur)
-}
+use crate::domain::ja::{is_kanji_numeral, kanji_digit, kanji_number_chars as kanji_value};
 
 /// Kanji numerals that are block numbers — before 番/号/丁目, or after 番/番地/丁目 or a dash —
 /// as ASCII digits. Numerals inside town names (`三条町`, `一ノ割`) are kept.

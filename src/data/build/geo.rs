@@ -2,10 +2,7 @@
 
 use serde_json::Value;
 
-/// Round to 6 decimals (~0.1 m), the precision of every coordinate we write.
-pub fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
+pub use crate::domain::round6;
 
 /// Round every number of a GeoJSON coordinates array in place.
 pub fn round_coords(v: &mut Value) {
