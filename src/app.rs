@@ -90,8 +90,14 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
         })
         .collect();
     let geocoder = Arc::new(Gazetteer::new(munis, towns));
+    // Deactivated facilities are history: in the store, in no list.
+    let facilities = store
+        .facilities()?
+        .into_iter()
+        .filter(|f| f.status.is_active())
+        .collect();
     Ok(Catalog::new(CatalogParts {
-        facilities: store.facilities()?,
+        facilities,
         areas,
         municipalities,
         geocoder,
@@ -101,11 +107,20 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
 
 /// Follow the change log: when it moves (a write here, another instance, `pallimap data load`),
 /// rebuild the catalog on the blocking pool and swap it in. Readers keep the old snapshot
-/// meanwhile; a failed rebuild keeps it too and is retried at the next tick.
-pub async fn follow_changes(store: Arc<Store>, catalog: CatalogHandle, every: Duration) {
+/// meanwhile; a failed rebuild keeps it too and is retried at the next tick. `woken` is
+/// notified after a write through this instance, so it shows without waiting for the tick.
+pub async fn follow_changes(
+    store: Arc<Store>,
+    catalog: CatalogHandle,
+    every: Duration,
+    woken: Arc<tokio::sync::Notify>,
+) {
     let mut tick = tokio::time::interval(every);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = woken.notified() => {}
+        }
         let s = store.clone();
         let latest = match tokio::task::spawn_blocking(move || s.latest_change()).await {
             Ok(Ok(seq)) => seq,

@@ -33,6 +33,12 @@ enum Command {
     /// Build, load or evaluate the processed dataset.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Manage accounts (the password is read from standard input, never a flag).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for scripts (`Authorization: Bearer <token>`).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Measure catalog build time, memory and query latency on a dataset directory.
     Bench {
         #[arg(long, default_value = "data")]
@@ -53,6 +59,64 @@ struct DbArgs {
     data_dir: PathBuf,
 }
 
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account; reads its password (at least 12 characters) from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// professional, facility_editor, coordinator or admin.
+        #[arg(long)]
+        role: String,
+        /// 二次医療圏 code a coordinator is bound to (repeat for several).
+        #[arg(long = "area")]
+        areas: Vec<String>,
+        /// Facility id a facility editor is bound to (repeat for several).
+        #[arg(long = "facility")]
+        facilities: Vec<String>,
+        #[command(flatten)]
+        db: DbOnly,
+    },
+    /// List accounts.
+    List(DbOnly),
+    /// Disable an account: its sessions end and its tokens are revoked.
+    Disable {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: DbOnly,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token for an account and print it once.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "script")]
+        name: String,
+        #[command(flatten)]
+        db: DbOnly,
+    },
+    /// Revoke an account's tokens (those named `--name`, or all).
+    Revoke {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        db: DbOnly,
+    },
+}
+
+#[derive(Args)]
+struct DbOnly {
+    /// The same database as `serve`.
+    #[arg(long, env = "PALLIMAP_DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL)]
+    database_url: String,
+}
+
 #[derive(Args)]
 struct ServeArgs {
     /// Address to listen on.
@@ -66,6 +130,15 @@ struct ServeArgs {
     /// Map tile URL template for the front end.
     #[arg(long, env = "PALLIMAP_TILE_URL", default_value = config::DEFAULT_TILE_URL)]
     tile_url: String,
+    /// Mark the session cookie Secure (set it when a TLS proxy is in front).
+    #[arg(long, env = "PALLIMAP_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// A session unused this many hours ends.
+    #[arg(long, env = "PALLIMAP_SESSION_IDLE_HOURS", default_value = "12", value_parser = clap::value_parser!(u64).range(1..=720))]
+    session_idle_hours: u64,
+    /// A session ends this many days after sign-in.
+    #[arg(long, env = "PALLIMAP_SESSION_MAX_DAYS", default_value = "7", value_parser = clap::value_parser!(u64).range(1..=90))]
+    session_max_days: u64,
 }
 
 #[derive(Subcommand)]
@@ -113,6 +186,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Data(cmd) => data(cmd),
+        Command::User(cmd) => user(cmd),
+        Command::Token(cmd) => token(cmd),
         Command::Bench { data_dir, runs } => bench::run(&data_dir, runs),
     };
     match result {
@@ -143,15 +218,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     let store = Arc::new(store);
     let handle = CatalogHandle::new(catalog);
-    let state = pallimap::http::AppState {
-        catalog: handle.clone(),
-        store: store.clone(),
-        web: Arc::new(pallimap::http::WebSettings {
-            dir: settings.web_dir.clone(),
-            tile_url: settings.tile_url.clone(),
-            ..Default::default()
-        }),
-    };
+    let mut state = pallimap::http::AppState::new(handle.clone(), store.clone());
+    state.web = Arc::new(pallimap::http::WebSettings {
+        dir: settings.web_dir.clone(),
+        tile_url: settings.tile_url.clone(),
+        ..Default::default()
+    });
+    state.auth = Arc::new(pallimap::http::AuthSettings {
+        idle: std::time::Duration::from_secs(args.session_idle_hours * 3600),
+        absolute: std::time::Duration::from_secs(args.session_max_days * 24 * 3600),
+        secure_cookies: args.secure_cookies,
+        ..Default::default()
+    });
+    let woken = state.changed.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -161,6 +240,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             store,
             handle,
             std::time::Duration::from_millis(500),
+            woken,
         ));
         pallimap::http::run(settings.bind, state)
             .await
@@ -209,4 +289,130 @@ fn data(cmd: DataCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// One line from standard input (the password), without its line end.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn user(cmd: UserCommand) -> anyhow::Result<()> {
+    use pallimap::domain::Role;
+    match cmd {
+        UserCommand::Add {
+            email,
+            role,
+            areas,
+            facilities,
+            db,
+        } => {
+            let role = Role::from_code(&role)
+                .with_context(|| format!("unknown role `{role}`; valid roles: {}", Role::CODES))?;
+            let store = Store::open(&db.database_url)?;
+            let known_areas = store.areas()?;
+            if let Some(a) = areas
+                .iter()
+                .find(|a| !known_areas.iter().any(|k| &k.code == *a))
+            {
+                anyhow::bail!(
+                    "unknown area `{a}`; the areas are {}",
+                    known_areas
+                        .iter()
+                        .map(|k| format!("{} ({})", k.code, k.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            for f in &facilities {
+                if store.facility(f)?.is_none() {
+                    anyhow::bail!("unknown facility `{f}`");
+                }
+            }
+            if role == Role::Coordinator && areas.is_empty() {
+                anyhow::bail!("a coordinator needs at least one --area");
+            }
+            if role == Role::FacilityEditor && facilities.is_empty() {
+                anyhow::bail!("a facility editor needs at least one --facility");
+            }
+            let password = read_password()?;
+            let hash = pallimap::auth::hash_password(&password)?;
+            let email = email.trim().to_lowercase();
+            let u = store.add_user(
+                &pallimap::store::NewUser {
+                    email: &email,
+                    password_hash: &hash,
+                    role,
+                    areas: &areas,
+                    facilities: &facilities,
+                },
+                &pallimap::auth::timestamp(pallimap::auth::now()),
+            )?;
+            println!("added {} ({})", u.email, u.role.code());
+            Ok(())
+        }
+        UserCommand::List(db) => {
+            let store = Store::open(&db.database_url)?;
+            for u in store.users()? {
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    u.email,
+                    u.role.code(),
+                    u.areas.join(","),
+                    u.facilities.join(","),
+                    if u.disabled { "\tdisabled" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        UserCommand::Disable { email, db } => {
+            let store = Store::open(&db.database_url)?;
+            let (u, _) = store
+                .user_with_hash(&email.trim().to_lowercase())?
+                .with_context(|| format!("no account with email {email}"))?;
+            store.update_user(
+                u.id,
+                &pallimap::store::UserChange {
+                    disabled: Some(true),
+                    ..Default::default()
+                },
+            )?;
+            println!("disabled {}", u.email);
+            Ok(())
+        }
+    }
+}
+
+fn token(cmd: TokenCommand) -> anyhow::Result<()> {
+    let (email, db) = match &cmd {
+        TokenCommand::Create { email, db, .. } | TokenCommand::Revoke { email, db, .. } => {
+            (email.trim().to_lowercase(), db)
+        }
+    };
+    let store = Store::open(&db.database_url)?;
+    let (u, _) = store
+        .user_with_hash(&email)?
+        .with_context(|| format!("no account with email {email}"))?;
+    anyhow::ensure!(!u.disabled, "the account {email} is disabled");
+    match cmd {
+        TokenCommand::Create { name, .. } => {
+            let token = pallimap::auth::random_token()?;
+            store.create_token(
+                &pallimap::auth::token_hash(&token),
+                u.id,
+                &name,
+                &pallimap::auth::timestamp(pallimap::auth::now()),
+            )?;
+            eprintln!("token `{name}` for {email} (shown once; store it now):");
+            println!("{token}");
+        }
+        TokenCommand::Revoke { name, .. } => {
+            let n = store.revoke_tokens(u.id, name.as_deref())?;
+            println!("revoked {n} token(s) of {email}");
+        }
+    }
+    Ok(())
 }

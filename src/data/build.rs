@@ -417,6 +417,8 @@ mod tests {
             updated_at: "2025-01-01".into(),
             verified_at: None,
             verified_by: None,
+            status: Default::default(),
+            version: 0,
         };
         Dataset {
             manifest: Manifest {

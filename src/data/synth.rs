@@ -778,6 +778,8 @@ fn facility(r: &Reference, i: usize, seed: u64) -> Facility {
         updated_at: SNAPSHOT.into(),
         verified_at: None,
         verified_by: None,
+        status: Default::default(),
+        version: 0,
     }
 }
 

@@ -353,6 +353,28 @@ pub struct Facility {
     pub verified_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_by: Option<String>,
+    /// `inactive`: closed or withdrawn; kept for history, gone from every list.
+    #[serde(default, skip_serializing_if = "FacilityStatus::is_active")]
+    pub status: FacilityStatus,
+    /// Optimistic-concurrency version, kept by the store (1 on insert, +1 on every change);
+    /// not part of the facility's facts, so not in its serialized form.
+    #[serde(skip)]
+    pub version: i64,
+}
+
+/// Whether a facility is still there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacilityStatus {
+    #[default]
+    Active,
+    Inactive,
+}
+
+impl FacilityStatus {
+    pub fn is_active(&self) -> bool {
+        *self == FacilityStatus::Active
+    }
 }
 
 impl Facility {

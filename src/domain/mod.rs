@@ -1,6 +1,7 @@
 //! Plain domain types of the palliative-care directory: facilities, services, areas, provenance.
 //! No I/O lives here; every other layer speaks these types.
 
+pub mod account;
 pub mod area;
 pub mod facility;
 pub mod ja;
@@ -8,11 +9,12 @@ pub mod place;
 pub mod prefecture;
 pub mod vocabulary;
 
+pub use account::{Credential, Denied, Principal, Role, User, project};
 pub use area::{Area, Municipality};
 pub use facility::{
     Address, AdmissionRules, Capacity, CapacityStatus, Contact, ContactKind, Facility,
-    FormularyEntry, HomeCareTier, Hours, Identifiers, LatLng, Origin, Placement, Provenance,
-    Service, ServiceAttributes, ServiceStatus, Stock, Visibility,
+    FacilityStatus, FormularyEntry, HomeCareTier, Hours, Identifiers, LatLng, Origin, Placement,
+    Provenance, Service, ServiceAttributes, ServiceStatus, Stock, Visibility,
 };
 pub use place::{
     Coverage, GeocodeMatch, GeocodeMiss, Geocoder, MuniRef, SplitMix64, TownRef, haversine_m,

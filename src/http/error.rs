@@ -15,6 +15,8 @@ pub struct ApiError {
     pub detail: String,
     /// Extension members (e.g. `parameter`, `valid`, `normalized`).
     pub extra: Map<String, Value>,
+    /// Response headers (`Allow`, `Retry-After`, a cookie reset).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -25,7 +27,119 @@ impl ApiError {
             title,
             detail,
             extra: Map::new(),
+            headers: Vec::new(),
         }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// 401: no valid credential where one is needed, or a stale one.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Sign-in required / ログインが必要です",
+            detail.into(),
+        )
+    }
+
+    /// Also expire the session cookie in the browser.
+    pub fn clear_session_cookie(self) -> Self {
+        self.with_header(
+            "set-cookie",
+            format!(
+                "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
+                super::auth::SESSION_COOKIE
+            ),
+        )
+    }
+
+    /// 403: signed in, but this is not yours to do; `detail` says why.
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            code,
+            "Forbidden / 権限がありません",
+            detail.into(),
+        )
+    }
+
+    /// 429 with `Retry-After` in seconds.
+    pub fn too_many(detail: impl Into<String>, retry_after_s: u64) -> Self {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "Too many attempts / 試行回数が多すぎます",
+            detail.into(),
+        )
+        .with("retry_after", json!(retry_after_s))
+        .with_header("retry-after", retry_after_s.to_string())
+    }
+
+    /// 428: a write without `If-Match`.
+    pub fn precondition_required() -> Self {
+        ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "if_match_required",
+            "If-Match required / If-Match が必要です",
+            "Send `If-Match` with the ETag of the version you edited (GET the facility first), so nobody's change is silently overwritten.".into(),
+        )
+    }
+
+    /// 409: the record changed since the version the client edited; `current` is it now.
+    pub fn stale_version(current: Value, etag: String) -> Self {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "version_conflict",
+            "Changed meanwhile / 他の人が変更しました",
+            "他の人がこの施設を変更しました。現在の内容を確認してからやり直してください / Someone changed this facility since your version; `current` is their version. Review it and send your change again with its ETag.".into(),
+        )
+        .with("current", current)
+        .with_header("etag", etag)
+    }
+
+    /// 409 for a record that already exists.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::CONFLICT, code, "Conflict / 競合", detail.into())
+    }
+
+    /// 413 for a body over the limit.
+    pub fn too_large(limit: usize) -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "Body too large / 本文が大きすぎます",
+            format!("The request body may be at most {limit} bytes."),
+        )
+    }
+
+    /// 400 for a JSON body that is malformed, has an unknown field or a bad value.
+    pub fn bad_body(field: Option<&str>, detail: impl Into<String>) -> Self {
+        let e = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "Invalid body / 本文が不正です",
+            detail.into(),
+        );
+        match field {
+            Some(f) => e.with("field", json!(f)),
+            None => e,
+        }
+    }
+
+    /// 503: the database is unreachable; reads from the catalog keep working.
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(cause = %cause, "database unavailable");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Temporarily unavailable / 一時的に利用できません",
+            "データベースに接続できません。検索と閲覧は使えます。しばらくしてから再度お試しください / The database cannot be reached: searching and reading still work; writes and sign-in do not. Retry in a minute.".into(),
+        )
+        .with_header("retry-after", "30")
     }
 
     /// 400 for a query parameter that is malformed, unknown or out of range.
@@ -128,6 +242,9 @@ impl ResponseError for ApiError {
         if let Some(allow) = self.extra.get("allow").and_then(Value::as_str) {
             r.insert_header((actix_web::http::header::ALLOW, allow.to_string()));
         }
+        for (k, v) in &self.headers {
+            r.append_header((*k, v.as_str()));
+        }
         r.content_type("application/problem+json")
             .body(self.body().to_string())
     }
@@ -143,11 +260,15 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong and what to fix.
     pub detail: String,
-    /// Stable machine-readable code: invalid_parameter, not_found, address_not_found,
-    /// stale_cursor, method_not_allowed, internal.
+    /// Stable machine-readable code: invalid_parameter, invalid_body, not_found,
+    /// address_not_found, stale_cursor, method_not_allowed, unauthorized, forbidden,
+    /// csrf_required, too_many_attempts, if_match_required, version_conflict, body_too_large,
+    /// unavailable, internal.
     pub code: String,
     /// The parameter at fault, for parameter errors.
     pub parameter: Option<String>,
     /// The normalized address, for address_not_found.
     pub normalized: Option<String>,
+    /// The body field at fault, for invalid_body.
+    pub field: Option<String>,
 }

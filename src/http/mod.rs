@@ -3,6 +3,7 @@
 //! Knows `domain`, `catalog` and `store` by their public types only; never a diesel or tantivy
 //! type. The role of a request becomes an `Audience` here, and only here.
 
+pub mod auth;
 mod dto;
 pub mod error;
 pub mod geojson;
@@ -10,15 +11,17 @@ pub mod openapi;
 mod params;
 mod request;
 mod routes;
+mod session;
+mod write;
 
 use std::sync::Arc;
 
-use actix_web::dev::HttpServiceFactory;
-use actix_web::{Handler, HttpRequest, Responder, guard, web};
+use actix_web::{HttpRequest, guard, web};
 
 use crate::catalog::CatalogHandle;
 use crate::store::Store;
 
+pub use auth::AuthSettings;
 pub use error::ApiError;
 
 /// Shared state of the running service.
@@ -27,6 +30,22 @@ pub struct AppState {
     pub catalog: CatalogHandle,
     pub store: Arc<Store>,
     pub web: Arc<WebSettings>,
+    pub auth: Arc<AuthSettings>,
+    /// Woken after every committed write, so the change-log follower refreshes at once.
+    pub changed: Arc<tokio::sync::Notify>,
+}
+
+impl AppState {
+    /// State with default web and sign-in settings (tests and tools).
+    pub fn new(catalog: CatalogHandle, store: Arc<Store>) -> AppState {
+        AppState {
+            catalog,
+            store,
+            web: Default::default(),
+            auth: Default::default(),
+            changed: Default::default(),
+        }
+    }
 }
 
 /// What the front end needs from the settings.
@@ -48,54 +67,76 @@ impl Default for WebSettings {
     }
 }
 
-/// A read route: GET (and HEAD, which actix answers without the body); any other method is
-/// 405 with `Allow`.
-fn read_route<F, Args>(path: &'static str, handler: F) -> impl HttpServiceFactory
-where
-    F: Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    web::resource(path)
-        .route(
-            web::route()
-                .guard(guard::Any(guard::Get()).or(guard::Head()))
-                .to(handler),
-        )
-        .default_service(web::to(move |req: HttpRequest| async move {
-            Err::<actix_web::HttpResponse, _>(ApiError::method_not_allowed(
-                req.method().as_str(),
-                path,
-                "GET, HEAD",
-            ))
-        }))
+/// The guard of one method; `get` also answers HEAD (actix sends no body for it).
+fn method_route(method: &str) -> actix_web::Route {
+    match method {
+        "get" => web::route().guard(guard::Any(guard::Get()).or(guard::Head())),
+        "post" => web::post(),
+        "put" => web::put(),
+        "patch" => web::patch(),
+        _ => web::delete(),
+    }
 }
 
-macro_rules! read_routes {
-    ($($path:literal => $handler:path),* $(,)?) => {
-        /// Every route of the service (all are read routes: GET and HEAD). The OpenAPI document
-        /// must list exactly these; a test holds it to that.
-        pub const ROUTES: &[&str] = &[$($path),*];
+/// The `Allow` value of a route with these methods.
+fn allow_of(methods: &[&str]) -> String {
+    let mut v: Vec<String> = Vec::new();
+    for m in methods {
+        v.push(m.to_uppercase());
+        if *m == "get" {
+            v.push("HEAD".into());
+        }
+    }
+    v.join(", ")
+}
+
+macro_rules! routes {
+    ($($path:literal => { $($method:ident : $handler:path),+ $(,)? }),* $(,)?) => {
+        /// Every route of the service and its methods (`get` also answers HEAD). The OpenAPI
+        /// document must list exactly these; a test holds it to that.
+        pub const ROUTES: &[(&str, &[&str])] = &[$(($path, &[$(stringify!($method)),+])),*];
 
         fn register(cfg: &mut web::ServiceConfig) {
-            $(cfg.service(read_route($path, $handler));)*
+            $(
+                let methods: &[&str] = &[$(stringify!($method)),+];
+                let resource = web::resource($path)
+                    $(.route(method_route(stringify!($method)).to($handler)))+;
+                let allow = allow_of(methods);
+                cfg.service(resource.default_service(web::to(move |req: HttpRequest| {
+                    let allow = allow.clone();
+                    async move {
+                        Err::<actix_web::HttpResponse, _>(ApiError::method_not_allowed(
+                            req.method().as_str(),
+                            $path,
+                            &allow,
+                        ))
+                    }
+                })));
+            )*
         }
     };
 }
 
-read_routes! {
-    "/healthz" => routes::healthz,
-    "/api/v1/facilities" => routes::list_facilities,
-    "/api/v1/facilities.geojson" => routes::facilities_geojson,
-    "/api/v1/facilities/{id}.geojson" => routes::facility_geojson,
-    "/api/v1/facilities/{id}" => routes::get_facility,
-    "/api/v1/areas" => routes::list_areas,
-    "/api/v1/areas.geojson" => routes::areas_geojson,
-    "/api/v1/municipalities.geojson" => routes::municipalities_geojson,
-    "/api/v1/vocabulary" => routes::vocabulary,
-    "/api/v1/geocode" => routes::geocode,
-    "/api/v1/config" => routes::web_config,
-    "/api/v1/openapi.json" => routes::openapi,
+routes! {
+    "/healthz" => { get: routes::healthz },
+    "/readyz" => { get: routes::readyz },
+    "/api/v1/facilities" => { get: routes::list_facilities, post: write::create_facility },
+    "/api/v1/facilities.geojson" => { get: routes::facilities_geojson },
+    "/api/v1/facilities/{id}.geojson" => { get: routes::facility_geojson },
+    "/api/v1/facilities/{id}" => { get: routes::get_facility, patch: write::patch_facility },
+    "/api/v1/facilities/{id}/services/{service}" => { put: write::put_service, delete: write::delete_service },
+    "/api/v1/facilities/{id}/verify" => { post: write::verify_facility },
+    "/api/v1/facilities/{id}/history" => { get: write::history },
+    "/api/v1/areas" => { get: routes::list_areas },
+    "/api/v1/areas.geojson" => { get: routes::areas_geojson },
+    "/api/v1/municipalities.geojson" => { get: routes::municipalities_geojson },
+    "/api/v1/vocabulary" => { get: routes::vocabulary },
+    "/api/v1/geocode" => { get: routes::geocode },
+    "/api/v1/config" => { get: routes::web_config },
+    "/api/v1/openapi.json" => { get: routes::openapi },
+    "/api/v1/session" => { get: session::whoami, post: session::sign_in, delete: session::sign_out },
+    "/api/v1/users" => { get: session::list_users, post: session::create_user },
+    "/api/v1/users/{id}" => { patch: session::update_user },
 }
 
 /// Every route of the service.
@@ -105,7 +146,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg.app_data(web::Data::new(state))
             .app_data(web::PathConfig::default().error_handler(|e, _| {
                 ApiError::bad_parameter("path", format!("Invalid path: {e}")).into()
-            }));
+            }))
+            .app_data(write::json_config());
         register(cfg);
         cfg.service(web::scope("/api").default_service(web::to(routes::no_route)));
         if web_dir.join("index.html").is_file() {

@@ -20,6 +20,19 @@ use crate::domain::{FacilityKind, ServiceKind};
     ),
     paths(
         routes::healthz,
+        routes::readyz,
+        super::write::create_facility,
+        super::write::patch_facility,
+        super::write::put_service,
+        super::write::delete_service,
+        super::write::verify_facility,
+        super::write::history,
+        super::session::whoami,
+        super::session::sign_in,
+        super::session::sign_out,
+        super::session::list_users,
+        super::session::create_user,
+        super::session::update_user,
         routes::list_facilities,
         routes::facilities_geojson,
         routes::facility_geojson,
@@ -33,13 +46,38 @@ use crate::domain::{FacilityKind, ServiceKind};
         routes::openapi,
     ),
     components(schemas(Problem, dto::FacilityView, dto::ListBody)),
+    modifiers(&Security),
     tags(
         (name = "facilities", description = "施設の検索と詳細 / Search and details of facilities"),
         (name = "areas", description = "二次医療圏と市区町村 / Areas and municipalities"),
         (name = "service", description = "語彙・ジオコーダ・設定 / Vocabulary, geocoder, configuration"),
+        (name = "edits", description = "施設情報の編集と履歴 / Edits and history (coordinators, facility editors, admins)"),
+        (name = "accounts", description = "ログインとアカウント / Sign-in and accounts"),
     )
 )]
 struct ApiDoc;
+
+/// The two credentials: the session cookie (with `X-CSRF-Token` on writes) and API tokens.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let c = doc.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                super::auth::SESSION_COOKIE,
+            ))),
+        );
+        c.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// The document as served.
 pub fn document(catalog: &Catalog) -> Value {

@@ -19,11 +19,11 @@ use super::geojson::{self as gj, Layer};
 use super::params::Params;
 use super::request::{self, GEOJSON_PARAMS, LIST_PARAMS, MAX_QUERY_CHARS};
 use crate::catalog::{Catalog, Execution, Plan, PlanError, Results};
-use crate::domain::{Audience, FacilityKind, GeocodeMiss, ServiceKind};
+use crate::domain::{Audience, Facility, FacilityKind, GeocodeMiss, ServiceKind, project};
 
-/// Anonymous callers are the public; the accounts issue adds signed-in professionals.
-fn audience(_req: &HttpRequest) -> Audience {
-    Audience::Public
+/// What the caller may see: the public without a credential, the role's audience with one.
+async fn audience(req: &HttpRequest, state: &AppState) -> Result<Audience, ApiError> {
+    Ok(super::auth::caller(req, state).await?.audience())
 }
 
 fn json_body<T: serde::Serialize>(body: &T) -> Result<HttpResponse, ApiError> {
@@ -186,13 +186,18 @@ pub async fn list_facilities(
 ) -> Result<HttpResponse, ApiError> {
     let p = Params::parse(req.query_string(), LIST_PARAMS)?;
     let search = request::search_request(&p, 100, 20)?;
+    let aud = audience(&req, &state).await?;
     let (catalog, plan, results) = run_search(state.catalog.load(), search).await?;
-    let aud = audience(&req);
+    let shown: Vec<Facility> = results
+        .hits
+        .iter()
+        .map(|h| project(catalog.at(h.ord), aud))
+        .collect();
     let items: Vec<FacilityView> = results
         .hits
         .iter()
-        .map(|h| {
-            let f = catalog.at(h.ord);
+        .zip(&shown)
+        .map(|(h, f)| {
             let mut view = FacilityView::new(f, &catalog, aud);
             view.distance_m = h.distance_m.map(|d| d.round() as u64);
             view.distance_precision_m = h.distance_m.and(plan.distance_precision_m(f));
@@ -327,9 +332,20 @@ pub async fn get_facility(
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(req.query_string(), &[])?;
     let id = path.into_inner();
+    let aud = audience(&req, &state).await?;
     let catalog = state.catalog.load();
     let f = catalog.get(&id).ok_or_else(|| unknown_id(&id))?;
-    json_body(&FacilityView::new(f, &catalog, audience(&req)))
+    let shown = project(f, aud);
+    let text = serde_json::to_string(&FacilityView::new(&shown, &catalog, aud))
+        .map_err(|e| ApiError::internal(&e))?;
+    let mut r = HttpResponse::Ok();
+    r.content_type("application/json")
+        .insert_header((actix_web::http::header::ETAG, super::write::etag(f)));
+    if aud != Audience::Public {
+        // A signed-in view must not be kept by shared caches.
+        r.insert_header(("cache-control", "private, no-store"));
+    }
+    Ok(r.body(text))
 }
 
 #[utoipa::path(get, path = "/api/v1/areas", tag = "areas",
@@ -501,6 +517,23 @@ pub async fn web_config(
     responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object)))]
 pub async fn openapi(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     json_body(&super::openapi::document(&state.catalog.load()))
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses(
+        (status = 200, description = "Ready: the catalog is loaded and the database answers", body = Health),
+        (status = 503, description = "Not ready: the database cannot be reached (reads from the catalog still work)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    web::block(move || store.latest_change())
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::unavailable(&e))?;
+    json_body(&Health {
+        status: "ready",
+        facilities: state.catalog.load().len(),
+    })
 }
 
 pub async fn no_front_end() -> HttpResponse {

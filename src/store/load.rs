@@ -71,6 +71,9 @@ pub fn merge_facility(
         merged.services = services;
         merged.verified_at = verified_at;
         merged.verified_by = verified_by;
+        // The version is the store's; a deactivation is a person's decision.
+        merged.version = old.version;
+        merged.status = old.status;
         // An identifier the dataset no longer lists is kept: ids only accumulate.
         let ids = &mut merged.identifiers;
         ids.navii = ids.navii.take().or_else(|| old.identifiers.navii.clone());
@@ -137,7 +140,7 @@ pub fn merge_facility(
 }
 
 /// One audit entry: at, actor, entity, entity id, field, old value, new value.
-type Change = (
+pub(super) type Change = (
     String,
     String,
     String,
@@ -148,7 +151,12 @@ type Change = (
 );
 
 /// One change-log row per top-level field that differs.
-fn changes(old: Option<&Facility>, new: &Facility, actor: &str, at: &str) -> Vec<Change> {
+pub(super) fn changes(
+    old: Option<&Facility>,
+    new: &Facility,
+    actor: &str,
+    at: &str,
+) -> Vec<Change> {
     let new_v = serde_json::to_value(new).unwrap_or_default();
     let old_v = old.map(|o| serde_json::to_value(o).unwrap_or_default());
     let mut out = Vec::new();
@@ -181,7 +189,7 @@ pub(crate) fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-fn delete_facility(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
+pub(super) fn delete_facility(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
     diesel::delete(contacts::table.filter(contacts::facility_id.eq(id))).execute(conn)?;
     diesel::delete(capacities::table.filter(capacities::facility_id.eq(id))).execute(conn)?;
     diesel::delete(admission_rules::table.filter(admission_rules::facility_id.eq(id)))
@@ -191,7 +199,10 @@ fn delete_facility(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError>
     Ok(())
 }
 
-fn insert_facilities(conn: &mut AnyConnection, list: &[Facility]) -> Result<(), StoreError> {
+pub(super) fn insert_facilities(
+    conn: &mut AnyConnection,
+    list: &[Facility],
+) -> Result<(), StoreError> {
     let all: Vec<FacilityRows> = list.iter().map(rows::facility_rows).collect();
     let f: Vec<_> = all.iter().map(|r| r.facility.clone()).collect();
     let c: Vec<_> = all
@@ -301,7 +312,8 @@ pub(crate) fn apply(
             });
             match merge_facility(found, inc, &mut summary.kept_non_dataset) {
                 None => summary.unchanged += 1,
-                Some(merged) => {
+                Some(mut merged) => {
+                    merged.version = found.map_or(1, |o| o.version + 1);
                     if found.is_some() {
                         summary.updated += 1;
                     } else {
@@ -331,9 +343,11 @@ pub(crate) fn put_one(
     conn.transaction(|conn| {
         let existing = rows::read_facilities(conn)?;
         let old = existing.iter().find(|f| f.id == facility.id);
-        let log = changes(old, facility, actor, &now_rfc3339());
+        let mut facility = facility.clone();
+        facility.version = old.map_or(1, |o| o.version + 1);
+        let log = changes(old, &facility, actor, &now_rfc3339());
         delete_facility(conn, &facility.id)?;
-        insert_facilities(conn, std::slice::from_ref(facility))?;
+        insert_facilities(conn, std::slice::from_ref(&facility))?;
         log_changes(conn, log)
     })
 }

@@ -1,6 +1,8 @@
 //! The database, the source of truth: diesel over SQLite (embedded default) or PostgreSQL,
 //! migrations per backend, rows ↔ domain, and the all-or-nothing dataset load.
 
+mod accounts;
+mod edit;
 mod load;
 mod rows;
 pub mod schema;
@@ -14,6 +16,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::domain::{Area, Facility, Municipality, TownRef};
 
+pub use accounts::{NewUser, SessionInfo, UserChange};
+pub use edit::{Edit, EditError, HistoryEntry};
 pub use load::{LoadSummary, merge_facility};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -38,6 +42,10 @@ pub enum StoreError {
     Corrupt { column: &'static str, value: String },
     #[error("the database connection lock was poisoned by an earlier panic")]
     Poisoned,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("no such record")]
+    NotFound,
 }
 
 /// What a dataset load writes: the public records and a stamp naming the dataset (prefecture

@@ -72,6 +72,8 @@ pub(crate) struct FacilityRow {
     pub updated_at: String,
     pub verified_at: Option<String>,
     pub verified_by: Option<String>,
+    pub version: i64,
+    pub status: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -192,6 +194,8 @@ pub(crate) fn facility_rows(f: &Facility) -> FacilityRows {
         updated_at: f.updated_at.clone(),
         verified_at: f.verified_at.clone(),
         verified_by: f.verified_by.clone(),
+        version: f.version.max(1),
+        status: code(&f.status),
     };
     let contacts = f
         .contacts
@@ -286,6 +290,8 @@ fn facility_from_row(r: FacilityRow) -> Result<Facility, StoreError> {
             None => Hours::default(),
         },
         provenance: provenance(&r.origin, r.source, r.snapshot)?,
+        status: parse("facilities.status", &r.status)?,
+        version: r.version,
         id: r.id,
         name: r.name,
         name_kana: r.name_kana,
@@ -314,20 +320,44 @@ fn facility_from_row(r: FacilityRow) -> Result<Facility, StoreError> {
 }
 
 pub(crate) fn read_facilities(c: &mut AnyConnection) -> Result<Vec<Facility>, StoreError> {
-    let rows: Vec<FacilityRow> = facilities::table
+    read_facilities_of(c, None)
+}
+
+/// One facility with everything it holds, if the store has it.
+pub(crate) fn read_facility(
+    c: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<Facility>, StoreError> {
+    Ok(read_facilities_of(c, Some(id))?.pop())
+}
+
+/// Every facility, or only the one with id `only`.
+fn read_facilities_of(
+    c: &mut AnyConnection,
+    only: Option<&str>,
+) -> Result<Vec<Facility>, StoreError> {
+    let mut q = facilities::table
         .order(facilities::id)
         .select(FacilityRow::as_select())
-        .load(c)?;
+        .into_boxed();
+    if let Some(id) = only {
+        q = q.filter(facilities::id.eq(id.to_string()));
+    }
+    let rows: Vec<FacilityRow> = q.load(c)?;
     let mut out = Vec::with_capacity(rows.len());
     let mut index = HashMap::with_capacity(rows.len());
     for r in rows {
         index.insert(r.id.clone(), out.len());
         out.push(facility_from_row(r)?);
     }
-    let contact_rows: Vec<ContactRow> = contacts::table
+    let mut q = contacts::table
         .order((contacts::facility_id, contacts::position))
         .select(ContactRow::as_select())
-        .load(c)?;
+        .into_boxed();
+    if let Some(id) = only {
+        q = q.filter(contacts::facility_id.eq(id.to_string()));
+    }
+    let contact_rows: Vec<ContactRow> = q.load(c)?;
     for r in contact_rows {
         let Some(&i) = index.get(&r.facility_id) else {
             continue;
@@ -341,7 +371,13 @@ pub(crate) fn read_facilities(c: &mut AnyConnection) -> Result<Vec<Facility>, St
         });
     }
     let mut caps: HashMap<(String, String), Capacity> = HashMap::new();
-    for r in capacities::table.select(CapacityRow::as_select()).load(c)? {
+    let mut q = capacities::table
+        .select(CapacityRow::as_select())
+        .into_boxed();
+    if let Some(id) = only {
+        q = q.filter(capacities::facility_id.eq(id.to_string()));
+    }
+    for r in q.load(c)? {
         caps.insert(
             (r.facility_id, r.service_kind),
             Capacity {
@@ -355,18 +391,25 @@ pub(crate) fn read_facilities(c: &mut AnyConnection) -> Result<Vec<Facility>, St
         );
     }
     let mut rules: HashMap<(String, String), AdmissionRules> = HashMap::new();
-    for r in admission_rules::table
+    let mut q = admission_rules::table
         .select(AdmissionRow::as_select())
-        .load(c)?
-    {
+        .into_boxed();
+    if let Some(id) = only {
+        q = q.filter(admission_rules::facility_id.eq(id.to_string()));
+    }
+    for r in q.load(c)? {
         let mut parsed: AdmissionRules = parse_json("admission_rules.rules", &r.rules)?;
         parsed.visibility = parse("admission_rules.visibility", &r.visibility)?;
         rules.insert((r.facility_id, r.service_kind), parsed);
     }
-    let service_rows: Vec<ServiceRow> = services::table
+    let mut q = services::table
         .order((services::facility_id, services::kind))
         .select(ServiceRow::as_select())
-        .load(c)?;
+        .into_boxed();
+    if let Some(id) = only {
+        q = q.filter(services::facility_id.eq(id.to_string()));
+    }
+    let service_rows: Vec<ServiceRow> = q.load(c)?;
     for r in service_rows {
         let Some(&i) = index.get(&r.facility_id) else {
             continue;

@@ -58,6 +58,8 @@ diesel::table! {
         updated_at -> Text,
         verified_at -> Nullable<Text>,
         verified_by -> Nullable<Text>,
+        version -> BigInt,
+        status -> Text,
     }
 }
 
@@ -122,8 +124,54 @@ diesel::table! {
         field -> Text,
         old_value -> Nullable<Text>,
         new_value -> Nullable<Text>,
+        source -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        areas -> Text,
+        facilities -> Text,
+        disabled -> Bool,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        csrf -> Text,
+        created_at -> Text,
+        last_seen_at -> Text,
+        revoked -> Bool,
+    }
+}
+
+diesel::table! {
+    api_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        name -> Text,
+        created_at -> Text,
+        revoked -> Bool,
+    }
+}
+
+diesel::table! {
+    auth_failures (id) {
+        id -> BigInt,
+        subject -> Text,
+        at -> Text,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
 
 diesel::table! {
     meta (key) {
@@ -143,4 +191,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     admission_rules,
     change_log,
     meta,
+    users,
+    sessions,
+    api_tokens,
+    auth_failures,
 );

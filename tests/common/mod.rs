@@ -169,6 +169,8 @@ pub fn facility(id: &str, kind: FacilityKind, name: &str, lat: f64, lng: f64) ->
         updated_at: "2025-06-01".into(),
         verified_at: None,
         verified_by: None,
+        status: Default::default(),
+        version: 0,
     }
 }
 

@@ -388,6 +388,7 @@ async fn followed_tiny_store() -> (
         store.clone(),
         handle.clone(),
         std::time::Duration::from_millis(50),
+        Default::default(),
     ));
     (db, store, handle, follower)
 }
@@ -436,11 +437,7 @@ async fn a_write_becomes_searchable_once_the_change_log_moves() {
 async fn a_cursor_from_before_a_swap_answers_409() {
     use actix_web::{App, test};
     let (_db, store, handle, follower) = followed_tiny_store().await;
-    let state = pallimap::http::AppState {
-        catalog: handle.clone(),
-        store: store.clone(),
-        web: Default::default(),
-    };
+    let state = pallimap::http::AppState::new(handle.clone(), store.clone());
     let app = test::init_service(App::new().configure(pallimap::http::configure(state))).await;
     let get = |uri: String| test::TestRequest::get().uri(&uri).to_request();
     let page1: serde_json::Value =

@@ -107,6 +107,8 @@ impl Ctx<'_> {
             updated_at: info.snapshot.to_string(),
             verified_at: None,
             verified_by: None,
+            status: Default::default(),
+            version: 0,
         }
     }
 }

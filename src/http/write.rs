@@ -1,0 +1,987 @@
+//! Edits: create a facility, merge-patch one (RFC 7396), put or deactivate one of its services,
+//! confirm it unchanged, and read its history. Every write names who may make it, needs the
+//! version it edits (`If-Match`, 428 without, 409 with the current record when stale), is
+//! validated field by field (400 naming the field) and is one transaction in the store.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::instrument;
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::auth::{self, Caller};
+use super::dto::FacilityView;
+use super::error::{ApiError, Problem};
+use super::params::Params;
+use super::session::blocking;
+use crate::domain::{
+    Address, Contact, ContactKind, Facility, FacilityKind, FacilityStatus, HomeCareTier, Hours,
+    Identifiers, LatLng, Origin, Placement, Provenance, Service, ServiceKind, ServiceStatus, User,
+    Visibility, project,
+};
+use crate::store::{Edit, EditError};
+
+/// Largest JSON body a write accepts.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The ETag of a facility version.
+pub fn etag(f: &Facility) -> String {
+    format!("\"v{}\"", f.version)
+}
+
+/// The version named by `If-Match` (428 without one, 412-style 400 for a malformed one).
+fn if_match(req: &HttpRequest) -> Result<i64, ApiError> {
+    let raw = req
+        .headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(ApiError::precondition_required)?;
+    raw.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .strip_prefix('v')
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            ApiError::bad_body(
+                None,
+                format!("`If-Match: {raw}` is not an ETag this server issued (e.g. \"v3\")."),
+            )
+        })
+}
+
+/// A contact as written.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    /// phone, fax, email or web.
+    #[schema(example = "phone")]
+    pub kind: String,
+    pub value: String,
+    pub label: Option<String>,
+    /// public, professional or internal; FAX numbers are professional unless set.
+    pub visibility: Option<String>,
+}
+
+/// The address as written.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressInput {
+    /// 7 digits (〒 and hyphen allowed).
+    pub postal_code: Option<String>,
+    /// 5-digit 市区町村コード of the region.
+    pub municipality_code: String,
+    /// The full postal address as published.
+    pub text: String,
+}
+
+/// The editable facts of a facility: the body of POST, and what PATCH merges into.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityInput {
+    /// Only on POST: `gen-…` is assigned when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[schema(example = "clinic")]
+    pub kind: String,
+    pub name: String,
+    pub name_kana: Option<String>,
+    pub address: AddressInput,
+    /// `{lat, lng}` inside Japan; absent to place at the municipality.
+    #[schema(value_type = Option<Object>)]
+    pub location: Option<LatLngInput>,
+    #[serde(default)]
+    pub contacts: Vec<ContactInput>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub hours: Hours,
+    pub url: Option<String>,
+    pub notes: Option<String>,
+    /// active or inactive (deactivate instead of delete).
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatLngInput {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+/// The snake_case code of a serde enum.
+fn code_str<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn input_of(f: &Facility) -> FacilityInput {
+    FacilityInput {
+        id: None,
+        kind: f.kind.code().into(),
+        name: f.name.clone(),
+        name_kana: f.name_kana.clone(),
+        address: AddressInput {
+            postal_code: f.address.postal_code.clone(),
+            municipality_code: f.address.municipality_code.clone().unwrap_or_default(),
+            text: f.address.text.clone(),
+        },
+        location: f.location.map(|l| LatLngInput {
+            lat: l.lat,
+            lng: l.lng,
+        }),
+        contacts: f
+            .contacts
+            .iter()
+            .map(|c| ContactInput {
+                kind: code_str(&c.kind),
+                value: c.value.clone(),
+                label: c.label.clone(),
+                visibility: Some(code_str(&c.visibility)),
+            })
+            .collect(),
+        hours: f.hours.clone(),
+        url: f.url.clone(),
+        notes: f.notes.clone(),
+        status: Some(code_str(&f.status)),
+    }
+}
+
+fn bad(field: &str, detail: impl Into<String>) -> ApiError {
+    ApiError::bad_body(Some(field), detail)
+}
+
+fn text(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
+    let t = v.trim();
+    if t.is_empty() {
+        return Err(bad(field, format!("`{field}` must not be empty.")));
+    }
+    if t.chars().count() > max {
+        return Err(bad(
+            field,
+            format!("`{field}` is longer than {max} characters."),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+fn opt_text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => text(field, t, max).map(Some),
+    }
+}
+
+fn code<T: serde::de::DeserializeOwned>(field: &str, v: &str, valid: &str) -> Result<T, ApiError> {
+    serde_json::from_value(Value::String(v.to_string())).map_err(|_| {
+        bad(
+            field,
+            format!("Unknown value `{v}` for `{field}`. Valid values: {valid}."),
+        )
+    })
+}
+
+/// A Japanese phone or FAX number: 10 or 11 digits starting with 0 (hyphens, spaces and
+/// full-width digits allowed; kept as written, normalized to half-width).
+fn phone(field: &str, v: &str) -> Result<String, ApiError> {
+    let half: String = unicode_normalization::UnicodeNormalization::nfkc(v.trim()).collect();
+    let digits: String = half.chars().filter(char::is_ascii_digit).collect();
+    let allowed = half
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '(' | ')'));
+    if !allowed || !(10..=11).contains(&digits.len()) || !digits.starts_with('0') {
+        return Err(bad(
+            field,
+            format!(
+                "`{v}` is not a Japanese phone number: 10 or 11 digits starting with 0, e.g. 048-123-4567."
+            ),
+        ));
+    }
+    Ok(half)
+}
+
+/// The facility `input` describes, over `base` (its id, identifiers, services and dates).
+fn apply_input(
+    state: &AppState,
+    input: &FacilityInput,
+    base: &Facility,
+    origin: Origin,
+) -> Result<Facility, ApiError> {
+    let catalog = state.catalog.load();
+    let kind: FacilityKind = code("kind", &input.kind, &FacilityKind::codes())?;
+    let muni = catalog
+        .municipality(input.address.municipality_code.trim())
+        .ok_or_else(|| {
+            bad(
+                "address.municipality_code",
+                format!(
+                    "Unknown 市区町村コード `{}`: use a 5-digit code of this region (listed with each area in /api/v1/areas).",
+                    input.address.municipality_code
+                ),
+            )
+        })?;
+    let postal_code = match input.address.postal_code.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(p) => {
+            let d: String = unicode_normalization::UnicodeNormalization::nfkc(p)
+                .filter(char::is_ascii_digit)
+                .collect();
+            if d.len() != 7 {
+                return Err(bad(
+                    "address.postal_code",
+                    format!("`{p}` is not a 7-digit postal code."),
+                ));
+            }
+            Some(d)
+        }
+    };
+    let (location, placement) = match input.location {
+        Some(l) => {
+            if !(20.0..=46.0).contains(&l.lat) || !(122.0..=154.0).contains(&l.lng) {
+                return Err(bad(
+                    "location",
+                    format!(
+                        "{},{} is not in Japan: lat 20–46, lng 122–154.",
+                        l.lat, l.lng
+                    ),
+                ));
+            }
+            (
+                Some(LatLng {
+                    lat: l.lat,
+                    lng: l.lng,
+                }),
+                Placement::Source,
+            )
+        }
+        None => match catalog.geocoder().geocode(&input.address.text) {
+            Ok(m) => (
+                Some(LatLng {
+                    lat: m.lat,
+                    lng: m.lng,
+                }),
+                m.level,
+            ),
+            Err(_) => (None, Placement::Unplaced),
+        },
+    };
+    let prov = Provenance {
+        origin,
+        source: "api".into(),
+        snapshot: None,
+    };
+    let mut contacts = Vec::with_capacity(input.contacts.len());
+    if input.contacts.len() > 20 {
+        return Err(bad("contacts", "At most 20 contacts."));
+    }
+    for (i, c) in input.contacts.iter().enumerate() {
+        let field = format!("contacts[{i}]");
+        let kind: ContactKind = code(&format!("{field}.kind"), &c.kind, "phone, fax, email, web")?;
+        let value = match kind {
+            ContactKind::Phone | ContactKind::Fax => phone(&format!("{field}.value"), &c.value)?,
+            ContactKind::Email if c.value.contains('@') => {
+                text(&format!("{field}.value"), &c.value, 254)?
+            }
+            ContactKind::Web
+                if c.value.starts_with("https://") || c.value.starts_with("http://") =>
+            {
+                text(&format!("{field}.value"), &c.value, 500)?
+            }
+            _ => {
+                return Err(bad(
+                    &format!("{field}.value"),
+                    format!("`{}` is not a valid {} contact.", c.value, c.kind),
+                ));
+            }
+        };
+        let visibility: Visibility = match &c.visibility {
+            Some(v) => code(
+                &format!("{field}.visibility"),
+                v,
+                "public, professional, internal",
+            )?,
+            // Professional by default: FAX numbers are for referrals, not the public.
+            None if kind == ContactKind::Fax => Visibility::Professional,
+            None => Visibility::Public,
+        };
+        // An unchanged contact keeps where it came from.
+        let provenance = base
+            .contacts
+            .iter()
+            .find(|o| o.kind == kind && o.value == value)
+            .map(|o| o.provenance.clone())
+            .unwrap_or_else(|| prov.clone());
+        contacts.push(Contact {
+            kind,
+            value,
+            label: opt_text(&format!("{field}.label"), &c.label, 50)?,
+            visibility,
+            provenance,
+        });
+    }
+    let url = opt_text("url", &input.url, 500)?;
+    if url
+        .as_deref()
+        .is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+    {
+        return Err(bad("url", "`url` must start with https:// or http://."));
+    }
+    if input
+        .hours
+        .note
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > 500)
+    {
+        return Err(bad(
+            "hours.note",
+            "`hours.note` is longer than 500 characters.",
+        ));
+    }
+    const DAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"];
+    if let Some(d) = input
+        .hours
+        .closed_weekdays
+        .iter()
+        .find(|d| !DAYS.contains(&d.as_str()))
+    {
+        return Err(bad(
+            "hours.closed_weekdays",
+            format!("Unknown day `{d}`. Valid: {}.", DAYS.join(", ")),
+        ));
+    }
+    let status: FacilityStatus = match &input.status {
+        Some(s) => code("status", s, "active, inactive")?,
+        None => FacilityStatus::Active,
+    };
+    let mut f = base.clone();
+    let core_changed = f.name != input.name.trim() || f.kind != kind;
+    f.kind = kind;
+    f.name = text("name", &input.name, 200)?;
+    f.name_kana = opt_text("name_kana", &input.name_kana, 200)?;
+    f.address = Address {
+        postal_code,
+        prefecture: catalog
+            .area(&muni.area_code)
+            .map(|a| a.prefecture.clone())
+            .unwrap_or_default(),
+        municipality_code: Some(muni.code.clone()),
+        municipality: Some(muni.name.clone()),
+        text: text("address.text", &input.address.text, 300)?,
+    };
+    if f.location != location || f.placement != placement {
+        f.location = location;
+        f.placement = placement;
+    }
+    f.area_code = Some(muni.area_code.clone());
+    f.contacts = contacts;
+    f.hours = input.hours.clone();
+    f.url = url;
+    f.notes = opt_text("notes", &input.notes, 2000)?;
+    f.status = status;
+    if core_changed && f.provenance.is_dataset() {
+        f.provenance = prov;
+    }
+    Ok(f)
+}
+
+fn denied(e: crate::domain::Denied) -> ApiError {
+    ApiError::forbidden("forbidden", e.to_string())
+}
+
+fn origin_of(u: &User) -> Origin {
+    match u.role {
+        crate::domain::Role::FacilityEditor => Origin::Facility,
+        _ => Origin::Coordinator,
+    }
+}
+
+fn edit_error(state: &AppState, caller: &Caller, e: EditError) -> ApiError {
+    match e {
+        EditError::NotFound => ApiError::not_found("No facility with this id."),
+        EditError::Stale { current, .. } => {
+            let shown = project(&current, caller.audience());
+            let view = serde_json::to_value(FacilityView::new(
+                &shown,
+                &state.catalog.load(),
+                caller.audience(),
+            ))
+            .unwrap_or_default();
+            ApiError::stale_version(view, etag(&current))
+        }
+        EditError::Exists(id) => {
+            ApiError::conflict("exists", format!("A facility with id `{id}` exists."))
+        }
+        EditError::Refused(m) => ApiError::bad_body(None, m),
+        EditError::Store(e) => ApiError::unavailable(&e),
+    }
+}
+
+/// Answer with the facility as the caller may see it, its ETag, and wake the catalog.
+fn written(state: &AppState, caller: &Caller, f: &Facility, created: bool) -> HttpResponse {
+    state.changed.notify_one();
+    let shown = project(f, caller.audience());
+    let catalog = state.catalog.load();
+    let view = FacilityView::new(&shown, &catalog, caller.audience());
+    let mut r = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    r.insert_header((header::ETAG, etag(f)))
+        .insert_header(("cache-control", "no-store"))
+        .json(view)
+}
+
+/// The stored facility (inactive ones too), or 404.
+async fn stored(state: &AppState, id: &str) -> Result<Facility, ApiError> {
+    let store = state.store.clone();
+    let id2 = id.to_string();
+    blocking(move || store.facility(&id2))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No facility with id `{id}`.")))
+}
+
+async fn run_edit(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    version: i64,
+    change: impl FnOnce(&mut Facility) -> Result<(), String> + Send + 'static,
+) -> Result<Facility, ApiError> {
+    let store = state.store.clone();
+    let actor = caller.actor();
+    let at = crate::auth::timestamp(crate::auth::now());
+    web::block(move || {
+        store.edit_facility(
+            &id,
+            version,
+            &Edit {
+                actor: &actor,
+                source: "api",
+                at: &at,
+            },
+            change,
+        )
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| edit_error(state, caller, e))
+}
+
+#[utoipa::path(post, path = "/api/v1/facilities", tag = "edits",
+    request_body = FacilityInput,
+    responses(
+        (status = 201, description = "The new facility, with its ETag", body = FacilityView),
+        (status = 400, description = "A field is invalid (named in `field`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a coordinator of the area (or admin), or no CSRF token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The id exists", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 1 MB", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
+pub async fn create_facility(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<FacilityInput>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(req.query_string(), &[])?;
+    let caller = auth::writer(&req, &state).await?;
+    let user = caller.require_user()?.clone();
+    let input = body.into_inner();
+    let id = match &input.id {
+        Some(id) => {
+            let ok = id.len() <= 40
+                && ["navii-", "kaigo-", "hic-", "gen-"]
+                    .iter()
+                    .any(|p| id.starts_with(p))
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if !ok {
+                return Err(bad(
+                    "id",
+                    "`id` is navii-<13 digits>, kaigo-<10>, hic-<10> or gen-<hex>; leave it out to get one.",
+                ));
+            }
+            id.clone()
+        }
+        None => format!(
+            "gen-{}",
+            &crate::auth::token_hash(
+                &crate::auth::random_token().map_err(|e| ApiError::internal(&e))?
+            )[..12]
+        ),
+    };
+    let at = crate::auth::timestamp(crate::auth::now());
+    let base = Facility {
+        id: id.clone(),
+        kind: FacilityKind::Other,
+        name: String::new(),
+        name_kana: None,
+        identifiers: Identifiers {
+            navii: id.strip_prefix("navii-").map(str::to_string),
+            hic: id.strip_prefix("hic-").map(str::to_string),
+            kaigo: id.strip_prefix("kaigo-").map(str::to_string),
+        },
+        address: Address::default(),
+        location: None,
+        placement: Placement::Unplaced,
+        area_code: None,
+        contacts: Vec::new(),
+        hours: Hours::default(),
+        url: None,
+        notes: None,
+        services: Vec::new(),
+        provenance: Provenance {
+            origin: origin_of(&user),
+            source: "api".into(),
+            snapshot: None,
+        },
+        updated_at: at.clone(),
+        verified_at: None,
+        verified_by: None,
+        status: FacilityStatus::Active,
+        version: 0,
+    };
+    let f = apply_input(&state, &input, &base, origin_of(&user))?;
+    user.may_create_in(f.area_code.as_deref()).map_err(denied)?;
+    let store = state.store.clone();
+    let actor = caller.actor();
+    let f = web::block(move || {
+        store.create_facility(
+            &f,
+            &Edit {
+                actor: &actor,
+                source: "api",
+                at: &at,
+            },
+        )
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(|e| edit_error(&state, &caller, e))?;
+    Ok(written(&state, &caller, &f, true))
+}
+
+#[utoipa::path(patch, path = "/api/v1/facilities/{id}", tag = "edits",
+    params(("id" = String, Path, description = "Facility id"), ("If-Match" = String, Header, description = "The ETag of the version edited")),
+    request_body(content = Object, content_type = "application/merge-patch+json", description = "RFC 7396 merge patch of the editable facts (see FacilityInput); arrays such as `contacts` are replaced whole"),
+    responses(
+        (status = 200, description = "The changed facility, with its new ETag", body = FacilityView),
+        (status = 400, description = "A field is invalid (named in `field`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not yours to edit (the detail says why), or no CSRF token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such facility", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Changed meanwhile: `current` is the version now", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 1 MB", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
+pub async fn patch_facility(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(req.query_string(), &[])?;
+    let caller = auth::writer(&req, &state).await?;
+    let user = caller.require_user()?.clone();
+    let id = path.into_inner();
+    let current = stored(&state, &id).await?;
+    user.may_edit(&current).map_err(denied)?;
+    let version = if_match(&req)?;
+    let patch = body.into_inner();
+    if !patch.is_object() {
+        return Err(ApiError::bad_body(
+            None,
+            "The body is a JSON object (a merge patch of the facility's facts).",
+        ));
+    }
+    if patch.get("id").is_some() {
+        return Err(bad("id", "A facility's id never changes."));
+    }
+    let mut doc = serde_json::to_value(input_of(&current)).map_err(|e| ApiError::internal(&e))?;
+    json_patch::merge(&mut doc, &patch);
+    let input: FacilityInput = serde_json::from_value(doc)
+        .map_err(|e| ApiError::bad_body(None, format!("The patched facility is invalid: {e}")))?;
+    let next = apply_input(&state, &input, &current, origin_of(&user))?;
+    // The edit must stay within the editor's scope (a coordinator cannot move a facility out of
+    // their areas).
+    user.may_edit(&next).map_err(denied)?;
+    let now = crate::auth::timestamp(crate::auth::now());
+    let f = run_edit(&state, &caller, id, version, move |f| {
+        // The patch covers the facts; services, verification and the version are the store's.
+        let mut n = next;
+        n.services = f.services.clone();
+        n.version = f.version;
+        n.verified_at = f.verified_at.clone();
+        n.verified_by = f.verified_by.clone();
+        n.updated_at = f.updated_at.clone();
+        if n != *f {
+            n.updated_at = now;
+        }
+        *f = n;
+        Ok(())
+    })
+    .await?;
+    Ok(written(&state, &caller, &f, false))
+}
+
+/// A service as written: the facts a person can state about it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceInput {
+    /// active, temporarily_closed or inactive (default active).
+    pub status: Option<String>,
+    /// home_care_support only: enhanced_solo, enhanced_linked or conventional.
+    pub tier: Option<String>,
+    /// Beds for this service, 0–2000.
+    pub beds: Option<u32>,
+    /// Home-visit radius in km, 0 < r ≤ 16.
+    pub radius_km: Option<f64>,
+    /// YYYY-MM-DD.
+    pub since: Option<String>,
+    pub notes: Option<String>,
+}
+
+fn service_of(
+    kind: ServiceKind,
+    input: &ServiceInput,
+    base: Option<&Service>,
+    prov: Provenance,
+    at: &str,
+) -> Result<Service, ApiError> {
+    let status: ServiceStatus = match &input.status {
+        Some(s) => code("status", s, "active, temporarily_closed, inactive")?,
+        None => ServiceStatus::Active,
+    };
+    let tier: Option<HomeCareTier> = input
+        .tier
+        .as_deref()
+        .map(|t| code("tier", t, "enhanced_solo, enhanced_linked, conventional"))
+        .transpose()?;
+    if tier.is_some() && kind != ServiceKind::HomeCareSupport {
+        return Err(bad("tier", "`tier` applies to home_care_support only."));
+    }
+    if input.beds.is_some_and(|b| b > 2000) {
+        return Err(bad("beds", "`beds` is 0–2000."));
+    }
+    if let Some(r) = input.radius_km
+        && !(r > 0.0 && r <= crate::domain::HOME_VISIT_RADIUS_KM)
+    {
+        return Err(bad(
+            "radius_km",
+            "`radius_km` is greater than 0 and at most 16 (the 16 km rule).",
+        ));
+    }
+    if let Some(s) = &input.since
+        && time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).is_err()
+    {
+        return Err(bad(
+            "since",
+            format!("`since` is a date YYYY-MM-DD; got `{s}`."),
+        ));
+    }
+    let mut attributes = base.map(|b| b.attributes.clone()).unwrap_or_default();
+    attributes.tier = tier.or(attributes.tier);
+    attributes.beds = input.beds.or(attributes.beds);
+    attributes.radius_km = input.radius_km.or(attributes.radius_km);
+    attributes.since = input.since.clone().or(attributes.since);
+    attributes.notes = opt_text("notes", &input.notes, 1000)?.or(attributes.notes);
+    Ok(Service {
+        kind,
+        status,
+        attributes,
+        capacity: base.and_then(|b| b.capacity.clone()),
+        admission_rules: base.and_then(|b| b.admission_rules.clone()),
+        provenance: prov,
+        updated_at: at.to_string(),
+        verified_at: None,
+        verified_by: None,
+    })
+}
+
+fn service_kind(code_: &str) -> Result<ServiceKind, ApiError> {
+    ServiceKind::from_code(code_).ok_or_else(|| {
+        ApiError::bad_parameter(
+            "service",
+            format!(
+                "Unknown service `{code_}`. Valid values: {}.",
+                ServiceKind::codes()
+            ),
+        )
+    })
+}
+
+#[utoipa::path(put, path = "/api/v1/facilities/{id}/services/{service}", tag = "edits",
+    params(("id" = String, Path, description = "Facility id"), ("service" = String, Path, description = "Service code"), ("If-Match" = String, Header, description = "The ETag of the facility version edited")),
+    request_body = ServiceInput,
+    responses(
+        (status = 200, description = "The facility with the service added or replaced", body = FacilityView),
+        (status = 400, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not yours to edit, or no CSRF token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such facility", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
+pub async fn put_service(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<ServiceInput>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(req.query_string(), &[])?;
+    let caller = auth::writer(&req, &state).await?;
+    let user = caller.require_user()?.clone();
+    let (id, service) = path.into_inner();
+    let kind = service_kind(&service)?;
+    let current = stored(&state, &id).await?;
+    user.may_edit(&current).map_err(denied)?;
+    let version = if_match(&req)?;
+    let at = crate::auth::timestamp(crate::auth::now());
+    let prov = Provenance {
+        origin: origin_of(&user),
+        source: "api".into(),
+        snapshot: None,
+    };
+    let new = service_of(
+        kind,
+        &body.into_inner(),
+        current.services.iter().find(|s| s.kind == kind),
+        prov,
+        &at,
+    )?;
+    let f = run_edit(&state, &caller, id, version, move |f| {
+        match f.services.iter_mut().find(|s| s.kind == kind) {
+            Some(s) => {
+                let same = Service {
+                    updated_at: s.updated_at.clone(),
+                    provenance: s.provenance.clone(),
+                    verified_at: s.verified_at.clone(),
+                    verified_by: s.verified_by.clone(),
+                    ..new.clone()
+                } == *s;
+                if !same {
+                    *s = new;
+                    f.updated_at = at;
+                }
+            }
+            None => {
+                f.services.push(new);
+                f.updated_at = at;
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(written(&state, &caller, &f, false))
+}
+
+#[utoipa::path(delete, path = "/api/v1/facilities/{id}/services/{service}", tag = "edits",
+    params(("id" = String, Path, description = "Facility id"), ("service" = String, Path, description = "Service code"), ("If-Match" = String, Header, description = "The ETag of the facility version edited")),
+    responses(
+        (status = 200, description = "The facility with the service deactivated (kept in history)", body = FacilityView),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not yours to edit, or no CSRF token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such facility or service", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
+pub async fn delete_service(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(req.query_string(), &[])?;
+    let caller = auth::writer(&req, &state).await?;
+    let user = caller.require_user()?.clone();
+    let (id, service) = path.into_inner();
+    let kind = service_kind(&service)?;
+    let current = stored(&state, &id).await?;
+    user.may_edit(&current).map_err(denied)?;
+    if !current.services.iter().any(|s| s.kind == kind) {
+        return Err(ApiError::not_found(format!(
+            "Facility `{id}` has no service `{service}`."
+        )));
+    }
+    let version = if_match(&req)?;
+    let at = crate::auth::timestamp(crate::auth::now());
+    let f = run_edit(&state, &caller, id, version, move |f| {
+        for s in f
+            .services
+            .iter_mut()
+            .filter(|s| s.kind == kind && s.status != ServiceStatus::Inactive)
+        {
+            s.status = ServiceStatus::Inactive;
+            s.updated_at = at.clone();
+            f.updated_at = at.clone();
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(written(&state, &caller, &f, false))
+}
+
+#[utoipa::path(post, path = "/api/v1/facilities/{id}/verify", tag = "edits",
+    params(("id" = String, Path, description = "Facility id"), ("If-Match" = String, Header, description = "The ETag of the version confirmed")),
+    responses(
+        (status = 200, description = "Confirmed unchanged: `verified_at` and `verified_by` set, nothing else", body = FacilityView),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not yours to confirm, or no CSRF token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such facility", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Changed since the version confirmed", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
+pub async fn verify_facility(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(req.query_string(), &[])?;
+    let caller = auth::writer(&req, &state).await?;
+    let user = caller.require_user()?.clone();
+    let id = path.into_inner();
+    let current = stored(&state, &id).await?;
+    user.may_edit(&current).map_err(denied)?;
+    let version = if_match(&req)?;
+    let at = crate::auth::timestamp(crate::auth::now());
+    let by = caller.actor();
+    let f = run_edit(&state, &caller, id, version, move |f| {
+        f.verified_at = Some(at);
+        f.verified_by = Some(by);
+        Ok(())
+    })
+    .await?;
+    Ok(written(&state, &caller, &f, false))
+}
+
+/// One change of a facility, as the caller may see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryItem {
+    pub seq: i64,
+    pub at: String,
+    /// The role and account of whoever changed it (coordinators and admins see the account;
+    /// others see the role only).
+    pub actor: String,
+    pub field: String,
+    #[schema(value_type = Option<Object>)]
+    pub old_value: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub new_value: Option<Value>,
+    pub source: Option<String>,
+}
+
+/// A history value as `audience` may see it: contacts, bed status, admission rules and the
+/// formulary it may not see are removed, through the same projection as every other output.
+fn project_value(
+    field: &str,
+    raw: Option<&str>,
+    audience: crate::domain::Audience,
+) -> Option<Value> {
+    let v: Value = serde_json::from_str(raw?).ok()?;
+    let probe = |v: Value| -> Option<Value> {
+        // Rebuild a facility around the value, project it, and read the field back.
+        let mut f = serde_json::to_value(Facility {
+            id: String::new(),
+            kind: FacilityKind::Other,
+            name: String::new(),
+            name_kana: None,
+            identifiers: Identifiers::default(),
+            address: Address::default(),
+            location: None,
+            placement: Placement::Unplaced,
+            area_code: None,
+            contacts: Vec::new(),
+            hours: Hours::default(),
+            url: None,
+            notes: None,
+            services: Vec::new(),
+            provenance: Provenance::dataset("", ""),
+            updated_at: String::new(),
+            verified_at: None,
+            verified_by: None,
+            status: FacilityStatus::Active,
+            version: 0,
+        })
+        .ok()?;
+        f[field] = v;
+        let f: Facility = serde_json::from_value(f).ok()?;
+        let shown = serde_json::to_value(project(&f, audience)).ok()?;
+        shown.get(field).cloned()
+    };
+    match field {
+        "contacts" | "services" => probe(v),
+        _ => Some(v),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/facilities/{id}/history", tag = "edits",
+    params(("id" = String, Path, description = "Facility id")),
+    responses(
+        (status = 200, description = "Every change, oldest first, projected by role", body = Vec<HistoryItem>),
+        (status = 401, description = "Not signed in (history is for registered users)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such facility", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
+pub async fn history(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(req.query_string(), &[])?;
+    let caller = auth::caller(&req, &state).await?;
+    let user = caller.require_user()?.clone();
+    let id = path.into_inner();
+    stored(&state, &id).await?;
+    let store = state.store.clone();
+    let rows = blocking(move || store.history(&id)).await?;
+    let audience = caller.audience();
+    let full_actor = user.role.audience() == crate::domain::Audience::Internal;
+    let items: Vec<HistoryItem> = rows
+        .into_iter()
+        .map(|h| HistoryItem {
+            seq: h.seq,
+            at: h.at,
+            actor: if full_actor {
+                h.actor
+            } else {
+                h.actor.split(':').next().unwrap_or("").to_string()
+            },
+            old_value: project_value(&h.field, h.old_value.as_deref(), audience),
+            new_value: project_value(&h.field, h.new_value.as_deref(), audience),
+            field: h.field,
+            source: h.source,
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(items))
+}
+
+/// JSON bodies: at most 1 MB (413), malformed or unknown fields 400 naming the problem.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .content_type_required(false)
+        .error_handler(|e, _| {
+            use actix_web::error::JsonPayloadError;
+            match e {
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => ApiError::too_large(MAX_BODY_BYTES).into(),
+                JsonPayloadError::Deserialize(d) => {
+                    let msg = d.to_string();
+                    let field = msg
+                        .strip_prefix("unknown field `")
+                        .and_then(|r| r.split('`').next())
+                        .map(str::to_string);
+                    ApiError::bad_body(field.as_deref(), format!("The JSON body is invalid: {msg}"))
+                        .into()
+                }
+                other => ApiError::bad_body(None, format!("The body is not JSON: {other}")).into(),
+            }
+        })
+}
