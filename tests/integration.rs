@@ -1,5 +1,6 @@
 //! All integration tests, compiled into one binary for fast linking.
 
+mod accounts;
 mod api;
 mod cli;
 mod common;

@@ -395,7 +395,7 @@ async fn followed_tiny_store() -> (
 
 /// Polls until `done` holds, for at most 30 s (a bound for a stalled machine, not a latency
 /// target: the write-to-search latency is a benchmark figure).
-async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     for _ in 0..600 {
         if done() {
             return;
