@@ -115,6 +115,7 @@ pub async fn follow_changes(
     every: Duration,
     woken: Arc<tokio::sync::Notify>,
 ) {
+    spawn_listener(&store, woken.clone());
     let mut tick = tokio::time::interval(every);
     loop {
         tokio::select! {
@@ -151,5 +152,44 @@ pub async fn follow_changes(
             }
             Err(e) => tracing::error!(error = %e, "catalog rebuild panicked; keeping the old one"),
         }
+    }
+}
+
+/// On PostgreSQL, wake the follower when any instance commits a change (`LISTEN/NOTIFY`); the
+/// follower's polling by sequence stays the guarantee when a notification is missed. The
+/// listener reconnects after a database restart.
+fn spawn_listener(store: &Arc<Store>, woken: Arc<tokio::sync::Notify>) {
+    let store = store.clone();
+    let spawned = std::thread::Builder::new()
+        .name("change-listener".into())
+        .spawn(move || {
+            loop {
+                let mut listener = match store.listener() {
+                    Ok(Some(l)) => l,
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen for changes; retrying");
+                        std::thread::sleep(Duration::from_secs(1));
+                        continue;
+                    }
+                };
+                loop {
+                    match listener.take() {
+                        Ok(0) => {}
+                        Ok(_) => woken.notify_one(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "change listener lost its connection");
+                            // Whatever was missed meanwhile, the next poll sees.
+                            woken.notify_one();
+                            break;
+                        }
+                    }
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start the change listener; polling only");
     }
 }

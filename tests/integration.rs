@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod common;
 mod data;
+mod instances;
 mod search;
 mod search_quality;
 mod store;

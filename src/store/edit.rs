@@ -115,6 +115,7 @@ impl Store {
                 new.updated_at = edit.at.to_string();
                 insert_facilities(c, std::slice::from_ref(&new))?;
                 log(c, None, &new, edit)?;
+                Store::notify(c)?;
                 Ok(new)
             }))
         })?
@@ -187,5 +188,6 @@ fn edit_in(
     new.version = current.version + 1;
     write(c, &new)?;
     log(c, Some(&current), &new, edit)?;
+    Store::notify(c)?;
     Ok(new)
 }

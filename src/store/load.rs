@@ -331,6 +331,7 @@ pub(crate) fn apply(
         log_changes(conn, log)?;
         set_meta(conn, META_DATASET, dataset.stamp)?;
         set_meta(conn, META_LOADED_AT, &at)?;
+        super::Store::notify(conn)?;
         Ok(summary)
     })
 }
@@ -348,6 +349,7 @@ pub(crate) fn put_one(
         let log = changes(old, &facility, actor, &now_rfc3339());
         delete_facility(conn, &facility.id)?;
         insert_facilities(conn, std::slice::from_ref(&facility))?;
-        log_changes(conn, log)
+        log_changes(conn, log)?;
+        super::Store::notify(conn)
     })
 }

@@ -59,6 +59,48 @@ pub struct DatasetLoad<'a> {
     pub towns: &'a [TownRef],
 }
 
+/// The PostgreSQL channel every committed change is announced on.
+const CHANGE_CHANNEL: &str = "pallimap_changes";
+
+/// A connection that has `LISTEN`ed on the change channel.
+pub struct ChangeListener {
+    conn: diesel::PgConnection,
+}
+
+impl ChangeListener {
+    /// How many change notifications arrived since the last call (reads the socket; sends no
+    /// query, so it is cheap to call often).
+    pub fn take(&mut self) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for r in self.conn.notifications_iter() {
+            r?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+impl StoreError {
+    /// Whether the database connection itself is gone (server restart, network).
+    pub fn is_connection_lost(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            StoreError::Query(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )) => true,
+            StoreError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
+                let m = info.message();
+                m.contains("server closed the connection")
+                    || m.contains("terminating connection")
+                    || m.contains("no connection to the server")
+                    || m.contains("connection to server")
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Which backend a URL selects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
@@ -168,7 +210,43 @@ impl Store {
         f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut guard = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
-        f(&mut guard)
+        let result = f(&mut guard);
+        // A PostgreSQL restart leaves the connection dead: open a new one for the next call.
+        // The failed call is not retried (a write might have been committed), it fails as 503.
+        if let (Err(e), Backend::Postgres { url }) = (&result, &self.backend)
+            && e.is_connection_lost()
+        {
+            match diesel::PgConnection::establish(url) {
+                Ok(c) => {
+                    tracing::warn!("the database connection was lost; reconnected");
+                    *guard = AnyConnection::Postgresql(c);
+                }
+                Err(e) => tracing::warn!(error = %one_line(&e), "the database is unreachable"),
+            }
+        }
+        result
+    }
+
+    /// Wake other instances after a committed change (PostgreSQL `NOTIFY`, delivered at
+    /// commit); SQLite instances share a file and poll.
+    pub(crate) fn notify(conn: &mut AnyConnection) -> Result<(), StoreError> {
+        if let AnyConnection::Postgresql(c) = conn {
+            diesel::sql_query(format!("NOTIFY {CHANGE_CHANNEL}")).execute(c)?;
+        }
+        Ok(())
+    }
+
+    /// A listener for changes committed by any instance, on PostgreSQL; `None` on SQLite.
+    pub fn listener(&self) -> Result<Option<ChangeListener>, StoreError> {
+        let Backend::Postgres { url } = &self.backend else {
+            return Ok(None);
+        };
+        let mut conn = diesel::PgConnection::establish(url).map_err(|e| StoreError::Connect {
+            target: self.backend.display(),
+            message: one_line(&e),
+        })?;
+        diesel::sql_query(format!("LISTEN {CHANGE_CHANNEL}")).execute(&mut conn)?;
+        Ok(Some(ChangeListener { conn }))
     }
 
     /// A meta value, e.g. `dataset_manifest_sha256`.

@@ -14,7 +14,7 @@ use pallimap::domain::*;
 use pallimap::http::{AppState, configure};
 use pallimap::store::{NewUser, Store};
 
-use crate::common::{facility, sqlite_db, tiny_dataset, TestDb};
+use crate::common::{TestDb, facility, sqlite_db, tiny_dataset};
 
 pub const PASSWORD: &str = "a long enough passphrase";
 
@@ -109,9 +109,24 @@ pub fn fixture() -> Fixture {
     let hash = pallimap::auth::hash_password(PASSWORD).unwrap();
     for (email, role, areas, facilities) in [
         ("pro@example.jp", Role::Professional, vec![], vec![]),
-        ("editor@example.jp", Role::FacilityEditor, vec![], vec!["navii-1151070000030".to_string()]),
-        ("coord@example.jp", Role::Coordinator, vec!["1104".to_string()], vec![]),
-        ("other-coord@example.jp", Role::Coordinator, vec!["1101".to_string()], vec![]),
+        (
+            "editor@example.jp",
+            Role::FacilityEditor,
+            vec![],
+            vec!["navii-1151070000030".to_string()],
+        ),
+        (
+            "coord@example.jp",
+            Role::Coordinator,
+            vec!["1104".to_string()],
+            vec![],
+        ),
+        (
+            "other-coord@example.jp",
+            Role::Coordinator,
+            vec!["1101".to_string()],
+            vec![],
+        ),
         ("admin@example.jp", Role::Admin, vec![], vec![]),
     ] {
         store
@@ -176,7 +191,11 @@ pub async fn json_of(resp: ServiceResponse) -> (u16, BTreeMap<String, String>, V
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
     let body = test::read_body(resp).await;
-    (status, headers, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    (
+        status,
+        headers,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+    )
 }
 
 pub async fn sign_in(state: &AppState, email: &str) -> Session {
@@ -196,10 +215,7 @@ pub async fn sign_in(state: &AppState, email: &str) -> Session {
         .find(|c| c.name() == "pallimap_session")
         .expect("session cookie");
     assert!(cookie.http_only().unwrap_or(false));
-    assert_eq!(
-        cookie.same_site(),
-        Some(actix_web::cookie::SameSite::Lax)
-    );
+    assert_eq!(cookie.same_site(), Some(actix_web::cookie::SameSite::Lax));
     let value = cookie.value().to_string();
     let (_, _, body) = json_of(resp).await;
     Session {
@@ -212,16 +228,37 @@ pub async fn sign_in(state: &AppState, email: &str) -> Session {
 async fn sign_in_out_and_the_generic_message() {
     let fx = fixture();
     let s = sign_in(&fx.state, "coord@example.jp").await;
-    let (status, _, me) =
-        json_of(call(&fx.state, Method::GET, "/api/v1/session", Some(&s), &[], None).await).await;
+    let (status, _, me) = json_of(
+        call(
+            &fx.state,
+            Method::GET,
+            "/api/v1/session",
+            Some(&s),
+            &[],
+            None,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(me["role"], "coordinator");
     assert_eq!(me["areas"], json!(["1104"]));
     // Wrong password and unknown account: the same answer.
     let mut details = Vec::new();
-    for (email, pw) in [("coord@example.jp", "wrong password!!"), ("nobody@example.jp", PASSWORD)] {
+    for (email, pw) in [
+        ("coord@example.jp", "wrong password!!"),
+        ("nobody@example.jp", PASSWORD),
+    ] {
         let (status, _, body) = json_of(
-            call(&fx.state, Method::POST, "/api/v1/session", None, &[], Some(json!({"email": email, "password": pw}))).await,
+            call(
+                &fx.state,
+                Method::POST,
+                "/api/v1/session",
+                None,
+                &[],
+                Some(json!({"email": email, "password": pw})),
+            )
+            .await,
         )
         .await;
         assert_eq!(status, 401);
@@ -229,13 +266,43 @@ async fn sign_in_out_and_the_generic_message() {
     }
     assert_eq!(details[0], details[1]);
     // Sign-out needs the CSRF token, then the cookie is dead.
-    let resp = call(&fx.state, Method::DELETE, "/api/v1/session", Some(&s), &[], None).await;
+    let resp = call(
+        &fx.state,
+        Method::DELETE,
+        "/api/v1/session",
+        Some(&s),
+        &[],
+        None,
+    )
+    .await;
     assert_eq!(resp.status().as_u16(), 403);
-    let resp = call(&fx.state, Method::DELETE, "/api/v1/session", Some(&s), &[("X-CSRF-Token", &s.csrf)], None).await;
+    let resp = call(
+        &fx.state,
+        Method::DELETE,
+        "/api/v1/session",
+        Some(&s),
+        &[("X-CSRF-Token", &s.csrf)],
+        None,
+    )
+    .await;
     assert_eq!(resp.status().as_u16(), 204);
-    let (status, _, body) =
-        json_of(call(&fx.state, Method::GET, "/api/v1/facilities?limit=1", Some(&s), &[], None).await).await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")), "replayed cookie");
+    let (status, _, body) = json_of(
+        call(
+            &fx.state,
+            Method::GET,
+            "/api/v1/facilities?limit=1",
+            Some(&s),
+            &[],
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("unauthorized")),
+        "replayed cookie"
+    );
     // Anonymous is the public.
     let (status, _, me) =
         json_of(call(&fx.state, Method::GET, "/api/v1/session", None, &[], None).await).await;
@@ -246,13 +313,28 @@ async fn sign_in_out_and_the_generic_message() {
 async fn repeated_failures_answer_429_with_retry_after() {
     let fx = fixture();
     for i in 0..5 {
-        let resp = call(&fx.state, Method::POST, "/api/v1/session", None, &[],
-            Some(json!({"email": "pro@example.jp", "password": format!("wrong password {i}")}))).await;
+        let resp = call(
+            &fx.state,
+            Method::POST,
+            "/api/v1/session",
+            None,
+            &[],
+            Some(json!({"email": "pro@example.jp", "password": format!("wrong password {i}")})),
+        )
+        .await;
         assert_eq!(resp.status().as_u16(), 401);
     }
     // Even the right password is refused now, with a time to wait.
     let (status, headers, body) = json_of(
-        call(&fx.state, Method::POST, "/api/v1/session", None, &[], Some(json!({"email": "pro@example.jp", "password": PASSWORD}))).await,
+        call(
+            &fx.state,
+            Method::POST,
+            "/api/v1/session",
+            None,
+            &[],
+            Some(json!({"email": "pro@example.jp", "password": PASSWORD})),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 429, "{body}");
@@ -266,27 +348,60 @@ async fn repeated_failures_answer_429_with_retry_after() {
 #[actix_web::test]
 async fn api_tokens_need_no_csrf_and_can_be_revoked() {
     let fx = fixture();
-    let user = fx.store.user_with_hash("coord@example.jp").unwrap().unwrap().0;
+    let user = fx
+        .store
+        .user_with_hash("coord@example.jp")
+        .unwrap()
+        .unwrap()
+        .0;
     let token = pallimap::auth::random_token().unwrap();
     fx.store
-        .create_token(&pallimap::auth::token_hash(&token), user.id, "script", "2026-12-01T00:00:00Z")
+        .create_token(
+            &pallimap::auth::token_hash(&token),
+            user.id,
+            "script",
+            "2026-12-01T00:00:00Z",
+        )
         .unwrap();
     let bearer = format!("Bearer {token}");
     let (status, headers, _) = json_of(
-        call(&fx.state, Method::GET, "/api/v1/facilities/navii-1111070000010", None, &[("authorization", &bearer)], None).await,
+        call(
+            &fx.state,
+            Method::GET,
+            "/api/v1/facilities/navii-1111070000010",
+            None,
+            &[("authorization", &bearer)],
+            None,
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200);
     let etag = headers["etag"].clone();
     let (status, _, body) = json_of(
-        call(&fx.state, Method::PATCH, "/api/v1/facilities/navii-1111070000010", None,
-            &[("authorization", &bearer), ("if-match", &etag)], Some(json!({"notes": "トークンで更新"}))).await,
+        call(
+            &fx.state,
+            Method::PATCH,
+            "/api/v1/facilities/navii-1111070000010",
+            None,
+            &[("authorization", &bearer), ("if-match", &etag)],
+            Some(json!({"notes": "トークンで更新"})),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["notes"], "トークンで更新");
     assert_eq!(fx.store.revoke_tokens(user.id, Some("script")).unwrap(), 1);
-    let resp = call(&fx.state, Method::GET, "/api/v1/session", None, &[("authorization", &bearer)], None).await;
+    let resp = call(
+        &fx.state,
+        Method::GET,
+        "/api/v1/session",
+        None,
+        &[("authorization", &bearer)],
+        None,
+    )
+    .await;
     assert_eq!(resp.status().as_u16(), 401);
 }
 
@@ -295,57 +410,137 @@ async fn edits_need_the_version_and_stay_in_scope() {
     let fx = fixture();
     let coord = sign_in(&fx.state, "coord@example.jp").await;
     let uri = "/api/v1/facilities/navii-1111070000010";
-    let (_, headers, before) = json_of(call(&fx.state, Method::GET, uri, Some(&coord), &[], None).await).await;
+    let (_, headers, before) =
+        json_of(call(&fx.state, Method::GET, uri, Some(&coord), &[], None).await).await;
     let etag = headers["etag"].clone();
     assert_eq!(etag, "\"v1\"");
     let csrf = coord.csrf.as_str();
     let patch = json!({"contacts": [{"kind": "phone", "value": "０４８－１１１－２２２２", "label": "代表"}]});
     // No CSRF token: 403; no If-Match: 428.
-    let r = call(&fx.state, Method::PATCH, uri, Some(&coord), &[("if-match", &etag)], Some(patch.clone())).await;
+    let r = call(
+        &fx.state,
+        Method::PATCH,
+        uri,
+        Some(&coord),
+        &[("if-match", &etag)],
+        Some(patch.clone()),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 403);
-    let r = call(&fx.state, Method::PATCH, uri, Some(&coord), &[("x-csrf-token", csrf)], Some(patch.clone())).await;
+    let r = call(
+        &fx.state,
+        Method::PATCH,
+        uri,
+        Some(&coord),
+        &[("x-csrf-token", csrf)],
+        Some(patch.clone()),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 428);
     let (status, headers, after) = json_of(
-        call(&fx.state, Method::PATCH, uri, Some(&coord), &[("x-csrf-token", csrf), ("if-match", &etag)], Some(patch.clone())).await,
+        call(
+            &fx.state,
+            Method::PATCH,
+            uri,
+            Some(&coord),
+            &[("x-csrf-token", csrf), ("if-match", &etag)],
+            Some(patch.clone()),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200, "{after}");
     assert_eq!(headers["etag"], "\"v2\"");
-    assert_eq!(after["contacts"], json!([{"kind": "phone", "value": "048-111-2222", "label": "代表"}]));
+    assert_eq!(
+        after["contacts"],
+        json!([{"kind": "phone", "value": "048-111-2222", "label": "代表"}])
+    );
     assert_ne!(after["updated_at"], before["updated_at"]);
     // The old version again: 409 with the current record.
     let (status, headers, body) = json_of(
-        call(&fx.state, Method::PATCH, uri, Some(&coord), &[("x-csrf-token", csrf), ("if-match", &etag)], Some(json!({"notes": "x"}))).await,
+        call(
+            &fx.state,
+            Method::PATCH,
+            uri,
+            Some(&coord),
+            &[("x-csrf-token", csrf), ("if-match", &etag)],
+            Some(json!({"notes": "x"})),
+        )
+        .await,
     )
     .await;
-    assert_eq!((status, body["code"].as_str()), (409, Some("version_conflict")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("version_conflict"))
+    );
     assert_eq!(headers["etag"], "\"v2\"");
     assert_eq!(body["current"]["contacts"][0]["value"], "048-111-2222");
     // Field validation names the field; unknown fields are refused.
     for (patch, field) in [
-        (json!({"contacts": [{"kind": "phone", "value": "12345"}]}), "contacts[0].value"),
+        (
+            json!({"contacts": [{"kind": "phone", "value": "12345"}]}),
+            "contacts[0].value",
+        ),
         (json!({"location": {"lat": 10.0, "lng": 139.0}}), "location"),
         (json!({"name": ""}), "name"),
-        (json!({"address": {"municipality_code": "99999"}}), "address.municipality_code"),
+        (
+            json!({"address": {"municipality_code": "99999"}}),
+            "address.municipality_code",
+        ),
         (json!({"kind": "castle"}), "kind"),
     ] {
         let (status, _, body) = json_of(
-            call(&fx.state, Method::PATCH, uri, Some(&coord), &[("x-csrf-token", csrf), ("if-match", "\"v2\"")], Some(patch.clone())).await,
+            call(
+                &fx.state,
+                Method::PATCH,
+                uri,
+                Some(&coord),
+                &[("x-csrf-token", csrf), ("if-match", "\"v2\"")],
+                Some(patch.clone()),
+            )
+            .await,
         )
         .await;
-        assert_eq!((status, body["field"].as_str()), (400, Some(field)), "{patch}: {body}");
+        assert_eq!(
+            (status, body["field"].as_str()),
+            (400, Some(field)),
+            "{patch}: {body}"
+        );
     }
     let (status, _, body) = json_of(
-        call(&fx.state, Method::PATCH, uri, Some(&coord), &[("x-csrf-token", csrf), ("if-match", "\"v2\"")], Some(json!({"colour": "red"}))).await,
+        call(
+            &fx.state,
+            Method::PATCH,
+            uri,
+            Some(&coord),
+            &[("x-csrf-token", csrf), ("if-match", "\"v2\"")],
+            Some(json!({"colour": "red"})),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("colour"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("colour"),
+        "{body}"
+    );
     // Another area's coordinator and the facility editor of another facility: 403 naming why.
-    for email in ["other-coord@example.jp", "editor@example.jp", "pro@example.jp"] {
+    for email in [
+        "other-coord@example.jp",
+        "editor@example.jp",
+        "pro@example.jp",
+    ] {
         let s = sign_in(&fx.state, email).await;
         let (status, _, body) = json_of(
-            call(&fx.state, Method::PATCH, uri, Some(&s), &[("x-csrf-token", &s.csrf), ("if-match", "\"v2\"")], Some(json!({"notes": "x"}))).await,
+            call(
+                &fx.state,
+                Method::PATCH,
+                uri,
+                Some(&s),
+                &[("x-csrf-token", &s.csrf), ("if-match", "\"v2\"")],
+                Some(json!({"notes": "x"})),
+            )
+            .await,
         )
         .await;
         assert_eq!(status, 403, "{email}: {body}");
@@ -353,19 +548,54 @@ async fn edits_need_the_version_and_stay_in_scope() {
     }
     // A body over 1 MB: 413.
     let big = json!({"notes": "あ".repeat(400_000)});
-    let r = call(&fx.state, Method::PATCH, uri, Some(&coord), &[("x-csrf-token", csrf), ("if-match", "\"v2\"")], Some(big)).await;
+    let r = call(
+        &fx.state,
+        Method::PATCH,
+        uri,
+        Some(&coord),
+        &[("x-csrf-token", csrf), ("if-match", "\"v2\"")],
+        Some(big),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 413);
     // The audit trail: who, field, old and new.
-    let (status, _, history) = json_of(call(&fx.state, Method::GET, &format!("{uri}/history"), Some(&coord), &[], None).await).await;
+    let (status, _, history) = json_of(
+        call(
+            &fx.state,
+            Method::GET,
+            &format!("{uri}/history"),
+            Some(&coord),
+            &[],
+            None,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
     let rows = history.as_array().unwrap();
-    let last = rows.iter().rev().find(|e| e["field"] == "contacts").unwrap().clone();
-    assert!(rows.iter().any(|e| e["field"] == "updated_at" && e["seq"].as_i64() > Some(0)));
+    let last = rows
+        .iter()
+        .rev()
+        .find(|e| e["field"] == "contacts")
+        .unwrap()
+        .clone();
+    assert!(
+        rows.iter()
+            .any(|e| e["field"] == "updated_at" && e["seq"].as_i64() > Some(0))
+    );
     assert_eq!(last["actor"], "coordinator:coord@example.jp");
     assert_eq!(last["source"], "api");
     assert_eq!(last["new_value"][0]["value"], "048-111-2222");
     // The public cannot read the history.
-    let r = call(&fx.state, Method::GET, &format!("{uri}/history"), None, &[], None).await;
+    let r = call(
+        &fx.state,
+        Method::GET,
+        &format!("{uri}/history"),
+        None,
+        &[],
+        None,
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 401);
 }
 
@@ -374,33 +604,80 @@ async fn the_facility_editor_edits_only_their_own_and_verify_changes_nothing_els
     let fx = fixture();
     let ed = sign_in(&fx.state, "editor@example.jp").await;
     let uri = "/api/v1/facilities/navii-1151070000030";
-    let (_, headers, before) = json_of(call(&fx.state, Method::GET, uri, Some(&ed), &[], None).await).await;
+    let (_, headers, before) =
+        json_of(call(&fx.state, Method::GET, uri, Some(&ed), &[], None).await).await;
     let (status, _, after) = json_of(
-        call(&fx.state, Method::POST, &format!("{uri}/verify"), Some(&ed), &[("x-csrf-token", &ed.csrf), ("if-match", &headers["etag"])], None).await,
+        call(
+            &fx.state,
+            Method::POST,
+            &format!("{uri}/verify"),
+            Some(&ed),
+            &[("x-csrf-token", &ed.csrf), ("if-match", &headers["etag"])],
+            None,
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200, "{after}");
     assert!(after["verified_at"].as_str().is_some());
-    assert_eq!(after["updated_at"], before["updated_at"], "verifying is not editing");
+    assert_eq!(
+        after["updated_at"], before["updated_at"],
+        "verifying is not editing"
+    );
     let stored = fx.store.facility("navii-1151070000030").unwrap().unwrap();
-    assert_eq!(stored.verified_by.as_deref(), Some("facility_editor:editor@example.jp"));
+    assert_eq!(
+        stored.verified_by.as_deref(),
+        Some("facility_editor:editor@example.jp")
+    );
     // Adding a service, then deactivating it: it stays in the store, not in the offers.
     let (status, headers, body) = json_of(
-        call(&fx.state, Method::PUT, &format!("{uri}/services/home_medication_management"), Some(&ed),
-            &[("x-csrf-token", &ed.csrf), ("if-match", "\"v2\"")], Some(json!({"notes": "夜間も対応"}))).await,
+        call(
+            &fx.state,
+            Method::PUT,
+            &format!("{uri}/services/home_medication_management"),
+            Some(&ed),
+            &[("x-csrf-token", &ed.csrf), ("if-match", "\"v2\"")],
+            Some(json!({"notes": "夜間も対応"})),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert!(body["services"].as_array().unwrap().iter().any(|s| s["kind"] == "home_medication_management"));
+    assert!(
+        body["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "home_medication_management")
+    );
     let (status, _, body) = json_of(
-        call(&fx.state, Method::DELETE, &format!("{uri}/services/home_medication_management"), Some(&ed),
-            &[("x-csrf-token", &ed.csrf), ("if-match", &headers["etag"])], None).await,
+        call(
+            &fx.state,
+            Method::DELETE,
+            &format!("{uri}/services/home_medication_management"),
+            Some(&ed),
+            &[("x-csrf-token", &ed.csrf), ("if-match", &headers["etag"])],
+            None,
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert!(!body["services"].as_array().unwrap().iter().any(|s| s["kind"] == "home_medication_management"));
+    assert!(
+        !body["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "home_medication_management")
+    );
     let stored = fx.store.facility("navii-1151070000030").unwrap().unwrap();
-    assert!(stored.services.iter().any(|s| s.kind == ServiceKind::HomeMedicationManagement && s.status == ServiceStatus::Inactive));
+    assert!(
+        stored
+            .services
+            .iter()
+            .any(|s| s.kind == ServiceKind::HomeMedicationManagement
+                && s.status == ServiceStatus::Inactive)
+    );
 }
 
 #[actix_web::test]
@@ -419,7 +696,15 @@ async fn coordinators_create_and_deactivate_and_the_public_list_follows() {
         "contacts": [{"kind": "phone", "value": "048-222-3333"}, {"kind": "fax", "value": "048-222-3334"}]
     });
     let (status, headers, created) = json_of(
-        call(&fx.state, Method::POST, "/api/v1/facilities", Some(&coord), &[("x-csrf-token", &coord.csrf)], Some(body.clone())).await,
+        call(
+            &fx.state,
+            Method::POST,
+            "/api/v1/facilities",
+            Some(&coord),
+            &[("x-csrf-token", &coord.csrf)],
+            Some(body.clone()),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 201, "{created}");
@@ -433,16 +718,45 @@ async fn coordinators_create_and_deactivate_and_the_public_list_follows() {
         fx.state.catalog.load().get(&id).is_some()
     })
     .await;
-    let (_, _, public) = json_of(call(&fx.state, Method::GET, &format!("/api/v1/facilities/{id}"), None, &[], None).await).await;
-    assert_eq!(public["contacts"], json!([{"kind": "phone", "value": "048-222-3333"}]));
+    let (_, _, public) = json_of(
+        call(
+            &fx.state,
+            Method::GET,
+            &format!("/api/v1/facilities/{id}"),
+            None,
+            &[],
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        public["contacts"],
+        json!([{"kind": "phone", "value": "048-222-3333"}])
+    );
     // A facility editor may not create.
     let ed = sign_in(&fx.state, "editor@example.jp").await;
-    let r = call(&fx.state, Method::POST, "/api/v1/facilities", Some(&ed), &[("x-csrf-token", &ed.csrf)], Some(body)).await;
+    let r = call(
+        &fx.state,
+        Method::POST,
+        "/api/v1/facilities",
+        Some(&ed),
+        &[("x-csrf-token", &ed.csrf)],
+        Some(body),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 403);
     // Deactivated: gone from every list, kept in the store and its history.
     let (status, _, _) = json_of(
-        call(&fx.state, Method::PATCH, &format!("/api/v1/facilities/{id}"), Some(&coord),
-            &[("x-csrf-token", &coord.csrf), ("if-match", "\"v1\"")], Some(json!({"status": "inactive"}))).await,
+        call(
+            &fx.state,
+            Method::PATCH,
+            &format!("/api/v1/facilities/{id}"),
+            Some(&coord),
+            &[("x-csrf-token", &coord.csrf), ("if-match", "\"v1\"")],
+            Some(json!({"status": "inactive"})),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200);
@@ -450,8 +764,22 @@ async fn coordinators_create_and_deactivate_and_the_public_list_follows() {
         fx.state.catalog.load().get(&id).is_none()
     })
     .await;
-    assert_eq!(fx.store.facility(&id).unwrap().unwrap().status, FacilityStatus::Inactive);
-    let (status, _, h) = json_of(call(&fx.state, Method::GET, &format!("/api/v1/facilities/{id}/history"), Some(&coord), &[], None).await).await;
+    assert_eq!(
+        fx.store.facility(&id).unwrap().unwrap().status,
+        FacilityStatus::Inactive
+    );
+    let (status, _, h) = json_of(
+        call(
+            &fx.state,
+            Method::GET,
+            &format!("/api/v1/facilities/{id}/history"),
+            Some(&coord),
+            &[],
+            None,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(h.as_array().unwrap().iter().any(|e| e["field"] == "status"));
     follower.abort();
@@ -463,8 +791,15 @@ async fn admins_manage_accounts_through_the_api() {
     let admin = sign_in(&fx.state, "admin@example.jp").await;
     let h = [("x-csrf-token", admin.csrf.as_str())];
     let (status, _, body) = json_of(
-        call(&fx.state, Method::POST, "/api/v1/users", Some(&admin), &h,
-            Some(json!({"email": "new@example.jp", "password": "short", "role": "professional"}))).await,
+        call(
+            &fx.state,
+            Method::POST,
+            "/api/v1/users",
+            Some(&admin),
+            &h,
+            Some(json!({"email": "new@example.jp", "password": "short", "role": "professional"})),
+        )
+        .await,
     )
     .await;
     assert_eq!((status, body["field"].as_str()), (400, Some("password")));
@@ -475,26 +810,71 @@ async fn admins_manage_accounts_through_the_api() {
     .await;
     assert_eq!((status, body["field"].as_str()), (400, Some("areas")));
     let (status, _, user) = json_of(
-        call(&fx.state, Method::POST, "/api/v1/users", Some(&admin), &h,
-            Some(json!({"email": "new@example.jp", "password": PASSWORD, "role": "professional"}))).await,
+        call(
+            &fx.state,
+            Method::POST,
+            "/api/v1/users",
+            Some(&admin),
+            &h,
+            Some(json!({"email": "new@example.jp", "password": PASSWORD, "role": "professional"})),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 201, "{user}");
     let s = sign_in(&fx.state, "new@example.jp").await;
     let (status, _, _) = json_of(
-        call(&fx.state, Method::PATCH, &format!("/api/v1/users/{}", user["id"]), Some(&admin), &h, Some(json!({"disabled": true}))).await,
+        call(
+            &fx.state,
+            Method::PATCH,
+            &format!("/api/v1/users/{}", user["id"]),
+            Some(&admin),
+            &h,
+            Some(json!({"disabled": true})),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200);
     // Disabling ends the account's sessions.
-    let r = call(&fx.state, Method::GET, "/api/v1/session", Some(&s), &[], None).await;
+    let r = call(
+        &fx.state,
+        Method::GET,
+        "/api/v1/session",
+        Some(&s),
+        &[],
+        None,
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 401);
     // Only admins.
     let pro = sign_in(&fx.state, "pro@example.jp").await;
-    let r = call(&fx.state, Method::GET, "/api/v1/users", Some(&pro), &[], None).await;
+    let r = call(
+        &fx.state,
+        Method::GET,
+        "/api/v1/users",
+        Some(&pro),
+        &[],
+        None,
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 403);
-    let (_, _, list) = json_of(call(&fx.state, Method::GET, "/api/v1/users", Some(&admin), &[], None).await).await;
-    assert!(list.to_string().find("password").is_none(), "no hash leaves the server");
+    let (_, _, list) = json_of(
+        call(
+            &fx.state,
+            Method::GET,
+            "/api/v1/users",
+            Some(&admin),
+            &[],
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        list.to_string().find("password").is_none(),
+        "no hash leaves the server"
+    );
 }
 
 /// Every route of the OpenAPI document, asked by every role: a marker reaches exactly the
@@ -502,7 +882,18 @@ async fn admins_manage_accounts_through_the_api() {
 #[actix_web::test]
 async fn no_marker_reaches_a_role_that_may_not_see_it() {
     let fx = fixture();
-    let (_, _, doc) = json_of(call(&fx.state, Method::GET, "/api/v1/openapi.json", None, &[], None).await).await;
+    let (_, _, doc) = json_of(
+        call(
+            &fx.state,
+            Method::GET,
+            "/api/v1/openapi.json",
+            None,
+            &[],
+            None,
+        )
+        .await,
+    )
+    .await;
     let mut sessions: Vec<(Audience, Option<Session>)> = vec![(Audience::Public, None)];
     for email in ["pro@example.jp", "coord@example.jp"] {
         let s = sign_in(&fx.state, email).await;
@@ -517,8 +908,13 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
         for (method, _) in item.as_object().unwrap() {
             let uri = path.replace("{id}", id).replace("{service}", "pcu");
             let uri = match path.as_str() {
-                "/api/v1/facilities" | "/api/v1/facilities.geojson" => format!("{uri}?q=テスト薬局&facets=kind,service,area"),
-                "/api/v1/geocode" => format!("{uri}?address={}", crate::api::enc("さいたま市浦和区北浦和4-1-1")),
+                "/api/v1/facilities" | "/api/v1/facilities.geojson" => {
+                    format!("{uri}?q=テスト薬局&facets=kind,service,area")
+                }
+                "/api/v1/geocode" => format!(
+                    "{uri}?address={}",
+                    crate::api::enc("さいたま市浦和区北浦和4-1-1")
+                ),
                 _ => uri,
             };
             let uri = uri.replace("テスト薬局", &crate::api::enc("テスト薬局"));
@@ -526,7 +922,15 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
             for (aud, s) in &sessions {
                 // Writes without a version or body answer 4xx; their errors are checked too.
                 let csrf = s.as_ref().map(|s| s.csrf.clone()).unwrap_or_default();
-                let resp = call(&fx.state, m.clone(), &uri, s.as_ref(), &[("x-csrf-token", &csrf)], None).await;
+                let resp = call(
+                    &fx.state,
+                    m.clone(),
+                    &uri,
+                    s.as_ref(),
+                    &[("x-csrf-token", &csrf)],
+                    None,
+                )
+                .await;
                 let headers: String = resp
                     .headers()
                     .iter()
@@ -536,7 +940,10 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
                 let text = format!("{headers}{body}");
                 for (marker, vis) in MARKERS {
                     if text.contains(marker) {
-                        assert!(aud.may_see(*vis), "{marker} reached {aud:?} via {method} {uri}");
+                        assert!(
+                            aud.may_see(*vis),
+                            "{marker} reached {aud:?} via {method} {uri}"
+                        );
                         seen.entry(marker).or_default().push(*aud);
                     }
                 }
@@ -547,16 +954,31 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
     // Anonymous text search never matches hidden text either.
     for (marker, _) in MARKERS {
         let (status, _, body) = json_of(
-            call(&fx.state, Method::GET, &format!("/api/v1/facilities?q={}", crate::api::enc(marker)), None, &[], None).await,
+            call(
+                &fx.state,
+                Method::GET,
+                &format!("/api/v1/facilities?q={}", crate::api::enc(marker)),
+                None,
+                &[],
+                None,
+            )
+            .await,
         )
         .await;
-        assert_eq!((status, body["total"].as_u64()), (200, Some(0)), "q={marker}");
+        assert_eq!(
+            (status, body["total"].as_u64()),
+            (200, Some(0)),
+            "q={marker}"
+        );
     }
     // And every marker reaches every role that may see it (through the detail, at least).
     for (marker, vis) in MARKERS {
         for (aud, _) in &sessions {
             if aud.may_see(*vis) {
-                assert!(seen.get(marker).is_some_and(|a| a.contains(aud)), "{marker} never reached {aud:?}");
+                assert!(
+                    seen.get(marker).is_some_and(|a| a.contains(aud)),
+                    "{marker} never reached {aud:?}"
+                );
             }
         }
     }

@@ -17,6 +17,16 @@ pub struct TestDb {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
     pg_drop: Option<(String, String)>,
+    _cluster: Option<ClusterGuard>,
+}
+
+/// Tests share the local PostgreSQL cluster; the one test that restarts it holds it alone.
+static CLUSTER: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+#[allow(dead_code)]
+enum ClusterGuard {
+    Shared(std::sync::RwLockReadGuard<'static, ()>),
+    Exclusive(std::sync::RwLockWriteGuard<'static, ()>),
 }
 
 impl Drop for TestDb {
@@ -39,11 +49,23 @@ pub fn sqlite_db() -> TestDb {
         url,
         _dir: Some(dir),
         pg_drop: None,
+        _cluster: None,
     }
 }
 
 /// A fresh PostgreSQL database on the server of `PALLIMAP_TEST_POSTGRES_URL`, if set.
 pub fn postgres_db() -> Option<TestDb> {
+    let guard = ClusterGuard::Shared(CLUSTER.read().unwrap_or_else(|e| e.into_inner()));
+    postgres_db_with(guard)
+}
+
+/// A fresh PostgreSQL database, with the cluster to this test alone (it may restart it).
+pub fn postgres_db_exclusive() -> Option<TestDb> {
+    let guard = ClusterGuard::Exclusive(CLUSTER.write().unwrap_or_else(|e| e.into_inner()));
+    postgres_db_with(guard)
+}
+
+fn postgres_db_with(guard: ClusterGuard) -> Option<TestDb> {
     use diesel::{Connection, RunQueryDsl};
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -72,6 +94,7 @@ pub fn postgres_db() -> Option<TestDb> {
         url: format!("{base}/{db}"),
         _dir: None,
         pg_drop: Some((admin, db)),
+        _cluster: Some(guard),
     })
 }
 
