@@ -105,6 +105,35 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
     })?)
 }
 
+/// Facility edits since the snapshot, applied in place; anything else (a dataset load, a
+/// deactivation, many changes) rebuilds the snapshot from the store.
+const INCREMENTAL_LIMIT: usize = 200;
+
+/// Change-log rows re-read behind the snapshot's position (see [`refreshed`]).
+const LOOKBACK: i64 = 32;
+
+/// The catalog after the changes since `current`: applied incrementally when they are a few
+/// facility edits, else rebuilt.
+pub fn refreshed(store: &Store, current: &Catalog) -> Result<Catalog, AppError> {
+    // Look back a little: on PostgreSQL a transaction that took its sequence number earlier can
+    // commit after a later one; applying a facility twice is harmless.
+    let since = (current.change_seq() - LOOKBACK).max(0);
+    if let Some((latest, entities)) = store.changes_since(since, INCREMENTAL_LIMIT)?
+        && entities.iter().all(|(e, _)| e == "facility")
+    {
+        let mut changed = Vec::with_capacity(entities.len());
+        for (_, id) in &entities {
+            if let Some(f) = store.facility(id)? {
+                changed.push(f);
+            }
+        }
+        if let Some(next) = current.apply(changed, latest.max(current.change_seq()))? {
+            return Ok(next);
+        }
+    }
+    build_catalog(store)
+}
+
 /// Follow the change log: when it moves (a write here, another instance, `pallimap data load`),
 /// rebuild the catalog on the blocking pool and swap it in. Readers keep the old snapshot
 /// meanwhile; a failed rebuild keeps it too and is retried at the next tick. `woken` is
@@ -134,11 +163,12 @@ pub async fn follow_changes(
                 continue;
             }
         };
-        if latest == catalog.load().change_seq() {
+        let current = catalog.load();
+        if latest == current.change_seq() {
             continue;
         }
         let s = store.clone();
-        match tokio::task::spawn_blocking(move || build_catalog(&s)).await {
+        match tokio::task::spawn_blocking(move || refreshed(&s, &current)).await {
             Ok(Ok(fresh)) => {
                 tracing::info!(
                     seq = fresh.change_seq(),

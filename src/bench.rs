@@ -199,6 +199,31 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
             20,
         )
     });
+    // A committed edit applied to the snapshot in place (what a write waits for before it is
+    // searchable, besides the database commit): rename and move one facility per run.
+    let mut current = catalog.clone();
+    let mut edit_times = Vec::new();
+    for i in 0..runs.min(200) {
+        let mut f = (*current.facilities()[rng.below(current.len())]).clone();
+        f.name = format!("{} 更新{i}", f.name);
+        if let Some(l) = f.location.as_mut() {
+            l.lat += 0.0001;
+        }
+        let t = Instant::now();
+        let next = current.apply(vec![f], i as i64 + 1)?;
+        edit_times.push(t.elapsed());
+        if let Some(next) = next {
+            current = Arc::new(next);
+        }
+    }
+    edit_times.sort();
+    println!(
+        "| (f) one edit applied in place (write → searchable) | {} | {:.3} | {:.3} | {:.3} | 1.0 |",
+        edit_times.len(),
+        percentile(&edit_times, 0.5).as_secs_f64() * 1e3,
+        percentile(&edit_times, 0.99).as_secs_f64() * 1e3,
+        edit_times.iter().sum::<Duration>().as_secs_f64() * 1e3 / edit_times.len().max(1) as f64,
+    );
     // Clustering alone over every placed facility (the whole country at low zoom).
     let all: Vec<pallimap::catalog::Hit> = (0..catalog.len() as u32)
         .map(|ord| pallimap::catalog::Hit {

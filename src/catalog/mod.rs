@@ -19,6 +19,7 @@ pub mod plan;
 pub mod query;
 pub mod spatial;
 pub mod text;
+mod update;
 
 pub use plan::{Cursor, Execution, Plan, PlanError, SearchRequest};
 pub use query::{Bits, Facet, Hit, Query, QueryError, Results, Sort};
@@ -32,15 +33,18 @@ pub struct AreaCounts {
 }
 
 pub struct Catalog {
-    /// Sorted by id; a facility's index is its `ord` in every index below.
-    facilities: Vec<Facility>,
-    by_id: HashMap<String, usize>,
+    /// Sorted by id when built; facilities added later by [`Catalog::apply`] are appended
+    /// (see `appended`). A facility's index is its `ord` in every index below.
+    facilities: Vec<Arc<Facility>>,
+    by_id: Arc<HashMap<String, usize>>,
+    /// Whether ords are no longer in id order (a facility was added incrementally).
+    appended: bool,
     areas: Vec<Area>,
     /// Every municipality the dataset names, the region's and the geocoder reference's.
     municipalities: Vec<Municipality>,
     geocoder: Arc<dyn Geocoder>,
     /// 五十音順 key per ord: the folded reading, else the folded name.
-    reading: Vec<String>,
+    reading: Vec<Arc<str>>,
     by_kind: HashMap<FacilityKind, Bits>,
     by_service: HashMap<ServiceKind, Bits>,
     by_area: HashMap<String, Bits>,
@@ -157,11 +161,13 @@ impl Catalog {
         } = parts;
         facilities.sort_by(|a, b| a.id.cmp(&b.id));
         let n = facilities.len();
-        let by_id = facilities
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.id.clone(), i))
-            .collect();
+        let by_id = Arc::new(
+            facilities
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.id.clone(), i))
+                .collect(),
+        );
         let mut by_kind: HashMap<FacilityKind, Bits> = HashMap::new();
         let mut by_service: HashMap<ServiceKind, Bits> = HashMap::new();
         let mut by_area: HashMap<String, Bits> = HashMap::new();
@@ -212,10 +218,11 @@ impl Catalog {
         );
         let reach: Vec<Option<f64>> = facilities.iter().map(reach_m).collect();
         let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
-        let reading = facilities.iter().map(reading_key).collect();
+        let reading = facilities.iter().map(|f| reading_key(f).into()).collect();
         Ok(Catalog {
-            facilities,
+            facilities: facilities.into_iter().map(Arc::new).collect(),
             by_id,
+            appended: false,
             areas,
             municipalities,
             geocoder,
@@ -255,12 +262,28 @@ impl Catalog {
         self.facilities.is_empty()
     }
 
-    pub fn facilities(&self) -> &[Facility] {
+    /// Whether facilities were added to this snapshot in place (by [`Catalog::apply`]).
+    pub fn has_appended(&self) -> bool {
+        self.appended
+    }
+
+    pub fn facilities(&self) -> &[Arc<Facility>] {
         &self.facilities
     }
 
+    /// A new snapshot with `changed` facilities (as the store now holds them) applied in
+    /// place: re-indexed in the text index, moved in the R-trees, filter bitsets updated, new
+    /// ones appended. `None` when the change needs a full rebuild (a facility removed).
+    pub fn apply(
+        &self,
+        changed: Vec<Facility>,
+        change_seq: i64,
+    ) -> Result<Option<Catalog>, CatalogError> {
+        update::apply(self, changed, change_seq)
+    }
+
     pub fn get(&self, id: &str) -> Option<&Facility> {
-        self.by_id.get(id).map(|&i| &self.facilities[i])
+        self.by_id.get(id).map(|&i| &*self.facilities[i])
     }
 
     pub fn areas(&self) -> &[Area] {

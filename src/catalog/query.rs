@@ -27,6 +27,19 @@ impl Bits {
         self.0[(i / 64) as usize] |= 1 << (i % 64);
     }
 
+    pub fn remove(&mut self, i: u32) {
+        if let Some(w) = self.0.get_mut((i / 64) as usize) {
+            *w &= !(1 << (i % 64));
+        }
+    }
+
+    /// Room for `n` members (new ones absent).
+    pub fn resize(&mut self, n: usize) {
+        if self.0.len() < n.div_ceil(64) {
+            self.0.resize(n.div_ceil(64), 0);
+        }
+    }
+
     pub fn contains(&self, i: u32) -> bool {
         self.0
             .get((i / 64) as usize)
@@ -354,6 +367,12 @@ pub(super) fn search(
         }
     }
     match sort {
+        // Ords are in id order unless facilities were appended since the build.
+        Sort::Id if c.appended => hits.sort_by(|a, b| {
+            c.facilities[a.ord as usize]
+                .id
+                .cmp(&c.facilities[b.ord as usize].id)
+        }),
         Sort::Id => {}
         Sort::Relevance => hits.sort_by(|a, b| {
             b.score

@@ -104,6 +104,30 @@ impl SpatialIndex {
         SpatialIndex { sphere, plane }
     }
 
+    /// A copy with the points `removed` (as they were indexed) taken out and `added` put in.
+    pub fn with_changes(
+        &self,
+        removed: &[(u32, f64, f64)],
+        added: &[(u32, f64, f64)],
+    ) -> SpatialIndex {
+        let (mut sphere, mut plane) = (self.sphere.clone(), self.plane.clone());
+        for &(ord, lat, lng) in removed.iter().filter(|p| valid_coords(p.1, p.2)) {
+            sphere.remove(&GeomWithData::new(
+                unit_vector(lat, lng),
+                Site { ord, lat, lng },
+            ));
+            plane.remove(&GeomWithData::new([lng, lat], ord));
+        }
+        for &(ord, lat, lng) in added.iter().filter(|p| valid_coords(p.1, p.2)) {
+            sphere.insert(GeomWithData::new(
+                unit_vector(lat, lng),
+                Site { ord, lat, lng },
+            ));
+            plane.insert(GeomWithData::new([lng, lat], ord));
+        }
+        SpatialIndex { sphere, plane }
+    }
+
     /// How many points the index holds.
     pub fn len(&self) -> usize {
         self.sphere.size()

@@ -99,6 +99,25 @@ const TEXT_FIELDS: [(&str, Score); 5] = [
 /// Memory budget of the (single-threaded) index writer.
 const WRITER_BUDGET: usize = 200 * 1024 * 1024;
 
+/// Memory budget of the writer of an incremental update (tantivy's minimum is 15 MB).
+const UPDATE_BUDGET: usize = 15 * 1024 * 1024;
+
+fn tantivy_doc(ord: Field, cell: Field, fields: &[FieldPair; 5], d: &TextDoc) -> TantivyDocument {
+    let mut doc = TantivyDocument::new();
+    doc.add_u64(ord, u64::from(d.ord));
+    for c in &d.cells {
+        doc.add_text(cell, c);
+    }
+    let texts = [&d.name, &d.kana, &d.services, &d.address, &d.notes];
+    for (pair, text) in fields.iter().zip(texts) {
+        if !text.is_empty() {
+            doc.add_text(pair.phrase, text);
+            doc.add_text(pair.unigram, text);
+        }
+    }
+    doc
+}
+
 // ---------------------------------------------------------------------------------------------
 // Normalization
 // ---------------------------------------------------------------------------------------------
@@ -524,7 +543,12 @@ struct FieldPair {
 /// The in-RAM full-text index.
 #[derive(Clone)]
 pub struct TextIndex {
+    index: Index,
     reader: IndexReader,
+    /// The committed state this snapshot searches; a later [`TextIndex::with_changes`] gives a
+    /// new snapshot and leaves this one as it was.
+    searcher: tantivy::Searcher,
+    ord: Field,
     fields: [FieldPair; 5],
     cell: Field,
     num_docs: u64,
@@ -542,7 +566,11 @@ impl TextIndex {
     /// Indexes the documents (single writer thread, merged segments, ready to search).
     pub fn build(docs: impl IntoIterator<Item = TextDoc>) -> Result<TextIndex, TextError> {
         let mut builder = Schema::builder();
-        let ord = builder.add_u64_field(ORD_FIELD, NumericOptions::default().set_fast());
+        // Indexed as well as fast: an update deletes a document by its ord.
+        let ord = builder.add_u64_field(
+            ORD_FIELD,
+            NumericOptions::default().set_fast().set_indexed(),
+        );
         let phrase_options = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(BIGRAM_TOKENIZER)
@@ -570,19 +598,7 @@ impl TextIndex {
         let mut writer: IndexWriter<TantivyDocument> =
             index.writer_with_num_threads(1, WRITER_BUDGET)?;
         for d in docs {
-            let mut doc = TantivyDocument::new();
-            doc.add_u64(ord, u64::from(d.ord));
-            for c in &d.cells {
-                doc.add_text(cell, c);
-            }
-            let texts = [&d.name, &d.kana, &d.services, &d.address, &d.notes];
-            for (pair, text) in fields.iter().zip(texts) {
-                if !text.is_empty() {
-                    doc.add_text(pair.phrase, text);
-                    doc.add_text(pair.unigram, text);
-                }
-            }
-            writer.add_document(doc)?;
+            writer.add_document(tantivy_doc(ord, cell, &fields, &d))?;
         }
         writer.commit()?;
         let segments = index.searchable_segment_ids()?;
@@ -595,12 +611,40 @@ impl TextIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let num_docs = reader.searcher().num_docs();
+        let searcher = reader.searcher();
+        let num_docs = searcher.num_docs();
         Ok(TextIndex {
+            index,
             reader,
+            searcher,
+            ord,
             fields,
             cell,
             num_docs,
+        })
+    }
+
+    /// A new snapshot with the documents of `docs` replaced (by ord; new ords are added). One
+    /// small commit; this snapshot keeps searching what it searched.
+    pub fn with_changes(&self, docs: &[TextDoc]) -> Result<TextIndex, TextError> {
+        let mut writer: IndexWriter<TantivyDocument> =
+            self.index.writer_with_num_threads(1, UPDATE_BUDGET)?;
+        for d in docs {
+            writer.delete_term(Term::from_field_u64(self.ord, u64::from(d.ord)));
+            writer.add_document(tantivy_doc(self.ord, self.cell, &self.fields, d))?;
+        }
+        writer.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        Ok(TextIndex {
+            index: self.index.clone(),
+            reader: self.reader.clone(),
+            num_docs: searcher.num_docs(),
+            searcher,
+            ord: self.ord,
+            fields: self.fields.clone(),
+            cell: self.cell,
         })
     }
 
@@ -661,7 +705,7 @@ impl TextIndex {
             1 => clauses.pop().expect("one clause").1,
             _ => Box::new(BooleanQuery::new(clauses)),
         };
-        let mut hits = self.reader.searcher().search(query.as_ref(), &AllHits)?;
+        let mut hits = self.searcher.search(query.as_ref(), &AllHits)?;
         hits.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         Ok(hits)
     }

@@ -294,6 +294,36 @@ impl Store {
         })
     }
 
+    /// What changed after `seq`: the entities (kind and id, each once) of the change-log rows
+    /// after it, and the newest sequence number among them. At most `limit` entities; more
+    /// means "a lot" (a dataset load) and returns `None`.
+    pub fn changes_since(
+        &self,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Option<(i64, Vec<(String, String)>)>, StoreError> {
+        use schema::change_log::dsl;
+        self.with_conn(|c| {
+            let rows: Vec<(i64, String, String)> = dsl::change_log
+                .filter(dsl::seq.gt(seq))
+                .order(dsl::seq)
+                .select((dsl::seq, dsl::entity, dsl::entity_id))
+                .limit(limit as i64 * 20)
+                .load(c)?;
+            let latest = rows.last().map_or(seq, |r| r.0);
+            let mut entities: Vec<(String, String)> = Vec::new();
+            for (_, e, id) in rows {
+                if !entities.iter().any(|(e2, id2)| *e2 == e && *id2 == id) {
+                    entities.push((e, id));
+                    if entities.len() > limit {
+                        return Ok(None);
+                    }
+                }
+            }
+            Ok(Some((latest, entities)))
+        })
+    }
+
     /// Number of change-log entries (audit trail).
     pub fn change_log_len(&self) -> Result<i64, StoreError> {
         use schema::change_log::dsl;

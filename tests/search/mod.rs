@@ -483,3 +483,117 @@ async fn a_cursor_from_before_a_swap_answers_409() {
     );
     follower.abort();
 }
+
+/// Ids and rounded distances of a search: comparable across snapshots whose ords differ.
+fn answer(c: &Catalog, q: &Query) -> (usize, Vec<(String, u64)>) {
+    let r = c.search(q, 0, 200).unwrap();
+    (
+        r.total,
+        r.hits
+            .iter()
+            .map(|h| {
+                (
+                    c.at(h.ord).id.clone(),
+                    h.distance_m.map_or(0, |d| (d * 1000.0).round() as u64),
+                )
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn an_incremental_update_answers_like_a_rebuild() {
+    let db = crate::common::sqlite_db();
+    let store = pallimap::store::Store::open(&db.url).unwrap();
+    pallimap::app::load_dataset(&store, &crate::common::tiny_dataset(), "test").unwrap();
+    let before = pallimap::app::build_catalog(&store).unwrap();
+    // Rename and move one facility, give another a service, add a new one.
+    let mut moved = store.facility("navii-1121070000020").unwrap().unwrap();
+    moved.name = "改名した在宅クリニック".into();
+    moved.location = Some(pallimap::domain::LatLng {
+        lat: 35.95,
+        lng: 139.70,
+    });
+    store.put_facility(&moved, "test").unwrap();
+    let mut station = store.facility("kaigo-1160000001").unwrap().unwrap();
+    station.services.push(pallimap::domain::Service {
+        kind: ServiceKind::HomeCareSupport,
+        ..moved.services[0].clone()
+    });
+    store.put_facility(&station, "test").unwrap();
+    let new = crate::common::facility(
+        "kaigo-1160000000",
+        FacilityKind::VisitingNurseStation,
+        "新設ステーション",
+        35.80,
+        139.60,
+    );
+    store.put_facility(&new, "test").unwrap();
+    let incremental = pallimap::app::refreshed(&store, &before).unwrap();
+    let rebuilt = pallimap::app::build_catalog(&store).unwrap();
+    assert_eq!(incremental.change_seq(), rebuilt.change_seq());
+    assert_eq!(incremental.len(), 4);
+    assert!(incremental.has_appended(), "applied in place, not rebuilt");
+    assert!(!rebuilt.has_appended());
+    let p = Some((35.86, 139.65));
+    for q in [
+        Query::default(),
+        Query {
+            text: Some("改名".into()),
+            ..Query::default()
+        },
+        Query {
+            text: Some("在宅クリニック".into()),
+            ..Query::default()
+        },
+        Query {
+            text: Some("新設".into()),
+            point: p,
+            ..Query::default()
+        },
+        Query {
+            services: vec![ServiceKind::HomeCareSupport],
+            point: p,
+            ..Query::default()
+        },
+        Query {
+            kinds: vec![FacilityKind::VisitingNurseStation],
+            point: p,
+            radius_m: Some(20_000.0),
+            ..Query::default()
+        },
+        Query {
+            point: p,
+            radius_m: Some(5_000.0),
+            ..Query::default()
+        },
+        Query {
+            bbox: Some([139.69, 35.94, 139.71, 35.96]),
+            ..Query::default()
+        },
+        Query {
+            reaches: Some((35.95, 139.70)),
+            point: Some((35.95, 139.70)),
+            ..Query::default()
+        },
+        Query {
+            sort: Some(Sort::Name),
+            ..Query::default()
+        },
+    ] {
+        assert_eq!(answer(&incremental, &q), answer(&rebuilt, &q), "{q:?}");
+    }
+    // The old snapshot still answers as it did.
+    assert_eq!(
+        answer(
+            &before,
+            &Query {
+                text: Some("改名".into()),
+                ..Query::default()
+            }
+        )
+        .0,
+        0
+    );
+    assert_eq!(before.len(), 3);
+}

@@ -1,0 +1,126 @@
+//! Applying committed edits to a snapshot without rebuilding it: the changed facilities are
+//! re-indexed in the text index (one small commit), moved in the R-trees and re-filed in the
+//! filter bitsets; new facilities are appended. The old snapshot is untouched, so readers that
+//! hold it never see a half-applied change.
+
+use std::sync::Arc;
+
+use super::query::Bits;
+use super::{Catalog, CatalogError, reach_m, reading_key, text_doc};
+use crate::domain::{Facility, ServiceKind};
+
+/// Clear `ord` from every set of the map, then file it under `keys`.
+fn refile<K: std::hash::Hash + Eq + Clone>(
+    map: &mut std::collections::HashMap<K, Bits>,
+    n: usize,
+    ord: u32,
+    keys: &[K],
+) {
+    for bits in map.values_mut() {
+        bits.resize(n);
+        bits.remove(ord);
+    }
+    for k in keys {
+        map.entry(k.clone())
+            .or_insert_with(|| Bits::empty(n))
+            .insert(ord);
+    }
+}
+
+pub(super) fn apply(
+    c: &Catalog,
+    changed: Vec<Facility>,
+    change_seq: i64,
+) -> Result<Option<Catalog>, CatalogError> {
+    // A removal would leave a hole in the ords: rebuild instead (deactivations are rare).
+    if changed
+        .iter()
+        .any(|f| !f.status.is_active() && c.by_id.contains_key(&f.id))
+    {
+        return Ok(None);
+    }
+    let changed: Vec<Facility> = changed
+        .into_iter()
+        .filter(|f| f.status.is_active())
+        .collect();
+    let mut facilities = c.facilities.clone();
+    let mut by_id = c.by_id.clone();
+    let mut reading = c.reading.clone();
+    let mut reach = c.reach_m.clone();
+    let (mut by_kind, mut by_service) = (c.by_kind.clone(), c.by_service.clone());
+    let (mut by_area, mut by_muni) = (c.by_area.clone(), c.by_municipality.clone());
+    let mut located = c.located.clone();
+    let mut appended = c.appended;
+    let (mut removed, mut added, mut docs) = (Vec::new(), Vec::new(), Vec::new());
+    for f in changed {
+        let ord = match by_id.get(&f.id) {
+            Some(&i) => {
+                if let Some(l) = facilities[i].location {
+                    removed.push((i as u32, l.lat, l.lng));
+                }
+                i
+            }
+            None => {
+                let i = facilities.len();
+                Arc::make_mut(&mut by_id).insert(f.id.clone(), i);
+                facilities.push(Arc::new(f.clone()));
+                reading.push(Arc::from(""));
+                reach.push(None);
+                appended = true;
+                i
+            }
+        };
+        let n = facilities.len();
+        let o = ord as u32;
+        refile(&mut by_kind, n, o, &[f.kind]);
+        let services: Vec<ServiceKind> = ServiceKind::ALL
+            .iter()
+            .copied()
+            .filter(|s| f.offers(*s))
+            .collect();
+        refile(&mut by_service, n, o, &services);
+        refile(&mut by_area, n, o, f.area_code.as_slice());
+        refile(&mut by_muni, n, o, f.address.municipality_code.as_slice());
+        located.resize(n);
+        located.remove(o);
+        if let Some(l) = f.location {
+            located.insert(o);
+            added.push((o, l.lat, l.lng));
+        }
+        reading[ord] = reading_key(&f).into();
+        reach[ord] = reach_m(&f);
+        docs.push(text_doc(o, &f));
+        facilities[ord] = Arc::new(f);
+    }
+    let n = facilities.len();
+    for bits in by_kind
+        .values_mut()
+        .chain(by_service.values_mut())
+        .chain(by_area.values_mut())
+        .chain(by_muni.values_mut())
+    {
+        bits.resize(n);
+    }
+    let text = c.text.with_changes(&docs)?;
+    let spatial = c.spatial.with_changes(&removed, &added);
+    let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
+    Ok(Some(Catalog {
+        facilities,
+        by_id,
+        appended,
+        areas: c.areas.clone(),
+        municipalities: c.municipalities.clone(),
+        geocoder: c.geocoder.clone(),
+        reading,
+        by_kind,
+        by_service,
+        by_area,
+        by_municipality: by_muni,
+        located,
+        text,
+        spatial,
+        reach_m: reach,
+        max_reach_m,
+        change_seq,
+    }))
+}
