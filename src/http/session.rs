@@ -200,6 +200,7 @@ pub async fn whoami(
 }
 
 #[utoipa::path(delete, path = "/api/v1/session", tag = "accounts",
+    security(("session" = []), ("token" = [])),
     responses(
         (status = 204, description = "Signed out: the session is ended server-side"),
         (status = 401, description = "No valid session", body = Problem, content_type = "application/problem+json"),
@@ -331,6 +332,7 @@ fn role_of(code: &str) -> Result<Role, ApiError> {
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts",
+    security(("session" = []), ("token" = [])),
     responses(
         (status = 200, description = "Every account (admins only)", body = Vec<UserBody>),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -350,6 +352,7 @@ pub async fn list_users(
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "accounts",
+    security(("session" = []), ("token" = [])),
     request_body = NewUserBody,
     responses(
         (status = 201, description = "The account", body = UserBody),
@@ -403,6 +406,7 @@ pub async fn create_user(
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts",
+    security(("session" = []), ("token" = [])),
     params(("id" = i64, Path, description = "Account id")),
     request_body = UserPatch,
     responses(

@@ -471,6 +471,7 @@ async fn run_edit(
 }
 
 #[utoipa::path(post, path = "/api/v1/facilities", tag = "edits",
+    security(("session" = []), ("token" = [])),
     request_body = FacilityInput,
     responses(
         (status = 201, description = "The new facility, with its ETag", body = FacilityView),
@@ -564,6 +565,7 @@ pub async fn create_facility(
 }
 
 #[utoipa::path(patch, path = "/api/v1/facilities/{id}", tag = "edits",
+    security(("session" = []), ("token" = [])),
     params(("id" = String, Path, description = "Facility id"), ("If-Match" = String, Header, description = "The ETag of the version edited")),
     request_body(content = Object, content_type = "application/merge-patch+json", description = "RFC 7396 merge patch of the editable facts (see FacilityInput); arrays such as `contacts` are replaced whole"),
     responses(
@@ -714,6 +716,7 @@ fn service_kind(code_: &str) -> Result<ServiceKind, ApiError> {
 }
 
 #[utoipa::path(put, path = "/api/v1/facilities/{id}/services/{service}", tag = "edits",
+    security(("session" = []), ("token" = [])),
     params(("id" = String, Path, description = "Facility id"), ("service" = String, Path, description = "Service code"), ("If-Match" = String, Header, description = "The ETag of the facility version edited")),
     request_body = ServiceInput,
     responses(
@@ -780,6 +783,7 @@ pub async fn put_service(
 }
 
 #[utoipa::path(delete, path = "/api/v1/facilities/{id}/services/{service}", tag = "edits",
+    security(("session" = []), ("token" = [])),
     params(("id" = String, Path, description = "Facility id"), ("service" = String, Path, description = "Service code"), ("If-Match" = String, Header, description = "The ETag of the facility version edited")),
     responses(
         (status = 200, description = "The facility with the service deactivated (kept in history)", body = FacilityView),
@@ -826,6 +830,7 @@ pub async fn delete_service(
 }
 
 #[utoipa::path(post, path = "/api/v1/facilities/{id}/verify", tag = "edits",
+    security(("session" = []), ("token" = [])),
     params(("id" = String, Path, description = "Facility id"), ("If-Match" = String, Header, description = "The ETag of the version confirmed")),
     responses(
         (status = 200, description = "Confirmed unchanged: `verified_at` and `verified_by` set, nothing else", body = FacilityView),
@@ -868,9 +873,9 @@ pub struct HistoryItem {
     /// others see the role only).
     pub actor: String,
     pub field: String,
-    #[schema(value_type = Option<Object>)]
+    /// The field's JSON value before (any JSON type).
     pub old_value: Option<Value>,
-    #[schema(value_type = Option<Object>)]
+    /// The field's JSON value after.
     pub new_value: Option<Value>,
     pub source: Option<String>,
 }
@@ -920,6 +925,7 @@ fn project_value(
 }
 
 #[utoipa::path(get, path = "/api/v1/facilities/{id}/history", tag = "edits",
+    security(("session" = []), ("token" = [])),
     params(("id" = String, Path, description = "Facility id")),
     responses(
         (status = 200, description = "Every change, oldest first, projected by role", body = Vec<HistoryItem>),
