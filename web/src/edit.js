@@ -43,6 +43,12 @@ addStrings({
   yourChanges: ['あなたの変更:', 'Your changes:'],
   editForbidden: ['この施設を編集する権限がありません: {d}', 'You may not edit this facility: {d}'],
   editFailed: ['保存できませんでした: {d}', 'Could not save: {d}'],
+  hintPhone: ['電話・FAX番号は 0 から始まる10桁か11桁で入力してください（例: 048-123-4567）。', ''],
+  hintEmail: ['メールアドレスの形式で入力してください（例: info@example.jp）。', ''],
+  hintWeb: ['https:// または http:// で始まるアドレスを入力してください。', ''],
+  hintName: ['名称を入力してください（200文字まで）。', ''],
+  hintNotes: ['備考は2000文字までです。', ''],
+  hintLabel: ['連絡先の名称は50文字までです。', ''],
   history: ['変更履歴', 'Change history'],
   historyEmpty: ['まだ変更はありません。', 'No changes yet.'],
   historyLoadFailed: ['変更履歴を読み込めませんでした: {d}', 'Could not load the history: {d}'],
@@ -381,6 +387,21 @@ function readForm() {
   });
 }
 
+/**
+ * The Japanese words for a refused field (the server explains in English); in English the
+ * server's own detail is shown.
+ */
+function fieldHint(field) {
+  const m = /^contacts\[(\d+)\]\.(value|label)$/.exec(field);
+  let key = { name: 'hintName', url: 'hintWeb', notes: 'hintNotes' }[field];
+  if (m && m[2] === 'label') key = 'hintLabel';
+  else if (m) {
+    const c = model.values.contacts[Number(m[1])];
+    key = c && { phone: 'hintPhone', fax: 'hintPhone', email: 'hintEmail', web: 'hintWeb' }[c.kind];
+  }
+  return key ? t(key) : '';
+}
+
 async function save() {
   readForm();
   const patch = patchOf(model);
@@ -413,7 +434,7 @@ async function save() {
     return;
   }
   if (r.status === 400 && p.field) {
-    model.errors[p.field] = serverText(p.detail);
+    model.errors[p.field] = fieldHint(p.field) || serverText(p.detail);
     const shown = document.querySelector(`#edit-form [data-path="${CSS.escape(p.field)}"]`);
     if (!shown) model.message = `${t('fixFields')} ${serverText(p.detail)}`;
     else model.message = t('fixFields');

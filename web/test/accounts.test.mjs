@@ -153,7 +153,8 @@ test('a coordinator edits a phone number and the public list and detail show it 
   await page.click('#edit-save');
   await page.waitForSelector('#edit-form [data-error-for="contacts[0].value"]');
   assert.equal(await page.textContent('#edit-form [data-error-for="contacts[0].value"]'),
-    '`12` is not a Japanese phone number: 10 or 11 digits starting with 0, e.g. 048-123-4567.');
+    '電話・FAX番号は 0 から始まる10桁か11桁で入力してください（例: 048-123-4567）。');
+  assert.equal(await page.textContent('#edit-msg'), '入力内容を確認してください。');
   assert.equal(await page.getAttribute(phoneInput, 'aria-invalid'), 'true');
   await shot(page, 'acc-03-field-error');
 
