@@ -1,9 +1,40 @@
 //! The map front end end-to-end: the real binary serves web/dist on the default dataset and the
-//! browser tests in web/ (playwright-core + Debian's chromium) drive it.
+//! browser tests in web/ (playwright-core + Debian's chromium) drive it, signed in too: the
+//! accounts are made with `pallimap user add` on the same database first.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+/// The password of every e2e account (the CLI wants at least 12 characters).
+const E2E_PASSWORD: &str = "e2e-password-0123";
+/// A real clinic of area 1104 (さいたま) in data/, the facility editor's own.
+const EDITOR_FACILITY: &str = "hic-1110104851";
+
+/// Run `pallimap` with `args` on `url`, the password on standard input; panic naming the failure.
+fn pallimap_cli(url: &str, args: &[&str], stdin: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pallimap"))
+        .args(args)
+        .args(["--database-url", url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pallimap");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "pallimap {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 #[test]
 fn the_map_front_end_works_in_headless_chromium() {
@@ -32,6 +63,27 @@ fn the_map_front_end_works_in_headless_chromium() {
     }
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("e2e.sqlite3").display());
+    // The accounts the browser tests sign in with, made as an operator would: the dataset first
+    // (so the CLI knows the areas and facilities), then `pallimap user add`.
+    pallimap_cli(&url, &["data", "load"], "");
+    let accounts = [
+        ("professional@e2e.example.jp", "professional", vec![]),
+        (
+            "coordinator@e2e.example.jp",
+            "coordinator",
+            vec!["--area", "1104"],
+        ),
+        (
+            "editor@e2e.example.jp",
+            "facility_editor",
+            vec!["--facility", EDITOR_FACILITY],
+        ),
+    ];
+    for (email, role, extra) in &accounts {
+        let mut args = vec!["user", "add", "--email", email, "--role", role];
+        args.extend(extra);
+        pallimap_cli(&url, &args, &format!("{E2E_PASSWORD}\n"));
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_pallimap"))
         .args([
             "serve",
@@ -60,6 +112,11 @@ fn the_map_front_end_works_in_headless_chromium() {
         .args(["test"])
         .current_dir("web")
         .env("PALLIMAP_E2E_URL", &base)
+        .env("PALLIMAP_E2E_PROFESSIONAL", accounts[0].0)
+        .env("PALLIMAP_E2E_COORDINATOR", accounts[1].0)
+        .env("PALLIMAP_E2E_EDITOR", accounts[2].0)
+        .env("PALLIMAP_E2E_PASSWORD", E2E_PASSWORD)
+        .env("PALLIMAP_E2E_EDITOR_FACILITY", EDITOR_FACILITY)
         .status();
     let _ = child.kill();
     let _ = child.wait();

@@ -10,6 +10,8 @@ import {
 import { stateFromUrl, stateToUrl, apiFilters, emptyState } from './state.js';
 import { createMap } from './map.js';
 import * as SL from './shortlist.js';
+import { initAccount, onSessionChange } from './account.js';
+import { initEditing, decorateDetail } from './edit.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const PAGE = 50;
@@ -381,11 +383,12 @@ function renderDetail(f) {
   const pinned = SL.isPinned(f.id);
   const contacts = (f.contacts || []).map((c) => {
     const label = c.label ? `（${esc(c.label)}）` : '';
-    if (c.kind === 'phone') return `<li>${esc(t('phone'))}: <a href="${telHref(c.value)}">${esc(c.value)}</a>${label}</li>`;
-    if (c.kind === 'fax') return `<li>${esc(t('fax'))}: ${esc(c.value)}${label}</li>`;
-    if (c.kind === 'email') return `<li>${esc(t('email'))}: <a href="mailto:${esc(c.value)}">${esc(c.value)}</a>${label}</li>`;
-    if (c.kind === 'web') return `<li>${esc(t('web'))}: <a href="${esc(c.value)}" target="_blank" rel="noopener">${esc(c.value)}</a>${label}</li>`;
-    return `<li>${esc(c.kind)}: ${esc(c.value)}${label}</li>`;
+    const li = `<li data-contact="${esc(`${c.kind}:${c.value}`)}">`; // edit.js tags professional-only ones
+    if (c.kind === 'phone') return `${li}${esc(t('phone'))}: <a href="${telHref(c.value)}">${esc(c.value)}</a>${label}</li>`;
+    if (c.kind === 'fax') return `${li}${esc(t('fax'))}: ${esc(c.value)}${label}</li>`;
+    if (c.kind === 'email') return `${li}${esc(t('email'))}: <a href="mailto:${esc(c.value)}">${esc(c.value)}</a>${label}</li>`;
+    if (c.kind === 'web') return `${li}${esc(t('web'))}: <a href="${esc(c.value)}" target="_blank" rel="noopener">${esc(c.value)}</a>${label}</li>`;
+    return `${li}${esc(c.kind)}: ${esc(c.value)}${label}</li>`;
   });
   // Say so when there is no number rather than leave a blank (pharmacies have no public source).
   if (!(f.contacts || []).some((c) => c.kind === 'phone')) contacts.unshift(`<li class="muted" data-no-phone>${esc(t('noPhone'))}</li>`);
@@ -438,6 +441,7 @@ function renderDetail(f) {
       <dt>${esc(t('updatedAt'))}</dt><dd data-field="updated_at">${dateOr(f.updated_at, 'notVerified')}</dd>
       <dt>${esc(t('verifiedAt'))}</dt><dd data-field="verified_at">${dateOr(f.verified_at, 'notVerified')}</dd>
     </dl>`;
+  decorateDetail(f);
 }
 
 // ---------- shortlist ----------
@@ -803,18 +807,44 @@ function wire() {
   });
 }
 
+// ---------- accounts (account.js, edit.js) ----------
+
+function wireAccount() {
+  // What a facility shows depends on who asks: after sign-in or sign-out fetch it all again.
+  onSessionChange(() => {
+    app.byId.clear();
+    if (!document.body.dataset.ready) return;
+    runSearch({ frame: 'keep', mapToo: false });
+    if (app.state.id) openDetail(app.state.id);
+  });
+  // A facility the server just returned (saved, confirmed, or their version after a conflict).
+  initEditing({
+    onSaved(f) {
+      const old = app.byId.get(f.id);
+      const kept = old && old.distance_m != null ? { distance_m: old.distance_m, distance_precision_m: old.distance_precision_m } : {};
+      const next = { ...f, ...kept };
+      app.byId.set(f.id, next);
+      const i = app.items.findIndex((x) => x.id === f.id);
+      if (i >= 0) { app.items[i] = next; renderList(); }
+      if (app.state.id === f.id) renderDetail(next);
+    },
+  });
+}
+
 async function main() {
   initLang();
   applyStatic();
   document.body.dataset.busy = '0';
   onApiHealth((up) => setApiUp(up));
   wire();
+  wireAccount();
   app.state = stateFromUrl();
   fillForm();
   renderShortlist();
   busy(1);
-  const [config, vocab, areas] = await Promise.all([
+  const [config, , vocab, areas] = await Promise.all([
     getConfig(),
+    initAccount(),
     getJson('/vocabulary').catch(() => null),
     getJson('/areas').catch(() => null),
   ]);

@@ -6,7 +6,7 @@ const STRINGS = {
   subtitle: ['緩和ケア病棟・在宅医療・訪問看護・薬局などを探す', 'Find palliative care units, home care, visiting nursing, pharmacies and more'],
   langToggle: ['English', '日本語'],
   langToggleLabel: ['Switch to English', '日本語に切り替える'],
-  proSignIn: ['専門職ログイン（準備中）', 'Professional sign-in (coming soon)'],
+  proSignIn: ['ログイン', 'Sign in'],
   search: ['検索', 'Search'],
   searchHeading: ['資源を探す', 'Find resources'],
   qLabel: ['施設名・キーワード', 'Name or keyword'],
@@ -191,6 +191,11 @@ export function setLang(l) {
 }
 
 export function onLangChange(fn) { listeners.push(fn); }
+
+/** Add a module's own strings ({key: [ja, en]}); keys already present win. */
+export function addStrings(more) {
+  for (const [k, v] of Object.entries(more)) if (!(k in STRINGS)) STRINGS[k] = v;
+}
 
 /** Translate a key, filling {placeholders} from vars. */
 export function t(key, vars) {

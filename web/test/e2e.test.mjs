@@ -63,8 +63,7 @@ test('the page loads with no console errors and draws the base outlines', async 
   assert.equal(await page.textContent('h1'), '埼玉県 緩和ケア資源マップ');
   const outlines = await page.$$eval('#map .leaflet-outlines-pane path', (p) => p.length);
   assert.ok(outlines >= 10, `expected area and municipality outlines, got ${outlines}`);
-  assert.ok(await page.isVisible('#pro-signin'), 'professional sign-in slot is shown');
-  assert.ok(await page.isDisabled('#pro-signin'), 'professional sign-in is disabled for now');
+  assert.ok(await page.isVisible('#pro-signin'), 'professional sign-in is shown');
   assert.ok(await page.isHidden('#banner'), 'no error banner');
   await shot(page, '01-home');
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
