@@ -134,6 +134,24 @@ pub fn refreshed(store: &Store, current: &Catalog) -> Result<Catalog, AppError> 
     build_catalog(store)
 }
 
+/// Bring `catalog` up to the store now, serialized with every other refresh of it (the
+/// follower's too), so two refreshes never build on the same snapshot and lose one's change.
+pub fn refresh_now(store: &Store, catalog: &CatalogHandle) -> Result<(), AppError> {
+    let _one_at_a_time = catalog.refresh_lock();
+    let current = catalog.load();
+    if store.latest_change()? == current.change_seq() {
+        return Ok(());
+    }
+    let next = refreshed(store, &current)?;
+    catalog.replace(next);
+    Ok(())
+}
+
+/// The HTTP layer's read-your-writes hook: [`refresh_now`] on this store and catalog.
+pub fn refresher(store: Arc<Store>, catalog: CatalogHandle) -> crate::http::Refresh {
+    Arc::new(move || refresh_now(&store, &catalog).map_err(|e| e.to_string()))
+}
+
 /// Follow the change log: when it moves (a write here, another instance, `pallimap data load`),
 /// rebuild the catalog on the blocking pool and swap it in. Readers keep the old snapshot
 /// meanwhile; a failed rebuild keeps it too and is retried at the next tick. `woken` is
@@ -163,19 +181,18 @@ pub async fn follow_changes(
                 continue;
             }
         };
-        let current = catalog.load();
-        if latest == current.change_seq() {
+        if latest == catalog.load().change_seq() {
             continue;
         }
-        let s = store.clone();
-        match tokio::task::spawn_blocking(move || refreshed(&s, &current)).await {
-            Ok(Ok(fresh)) => {
+        let (s, c) = (store.clone(), catalog.clone());
+        match tokio::task::spawn_blocking(move || refresh_now(&s, &c)).await {
+            Ok(Ok(())) => {
+                let now = catalog.load();
                 tracing::info!(
-                    seq = fresh.change_seq(),
-                    facilities = fresh.len(),
+                    seq = now.change_seq(),
+                    facilities = now.len(),
                     "catalog refreshed"
                 );
-                catalog.replace(fresh);
             }
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "catalog rebuild failed; keeping the old one")

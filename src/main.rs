@@ -230,6 +230,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies,
         ..Default::default()
     });
+    state.refresh = Some(pallimap::app::refresher(store.clone(), handle.clone()));
     let woken = state.changed.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -357,11 +357,20 @@ pub enum CatalogError {
 
 /// The current snapshot, swapped atomically after writes.
 #[derive(Clone)]
-pub struct CatalogHandle(Arc<ArcSwap<Catalog>>);
+pub struct CatalogHandle(Arc<ArcSwap<Catalog>>, Arc<std::sync::Mutex<()>>);
 
 impl CatalogHandle {
     pub fn new(catalog: Catalog) -> Self {
-        CatalogHandle(Arc::new(ArcSwap::from_pointee(catalog)))
+        CatalogHandle(
+            Arc::new(ArcSwap::from_pointee(catalog)),
+            Arc::new(std::sync::Mutex::new(())),
+        )
+    }
+
+    /// Held by whoever builds the next snapshot from the current one, so two builders never
+    /// start from the same snapshot (readers never take it).
+    pub fn refresh_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.1.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn load(&self) -> Arc<Catalog> {

@@ -47,6 +47,11 @@ pub struct ContactView<'a> {
     pub value: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<&'a str>,
+    /// Who may see it (`public`, `professional`, `internal`); given to signed-in callers only,
+    /// for whom not every contact is public.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub visibility: Option<crate::domain::Visibility>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -219,6 +224,7 @@ impl<'a> FacilityView<'a> {
                     kind: c.kind,
                     value: &c.value,
                     label: c.label.as_deref(),
+                    visibility: (audience != Audience::Public).then_some(c.visibility),
                 })
                 .collect(),
             hours: &f.hours,

@@ -59,11 +59,17 @@ impl ApiError {
 
     /// 403: signed in, but this is not yours to do; `detail` says why.
     pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        let detail = if detail.is_ascii() {
+            format!("この操作の権限がありません / {detail}")
+        } else {
+            detail
+        };
         ApiError::new(
             StatusCode::FORBIDDEN,
             code,
             "Forbidden / 権限がありません",
-            detail.into(),
+            detail,
         )
     }
 
@@ -122,7 +128,7 @@ impl ApiError {
             StatusCode::BAD_REQUEST,
             "invalid_body",
             "Invalid body / 本文が不正です",
-            detail.into(),
+            format!("入力内容を確認してください / {}", detail.into()),
         );
         match field {
             Some(f) => e.with("field", json!(f)),

@@ -33,7 +33,13 @@ pub struct AppState {
     pub auth: Arc<AuthSettings>,
     /// Woken after every committed write, so the change-log follower refreshes at once.
     pub changed: Arc<tokio::sync::Notify>,
+    /// Brings the catalog up to the store now (blocking); set by the application so a write
+    /// is visible to the writer's next read. Without it, writes wake the follower.
+    pub refresh: Option<Refresh>,
 }
+
+/// A blocking "bring the catalog up to date" action.
+pub type Refresh = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 impl AppState {
     /// State with default web and sign-in settings (tests and tools).
@@ -44,6 +50,7 @@ impl AppState {
             web: Default::default(),
             auth: Default::default(),
             changed: Default::default(),
+            refresh: None,
         }
     }
 }

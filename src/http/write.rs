@@ -238,6 +238,16 @@ fn apply_input(
         }
     };
     let (location, placement) = match input.location {
+        // The location as it was: keep how it was placed.
+        Some(l)
+            if base.location
+                == Some(LatLng {
+                    lat: l.lat,
+                    lng: l.lng,
+                }) =>
+        {
+            (base.location, base.placement)
+        }
         Some(l) => {
             if !(20.0..=46.0).contains(&l.lat) || !(122.0..=154.0).contains(&l.lng) {
                 return Err(bad(
@@ -418,9 +428,22 @@ fn edit_error(state: &AppState, caller: &Caller, e: EditError) -> ApiError {
     }
 }
 
-/// Answer with the facility as the caller may see it, its ETag, and wake the catalog.
-fn written(state: &AppState, caller: &Caller, f: &Facility, created: bool) -> HttpResponse {
-    state.changed.notify_one();
+/// Answer with the facility as the caller may see it, its ETag, after the catalog of this
+/// instance shows it (read your writes); other instances follow the change log.
+async fn written(state: &AppState, caller: &Caller, f: &Facility, created: bool) -> HttpResponse {
+    match &state.refresh {
+        Some(refresh) => {
+            let refresh = refresh.clone();
+            match web::block(move || refresh()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "catalog refresh after a write failed; the follower retries")
+                }
+                Err(e) => tracing::warn!(error = %e, "catalog refresh after a write panicked"),
+            }
+        }
+        None => state.changed.notify_one(),
+    }
     let shown = project(f, caller.audience());
     let catalog = state.catalog.load();
     let view = FacilityView::new(&shown, &catalog, caller.audience());
@@ -561,7 +584,7 @@ pub async fn create_facility(
     .await
     .map_err(|e| ApiError::internal(&e))?
     .map_err(|e| edit_error(&state, &caller, e))?;
-    Ok(written(&state, &caller, &f, true))
+    Ok(written(&state, &caller, &f, true).await)
 }
 
 #[utoipa::path(patch, path = "/api/v1/facilities/{id}", tag = "edits",
@@ -602,11 +625,33 @@ pub async fn patch_facility(
     if patch.get("id").is_some() {
         return Err(bad("id", "A facility's id never changes."));
     }
-    let mut doc = serde_json::to_value(input_of(&current)).map_err(|e| ApiError::internal(&e))?;
+    // The patch applies to the facility as the caller sees it; what they cannot see (an
+    // internal contact, to a facility editor) they cannot replace, so it is kept.
+    let audience = caller.audience();
+    let shown = project(&current, audience);
+    let mut doc = serde_json::to_value(input_of(&shown)).map_err(|e| ApiError::internal(&e))?;
     json_patch::merge(&mut doc, &patch);
     let input: FacilityInput = serde_json::from_value(doc)
         .map_err(|e| ApiError::bad_body(None, format!("The patched facility is invalid: {e}")))?;
-    let next = apply_input(&state, &input, &current, origin_of(&user))?;
+    for (i, c) in input.contacts.iter().enumerate() {
+        let v = c.visibility.as_deref().unwrap_or("public");
+        let hidden = serde_json::from_value::<Visibility>(Value::String(v.into()))
+            .is_ok_and(|v| !audience.may_see(v));
+        if hidden {
+            return Err(bad(
+                &format!("contacts[{i}].visibility"),
+                format!("You may not set visibility `{v}`."),
+            ));
+        }
+    }
+    let mut next = apply_input(&state, &input, &current, origin_of(&user))?;
+    next.contacts.extend(
+        current
+            .contacts
+            .iter()
+            .filter(|c| !audience.may_see(c.visibility))
+            .cloned(),
+    );
     // The edit must stay within the editor's scope (a coordinator cannot move a facility out of
     // their areas).
     user.may_edit(&next).map_err(denied)?;
@@ -626,7 +671,7 @@ pub async fn patch_facility(
         Ok(())
     })
     .await?;
-    Ok(written(&state, &caller, &f, false))
+    Ok(written(&state, &caller, &f, false).await)
 }
 
 /// A service as written: the facts a person can state about it.
@@ -779,7 +824,7 @@ pub async fn put_service(
         Ok(())
     })
     .await?;
-    Ok(written(&state, &caller, &f, false))
+    Ok(written(&state, &caller, &f, false).await)
 }
 
 #[utoipa::path(delete, path = "/api/v1/facilities/{id}/services/{service}", tag = "edits",
@@ -826,7 +871,7 @@ pub async fn delete_service(
         Ok(())
     })
     .await?;
-    Ok(written(&state, &caller, &f, false))
+    Ok(written(&state, &caller, &f, false).await)
 }
 
 #[utoipa::path(post, path = "/api/v1/facilities/{id}/verify", tag = "edits",
@@ -861,7 +906,7 @@ pub async fn verify_facility(
         Ok(())
     })
     .await?;
-    Ok(written(&state, &caller, &f, false))
+    Ok(written(&state, &caller, &f, false).await)
 }
 
 /// One change of a facility, as the caller may see it.

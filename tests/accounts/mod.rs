@@ -143,7 +143,9 @@ pub fn fixture() -> Fixture {
             .unwrap();
     }
     let catalog = CatalogHandle::new(pallimap::app::build_catalog(&store).unwrap());
-    let state = AppState::new(catalog, store.clone());
+    let mut state = AppState::new(catalog.clone(), store.clone());
+    // As `serve` wires it: a write is in this instance's catalog before it is answered.
+    state.refresh = Some(pallimap::app::refresher(store.clone(), catalog));
     Fixture {
         _db: db,
         store,
@@ -453,9 +455,18 @@ async fn edits_need_the_version_and_stay_in_scope() {
     assert_eq!(headers["etag"], "\"v2\"");
     assert_eq!(
         after["contacts"],
-        json!([{"kind": "phone", "value": "048-111-2222", "label": "代表"}])
+        json!([{"kind": "phone", "value": "048-111-2222", "label": "代表", "visibility": "public"}])
     );
     assert_ne!(after["updated_at"], before["updated_at"]);
+    // Read your writes: the next read already shows it, the public's too.
+    let (_, h2, again) = json_of(call(&fx.state, Method::GET, uri, None, &[], None).await).await;
+    assert_eq!(
+        again["contacts"],
+        json!([{"kind": "phone", "value": "048-111-2222", "label": "代表"}])
+    );
+    assert_eq!(h2["etag"], "\"v2\"");
+    // A patch that does not touch the location keeps how it was placed.
+    assert_eq!(again["placement"], before["placement"]);
     // The old version again: 409 with the current record.
     let (status, headers, body) = json_of(
         call(
@@ -629,6 +640,32 @@ async fn the_facility_editor_edits_only_their_own_and_verify_changes_nothing_els
         stored.verified_by.as_deref(),
         Some("facility_editor:editor@example.jp")
     );
+    // The editor replaces the contacts they see; the internal one they cannot see is kept,
+    // and they may not make a contact internal.
+    let h = [("x-csrf-token", ed.csrf.as_str()), ("if-match", "\"v2\"")];
+    let patch = json!({"contacts": [{"kind": "phone", "value": "048-000-0003", "label": "代表"}]});
+    let (status, _, body) =
+        json_of(call(&fx.state, Method::PATCH, uri, Some(&ed), &h, Some(patch)).await).await;
+    assert_eq!(status, 200, "{body}");
+    let stored = fx.store.facility("navii-1151070000030").unwrap().unwrap();
+    let kept: Vec<String> = stored.contacts.iter().map(|c| c.value.clone()).collect();
+    assert_eq!(
+        kept,
+        [
+            "048-000-0003".to_string(),
+            format!("{}@example.jp", MARKERS[2].0)
+        ]
+    );
+    let h = [("x-csrf-token", ed.csrf.as_str()), ("if-match", "\"v3\"")];
+    let patch =
+        json!({"contacts": [{"kind": "phone", "value": "048-000-0003", "visibility": "internal"}]});
+    let (status, _, body) =
+        json_of(call(&fx.state, Method::PATCH, uri, Some(&ed), &h, Some(patch)).await).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("contacts[0].visibility")),
+        "{body}"
+    );
     // Adding a service, then deactivating it: it stays in the store, not in the offers.
     let (status, headers, body) = json_of(
         call(
@@ -636,7 +673,7 @@ async fn the_facility_editor_edits_only_their_own_and_verify_changes_nothing_els
             Method::PUT,
             &format!("{uri}/services/home_medication_management"),
             Some(&ed),
-            &[("x-csrf-token", &ed.csrf), ("if-match", "\"v2\"")],
+            &[("x-csrf-token", &ed.csrf), ("if-match", "\"v3\"")],
             Some(json!({"notes": "夜間も対応"})),
         )
         .await,
