@@ -493,6 +493,31 @@ async fn run_edit(
     .map_err(|e| edit_error(state, caller, e))
 }
 
+/// What every edit of an existing facility starts with: the caller (with the CSRF rule), the
+/// account, the facility as stored, the account's right to change it, and the version named by
+/// `If-Match` — checked in that order, so a stranger learns nothing of the version.
+struct EditStart {
+    caller: Caller,
+    user: User,
+    current: Facility,
+    version: i64,
+}
+
+async fn edit_start(req: &HttpRequest, state: &AppState, id: &str) -> Result<EditStart, ApiError> {
+    Params::parse(req.query_string(), &[])?;
+    let caller = auth::writer(req, state).await?;
+    let user = caller.require_user()?.clone();
+    let current = stored(state, id).await?;
+    user.may_edit(&current).map_err(denied)?;
+    let version = if_match(req)?;
+    Ok(EditStart {
+        caller,
+        user,
+        current,
+        version,
+    })
+}
+
 #[utoipa::path(post, path = "/api/v1/facilities", tag = "edits",
     security(("session" = []), ("token" = [])),
     request_body = FacilityInput,
@@ -608,13 +633,13 @@ pub async fn patch_facility(
     path: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    Params::parse(req.query_string(), &[])?;
-    let caller = auth::writer(&req, &state).await?;
-    let user = caller.require_user()?.clone();
     let id = path.into_inner();
-    let current = stored(&state, &id).await?;
-    user.may_edit(&current).map_err(denied)?;
-    let version = if_match(&req)?;
+    let EditStart {
+        caller,
+        user,
+        current,
+        version,
+    } = edit_start(&req, &state, &id).await?;
     let patch = body.into_inner();
     if !patch.is_object() {
         return Err(ApiError::bad_body(
@@ -780,14 +805,14 @@ pub async fn put_service(
     path: web::Path<(String, String)>,
     body: web::Json<ServiceInput>,
 ) -> Result<HttpResponse, ApiError> {
-    Params::parse(req.query_string(), &[])?;
-    let caller = auth::writer(&req, &state).await?;
-    let user = caller.require_user()?.clone();
     let (id, service) = path.into_inner();
     let kind = service_kind(&service)?;
-    let current = stored(&state, &id).await?;
-    user.may_edit(&current).map_err(denied)?;
-    let version = if_match(&req)?;
+    let EditStart {
+        caller,
+        user,
+        current,
+        version,
+    } = edit_start(&req, &state, &id).await?;
     let at = crate::auth::timestamp(crate::auth::now());
     let prov = Provenance {
         origin: origin_of(&user),
@@ -844,19 +869,19 @@ pub async fn delete_service(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    Params::parse(req.query_string(), &[])?;
-    let caller = auth::writer(&req, &state).await?;
-    let user = caller.require_user()?.clone();
     let (id, service) = path.into_inner();
     let kind = service_kind(&service)?;
-    let current = stored(&state, &id).await?;
-    user.may_edit(&current).map_err(denied)?;
+    let EditStart {
+        caller,
+        current,
+        version,
+        ..
+    } = edit_start(&req, &state, &id).await?;
     if !current.services.iter().any(|s| s.kind == kind) {
         return Err(ApiError::not_found(format!(
             "Facility `{id}` has no service `{service}`."
         )));
     }
-    let version = if_match(&req)?;
     let at = crate::auth::timestamp(crate::auth::now());
     let f = run_edit(&state, &caller, id, version, move |f| {
         for s in f
@@ -891,13 +916,10 @@ pub async fn verify_facility(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Params::parse(req.query_string(), &[])?;
-    let caller = auth::writer(&req, &state).await?;
-    let user = caller.require_user()?.clone();
     let id = path.into_inner();
-    let current = stored(&state, &id).await?;
-    user.may_edit(&current).map_err(denied)?;
-    let version = if_match(&req)?;
+    let EditStart {
+        caller, version, ..
+    } = edit_start(&req, &state, &id).await?;
     let at = crate::auth::timestamp(crate::auth::now());
     let by = caller.actor();
     let f = run_edit(&state, &caller, id, version, move |f| {
