@@ -117,3 +117,166 @@ fn first_start_loads_the_dataset_and_data_load_is_idempotent() {
         format!("inserted 0, updated 0, unchanged {n}, kept 0 facts not from the dataset")
     );
 }
+
+/// Run `pallimap` with `stdin` as standard input: (success, stdout, stderr).
+fn run_with_stdin(args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = pallimap()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pallimap");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        String::from_utf8_lossy(&out.stderr).trim().to_string(),
+    )
+}
+
+#[test]
+fn user_and_token_commands_refuse_bad_input_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("u.sqlite3").display());
+    let ok = pallimap()
+        .args(["data", "load", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let add = |extra: &[&str], password: &str| {
+        let mut args = vec!["user", "add", "--database-url", &url];
+        args.extend_from_slice(extra);
+        run_with_stdin(&args, &format!("{password}\n"))
+    };
+    let one_error = |(ok, _, err): (bool, String, String), needle: &str| {
+        assert!(!ok, "{err}");
+        let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(lines.len(), 1, "{err}");
+        assert!(lines[0].contains(needle), "{err}");
+    };
+    one_error(
+        add(
+            &["--email", "a@example.jp", "--role", "professional"],
+            "short",
+        ),
+        "at least 12 characters",
+    );
+    one_error(
+        add(
+            &["--email", "a@example.jp", "--role", "root"],
+            "a long enough passphrase",
+        ),
+        "unknown role `root`",
+    );
+    one_error(
+        add(
+            &[
+                "--email",
+                "a@example.jp",
+                "--role",
+                "coordinator",
+                "--area",
+                "9999",
+            ],
+            "a long enough passphrase",
+        ),
+        "unknown area `9999`",
+    );
+    one_error(
+        add(
+            &[
+                "--email",
+                "a@example.jp",
+                "--role",
+                "facility_editor",
+                "--facility",
+                "navii-0000000000000",
+            ],
+            "a long enough passphrase",
+        ),
+        "unknown facility `navii-0000000000000`",
+    );
+    let (ok, out, err) = add(
+        &[
+            "--email",
+            "Coord@Example.jp",
+            "--role",
+            "coordinator",
+            "--area",
+            "1104",
+        ],
+        "a long enough passphrase",
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "added coord@example.jp (coordinator)");
+    one_error(
+        add(
+            &["--email", "coord@example.jp", "--role", "professional"],
+            "a long enough passphrase",
+        ),
+        "exists",
+    );
+    let (ok, out, _) = run_with_stdin(&["user", "list", "--database-url", &url], "");
+    assert!(ok);
+    assert_eq!(out, "coord@example.jp\tcoordinator\t1104");
+    let (ok, token, _) = run_with_stdin(
+        &[
+            "token",
+            "create",
+            "--email",
+            "coord@example.jp",
+            "--database-url",
+            &url,
+        ],
+        "",
+    );
+    assert!(ok);
+    assert_eq!(token.len(), 43, "{token}");
+    let (ok, out, _) = run_with_stdin(
+        &[
+            "token",
+            "revoke",
+            "--email",
+            "coord@example.jp",
+            "--database-url",
+            &url,
+        ],
+        "",
+    );
+    assert!(ok);
+    assert_eq!(out, "revoked 1 token(s) of coord@example.jp");
+    let (ok, out, _) = run_with_stdin(
+        &[
+            "user",
+            "disable",
+            "--email",
+            "coord@example.jp",
+            "--database-url",
+            &url,
+        ],
+        "",
+    );
+    assert!(ok);
+    assert_eq!(out, "disabled coord@example.jp");
+    one_error(
+        run_with_stdin(
+            &[
+                "token",
+                "create",
+                "--email",
+                "coord@example.jp",
+                "--database-url",
+                &url,
+            ],
+            "",
+        ),
+        "disabled",
+    );
+}

@@ -228,7 +228,7 @@ test('a facility editor cannot edit another facility: no form, and a forced PATC
   }, FAX_CLINIC.id);
   assert.equal(forced.status, 403);
   assert.equal(forced.body.code, 'forbidden');
-  assert.match(forced.body.detail, new RegExp(`^Facility ${FAX_CLINIC.id} is not one of yours \\(${ACC.editorFacility}\\)`));
+  assert.match(forced.body.detail, new RegExp(`^この操作の権限がありません / Facility ${FAX_CLINIC.id} is not one of yours \\(${ACC.editorFacility}\\)`));
   // Their own facility has the form.
   await openFacility(page, ACC.editorFacility);
   await page.click('#edit-open');
