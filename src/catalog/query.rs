@@ -133,6 +133,9 @@ pub struct Query {
     pub reaches: Option<(f64, f64)>,
     pub sort: Option<Sort>,
     pub facets: Vec<Facet>,
+    /// When no facility meets every word of `text`, answer with a relaxed match (most words,
+    /// fuzzy names) instead of nothing.
+    pub relax: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,7 +149,10 @@ pub struct Hit {
 pub struct Results {
     pub total: usize,
     pub hits: Vec<Hit>,
+    /// Counts of the strict matches: a relaxed answer counts nothing.
     pub facets: BTreeMap<&'static str, BTreeMap<String, usize>>,
+    /// `Some(dropped words)` when no facility met every word and these are near matches.
+    pub relaxed: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -259,6 +265,7 @@ fn nearest(c: &Catalog, p: (f64, f64), filter: &Bits, offset: usize, limit: usiz
         total,
         hits,
         facets: BTreeMap::new(),
+        relaxed: None,
     }
 }
 
@@ -288,20 +295,49 @@ pub(super) fn search(
         (Some(p), Some(r)) => super::cells::covering(p.0, p.1, r),
         _ => None,
     };
+    let allowed = allowed_bits(c, q);
+    // Filters, spatial constraints and (with a point) placement, applied to text hits.
+    let keep = |ord: u32| {
+        filter.contains(ord)
+            && allowed.as_ref().is_none_or(|a| a.contains(ord))
+            && (q.point.is_none() || c.located.contains(ord))
+    };
+    let mut relaxed = None;
+    let mut probe = None;
     let mut hits: Vec<Hit> = match &q.text {
-        Some(text) => c
-            .text
-            .search_in_cells(text, cells.as_deref())?
-            .into_iter()
-            .filter(|(ord, _)| filter.contains(*ord))
-            .map(|(ord, score)| Hit {
-                ord,
-                distance_m: None,
-                score: Some(score),
-            })
-            .collect(),
+        Some(text) => {
+            let u = c.vocabulary.understand(text);
+            if u.clauses.is_empty() {
+                return Err(super::text::TextError::EmptyQuery.into());
+            }
+            let clauses: Vec<super::text::Clause> =
+                u.clauses.iter().map(|(_, cl)| cl.clone()).collect();
+            let mut found: Vec<(u32, f32)> = c
+                .text
+                .search_clauses(&clauses, cells.as_deref())?
+                .into_iter()
+                .filter(|(ord, _)| keep(*ord))
+                .collect();
+            if found.is_empty() && q.relax {
+                let (r, dropped) = super::relax::relaxed(c, &u, cells.as_deref(), &keep)?;
+                if !r.is_empty() {
+                    found = r;
+                    relaxed = Some(dropped);
+                }
+            }
+            probe = Some(u.name_probe);
+            found
+                .into_iter()
+                .map(|(ord, score)| Hit {
+                    ord,
+                    distance_m: None,
+                    score: Some(score),
+                })
+                .collect()
+        }
         None => filter
             .iter()
+            .filter(|&ord| keep(ord))
             .map(|ord| Hit {
                 ord,
                 distance_m: None,
@@ -309,49 +345,37 @@ pub(super) fn search(
             })
             .collect(),
     };
-    if spatial {
-        let mut allowed = Bits::empty(c.facilities.len());
-        let mut first = true;
-        let mut constrain = |ords: Vec<u32>| {
-            let mut b = Bits::empty(c.facilities.len());
-            ords.into_iter().for_each(|o| b.insert(o));
-            if first {
-                allowed = b;
-                first = false;
-            } else {
-                allowed.and(&b);
-            }
-        };
-        if let (Some(p), Some(r)) = (q.point, q.radius_m) {
-            constrain(
-                c.spatial
-                    .within(p.0, p.1, r)
-                    .into_iter()
-                    .map(|(o, _)| o)
-                    .collect(),
-            );
-        }
-        if let Some([min_lng, min_lat, max_lng, max_lat]) = q.bbox {
-            constrain(c.spatial.in_bbox(min_lng, min_lat, max_lng, max_lat));
-        }
-        if let Some(p) = q.reaches {
-            let radius = |ord: u32| c.reach_m[ord as usize];
-            constrain(
-                c.spatial
-                    .reaching(p.0, p.1, radius, c.max_reach_m)
-                    .into_iter()
-                    .map(|(o, _)| o)
-                    .collect(),
-            );
-        }
-        hits.retain(|h| allowed.contains(h.ord));
-    }
     if q.point.is_some() {
-        // Without a place there is no distance: unplaced facilities drop out of "near" queries.
-        hits.retain(|h| c.located.contains(h.ord));
         for h in &mut hits {
             h.distance_m = distance_from(c, q.point, h.ord);
         }
+    }
+    // Text near a point, no sort asked: a facility the user named first, then distance among
+    // good matches, then distance among the rest.
+    if let (None, Some(_), Some(probe)) = (q.sort, q.point, &probe) {
+        let best = hits.iter().filter_map(|h| h.score).fold(0.0f32, f32::max);
+        let probes = super::relax::probes(probe);
+        let tier = |h: &Hit| -> u8 {
+            if super::relax::names_facility(&c.names[h.ord as usize], &probes) {
+                0
+            } else if h.score.unwrap_or(0.0) >= GOOD_SHARE * best {
+                1
+            } else {
+                2
+            }
+        };
+        let mut tiered: Vec<(u8, Hit)> = hits.into_iter().map(|h| (tier(&h), h)).collect();
+        tiered.sort_by(|(ta, a), (tb, b)| {
+            ta.cmp(tb).then_with(|| {
+                nearer(
+                    c,
+                    (a.ord, a.distance_m.unwrap_or(f64::INFINITY)),
+                    (b.ord, b.distance_m.unwrap_or(f64::INFINITY)),
+                )
+            })
+        });
+        hits = tiered.into_iter().map(|(_, h)| h).collect();
+        return Ok(page(c, q, hits, relaxed, offset, limit));
     }
     match sort {
         Sort::Id => {}
@@ -374,14 +398,71 @@ pub(super) fn search(
                 .then(a.ord.cmp(&b.ord))
         }),
     }
-    let facets = facets(c, &q.facets, &hits);
+    Ok(page(c, q, hits, relaxed, offset, limit))
+}
+
+/// A hit whose score is at least this share of the best one is a good match (for ordering
+/// text near a point by distance).
+pub const GOOD_SHARE: f32 = 0.5;
+
+/// Facets (of strict matches only) and one page of sorted hits.
+fn page(
+    c: &Catalog,
+    q: &Query,
+    hits: Vec<Hit>,
+    relaxed: Option<Vec<String>>,
+    offset: usize,
+    limit: usize,
+) -> Results {
+    let facets = if relaxed.is_some() {
+        facets(c, &q.facets, &[])
+    } else {
+        facets(c, &q.facets, &hits)
+    };
     let total = hits.len();
     let page = hits.into_iter().skip(offset).take(limit).collect();
-    Ok(Results {
+    Results {
         total,
         hits: page,
         facets,
-    })
+        relaxed,
+    }
+}
+
+/// The ords allowed by radius, box and reach (`None`: no spatial constraint).
+fn allowed_bits(c: &Catalog, q: &Query) -> Option<Bits> {
+    let mut allowed: Option<Bits> = None;
+    let mut constrain = |ords: Vec<u32>| {
+        let mut b = Bits::empty(c.facilities.len());
+        ords.into_iter().for_each(|o| b.insert(o));
+        match &mut allowed {
+            None => allowed = Some(b),
+            Some(a) => a.and(&b),
+        }
+    };
+    if let (Some(p), Some(r)) = (q.point, q.radius_m) {
+        constrain(
+            c.spatial
+                .within(p.0, p.1, r)
+                .into_iter()
+                .map(|(o, _)| o)
+                .collect(),
+        );
+    }
+    if let Some([min_lng, min_lat, max_lng, max_lat]) = q.bbox {
+        constrain(c.spatial.in_bbox(min_lng, min_lat, max_lng, max_lat));
+    }
+    if let Some(p) = q.reaches {
+        let radius = |ord: u32| c.reach_m[ord as usize];
+        constrain(
+            c.spatial
+                .reaching(p.0, p.1, radius, c.max_reach_m)
+                .into_iter()
+                .map(|(o, _)| o)
+                .collect(),
+        );
+    }
+    allowed
 }
 
 fn facets(

@@ -65,9 +65,33 @@ pub struct TextDoc {
     pub services: String,
     pub address: String,
     pub notes: String,
+    /// Other spellings of the name, matched like the name: the name and its everyday form
+    /// (corporate prefix removed) with spaces and punctuation removed, so spacing inside a name
+    /// carries no meaning.
+    pub alias: String,
+    /// Exact tags (`svc:pcu`, `kind:pharmacy`, `muni:11208`, `postal:3300072`, `tel:…`);
+    /// not text. Only public facts may be tags.
+    pub tags: Vec<String>,
     /// Opaque spatial cell keys (see [`TextIndex::search_in_cells`]); not text.
     pub cells: Vec<String>,
 }
+
+/// One word of a query as the catalog understood it; the clauses of a query are ANDed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Clause {
+    /// A word matched as a phrase in every text field (with synonyms); `None`: tags only.
+    pub word: Option<String>,
+    /// Exact tags; a document carrying any of them scores [`TAG_SCORE`] for this clause.
+    pub tags: Vec<String>,
+    /// The word names a place: a document whose address contains it scores [`PLACE_SCORE`],
+    /// above one that merely mentions it in its name.
+    pub place: bool,
+}
+
+/// Score of a clause met by a tag (a service offered, a public phone number, a postal code).
+pub const TAG_SCORE: Score = 30.0;
+/// Score of a place word met by the address (or the municipality).
+pub const PLACE_SCORE: Score = 40.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextError {
@@ -88,13 +112,17 @@ const BREAK_MARK: &str = " ";
 const ORD_FIELD: &str = "ord";
 
 /// The text fields with their query boosts, in [`TextDoc`] order.
-const TEXT_FIELDS: [(&str, Score); 5] = [
+const TEXT_FIELDS: [(&str, Score); 6] = [
     ("name", 3.0),
+    ("alias", 3.0),
     ("kana", 1.5),
     ("services", 1.5),
     ("address", 1.0),
     ("notes", 0.5),
 ];
+
+/// Index of the address in [`TEXT_FIELDS`].
+const ADDRESS_FIELD: usize = 4;
 
 /// Memory budget of the (single-threaded) index writer.
 const WRITER_BUDGET: usize = 200 * 1024 * 1024;
@@ -426,7 +454,10 @@ static SYNONYM_TABLE: LazyLock<Vec<(String, Vec<String>)>> = LazyLock::new(|| {
             }
         }
     }
-    for (key, alts) in SYNONYM_ONE_WAY {
+    for (key, alts) in SYNONYM_ONE_WAY
+        .iter()
+        .chain(super::abbreviations::ABBREVIATIONS)
+    {
         for alt in *alts {
             add(key, alt);
         }
@@ -525,8 +556,9 @@ struct FieldPair {
 #[derive(Clone)]
 pub struct TextIndex {
     reader: IndexReader,
-    fields: [FieldPair; 5],
+    fields: [FieldPair; 6],
     cell: Field,
+    tag: Field,
     num_docs: u64,
 }
 
@@ -559,6 +591,7 @@ impl TextIndex {
             boost,
         });
         let cell = builder.add_text_field("cell", STRING);
+        let tag = builder.add_text_field("tag", STRING);
         let index = Index::create_in_ram(builder.build());
         index
             .tokenizers()
@@ -575,7 +608,17 @@ impl TextIndex {
             for c in &d.cells {
                 doc.add_text(cell, c);
             }
-            let texts = [&d.name, &d.kana, &d.services, &d.address, &d.notes];
+            for t in &d.tags {
+                doc.add_text(tag, t);
+            }
+            let texts = [
+                &d.name,
+                &d.alias,
+                &d.kana,
+                &d.services,
+                &d.address,
+                &d.notes,
+            ];
             for (pair, text) in fields.iter().zip(texts) {
                 if !text.is_empty() {
                     doc.add_text(pair.phrase, text);
@@ -600,6 +643,7 @@ impl TextIndex {
             reader,
             fields,
             cell,
+            tag,
             num_docs,
         })
     }
@@ -625,18 +669,32 @@ impl TextIndex {
         cells: Option<&[String]>,
     ) -> Result<Vec<(u32, f32)>, TextError> {
         let normalized = normalize(query);
-        let mut words: Vec<&str> = Vec::new();
+        let mut clauses: Vec<Clause> = Vec::new();
         for w in normalized.split_whitespace() {
-            if !words.contains(&w) {
-                words.push(w);
+            let c = Clause {
+                word: Some(w.to_string()),
+                ..Clause::default()
+            };
+            if !clauses.contains(&c) {
+                clauses.push(c);
             }
         }
-        if words.is_empty() {
+        if clauses.is_empty() {
             return Err(TextError::EmptyQuery);
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
+        self.search_clauses(&clauses, cells)
+    }
+
+    /// Documents meeting every clause (see [`Clause`]), with their scores (highest first; ties
+    /// by ord), restricted to `cells` when given. No clause: nothing matches.
+    pub fn search_clauses(
+        &self,
+        clauses: &[Clause],
+        cells: Option<&[String]>,
+    ) -> Result<Vec<(u32, f32)>, TextError> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = clauses
             .iter()
-            .filter_map(|w| self.word_query(w))
+            .filter_map(|c| self.clause_query(c))
             .map(|q| (Occur::Must, q))
             .collect();
         if clauses.is_empty() {
@@ -663,6 +721,91 @@ impl TextIndex {
         };
         let mut hits = self.reader.searcher().search(query.as_ref(), &AllHits)?;
         hits.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(hits)
+    }
+
+    /// A clause as a query: its word's phrases, OR its tags (constant score), OR for a place
+    /// its address match (constant score).
+    fn clause_query(&self, c: &Clause) -> Option<Box<dyn Query>> {
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(w) = &c.word {
+            if let Some(q) = self.word_query(w) {
+                should.push((Occur::Should, q));
+            }
+            if c.place
+                && let Some(q) = self.field_phrase(w, ADDRESS_FIELD)
+            {
+                should.push((
+                    Occur::Should,
+                    Box::new(ConstScoreQuery::new(q, PLACE_SCORE)),
+                ));
+            }
+        }
+        if !c.tags.is_empty() {
+            let any: Vec<(Occur, Box<dyn Query>)> = c
+                .tags
+                .iter()
+                .map(|t| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(self.tag, t),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect();
+            let score = if c.place { PLACE_SCORE } else { TAG_SCORE };
+            should.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(BooleanQuery::new(any)),
+                    score,
+                )),
+            ));
+        }
+        match should.len() {
+            0 => None,
+            1 => should.pop().map(|(_, q)| q),
+            _ => Some(Box::new(BooleanQuery::new(should))),
+        }
+    }
+
+    /// The phrase of a normalized word in one field (by index in [`TEXT_FIELDS`]).
+    fn field_phrase(&self, word: &str, field: usize) -> Option<Box<dyn Query>> {
+        let pair = self.fields[field];
+        Some(match word_terms(word)? {
+            WordTerms::Unigram(c) => Box::new(TermQuery::new(
+                Term::from_field_text(pair.unigram, &c),
+                IndexRecordOption::WithFreqs,
+            )),
+            WordTerms::Phrase(terms) if terms.len() == 1 => Box::new(TermQuery::new(
+                Term::from_field_text(pair.phrase, &terms[0].1),
+                IndexRecordOption::WithFreqs,
+            )),
+            WordTerms::Phrase(terms) => Box::new(PhraseQuery::new_with_offset(
+                terms
+                    .iter()
+                    .map(|(pos, t)| (*pos, Term::from_field_text(pair.phrase, t)))
+                    .collect(),
+            )),
+        })
+    }
+
+    /// Up to `k` documents whose name (or alias) contains the normalized `word` as a phrase,
+    /// in index order (for type-ahead: no scoring).
+    pub fn names_containing(&self, word: &str, k: usize) -> Result<Vec<u32>, TextError> {
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for field in [0, 1] {
+            if let Some(q) = self.field_phrase(word, field) {
+                should.push((Occur::Should, q));
+            }
+        }
+        if should.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = BooleanQuery::new(should);
+        let mut hits = self.reader.searcher().search(&query, &FirstHits(k))?;
+        hits.sort_unstable();
+        hits.truncate(k);
         Ok(hits)
     }
 
@@ -703,6 +846,52 @@ impl TextIndex {
         } else {
             Some(Box::new(BooleanQuery::new(should)))
         }
+    }
+}
+
+/// Collects the ords of the first `k` matching documents of each segment, unscored.
+struct FirstHits(usize);
+
+struct SegmentFirst {
+    ords: Column<u64>,
+    k: usize,
+    hits: Vec<u32>,
+}
+
+impl Collector for FirstHits {
+    type Fruit = Vec<u32>;
+    type Child = SegmentFirst;
+
+    fn for_segment(&self, _id: u32, segment: &SegmentReader) -> tantivy::Result<SegmentFirst> {
+        Ok(SegmentFirst {
+            ords: segment.fast_fields().u64(ORD_FIELD)?,
+            k: self.0,
+            hits: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<u32>>) -> tantivy::Result<Vec<u32>> {
+        Ok(fruits.concat())
+    }
+}
+
+impl SegmentCollector for SegmentFirst {
+    type Fruit = Vec<u32>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if self.hits.len() < self.k
+            && let Some(ord) = self.ords.first(doc)
+        {
+            self.hits.push(ord as u32);
+        }
+    }
+
+    fn harvest(self) -> Vec<u32> {
+        self.hits
     }
 }
 
@@ -773,7 +962,7 @@ mod tests {
             services: services.into(),
             address: address.into(),
             notes: notes.into(),
-            cells: Vec::new(),
+            ..TextDoc::default()
         }
     }
 

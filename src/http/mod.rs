@@ -89,6 +89,7 @@ read_routes! {
     "/api/v1/facilities.geojson" => routes::facilities_geojson,
     "/api/v1/facilities/{id}.geojson" => routes::facility_geojson,
     "/api/v1/facilities/{id}" => routes::get_facility,
+    "/api/v1/suggest" => routes::suggest,
     "/api/v1/areas" => routes::list_areas,
     "/api/v1/areas.geojson" => routes::areas_geojson,
     "/api/v1/municipalities.geojson" => routes::municipalities_geojson,

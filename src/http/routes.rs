@@ -12,7 +12,8 @@ use tracing::instrument;
 use super::AppState;
 use super::dto::{
     AreaItem, AreasBody, ConfigBody, CoverageBody, FacilityView, GeocodeBody, Health, KindItem,
-    Label, ListBody, MunicipalityRef, ServiceItem, VocabularyBody,
+    Label, ListBody, MunicipalityRef, ServiceItem, SuggestBody, SuggestFacility, SuggestTerm,
+    VocabularyBody,
 };
 use super::error::{ApiError, Problem};
 use super::geojson::{self as gj, Layer};
@@ -204,6 +205,77 @@ pub async fn list_facilities(
         items,
         next: plan.next_cursor(results.total).map(request::encode_cursor),
         facets: (!results.facets.is_empty()).then_some(&results.facets),
+        match_kind: plan.query.text.as_ref().map(|_| match results.relaxed {
+            Some(_) => "relaxed",
+            None => "strict",
+        }),
+        dropped: results.relaxed.as_deref(),
+    })
+}
+
+/// Longest prefix type-ahead answers for, in characters.
+const MAX_SUGGEST_CHARS: usize = 20;
+/// Facility names offered at most.
+const SUGGEST_NAMES: usize = 8;
+
+/// Parameters of the type-ahead.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SuggestParams {
+    /// What has been typed so far, 1–20 characters.
+    #[param(min_length = 1, max_length = 20, example = "とだ")]
+    q: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/suggest", tag = "facilities",
+    params(SuggestParams),
+    responses(
+        (status = 200, description = "Up to 8 facility names and the service, kind and municipality words the prefix starts", body = SuggestBody),
+        (status = 400, description = "Missing, empty, too long or unknown parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
+pub async fn suggest(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let p = Params::parse(req.query_string(), &["q"])?;
+    let q = p.get("q").unwrap_or("");
+    let n = q.trim().chars().count();
+    if n == 0 || q.chars().count() > MAX_SUGGEST_CHARS {
+        return Err(ApiError::bad_parameter(
+            "q",
+            format!(
+                "`q` must be 1–{MAX_SUGGEST_CHARS} characters of what has been typed, e.g. q=とだ."
+            ),
+        ));
+    }
+    let catalog = state.catalog.load();
+    let s = catalog.suggest(q, SUGGEST_NAMES);
+    json_body(&SuggestBody {
+        facilities: s
+            .facilities
+            .iter()
+            .map(|&o| {
+                let f = catalog.at(o);
+                SuggestFacility {
+                    id: f.id.clone(),
+                    name: f.name.clone(),
+                    everyday_name: crate::domain::ja::everyday_name(&f.name),
+                    kind: f.kind,
+                    municipality: f.address.municipality.clone(),
+                }
+            })
+            .collect(),
+        terms: s
+            .terms
+            .into_iter()
+            .map(|t| SuggestTerm {
+                text: t.text,
+                param: t.param,
+                value: t.value,
+            })
+            .collect(),
     })
 }
 
@@ -239,6 +311,10 @@ pub async fn facilities_geojson(
         .collect();
     let mut members = geojson::JsonObject::new();
     members.insert("total".into(), json!(results.total));
+    if let Some(dropped) = &results.relaxed {
+        members.insert("match".into(), json!("relaxed"));
+        members.insert("dropped".into(), json!(dropped));
+    }
     if zoom.is_none() {
         let next = plan.next_cursor(results.total).map(request::encode_cursor);
         members.insert("next".into(), json!(next));
