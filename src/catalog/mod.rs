@@ -52,8 +52,9 @@ pub struct Catalog {
     by_municipality: HashMap<String, Bits>,
     located: Bits,
     text: text::TextIndex,
-    /// Per ord: the everyday name, the official name and the reading, each compacted
-    /// ([`ja::compact`]), joined by [`NAME_SEP`]: what fuzzy and name matches compare with.
+    /// Per ord: the everyday name, the official name, the reading and the everyday name's
+    /// reading, each compacted ([`ja::compact`]), joined by [`NAME_SEP`]: what fuzzy, name and
+    /// type-ahead matches compare with.
     names: Vec<String>,
     /// Places and service words of this catalog, for understanding queries.
     vocabulary: understand::Vocabulary,
@@ -79,12 +80,14 @@ pub struct CatalogParts {
 /// Separates the compact name forms in [`Catalog::names`].
 const NAME_SEP: char = '\u{1}';
 
-/// The compact name forms of a facility: everyday name, official name, reading.
+/// The compact name forms of a facility: everyday name, official name, reading, everyday
+/// reading.
 fn name_forms(f: &Facility) -> String {
     let everyday = ja::compact(&ja::everyday_name(&f.name));
     let full = ja::compact(&f.name);
     let reading = ja::compact(f.name_kana.as_deref().unwrap_or(""));
-    format!("{everyday}{NAME_SEP}{full}{NAME_SEP}{reading}")
+    let everyday_reading = ja::everyday_reading(&reading);
+    format!("{everyday}{NAME_SEP}{full}{NAME_SEP}{reading}{NAME_SEP}{everyday_reading}")
 }
 
 /// The exact tags a facility is found by: the services it offers, its kind, municipality,

@@ -379,12 +379,21 @@ pub(super) fn search(
     }
     match sort {
         Sort::Id => {}
-        Sort::Relevance => hits.sort_by(|a, b| {
-            b.score
-                .unwrap_or(0.0)
-                .total_cmp(&a.score.unwrap_or(0.0))
-                .then(a.ord.cmp(&b.ord))
-        }),
+        Sort::Relevance => {
+            // The facility whose whole name was typed comes first, whatever the field scores.
+            let probes = probe
+                .as_deref()
+                .map(super::relax::probes)
+                .unwrap_or_default();
+            let whole = |h: &Hit| super::relax::is_whole_name(&c.names[h.ord as usize], &probes);
+            let mut keyed: Vec<(bool, Hit)> = hits.into_iter().map(|h| (whole(&h), h)).collect();
+            keyed.sort_by(|(wa, a), (wb, b)| {
+                wb.cmp(wa)
+                    .then(b.score.unwrap_or(0.0).total_cmp(&a.score.unwrap_or(0.0)))
+                    .then(a.ord.cmp(&b.ord))
+            });
+            hits = keyed.into_iter().map(|(_, h)| h).collect();
+        }
         Sort::Distance => hits.sort_by(|a, b| {
             nearer(
                 c,

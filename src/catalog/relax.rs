@@ -33,10 +33,23 @@ pub(super) fn relaxed(
                 word: Some(w),
                 tags,
                 place: false,
+                ..
             } = clause
             && tags.is_empty()
         {
             set = fuzzy_names(c, w, keep).into_iter().collect();
+            if set.is_empty() {
+                // Service words and places inside a phrase (「往診してくれる医者」).
+                let inner = c.vocabulary.embedded(w);
+                if !inner.is_empty() {
+                    set = c
+                        .text
+                        .search_clauses(&inner, cells)?
+                        .into_iter()
+                        .filter(|(o, _)| keep(*o))
+                        .collect();
+                }
+            }
         }
         sets.push((!set.is_empty()).then_some(set));
     }
@@ -202,6 +215,19 @@ pub(super) fn names_facility(names: &str, probes: &[String]) -> bool {
     probes.iter().any(|p| {
         let n = p.chars().count();
         n >= 2 && 2 * n >= len && (everyday.contains(p.as_str()) || full.contains(p.as_str()))
+    })
+}
+
+/// Whether the query is this facility's whole everyday name (or its official name), compacted,
+/// as typed or through an abbreviation: 「国立東埼玉病院」 is 東埼玉病院, not its visiting nurse
+/// station 「東埼玉病院 訪問看護ステーション 雅楽谷の森」.
+pub(super) fn is_whole_name(names: &str, probes: &[String]) -> bool {
+    let mut parts = names.split(NAME_SEP);
+    let (Some(everyday), Some(full)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    probes.iter().any(|p| {
+        p == everyday || p == full || (full.ends_with(p.as_str()) && p.ends_with(everyday))
     })
 }
 

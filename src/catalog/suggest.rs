@@ -57,9 +57,9 @@ impl SuggestIndex {
             let mut everyday_len = 0;
             for (i, part) in n.split(NAME_SEP).enumerate() {
                 let end = start + part.len();
-                // The everyday name (0) and the reading (2); people do not type the official
+                // The everyday name (0) and its reading (3); people do not type the official
                 // name's corporate prefix.
-                if (i == 0 || i == 2) && !part.is_empty() && end <= u16::MAX as usize {
+                if (i == 0 || i == 3) && !part.is_empty() && end <= u16::MAX as usize {
                     entries.push((ord as u32, start as u16, end as u16));
                 }
                 if i == 0 {
@@ -124,7 +124,8 @@ pub fn suggest(c: &Catalog, prefix: &str, limit: usize) -> Suggestions {
 fn terms(c: &Catalog, p: &str) -> Vec<Suggestion> {
     let mut out: Vec<Suggestion> = Vec::new();
     let mut targets = Vec::new();
-    for (term, target) in SERVICE_TERMS {
+    for (term, ts) in SERVICE_TERMS {
+        let Some(target) = ts.first() else { continue };
         if out.len() >= 3 || !ja::compact(term).starts_with(p) || targets.contains(target) {
             continue;
         }

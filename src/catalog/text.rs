@@ -86,12 +86,16 @@ pub struct Clause {
     /// The word names a place: a document whose address contains it scores [`PLACE_SCORE`],
     /// above one that merely mentions it in its name.
     pub place: bool,
+    /// A place that must be the address (a service asked for in a place: 「往診 所沢」), not
+    /// a word of the name.
+    pub address_only: bool,
 }
 
 /// Score of a clause met by a tag (a service offered, a public phone number, a postal code).
 pub const TAG_SCORE: Score = 30.0;
-/// Score of a place word met by the address (or the municipality).
-pub const PLACE_SCORE: Score = 40.0;
+/// Score of a place word met by the address (or the municipality): above any mention of the
+/// word in a name (BM25 of a name phrase stays well under it).
+pub const PLACE_SCORE: Score = 1000.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextError {
@@ -505,8 +509,9 @@ fn joins_ascii(edge: bool, neighbour: Option<char>) -> bool {
 ///   (`PCU` → `pcu`, `緩和けあ病棟`; `オキシコンチン` → `おきしこんちん`, `おきしこどん`).
 /// * A word that merely *contains* a key gets, for each alternative, a copy of itself with the
 ///   key replaced (`PCUあり` → `pcuあり`, `緩和けあ病棟あり`): the rest of the word still
-///   constrains the match. Alternatives that contain the key themselves are skipped there
-///   (`タペンタドール` would become `たぺんたどーるどーる`, which its own phrase already covers).
+///   constrains the match. An occurrence already spelled out as the alternative is left as it
+///   is (`タペンタドール` does not become `たぺんたどーるどーる`; `国立埼玉病院` becomes
+///   `国立病院機構埼玉病院`, `国立病院機構` stays).
 /// * Keys and words are compared after [`normalize`]; an ASCII key only matches whole ASCII
 ///   runs. Generic names do not expand to brands.
 pub fn synonyms(word: &str) -> Vec<String> {
@@ -523,7 +528,19 @@ pub fn synonyms(word: &str) -> Vec<String> {
         if hits.is_empty() {
             continue;
         }
-        for alt in alts.iter().filter(|alt| !alt.contains(key.as_str())) {
+        for alt in alts {
+            // An occurrence already spelled out in full stays (タペンタドール is not
+            // たぺんたどーるどーる, 国立病院機構 not 国立病院機構病院機構).
+            let hits: Vec<usize> = hits
+                .iter()
+                .copied()
+                .filter(|&h| {
+                    !(alt.starts_with(key.as_str()) && word[h..].starts_with(alt.as_str()))
+                })
+                .collect();
+            if hits.is_empty() {
+                continue;
+            }
             let mut replaced = String::with_capacity(word.len() + alt.len());
             let mut rest = 0;
             for &h in &hits {
@@ -729,7 +746,9 @@ impl TextIndex {
     fn clause_query(&self, c: &Clause) -> Option<Box<dyn Query>> {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(w) = &c.word {
-            if let Some(q) = self.word_query(w) {
+            if !(c.place && c.address_only)
+                && let Some(q) = self.word_query(w)
+            {
                 should.push((Occur::Should, q));
             }
             if c.place

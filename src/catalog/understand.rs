@@ -18,7 +18,7 @@ pub struct Vocabulary {
     /// Full municipality names (ending in 市区町村), longest first, for town names that start
     /// with one (所沢市東狭山ケ丘).
     full_names: Vec<String>,
-    services: HashMap<String, Target>,
+    services: HashMap<String, &'static [Target]>,
 }
 
 /// One understood query.
@@ -68,8 +68,8 @@ impl Vocabulary {
         }
         v.full_names
             .sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
-        for (term, target) in SERVICE_TERMS {
-            v.services.insert(normalize(term), *target);
+        for (term, targets) in SERVICE_TERMS {
+            v.services.insert(normalize(term), *targets);
         }
         v
     }
@@ -87,8 +87,8 @@ impl Vocabulary {
             .map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 
-    /// The service or kind a normalized word names, if any.
-    pub fn service(&self, word: &str) -> Option<Target> {
+    /// The services or kinds a normalized word names, if any.
+    pub fn service(&self, word: &str) -> Option<&'static [Target]> {
         self.services.get(word).copied()
     }
 
@@ -101,7 +101,7 @@ impl Vocabulary {
                     Clause {
                         word: None,
                         tags,
-                        place: false,
+                        ..Clause::default()
                     },
                 )],
                 name_probe,
@@ -115,6 +115,13 @@ impl Vocabulary {
             }
             clauses.push((w.to_string(), self.clause(w)));
         }
+        // A service asked for in a place means that service in that place: the place is the
+        // address, not a word of the name (「緩和病棟 さいたま」 is not 埼玉協同病院).
+        if clauses.iter().any(|(_, c)| !c.place && !c.tags.is_empty()) {
+            for (_, c) in &mut clauses {
+                c.address_only = c.place;
+            }
+        }
         Understood {
             clauses,
             name_probe,
@@ -123,22 +130,25 @@ impl Vocabulary {
 
     fn clause(&self, w: &str) -> Clause {
         let word = Some(w.to_string());
-        if let Some(target) = self.service(w) {
-            let tag = match target {
-                Target::Service(s) => format!("svc:{}", s.code()),
-                Target::Kind(k) => format!("kind:{}", k.code()),
-            };
+        if let Some(targets) = self.service(w) {
+            let tags = targets
+                .iter()
+                .map(|t| match t {
+                    Target::Service(s) => format!("svc:{}", s.code()),
+                    Target::Kind(k) => format!("kind:{}", k.code()),
+                })
+                .collect();
             return Clause {
                 word,
-                tags: vec![tag],
-                place: false,
+                tags,
+                ..Clause::default()
             };
         }
         if let Some(tags) = number_tags(w) {
             return Clause {
                 word: None,
                 tags,
-                place: false,
+                ..Clause::default()
             };
         }
         let place = w
@@ -150,6 +160,7 @@ impl Vocabulary {
                 word: Some(place.to_string()),
                 tags: codes.iter().map(|c| format!("muni:{c}")).collect(),
                 place: true,
+                address_only: false,
             };
         }
         // A town under its municipality (所沢市東狭山ケ丘): the address must hold it.
@@ -161,15 +172,34 @@ impl Vocabulary {
         {
             return Clause {
                 word: Some(place.to_string()),
-                tags: Vec::new(),
                 place: true,
+                ..Clause::default()
             };
         }
         Clause {
             word,
-            tags: Vec::new(),
-            place: false,
+            ..Clause::default()
         }
+    }
+
+    /// The service words and places inside a longer word (「往診してくれる医者」 holds 往診,
+    /// 「熊谷の病院」 熊谷), as clauses; for words that match nothing as they are.
+    pub fn embedded(&self, w: &str) -> Vec<Clause> {
+        let mut out = Vec::new();
+        let longest = |keys: &mut dyn Iterator<Item = &String>| -> Option<String> {
+            keys.filter(|k| k.chars().count() >= 2 && w.contains(k.as_str()) && k.as_str() != w)
+                .max_by_key(|k| k.len())
+                .cloned()
+        };
+        if let Some(term) = longest(&mut self.services.keys()) {
+            out.push(self.clause(&term));
+        }
+        if let Some(place) = longest(&mut self.places.keys()) {
+            let mut c = self.clause(&place);
+            c.address_only = true;
+            out.push(c);
+        }
+        out
     }
 }
 
@@ -291,7 +321,7 @@ mod tests {
         assert!(!v.understand("さくら病院").clauses[0].1.place);
         assert_eq!(
             v.understand("訪問看護").clauses[0].1.tags,
-            ["kind:visiting_nurse_station"]
+            ["kind:visiting_nurse_station", "svc:visiting_nursing"]
         );
     }
 }

@@ -590,6 +590,55 @@ pub fn everyday_name(name: &str) -> String {
     }
 }
 
+/// Readings of legal-entity types, in the index form (hiragana), longest first where one is a
+/// prefix of another; `true` when the corporation's own name follows (ending in かい/だん/がくえん).
+const ENTITY_READINGS: &[(&str, bool)] = &[
+    ("しゃかいいりょうほうじんしゃだん", true),
+    ("しゃかいいりょうほうじんざいだん", true),
+    ("しゃかいいりょうほうじん", true),
+    ("とくていいりょうほうじん", true),
+    ("いりょうほうじんしゃだん", true),
+    ("いりょうほうじんざいだん", true),
+    ("いりょうほうじん", true),
+    ("がっこうほうじん", true),
+    ("しゃかいふくしほうじん", true),
+    ("ちほうどくりつぎょうせいほうじん", false),
+    ("どくりつぎょうせいほうじん", false),
+    ("いっぱんしゃだんほうじん", false),
+    ("かぶしきがいしゃ", false),
+    ("ゆうげんがいしゃ", false),
+];
+
+/// The reading of the everyday name, from a compact reading ([`compact`]): the readings of a
+/// legal-entity type, of the corporation's name after it (up to かい/だん/がくえん within ten
+/// letters) and of 国立病院機構 removed (いりょうほうじんしゃだんとうこうかいとだちゅうおう… →
+/// とだちゅうおう…). The reading itself when nothing is removed.
+pub fn everyday_reading(reading: &str) -> &str {
+    let Some(&(ty, with_body)) = ENTITY_READINGS.iter().find(|(t, _)| reading.starts_with(t))
+    else {
+        return reading;
+    };
+    let mut rest = &reading[ty.len()..];
+    if with_body {
+        let window: String = rest.chars().take(10).collect();
+        if let Some(end) = ["がくえん", "かい", "だん"]
+            .iter()
+            .filter_map(|e| window.find(e).map(|i| i + e.len()))
+            .min()
+            && rest[end..].chars().count() >= 2
+        {
+            rest = &rest[end..];
+        }
+    }
+    for body in [
+        "こくりつびょういんきこう",
+        "ちいきいりょうきのうすいしんきこう",
+    ] {
+        rest = rest.strip_prefix(body).unwrap_or(rest);
+    }
+    if rest.is_empty() { reading } else { rest }
+}
+
 fn is_entity_word(w: &str) -> bool {
     ENTITY_TYPES.iter().any(|(t, _)| w.starts_with(t)) || OWNER_BODIES.contains(&w)
 }
@@ -922,6 +971,12 @@ mod tests {
             assert_eq!(everyday_name(official), everyday, "{official}");
         }
         assert_eq!(compact("国立病院機構　埼玉病院"), "国立病院機構埼玉病院");
+        let r = compact("イリョウホウジンシャダントウコウカイトダチュウオウソウゴウビョウイン");
+        assert_eq!(everyday_reading(&r), "とだちゅうおうそうごうびょういん");
+        assert_eq!(
+            everyday_reading("さいたませきじゅうじ"),
+            "さいたませきじゅうじ"
+        );
         assert_eq!(
             compact("循環器・呼吸器病センター"),
             "循環器呼吸器病せんたー"

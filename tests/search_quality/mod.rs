@@ -19,6 +19,8 @@ use serde_json::Value;
 use crate::api::get;
 use crate::common::default_store;
 
+mod people;
+
 /// What a case asserts about the first five hits.
 #[derive(Debug, Clone, Copy)]
 enum Rule {
