@@ -153,6 +153,9 @@ pub struct Results {
     pub facets: BTreeMap<&'static str, BTreeMap<String, usize>>,
     /// `Some(dropped words)` when no facility met every word and these are near matches.
     pub relaxed: Option<Vec<String>>,
+    /// `Some(n)` when the first `n` of the whole result set are strict matches and near
+    /// matches (names with gaps or one character wrong) follow them.
+    pub strict: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -266,6 +269,7 @@ fn nearest(c: &Catalog, p: (f64, f64), filter: &Bits, offset: usize, limit: usiz
         hits,
         facets: BTreeMap::new(),
         relaxed: None,
+        strict: None,
     }
 }
 
@@ -304,6 +308,9 @@ pub(super) fn search(
     };
     let mut relaxed = None;
     let mut probe = None;
+    let mut plain = false;
+    // Hits past this index are near matches appended below the strict ones.
+    let mut strict_n = None;
     let mut hits: Vec<Hit> = match &q.text {
         Some(text) => {
             let u = c.vocabulary.understand(text);
@@ -324,7 +331,19 @@ pub(super) fn search(
                     found = r;
                     relaxed = Some(dropped);
                 }
+            } else if q.relax && found.len() < NEAR_FILL {
+                // A few strict matches of a name: names holding it with gaps or one character
+                // wrong follow them (川口工業病院 finds the clinic so named, then
+                // 川口工業総合病院).
+                let near = super::relax::near_names(c, &u, &keep, &found);
+                if !near.is_empty() {
+                    strict_n = Some(found.len());
+                    found.extend(near);
+                }
             }
+            // Lifting names that start with the query is for name-like queries only: a place
+            // or service word keeps its meaning (「鶴ケ島 内科」 is not 鶴ヶ島内科クリニック in 川越).
+            plain = u.clauses.iter().all(|(_, c)| !c.place && c.tags.is_empty());
             probe = Some(u.name_probe);
             found
                 .into_iter()
@@ -350,11 +369,37 @@ pub(super) fn search(
             h.distance_m = distance_from(c, q.point, h.ord);
         }
     }
-    // Text near a point, no sort asked: a facility the user named first, then distance among
-    // good matches, then distance among the rest.
-    if let (None, Some(_), Some(probe)) = (q.sort, q.point, &probe) {
+    let near = strict_n.map(|n| hits.split_off(n)).unwrap_or_default();
+    let strict = strict_n.map(|_| hits.len());
+    let mut hits = order(c, q, sort, probe.as_deref(), plain, hits);
+    hits.extend(order(c, q, sort, probe.as_deref(), plain, near));
+    Ok(page(c, q, &hits, relaxed, strict, offset, limit))
+}
+
+/// Below this many strict matches, near name matches are appended.
+const NEAR_FILL: usize = 5;
+
+/// Hits in the order asked for. Text near a point with no sort asked: a facility the user
+/// named first, then good matches, then the rest, by distance within each. By relevance: the
+/// facility whose whole name was typed first, then names that start with it, then by score.
+fn order(
+    c: &Catalog,
+    q: &Query,
+    sort: Sort,
+    probe: Option<&str>,
+    plain: bool,
+    mut hits: Vec<Hit>,
+) -> Vec<Hit> {
+    let probes = probe.map(super::relax::probes).unwrap_or_default();
+    let by_distance = |a: &Hit, b: &Hit| {
+        nearer(
+            c,
+            (a.ord, a.distance_m.unwrap_or(f64::INFINITY)),
+            (b.ord, b.distance_m.unwrap_or(f64::INFINITY)),
+        )
+    };
+    if let (None, Some(_), Some(_)) = (q.sort, q.point, probe) {
         let best = hits.iter().filter_map(|h| h.score).fold(0.0f32, f32::max);
-        let probes = super::relax::probes(probe);
         let tier = |h: &Hit| -> u8 {
             if super::relax::names_facility(&c.names[h.ord as usize], &probes) {
                 0
@@ -365,49 +410,35 @@ pub(super) fn search(
             }
         };
         let mut tiered: Vec<(u8, Hit)> = hits.into_iter().map(|h| (tier(&h), h)).collect();
-        tiered.sort_by(|(ta, a), (tb, b)| {
-            ta.cmp(tb).then_with(|| {
-                nearer(
-                    c,
-                    (a.ord, a.distance_m.unwrap_or(f64::INFINITY)),
-                    (b.ord, b.distance_m.unwrap_or(f64::INFINITY)),
-                )
-            })
-        });
-        hits = tiered.into_iter().map(|(_, h)| h).collect();
-        return Ok(page(c, q, hits, relaxed, offset, limit));
+        tiered.sort_by(|(ta, a), (tb, b)| ta.cmp(tb).then_with(|| by_distance(a, b)));
+        return tiered.into_iter().map(|(_, h)| h).collect();
     }
     match sort {
         Sort::Id => {}
         Sort::Relevance => {
-            // The facility whose whole name was typed comes first, whatever the field scores.
-            let probes = probe
-                .as_deref()
-                .map(super::relax::probes)
-                .unwrap_or_default();
-            let whole = |h: &Hit| super::relax::is_whole_name(&c.names[h.ord as usize], &probes);
-            let mut keyed: Vec<(bool, Hit)> = hits.into_iter().map(|h| (whole(&h), h)).collect();
-            keyed.sort_by(|(wa, a), (wb, b)| {
-                wb.cmp(wa)
+            let lift = |h: &Hit| {
+                if plain {
+                    super::relax::name_lift(&c.names[h.ord as usize], &probes)
+                } else {
+                    0
+                }
+            };
+            let mut keyed: Vec<(u8, Hit)> = hits.into_iter().map(|h| (lift(&h), h)).collect();
+            keyed.sort_by(|(la, a), (lb, b)| {
+                lb.cmp(la)
                     .then(b.score.unwrap_or(0.0).total_cmp(&a.score.unwrap_or(0.0)))
                     .then(a.ord.cmp(&b.ord))
             });
             hits = keyed.into_iter().map(|(_, h)| h).collect();
         }
-        Sort::Distance => hits.sort_by(|a, b| {
-            nearer(
-                c,
-                (a.ord, a.distance_m.unwrap_or(f64::INFINITY)),
-                (b.ord, b.distance_m.unwrap_or(f64::INFINITY)),
-            )
-        }),
+        Sort::Distance => hits.sort_by(by_distance),
         Sort::Name => hits.sort_by(|a, b| {
             c.reading[a.ord as usize]
                 .cmp(&c.reading[b.ord as usize])
                 .then(a.ord.cmp(&b.ord))
         }),
     }
-    Ok(page(c, q, hits, relaxed, offset, limit))
+    hits
 }
 
 /// A hit whose score is at least this share of the best one is a good match (for ordering
@@ -418,23 +449,24 @@ pub const GOOD_SHARE: f32 = 0.5;
 fn page(
     c: &Catalog,
     q: &Query,
-    hits: Vec<Hit>,
+    hits: &[Hit],
     relaxed: Option<Vec<String>>,
+    strict: Option<usize>,
     offset: usize,
     limit: usize,
 ) -> Results {
-    let facets = if relaxed.is_some() {
-        facets(c, &q.facets, &[])
-    } else {
-        facets(c, &q.facets, &hits)
+    let counted = match (&relaxed, strict) {
+        (Some(_), _) => &[][..],
+        (None, Some(n)) => &hits[..n.min(hits.len())],
+        (None, None) => hits,
     };
-    let total = hits.len();
-    let page = hits.into_iter().skip(offset).take(limit).collect();
+    let facets = facets(c, &q.facets, counted);
     Results {
-        total,
-        hits: page,
+        total: hits.len(),
+        hits: hits.iter().skip(offset).take(limit).copied().collect(),
         facets,
         relaxed,
+        strict,
     }
 }
 

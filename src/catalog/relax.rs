@@ -218,6 +218,44 @@ pub(super) fn names_facility(names: &str, probes: &[String]) -> bool {
     })
 }
 
+/// Near name matches of a one-word name query that has only a few strict matches (`found`),
+/// best first, without those.
+pub(super) fn near_names(
+    c: &Catalog,
+    u: &Understood,
+    keep: &dyn Fn(u32) -> bool,
+    found: &[(u32, f32)],
+) -> Vec<(u32, f32)> {
+    let [(_, clause)] = u.clauses.as_slice() else {
+        return Vec::new();
+    };
+    let (Some(w), false, true) = (&clause.word, clause.place, clause.tags.is_empty()) else {
+        return Vec::new();
+    };
+    let strict: std::collections::HashSet<u32> = found.iter().map(|f| f.0).collect();
+    let mut v: Vec<(u32, f32)> = fuzzy_names(c, w, keep)
+        .into_iter()
+        .filter(|(o, _)| !strict.contains(o))
+        .collect();
+    sort(&mut v);
+    v
+}
+
+/// How strongly a name-like query names this facility: 2 when it is the whole everyday or
+/// official name ([`is_whole_name`]), 1 when the everyday name starts with it (イムス is
+/// イムス富士見総合病院 before セイムス薬局), else 0.
+pub(super) fn name_lift(names: &str, probes: &[String]) -> u8 {
+    if is_whole_name(names, probes) {
+        return 2;
+    }
+    let everyday = names.split(NAME_SEP).next().unwrap_or("");
+    u8::from(
+        probes
+            .iter()
+            .any(|p| p.chars().count() >= 2 && everyday.starts_with(p.as_str())),
+    )
+}
+
 /// Whether the query is this facility's whole everyday name (or its official name), compacted,
 /// as typed or through an abbreviation: 「国立東埼玉病院」 is 東埼玉病院, not its visiting nurse
 /// station 「東埼玉病院 訪問看護ステーション 雅楽谷の森」.

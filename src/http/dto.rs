@@ -133,6 +133,11 @@ pub struct FacilityView<'a> {
     /// points' placement uncertainties (a town point is not the building).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_precision_m: Option<u32>,
+    /// `relaxed` on a near match (a name with gaps or one character wrong) listed below the
+    /// strict matches of a list; absent otherwise.
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub match_kind: Option<&'static str>,
 }
 
 fn service_view(s: &Service, audience: Audience) -> ServiceView<'_> {
@@ -238,6 +243,7 @@ impl<'a> FacilityView<'a> {
             source_snapshot: f.provenance.snapshot.as_deref(),
             distance_m: None,
             distance_precision_m: None,
+            match_kind: None,
         }
     }
 }

@@ -192,11 +192,15 @@ pub async fn list_facilities(
     let items: Vec<FacilityView> = results
         .hits
         .iter()
-        .map(|h| {
+        .enumerate()
+        .map(|(i, h)| {
             let f = catalog.at(h.ord);
             let mut view = FacilityView::new(f, &catalog, aud);
             view.distance_m = h.distance_m.map(|d| d.round() as u64);
             view.distance_precision_m = h.distance_m.and(plan.distance_precision_m(f));
+            if results.strict.is_some_and(|n| plan.offset + i >= n) {
+                view.match_kind = Some("relaxed");
+            }
             view
         })
         .collect();
