@@ -115,6 +115,8 @@ pub const SERVICE_TERMS: &[(&str, &[Target])] = &[
     ),
     ("訪問看護ステーション", &[Kind(K::VisitingNurseStation)]),
     ("歯医者", &[Kind(K::DentalClinic)]),
+    // Hospitals named センター or ホスピタル are hospitals too.
+    ("病院", &[Kind(K::Hospital)]),
     ("がん相談", &[Service(S::Consultation)]),
 ];
 

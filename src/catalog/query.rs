@@ -427,6 +427,12 @@ fn order(
             keyed.sort_by(|(la, a), (lb, b)| {
                 lb.cmp(la)
                     .then(b.score.unwrap_or(0.0).total_cmp(&a.score.unwrap_or(0.0)))
+                    // At an equal score the hospital before its own station or pharmacy.
+                    .then_with(|| {
+                        let k =
+                            |h: &Hit| c.facilities[h.ord as usize].kind == FacilityKind::Hospital;
+                        k(b).cmp(&k(a))
+                    })
                     .then(a.ord.cmp(&b.ord))
             });
             hits = keyed.into_iter().map(|(_, h)| h).collect();

@@ -183,7 +183,7 @@ impl Vocabulary {
     }
 
     /// The service words and places inside a longer word (「往診してくれる医者」 holds 往診,
-    /// 「熊谷の病院」 熊谷), as clauses; for words that match nothing as they are.
+    /// 「上尾の病院」 上尾 and 病院), as clauses; for words that match nothing as they are.
     pub fn embedded(&self, w: &str) -> Vec<Clause> {
         let mut out = Vec::new();
         let longest = |keys: &mut dyn Iterator<Item = &String>| -> Option<String> {
@@ -191,11 +191,16 @@ impl Vocabulary {
                 .max_by_key(|k| k.len())
                 .cloned()
         };
-        if let Some(term) = longest(&mut self.services.keys()) {
-            out.push(self.clause(&term));
+        let service = longest(&mut self.services.keys());
+        let rest = service
+            .as_deref()
+            .map_or(w.to_string(), |s| w.replacen(s, " ", 1));
+        let place = longest(&mut self.places.keys()).filter(|p| rest.contains(p.as_str()));
+        if let Some(term) = &service {
+            out.push(self.clause(term));
         }
-        if let Some(place) = longest(&mut self.places.keys()) {
-            let mut c = self.clause(&place);
+        if let Some(place) = &place {
+            let mut c = self.clause(place);
             c.address_only = true;
             out.push(c);
         }
