@@ -132,17 +132,23 @@ pub(super) fn fuzzy_names(c: &Catalog, word: &str, keep: &dyn Fn(u32) -> bool) -
     if w.len() < 3 {
         return Vec::new();
     }
-    let bigrams: Vec<String> = w.windows(2).map(|p| p.iter().collect()).collect();
     let k = if w.len() >= 10 { 2 } else { 1 };
+    // Candidates share enough of the word's bigrams: one wrong character breaks two, each gap
+    // one; the rest is checked character by character.
+    let n = w.len() - 1;
+    let min = (n.saturating_sub(2)).min(n.div_ceil(2)).max(1);
+    let compact: String = w.iter().collect();
+    let Ok(candidates) = c.text.sharing_tokens(&compact, min) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let mut part_chars: Vec<char> = Vec::new();
-    for (ord, names) in c.names.iter().enumerate() {
-        let ord = ord as u32;
-        if !bigrams.iter().any(|b| names.contains(b.as_str())) || !keep(ord) {
+    for ord in candidates {
+        if !keep(ord) {
             continue;
         }
         let mut score = 0.0f32;
-        for part in names.split(NAME_SEP) {
+        for part in c.names[ord as usize].split(NAME_SEP) {
             part_chars.clear();
             part_chars.extend(part.chars());
             if gap_match(&w, &part_chars) {

@@ -809,6 +809,47 @@ impl TextIndex {
         })
     }
 
+    /// Documents whose alias (compact names) or reading holds at least `min` of the distinct
+    /// tokens of the compact `word`: the candidates of a fuzzy name match, unscored.
+    pub fn sharing_tokens(&self, word: &str, min: usize) -> Result<Vec<u32>, TextError> {
+        let mut tokenizer = JaTokenizer::bigram();
+        let mut tokens: Vec<String> = Vec::new();
+        tokenizer.token_stream(word).process(&mut |t| {
+            if t.text != BREAK_MARK && t.text.chars().count() >= 2 && !tokens.contains(&t.text) {
+                tokens.push(t.text.clone());
+            }
+        });
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fields = [self.fields[1].phrase, self.fields[2].phrase];
+        let clauses: Vec<(Occur, Box<dyn Query>)> = tokens
+            .iter()
+            .map(|t| {
+                let any: Vec<(Occur, Box<dyn Query>)> = fields
+                    .iter()
+                    .map(|f| {
+                        let q: Box<dyn Query> = Box::new(TermQuery::new(
+                            Term::from_field_text(*f, t),
+                            IndexRecordOption::Basic,
+                        ));
+                        (Occur::Should, q)
+                    })
+                    .collect();
+                let q: Box<dyn Query> = Box::new(BooleanQuery::new(any));
+                (Occur::Should, q)
+            })
+            .collect();
+        let min = min.clamp(1, clauses.len());
+        let query = BooleanQuery::with_minimum_required_clauses(clauses, min);
+        let mut hits = self
+            .reader
+            .searcher()
+            .search(&query, &FirstHits(usize::MAX))?;
+        hits.sort_unstable();
+        Ok(hits)
+    }
+
     /// Up to `k` documents whose name (or alias) contains the normalized `word` as a phrase,
     /// in index order (for type-ahead: no scoring).
     pub fn names_containing(&self, word: &str, k: usize) -> Result<Vec<u32>, TextError> {
