@@ -157,10 +157,6 @@ fn text_doc(ord: u32, f: &Facility) -> text::TextDoc {
             f.address.municipality.as_deref().unwrap_or("")
         ),
         notes: public_notes,
-        alias: {
-            let everyday = ja::everyday_name(&f.name);
-            format!("{}\n{}", ja::compact(&f.name), ja::compact(&everyday))
-        },
         tags: tags(f),
         cells: f
             .location

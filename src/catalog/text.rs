@@ -25,6 +25,10 @@
 //!   match across it unless the query has a break at the same place.
 //! * `ja_unigram` (frequencies only): every non-ASCII letter as a unigram; used for one-character
 //!   queries such as `薬` or `歯`.
+//! * `ja_bigram_name` / `ja_unigram_name`, for the name and the reading: the same, except that
+//!   whitespace between two Japanese characters is no break at all (spaces inside a Japanese
+//!   name carry no meaning: `国立病院機構　埼玉病院` is found by `国立病院機構埼玉病院`);
+//!   punctuation and spaces between Latin words still break.
 //!
 //! # Queries
 //!
@@ -65,10 +69,6 @@ pub struct TextDoc {
     pub services: String,
     pub address: String,
     pub notes: String,
-    /// Other spellings of the name, matched like the name: the name and its everyday form
-    /// (corporate prefix removed) with spaces and punctuation removed, so spacing inside a name
-    /// carries no meaning.
-    pub alias: String,
     /// Exact tags (`svc:pcu`, `kind:pharmacy`, `muni:11208`, `postal:3300072`, `tel:…`);
     /// not text. Only public facts may be tags.
     pub tags: Vec<String>,
@@ -109,6 +109,11 @@ pub enum TextError {
 pub const BIGRAM_TOKENIZER: &str = "ja_bigram";
 /// Name of the unigram tokenizer registered on the index.
 pub const UNIGRAM_TOKENIZER: &str = "ja_unigram";
+/// The phrase tokenizer of names and readings: spaces between two Japanese characters are
+/// dropped (国立病院機構　埼玉病院 is 国立病院機構埼玉病院); punctuation still breaks.
+pub const NAME_BIGRAM_TOKENIZER: &str = "ja_bigram_name";
+/// The unigram tokenizer of names and readings.
+pub const NAME_UNIGRAM_TOKENIZER: &str = "ja_unigram_name";
 
 /// Token text standing for a break (whitespace/punctuation run) between two units.
 const BREAK_MARK: &str = " ";
@@ -116,9 +121,8 @@ const BREAK_MARK: &str = " ";
 const ORD_FIELD: &str = "ord";
 
 /// The text fields with their query boosts, in [`TextDoc`] order.
-const TEXT_FIELDS: [(&str, Score); 6] = [
+const TEXT_FIELDS: [(&str, Score); 5] = [
     ("name", 3.0),
-    ("alias", 3.0),
     ("kana", 1.5),
     ("services", 1.5),
     ("address", 1.0),
@@ -126,7 +130,9 @@ const TEXT_FIELDS: [(&str, Score); 6] = [
 ];
 
 /// Index of the address in [`TEXT_FIELDS`].
-const ADDRESS_FIELD: usize = 4;
+const ADDRESS_FIELD: usize = 3;
+/// The fields whose spaces between Japanese characters carry no meaning (name and reading).
+const NAME_FIELDS: usize = 2;
 
 /// Memory budget of the (single-threaded) index writer.
 const WRITER_BUDGET: usize = 200 * 1024 * 1024;
@@ -197,6 +203,24 @@ fn units_into(text: &str, out: &mut Vec<Unit>) {
     }
 }
 
+/// Drops breaks that are only whitespace between two non-ASCII letters (names: spaces inside
+/// a Japanese name carry no meaning; between Latin words they still separate).
+fn join_spaces(text: &str, units: &mut Vec<Unit>) {
+    let mut i = 1;
+    while i + 1 < units.len() {
+        let (prev, u, next) = (units[i - 1], units[i], units[i + 1]);
+        if u.kind == Kind::Break
+            && prev.kind == Kind::Char
+            && next.kind == Kind::Char
+            && text[u.from..u.to].chars().all(char::is_whitespace)
+        {
+            units.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
 /// End (exclusive) of the run of `Char` units starting at `start`.
 fn char_run_end(units: &[Unit], start: usize) -> usize {
     units[start..]
@@ -214,6 +238,8 @@ fn char_run_end(units: &[Unit], start: usize) -> usize {
 #[derive(Debug, Clone)]
 pub struct JaTokenizer {
     unigrams: bool,
+    /// Names: whitespace between Japanese characters is no break ([`join_spaces`]).
+    names: bool,
     normalized: String,
     units: Vec<Unit>,
     tokens: Vec<Token>,
@@ -231,9 +257,19 @@ impl JaTokenizer {
         Self::new(true)
     }
 
+    /// The tokenizer of names and readings: as [`JaTokenizer::bigram`] (or `unigram`), with
+    /// whitespace between Japanese characters dropped.
+    pub fn for_names(unigrams: bool) -> Self {
+        JaTokenizer {
+            names: true,
+            ..Self::new(unigrams)
+        }
+    }
+
     fn new(unigrams: bool) -> Self {
         JaTokenizer {
             unigrams,
+            names: false,
             normalized: String::new(),
             units: Vec::new(),
             tokens: Vec::new(),
@@ -263,6 +299,9 @@ impl JaTokenizer {
         let mut units = std::mem::take(&mut self.units);
         normalize_into(text, &mut normalized);
         units_into(&normalized, &mut units);
+        if self.names {
+            join_spaces(&normalized, &mut units);
+        }
         let s = normalized.as_str();
         if self.unigrams {
             for (pos, u) in units.iter().enumerate() {
@@ -573,7 +612,7 @@ struct FieldPair {
 #[derive(Clone)]
 pub struct TextIndex {
     reader: IndexReader,
-    fields: [FieldPair; 6],
+    fields: [FieldPair; 5],
     cell: Field,
     tag: Field,
     num_docs: u64,
@@ -602,10 +641,36 @@ impl TextIndex {
                 .set_tokenizer(UNIGRAM_TOKENIZER)
                 .set_index_option(IndexRecordOption::WithFreqs),
         );
-        let fields = TEXT_FIELDS.map(|(name, boost)| FieldPair {
-            phrase: builder.add_text_field(name, phrase_options.clone()),
-            unigram: builder.add_text_field(&format!("{name}_uni"), unigram_options.clone()),
-            boost,
+        let name_phrase = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(NAME_BIGRAM_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let name_unigram = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(NAME_UNIGRAM_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let mut i = 0;
+        let fields = TEXT_FIELDS.map(|(name, boost)| {
+            let names = i < NAME_FIELDS;
+            i += 1;
+            FieldPair {
+                phrase: builder.add_text_field(
+                    name,
+                    if names { &name_phrase } else { &phrase_options }.clone(),
+                ),
+                unigram: builder.add_text_field(
+                    &format!("{name}_uni"),
+                    if names {
+                        &name_unigram
+                    } else {
+                        &unigram_options
+                    }
+                    .clone(),
+                ),
+                boost,
+            }
         });
         let cell = builder.add_text_field("cell", STRING);
         let tag = builder.add_text_field("tag", STRING);
@@ -616,6 +681,12 @@ impl TextIndex {
         index
             .tokenizers()
             .register(UNIGRAM_TOKENIZER, JaTokenizer::unigram());
+        index
+            .tokenizers()
+            .register(NAME_BIGRAM_TOKENIZER, JaTokenizer::for_names(false));
+        index
+            .tokenizers()
+            .register(NAME_UNIGRAM_TOKENIZER, JaTokenizer::for_names(true));
 
         let mut writer: IndexWriter<TantivyDocument> =
             index.writer_with_num_threads(1, WRITER_BUDGET)?;
@@ -628,14 +699,7 @@ impl TextIndex {
             for t in &d.tags {
                 doc.add_text(tag, t);
             }
-            let texts = [
-                &d.name,
-                &d.alias,
-                &d.kana,
-                &d.services,
-                &d.address,
-                &d.notes,
-            ];
+            let texts = [&d.name, &d.kana, &d.services, &d.address, &d.notes];
             for (pair, text) in fields.iter().zip(texts) {
                 if !text.is_empty() {
                     doc.add_text(pair.phrase, text);
@@ -809,7 +873,7 @@ impl TextIndex {
         })
     }
 
-    /// Documents whose alias (compact names) or reading holds at least `min` of the distinct
+    /// Documents whose name or reading holds at least `min` of the distinct
     /// tokens of the compact `word`: the candidates of a fuzzy name match, unscored.
     pub fn sharing_tokens(&self, word: &str, min: usize) -> Result<Vec<u32>, TextError> {
         let mut tokenizer = JaTokenizer::bigram();
@@ -822,7 +886,7 @@ impl TextIndex {
         if tokens.is_empty() {
             return Ok(Vec::new());
         }
-        let fields = [self.fields[1].phrase, self.fields[2].phrase];
+        let fields = [self.fields[0].phrase, self.fields[1].phrase];
         let clauses: Vec<(Occur, Box<dyn Query>)> = tokens
             .iter()
             .map(|t| {
@@ -850,11 +914,11 @@ impl TextIndex {
         Ok(hits)
     }
 
-    /// Up to `k` documents whose name (or alias) contains the normalized `word` as a phrase,
+    /// Up to `k` documents whose name contains the normalized `word` as a phrase,
     /// in index order (for type-ahead: no scoring).
     pub fn names_containing(&self, word: &str, k: usize) -> Result<Vec<u32>, TextError> {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for field in [0, 1] {
+        for field in [0] {
             if let Some(q) = self.field_phrase(word, field) {
                 should.push((Occur::Should, q));
             }
@@ -1379,6 +1443,30 @@ mod tests {
     }
 
     #[test]
+    fn spaces_inside_japanese_names_carry_no_meaning() {
+        let idx = TextIndex::build([
+            doc(
+                1,
+                "独立行政法人国立病院機構　埼玉病院",
+                "",
+                "",
+                "",
+                "緩和 ケア",
+            ),
+            doc(2, "訪問・看護センター", "", "", "", ""),
+            doc(3, "Green Home Clinic", "", "", "", ""),
+        ])
+        .unwrap();
+        assert_eq!(set(&idx, "国立病院機構埼玉病院"), ords(&[1]));
+        assert_eq!(set(&idx, "機構埼玉"), ords(&[1]));
+        // Only in names: notes keep their breaks; punctuation still breaks; Latin words stay apart.
+        assert_eq!(set(&idx, "緩和ケア"), ords(&[]));
+        assert_eq!(set(&idx, "訪問看護"), ords(&[]));
+        assert_eq!(set(&idx, "home"), ords(&[3]));
+        assert_eq!(set(&idx, "greenhome"), ords(&[]));
+    }
+
+    #[test]
     fn ties_are_ordered_by_ord() {
         let same = |ord| doc(ord, "同名クリニック", "", "", "", "");
         let idx = TextIndex::build([same(9), same(3), same(7)]).unwrap();
@@ -1422,6 +1510,36 @@ mod tests {
 
     /// Break-free segments of a normalized text.
     fn segments(text: &str) -> Vec<String> {
+        segments_of(text, false)
+    }
+
+    /// Break-free segments; in a name or reading (`names`), whitespace between two non-ASCII
+    /// letters is no break.
+    fn segments_of(text: &str, names: bool) -> Vec<String> {
+        let text = if names {
+            let chars: Vec<char> = normalize(text).chars().collect();
+            let jp = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric() && !c.is_ascii());
+            let mut out = String::new();
+            let mut i = 0;
+            while i < chars.len() {
+                if chars[i].is_whitespace() && jp(i.checked_sub(1).and_then(|p| chars.get(p))) {
+                    let mut j = i;
+                    while j < chars.len() && chars[j].is_whitespace() {
+                        j += 1;
+                    }
+                    if jp(chars.get(j)) {
+                        i = j;
+                        continue;
+                    }
+                }
+                out.push(chars[i]);
+                i += 1;
+            }
+            out
+        } else {
+            text.to_string()
+        };
+        let text = text.as_str();
         normalize(text)
             .split(|c: char| !c.is_alphanumeric())
             .filter(|s| !s.is_empty())
@@ -1455,9 +1573,11 @@ mod tests {
     fn brute(docs: &[TextDoc], word: &str) -> BTreeSet<u32> {
         docs.iter()
             .filter(|d| {
-                doc_fields(d)
-                    .iter()
-                    .any(|f| segments(f).iter().any(|s| seg_contains(s, word)))
+                doc_fields(d).iter().enumerate().any(|(i, f)| {
+                    segments_of(f, i < NAME_FIELDS)
+                        .iter()
+                        .any(|s| seg_contains(s, word))
+                })
             })
             .map(|d| d.ord)
             .collect()
@@ -1467,8 +1587,8 @@ mod tests {
     fn oracle_words(docs: &[TextDoc]) -> Vec<String> {
         let mut words = BTreeSet::new();
         for d in docs {
-            for f in doc_fields(d) {
-                for seg in segments(f) {
+            for (i, f) in doc_fields(d).iter().enumerate() {
+                for seg in segments_of(f, i < NAME_FIELDS) {
                     let chars: Vec<char> = seg.chars().collect();
                     for len in 1..=4 {
                         for w in chars.windows(len) {
