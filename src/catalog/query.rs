@@ -371,8 +371,10 @@ pub(super) fn search(
     }
     let near = strict_n.map(|n| hits.split_off(n)).unwrap_or_default();
     let strict = strict_n.map(|_| hits.len());
-    let mut hits = order(c, q, sort, probe.as_deref(), plain, hits);
-    hits.extend(order(c, q, sort, probe.as_deref(), plain, near));
+    let need = offset.saturating_add(limit);
+    let mut hits = order(c, q, sort, probe.as_deref(), plain, hits, need);
+    let near_need = need.saturating_sub(hits.len());
+    hits.extend(order(c, q, sort, probe.as_deref(), plain, near, near_need));
     Ok(page(c, q, &hits, relaxed, strict, offset, limit))
 }
 
@@ -389,6 +391,7 @@ fn order(
     probe: Option<&str>,
     plain: bool,
     mut hits: Vec<Hit>,
+    need: usize,
 ) -> Vec<Hit> {
     let probes = probe.map(super::relax::probes).unwrap_or_default();
     let by_distance = |a: &Hit, b: &Hit| {
@@ -410,7 +413,9 @@ fn order(
             }
         };
         let mut tiered: Vec<(u8, Hit)> = hits.into_iter().map(|h| (tier(&h), h)).collect();
-        tiered.sort_by(|(ta, a), (tb, b)| ta.cmp(tb).then_with(|| by_distance(a, b)));
+        sort_head(&mut tiered, need, |(ta, a), (tb, b)| {
+            ta.cmp(tb).then_with(|| by_distance(a, b))
+        });
         return tiered.into_iter().map(|(_, h)| h).collect();
     }
     match sort {
@@ -424,7 +429,7 @@ fn order(
                 }
             };
             let mut keyed: Vec<(u8, Hit)> = hits.into_iter().map(|h| (lift(&h), h)).collect();
-            keyed.sort_by(|(la, a), (lb, b)| {
+            sort_head(&mut keyed, need, |(la, a), (lb, b)| {
                 lb.cmp(la)
                     .then(b.score.unwrap_or(0.0).total_cmp(&a.score.unwrap_or(0.0)))
                     // At an equal score the hospital before its own station or pharmacy.
@@ -437,14 +442,25 @@ fn order(
             });
             hits = keyed.into_iter().map(|(_, h)| h).collect();
         }
-        Sort::Distance => hits.sort_by(by_distance),
-        Sort::Name => hits.sort_by(|a, b| {
+        Sort::Distance => sort_head(&mut hits, need, by_distance),
+        Sort::Name => sort_head(&mut hits, need, |a, b| {
             c.reading[a.ord as usize]
                 .cmp(&c.reading[b.ord as usize])
                 .then(a.ord.cmp(&b.ord))
         }),
     }
     hits
+}
+
+/// Sorts the first `need` places of `v` by `cmp` (a total order); the rest, never shown on
+/// this page, stay in any order. The next page sorts its own head the same way.
+fn sort_head<T>(v: &mut [T], need: usize, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    if need < v.len() {
+        v.select_nth_unstable_by(need, &cmp);
+        v[..need].sort_by(&cmp);
+    } else {
+        v.sort_by(cmp);
+    }
 }
 
 /// A hit whose score is at least this share of the best one is a good match (for ordering

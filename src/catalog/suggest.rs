@@ -53,14 +53,26 @@ impl SuggestIndex {
         let mut entries = Vec::with_capacity(names.len() * 2);
         let mut rank = Vec::with_capacity(names.len());
         for (ord, (f, n)) in facilities.iter().zip(names).enumerate() {
+            // A bracketed label before the name (【合成】 on synthetic data) is not typed.
+            let label = f
+                .name
+                .strip_prefix('【')
+                .and_then(|r| r.split_once('】'))
+                .map(|(l, _)| ja::compact(l))
+                .unwrap_or_default();
             let mut start = 0;
             let mut everyday_len = 0;
             for (i, part) in n.split(NAME_SEP).enumerate() {
                 let end = start + part.len();
                 // The everyday name (0) and its reading (3); people do not type the official
                 // name's corporate prefix.
-                if (i == 0 || i == 3) && !part.is_empty() && end <= u16::MAX as usize {
-                    entries.push((ord as u32, start as u16, end as u16));
+                let skip = if i == 0 && !label.is_empty() && part.starts_with(&label) {
+                    label.len()
+                } else {
+                    0
+                };
+                if (i == 0 || i == 3) && part.len() > skip && end <= u16::MAX as usize {
+                    entries.push((ord as u32, (start + skip) as u16, end as u16));
                 }
                 if i == 0 {
                     everyday_len = part.chars().count() as u32;
