@@ -213,6 +213,10 @@ pub fn within_edits(w: &[char], name: &[char], k: usize) -> bool {
 /// Whether the user typed this facility's name: the compact query (or one of its abbreviation
 /// expansions) is inside its everyday or official name and is at least half the everyday name.
 pub(super) fn names_facility(names: &str, probes: &[String]) -> bool {
+    // Most hits of a common word hold none of the probes: one search of the joined forms.
+    if !probes.iter().any(|p| names.contains(p.as_str())) {
+        return false;
+    }
     let mut parts = names.split(NAME_SEP);
     let (Some(everyday), Some(full)) = (parts.next(), parts.next()) else {
         return false;

@@ -9,7 +9,7 @@ use crate::domain::{Facility, FacilityKind, ja};
 
 /// How many keys of one prefix are ranked at most; a one-character prefix of a large
 /// catalog starts far more names than anyone reads, and the bound keeps the answer fast.
-const MAX_SCANNED: usize = 4096;
+const MAX_SCANNED: usize = 1024;
 
 /// Sorted name keys: (ord, byte range of the key in the ord's compact name forms).
 pub struct SuggestIndex {
@@ -111,7 +111,10 @@ pub fn suggest(c: &Catalog, prefix: &str, limit: usize) -> Suggestions {
         .map(|(_, o)| o)
         .take(limit)
         .collect();
+    // Names that hold the prefix further in, when too few start with it; from three
+    // characters on, where the phrase is selective enough to stay fast.
     if facilities.len() < limit
+        && p.chars().count() >= 3
         && let Ok(more) = c.text.names_containing(&p, limit * 2)
     {
         let mut more: Vec<(u32, u32)> = more
