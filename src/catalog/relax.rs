@@ -13,13 +13,16 @@ use super::{Catalog, NAME_SEP, QueryError};
 const GAP_SCORE: f32 = 6.0;
 const TYPO_SCORE: f32 = 5.0;
 
+/// Scored ords, best first.
+type Scored = Vec<(u32, f32)>;
+
 /// The relaxed matches (ord, score) of `u` among the ords `keep` allows, with the words dropped.
 pub(super) fn relaxed(
     c: &Catalog,
     u: &Understood,
     cells: Option<&[String]>,
     keep: &dyn Fn(u32) -> bool,
-) -> Result<(Vec<(u32, f32)>, Vec<String>), QueryError> {
+) -> Result<(Scored, Vec<String>), QueryError> {
     let mut sets: Vec<Option<HashMap<u32, f32>>> = Vec::with_capacity(u.clauses.len());
     for (_, clause) in &u.clauses {
         let mut set: HashMap<u32, f32> = c
@@ -68,7 +71,7 @@ pub(super) fn relaxed(
     if chosen.is_empty() {
         // Drop one more word: keep the most specific answer (the fewest facilities), so
         // 「川越 緩和ケア病棟」 shows palliative care units rather than all of 川越.
-        let mut best: Option<(usize, Vec<(u32, f32)>, Vec<usize>)> = None;
+        let mut best: Option<(usize, Scored, Vec<usize>)> = None;
         for &j in &whole {
             let rest: Vec<usize> = whole.iter().copied().filter(|&i| i != j).collect();
             let r = intersect(&sets, &rest);
@@ -213,8 +216,12 @@ pub fn within_edits(w: &[char], name: &[char], k: usize) -> bool {
 /// Whether the user typed this facility's name: the compact query (or one of its abbreviation
 /// expansions) is inside its everyday or official name and is at least half the everyday name.
 pub(super) fn names_facility(names: &str, probes: &[String]) -> bool {
-    // Most hits of a common word hold none of the probes: one search of the joined forms.
-    if !probes.iter().any(|p| names.contains(p.as_str())) {
+    // Cheap tests first: a common word (薬局) is in most names but half of few of them.
+    let everyday_bytes = names.find(NAME_SEP).unwrap_or(names.len());
+    if !probes
+        .iter()
+        .any(|p| 2 * p.len() >= everyday_bytes / 4 && names.contains(p.as_str()))
+    {
         return false;
     }
     let mut parts = names.split(NAME_SEP);

@@ -1508,11 +1508,6 @@ mod tests {
 
     // --- brute-force oracle --------------------------------------------------------------
 
-    /// Break-free segments of a normalized text.
-    fn segments(text: &str) -> Vec<String> {
-        segments_of(text, false)
-    }
-
     /// Break-free segments; in a name or reading (`names`), whitespace between two non-ASCII
     /// letters is no break.
     fn segments_of(text: &str, names: bool) -> Vec<String> {

@@ -114,7 +114,11 @@ pub struct SearchParams {
     /// 市区町村コード (5 digits), comma-separated (OR).
     #[param(style = Form, explode = false)]
     municipality: Option<Vec<String>>,
-    /// Text, ≤ 200 characters; words are ANDed, each word is a phrase. Never query syntax.
+    /// Text, ≤ 200 characters, as people type it: words are ANDed; each is a phrase of the
+    /// name, reading, services, address or public notes, or a service (緩和病棟, 往診), place
+    /// (所沢, 浦和区) or public phone number / postal code it stands for. Abbreviations (医大,
+    /// 日赤) expand; spaces inside Japanese names are ignored. Nothing strict: a relaxed match
+    /// (`match`). Never query syntax.
     #[param(max_length = 200)]
     q: Option<String>,
     /// The point distances are measured from, `lat,lng` (not with `address`).
