@@ -185,6 +185,18 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
             20,
         )
     });
+    // The same without the name tier: pure distance, as text near a point was ordered before.
+    measure("(b) q=薬局 near, no radius, sort=distance", runs, |i| {
+        search(
+            &Query {
+                text: Some("薬局".into()),
+                point: Some(points[i]),
+                sort: Some(pallimap::catalog::Sort::Distance),
+                ..Query::default()
+            },
+            20,
+        )
+    });
     measure(
         "(b) q=往診 所沢 near (service + place words)",
         runs,

@@ -56,6 +56,8 @@ pub struct Catalog {
     /// reading, each compacted ([`ja::compact`]), joined by [`NAME_SEP`]: what fuzzy, name and
     /// type-ahead matches compare with.
     names: Vec<String>,
+    /// Per ord: characters in the compact everyday name (capped at 255), for cheap name tests.
+    everyday_len: Vec<u8>,
     /// Places and service words of this catalog, for understanding queries.
     vocabulary: understand::Vocabulary,
     suggest: suggest::SuggestIndex,
@@ -263,6 +265,17 @@ impl Catalog {
         let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
         let reading = facilities.iter().map(reading_key).collect();
         let names: Vec<String> = facilities.iter().map(name_forms).collect();
+        let everyday_len = names
+            .iter()
+            .map(|n| {
+                n.split(NAME_SEP)
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .count()
+                    .min(255) as u8
+            })
+            .collect();
         let vocabulary = understand::Vocabulary::new(
             municipalities
                 .iter()
@@ -283,6 +296,7 @@ impl Catalog {
             located,
             text,
             names,
+            everyday_len,
             vocabulary,
             suggest,
             spatial,

@@ -403,8 +403,12 @@ fn order(
     };
     if let (None, Some(_), Some(_)) = (q.sort, q.point, probe) {
         let best = hits.iter().filter_map(|h| h.score).fold(0.0f32, f32::max);
+        let longest = probes.iter().map(|p| p.chars().count()).max().unwrap_or(0);
         let tier = |h: &Hit| -> u8 {
-            if super::relax::names_facility(&c.names[h.ord as usize], &probes) {
+            // A name is named by a query at least half its length (checked cheaply first).
+            let len = usize::from(c.everyday_len[h.ord as usize]);
+            if 2 * longest >= len && super::relax::names_facility(&c.names[h.ord as usize], &probes)
+            {
                 0
             } else if h.score.unwrap_or(0.0) >= GOOD_SHARE * best {
                 1
