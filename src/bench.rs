@@ -152,6 +152,109 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
             20,
         )
     });
+    // Text with a point and no radius: the list's default order (a named facility first,
+    // then distance among good matches).
+    let names: Vec<String> = (0..runs)
+        .map(|_| {
+            let f = &catalog.facilities()[rng.below(catalog.len())];
+            pallimap::domain::ja::everyday_name(&f.name)
+        })
+        .collect();
+    measure(
+        "(b) q=<a facility's everyday name> near, no radius",
+        runs,
+        |i| {
+            search(
+                &Query {
+                    text: Some(names[i].clone()),
+                    point: Some(points[i]),
+                    relax: true,
+                    ..Query::default()
+                },
+                20,
+            )
+        },
+    );
+    measure("(b) q=薬局 near, no radius", runs, |i| {
+        search(
+            &Query {
+                text: Some("薬局".into()),
+                point: Some(points[i]),
+                ..Query::default()
+            },
+            20,
+        )
+    });
+    // The same without the name tier: pure distance, as text near a point was ordered before.
+    measure("(b) q=薬局 near, no radius, sort=distance", runs, |i| {
+        search(
+            &Query {
+                text: Some("薬局".into()),
+                point: Some(points[i]),
+                sort: Some(pallimap::catalog::Sort::Distance),
+                ..Query::default()
+            },
+            20,
+        )
+    });
+    measure(
+        "(b) q=往診 所沢 near (service + place words)",
+        runs,
+        |i| {
+            search(
+                &Query {
+                    text: Some("往診 所沢".into()),
+                    point: Some(points[i]),
+                    relax: true,
+                    ..Query::default()
+                },
+                20,
+            )
+        },
+    );
+    // Type-ahead: prefixes of 1–6 characters of everyday names, as typed.
+    let prefixes: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let n = n.trim_start_matches("【合成】");
+            n.chars().take(1 + i % 6).collect()
+        })
+        .collect();
+    measure(
+        "(s) suggest, a 1–6 character prefix of a name",
+        runs,
+        |i| {
+            let s = catalog.suggest(&prefixes[i], 8);
+            s.facilities.len() + s.terms.len()
+        },
+    );
+    // A relaxed answer: a name with one character wrong (the fuzzy scan over every name).
+    let typos: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let mut c: Vec<char> = n.chars().collect();
+            let k = c.len() / 2;
+            if let Some(x) = c.get_mut(k) {
+                *x = '綜';
+            }
+            c.into_iter().collect()
+        })
+        .collect();
+    measure(
+        "(r) relaxed: a name with one character wrong",
+        runs.min(200),
+        |i| {
+            search(
+                &Query {
+                    text: Some(typos[i].clone()),
+                    relax: true,
+                    ..Query::default()
+                },
+                20,
+            )
+        },
+    );
     let geojson_runs = runs.min(200);
     for (zoom, half_deg) in [(7u8, 1.5), (12u8, 0.06)] {
         let mut bytes = 0usize;

@@ -9,20 +9,25 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::domain::{
-    Area, Facility, FacilityKind, Geocoder, HOME_VISIT_RADIUS_KM, Municipality, ServiceKind,
-    ServiceStatus,
+    Area, ContactKind, Facility, FacilityKind, Geocoder, HOME_VISIT_RADIUS_KM, Municipality,
+    ServiceKind, ServiceStatus, Visibility, ja,
 };
 
+pub mod abbreviations;
 mod cells;
 pub mod cluster;
 pub mod plan;
 pub mod query;
+mod relax;
 pub mod spatial;
+pub mod suggest;
 pub mod text;
+pub mod understand;
 mod update;
 
 pub use plan::{Cursor, Execution, Plan, PlanError, SearchRequest};
 pub use query::{Bits, Facet, Hit, Query, QueryError, Results, Sort};
+pub use suggest::{Suggestion, Suggestions};
 
 /// Counts of one area, per kind and per service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,6 +56,15 @@ pub struct Catalog {
     by_municipality: HashMap<String, Bits>,
     located: Bits,
     text: text::TextIndex,
+    /// Per ord: the everyday name, the official name, the reading and the everyday name's
+    /// reading, each compacted ([`ja::compact`]), joined by [`NAME_SEP`]: what fuzzy, name and
+    /// type-ahead matches compare with.
+    names: Vec<String>,
+    /// Per ord: characters in the compact everyday name (capped at 255), for cheap name tests.
+    everyday_len: Vec<u8>,
+    /// Places and service words of this catalog, for understanding queries.
+    vocabulary: understand::Vocabulary,
+    suggest: suggest::SuggestIndex,
     spatial: spatial::SpatialIndex,
     /// Home-visit reach in metres per ord (None: not a home-visit provider).
     reach_m: Vec<Option<f64>>,
@@ -67,6 +81,53 @@ pub struct CatalogParts {
     pub geocoder: Arc<dyn Geocoder>,
     /// The change-log position the data was read at.
     pub change_seq: i64,
+}
+
+/// Separates the compact name forms in [`Catalog::names`].
+const NAME_SEP: char = '\u{1}';
+
+/// The compact name forms of a facility: everyday name, official name, reading, everyday
+/// reading.
+/// Characters in the compact everyday name (the first of the name forms), capped at 255.
+fn everyday_len_of(names: &str) -> u8 {
+    names
+        .split(NAME_SEP)
+        .next()
+        .unwrap_or("")
+        .chars()
+        .count()
+        .min(255) as u8
+}
+
+fn name_forms(f: &Facility) -> String {
+    let everyday = ja::compact(&ja::everyday_name(&f.name));
+    let full = ja::compact(&f.name);
+    let reading = ja::compact(f.name_kana.as_deref().unwrap_or(""));
+    let everyday_reading = ja::everyday_reading(&reading);
+    format!("{everyday}{NAME_SEP}{full}{NAME_SEP}{reading}{NAME_SEP}{everyday_reading}")
+}
+
+/// The exact tags a facility is found by: the services it offers, its kind, municipality,
+/// postal code and **public** phone numbers (never FAX numbers or non-public contacts).
+fn tags(f: &Facility) -> Vec<String> {
+    let mut tags = vec![format!("kind:{}", f.kind.code())];
+    for s in ServiceKind::ALL {
+        if f.offers(*s) {
+            tags.push(format!("svc:{}", s.code()));
+        }
+    }
+    if let Some(m) = &f.address.municipality_code {
+        tags.push(format!("muni:{m}"));
+    }
+    if let Some(p) = &f.address.postal_code {
+        tags.push(format!("postal:{}", ja::digits(p)));
+    }
+    for c in &f.contacts {
+        if c.kind == ContactKind::Phone && c.visibility == Visibility::Public {
+            tags.extend(understand::phone_tags(&c.value));
+        }
+    }
+    tags
 }
 
 /// The text a facility is found by: name, reading, service labels, address, notes.
@@ -113,6 +174,7 @@ fn text_doc(ord: u32, f: &Facility) -> text::TextDoc {
             f.address.municipality.as_deref().unwrap_or("")
         ),
         notes: public_notes,
+        tags: tags(f),
         cells: f
             .location
             .map(|l| cells::of_point(l.lat, l.lng))
@@ -219,6 +281,14 @@ impl Catalog {
         let reach: Vec<Option<f64>> = facilities.iter().map(reach_m).collect();
         let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
         let reading = facilities.iter().map(|f| reading_key(f).into()).collect();
+        let names: Vec<String> = facilities.iter().map(name_forms).collect();
+        let everyday_len = names.iter().map(|n| everyday_len_of(n)).collect();
+        let vocabulary = understand::Vocabulary::new(
+            municipalities
+                .iter()
+                .filter(|m| areas.iter().any(|a| a.code == m.area_code)),
+        );
+        let suggest = suggest::SuggestIndex::new(&facilities, &names);
         Ok(Catalog {
             facilities: facilities.into_iter().map(Arc::new).collect(),
             by_id,
@@ -233,6 +303,10 @@ impl Catalog {
             by_municipality,
             located,
             text,
+            names,
+            everyday_len,
+            vocabulary,
+            suggest,
             spatial,
             reach_m: reach,
             max_reach_m,
@@ -324,6 +398,11 @@ impl Catalog {
     /// Every match of `q`, sorted, with `offset..offset+limit` returned as hits.
     pub fn search(&self, q: &Query, offset: usize, limit: usize) -> Result<Results, QueryError> {
         query::search(self, q, offset, limit)
+    }
+
+    /// Type-ahead for a prefix: facility names and the service and place words it starts.
+    pub fn suggest(&self, prefix: &str, limit: usize) -> Suggestions {
+        suggest::suggest(self, prefix, limit)
     }
 
     /// Counts per area (keyed by area code), per kind and per service.

@@ -171,6 +171,8 @@ pub(super) fn plan(c: &Catalog, r: &SearchRequest) -> Result<Plan, PlanError> {
         reaches: r.reaches.map(|p| (p.lat, p.lng)),
         sort: r.sort,
         facets: r.facets.clone(),
+        // A person is asking: rather near matches, flagged, than an empty page.
+        relax: true,
     };
     let execution = if query.text.is_none() && query.bbox.is_none() {
         Execution::Inline

@@ -146,6 +146,9 @@ pub struct Query {
     pub reaches: Option<(f64, f64)>,
     pub sort: Option<Sort>,
     pub facets: Vec<Facet>,
+    /// When no facility meets every word of `text`, answer with a relaxed match (most words,
+    /// fuzzy names) instead of nothing.
+    pub relax: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -159,7 +162,13 @@ pub struct Hit {
 pub struct Results {
     pub total: usize,
     pub hits: Vec<Hit>,
+    /// Counts of the strict matches: a relaxed answer counts nothing.
     pub facets: BTreeMap<&'static str, BTreeMap<String, usize>>,
+    /// `Some(dropped words)` when no facility met every word and these are near matches.
+    pub relaxed: Option<Vec<String>>,
+    /// `Some(n)` when the first `n` of the whole result set are strict matches and near
+    /// matches (names with gaps or one character wrong) follow them.
+    pub strict: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -272,6 +281,8 @@ fn nearest(c: &Catalog, p: (f64, f64), filter: &Bits, offset: usize, limit: usiz
         total,
         hits,
         facets: BTreeMap::new(),
+        relaxed: None,
+        strict: None,
     }
 }
 
@@ -301,20 +312,64 @@ pub(super) fn search(
         (Some(p), Some(r)) => super::cells::covering(p.0, p.1, r),
         _ => None,
     };
+    let allowed = allowed_bits(c, q);
+    // Filters, spatial constraints and (with a point) placement, applied to text hits.
+    let keep = |ord: u32| {
+        filter.contains(ord)
+            && allowed.as_ref().is_none_or(|a| a.contains(ord))
+            && (q.point.is_none() || c.located.contains(ord))
+    };
+    let mut relaxed = None;
+    let mut probe = None;
+    let mut plain = false;
+    // Hits past this index are near matches appended below the strict ones.
+    let mut strict_n = None;
     let mut hits: Vec<Hit> = match &q.text {
-        Some(text) => c
-            .text
-            .search_in_cells(text, cells.as_deref())?
-            .into_iter()
-            .filter(|(ord, _)| filter.contains(*ord))
-            .map(|(ord, score)| Hit {
-                ord,
-                distance_m: None,
-                score: Some(score),
-            })
-            .collect(),
+        Some(text) => {
+            let u = c.vocabulary.understand(text);
+            if u.clauses.is_empty() {
+                return Err(super::text::TextError::EmptyQuery.into());
+            }
+            let clauses: Vec<super::text::Clause> =
+                u.clauses.iter().map(|(_, cl)| cl.clone()).collect();
+            let mut found: Vec<(u32, f32)> = c
+                .text
+                .search_clauses(&clauses, cells.as_deref())?
+                .into_iter()
+                .filter(|(ord, _)| keep(*ord))
+                .collect();
+            if found.is_empty() && q.relax {
+                let (r, dropped) = super::relax::relaxed(c, &u, cells.as_deref(), &keep)?;
+                if !r.is_empty() {
+                    found = r;
+                    relaxed = Some(dropped);
+                }
+            } else if q.relax && found.len() < NEAR_FILL {
+                // A few strict matches of a name: names holding it with gaps or one character
+                // wrong follow them (川口工業病院 finds the clinic so named, then
+                // 川口工業総合病院).
+                let near = super::relax::near_names(c, &u, &keep, &found);
+                if !near.is_empty() {
+                    strict_n = Some(found.len());
+                    found.extend(near);
+                }
+            }
+            // Lifting names that start with the query is for name-like queries only: a place
+            // or service word keeps its meaning (「鶴ケ島 内科」 is not 鶴ヶ島内科クリニック in 川越).
+            plain = u.clauses.iter().all(|(_, c)| !c.place && c.tags.is_empty());
+            probe = Some(u.name_probe);
+            found
+                .into_iter()
+                .map(|(ord, score)| Hit {
+                    ord,
+                    distance_m: None,
+                    score: Some(score),
+                })
+                .collect()
+        }
         None => filter
             .iter()
+            .filter(|&ord| keep(ord))
             .map(|ord| Hit {
                 ord,
                 distance_m: None,
@@ -322,49 +377,63 @@ pub(super) fn search(
             })
             .collect(),
     };
-    if spatial {
-        let mut allowed = Bits::empty(c.facilities.len());
-        let mut first = true;
-        let mut constrain = |ords: Vec<u32>| {
-            let mut b = Bits::empty(c.facilities.len());
-            ords.into_iter().for_each(|o| b.insert(o));
-            if first {
-                allowed = b;
-                first = false;
-            } else {
-                allowed.and(&b);
-            }
-        };
-        if let (Some(p), Some(r)) = (q.point, q.radius_m) {
-            constrain(
-                c.spatial
-                    .within(p.0, p.1, r)
-                    .into_iter()
-                    .map(|(o, _)| o)
-                    .collect(),
-            );
-        }
-        if let Some([min_lng, min_lat, max_lng, max_lat]) = q.bbox {
-            constrain(c.spatial.in_bbox(min_lng, min_lat, max_lng, max_lat));
-        }
-        if let Some(p) = q.reaches {
-            let radius = |ord: u32| c.reach_m[ord as usize];
-            constrain(
-                c.spatial
-                    .reaching(p.0, p.1, radius, c.max_reach_m)
-                    .into_iter()
-                    .map(|(o, _)| o)
-                    .collect(),
-            );
-        }
-        hits.retain(|h| allowed.contains(h.ord));
-    }
     if q.point.is_some() {
-        // Without a place there is no distance: unplaced facilities drop out of "near" queries.
-        hits.retain(|h| c.located.contains(h.ord));
         for h in &mut hits {
             h.distance_m = distance_from(c, q.point, h.ord);
         }
+    }
+    let near = strict_n.map(|n| hits.split_off(n)).unwrap_or_default();
+    let strict = strict_n.map(|_| hits.len());
+    let need = offset.saturating_add(limit);
+    let mut hits = order(c, q, sort, probe.as_deref(), plain, hits, need);
+    let near_need = need.saturating_sub(hits.len());
+    hits.extend(order(c, q, sort, probe.as_deref(), plain, near, near_need));
+    Ok(page(c, q, &hits, relaxed, strict, offset, limit))
+}
+
+/// Below this many strict matches, near name matches are appended.
+const NEAR_FILL: usize = 5;
+
+/// Hits in the order asked for. Text near a point with no sort asked: a facility the user
+/// named first, then good matches, then the rest, by distance within each. By relevance: the
+/// facility whose whole name was typed first, then names that start with it, then by score.
+fn order(
+    c: &Catalog,
+    q: &Query,
+    sort: Sort,
+    probe: Option<&str>,
+    plain: bool,
+    mut hits: Vec<Hit>,
+    need: usize,
+) -> Vec<Hit> {
+    let probes = probe.map(super::relax::probes).unwrap_or_default();
+    let by_distance = |a: &Hit, b: &Hit| {
+        nearer(
+            c,
+            (a.ord, a.distance_m.unwrap_or(f64::INFINITY)),
+            (b.ord, b.distance_m.unwrap_or(f64::INFINITY)),
+        )
+    };
+    if let (None, Some(_), Some(_)) = (q.sort, q.point, probe) {
+        let best = hits.iter().filter_map(|h| h.score).fold(0.0f32, f32::max);
+        let longest = probes.iter().map(|p| p.chars().count()).max().unwrap_or(0);
+        let tier = |h: &Hit| -> u8 {
+            // A name is named by a query at least half its length (checked cheaply first).
+            let len = usize::from(c.everyday_len[h.ord as usize]);
+            if 2 * longest >= len && super::relax::names_facility(&c.names[h.ord as usize], &probes)
+            {
+                0
+            } else if h.score.unwrap_or(0.0) >= GOOD_SHARE * best {
+                1
+            } else {
+                2
+            }
+        };
+        let mut tiered: Vec<(u8, Hit)> = hits.into_iter().map(|h| (tier(&h), h)).collect();
+        sort_head(&mut tiered, need, |(ta, a), (tb, b)| {
+            ta.cmp(tb).then_with(|| by_distance(a, b))
+        });
+        return tiered.into_iter().map(|(_, h)| h).collect();
     }
     match sort {
         // Ords are in id order unless facilities were appended since the build.
@@ -374,33 +443,112 @@ pub(super) fn search(
                 .cmp(&c.facilities[b.ord as usize].id)
         }),
         Sort::Id => {}
-        Sort::Relevance => hits.sort_by(|a, b| {
-            b.score
-                .unwrap_or(0.0)
-                .total_cmp(&a.score.unwrap_or(0.0))
-                .then(a.ord.cmp(&b.ord))
-        }),
-        Sort::Distance => hits.sort_by(|a, b| {
-            nearer(
-                c,
-                (a.ord, a.distance_m.unwrap_or(f64::INFINITY)),
-                (b.ord, b.distance_m.unwrap_or(f64::INFINITY)),
-            )
-        }),
-        Sort::Name => hits.sort_by(|a, b| {
+        Sort::Relevance => {
+            let lift = |h: &Hit| {
+                if plain {
+                    super::relax::name_lift(&c.names[h.ord as usize], &probes)
+                } else {
+                    0
+                }
+            };
+            let mut keyed: Vec<(u8, Hit)> = hits.into_iter().map(|h| (lift(&h), h)).collect();
+            sort_head(&mut keyed, need, |(la, a), (lb, b)| {
+                lb.cmp(la)
+                    .then(b.score.unwrap_or(0.0).total_cmp(&a.score.unwrap_or(0.0)))
+                    // At an equal score the hospital before its own station or pharmacy.
+                    .then_with(|| {
+                        let k =
+                            |h: &Hit| c.facilities[h.ord as usize].kind == FacilityKind::Hospital;
+                        k(b).cmp(&k(a))
+                    })
+                    .then(a.ord.cmp(&b.ord))
+            });
+            hits = keyed.into_iter().map(|(_, h)| h).collect();
+        }
+        Sort::Distance => sort_head(&mut hits, need, by_distance),
+        Sort::Name => sort_head(&mut hits, need, |a, b| {
             c.reading[a.ord as usize]
                 .cmp(&c.reading[b.ord as usize])
                 .then(a.ord.cmp(&b.ord))
         }),
     }
-    let facets = facets(c, &q.facets, &hits);
-    let total = hits.len();
-    let page = hits.into_iter().skip(offset).take(limit).collect();
-    Ok(Results {
-        total,
-        hits: page,
+    hits
+}
+
+/// Sorts the first `need` places of `v` by `cmp` (a total order); the rest, never shown on
+/// this page, stay in any order. The next page sorts its own head the same way.
+fn sort_head<T>(v: &mut [T], need: usize, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    if need < v.len() {
+        v.select_nth_unstable_by(need, &cmp);
+        v[..need].sort_by(&cmp);
+    } else {
+        v.sort_by(cmp);
+    }
+}
+
+/// A hit whose score is at least this share of the best one is a good match (for ordering
+/// text near a point by distance).
+pub const GOOD_SHARE: f32 = 0.5;
+
+/// Facets (of strict matches only) and one page of sorted hits.
+fn page(
+    c: &Catalog,
+    q: &Query,
+    hits: &[Hit],
+    relaxed: Option<Vec<String>>,
+    strict: Option<usize>,
+    offset: usize,
+    limit: usize,
+) -> Results {
+    let counted = match (&relaxed, strict) {
+        (Some(_), _) => &[][..],
+        (None, Some(n)) => &hits[..n.min(hits.len())],
+        (None, None) => hits,
+    };
+    let facets = facets(c, &q.facets, counted);
+    Results {
+        total: hits.len(),
+        hits: hits.iter().skip(offset).take(limit).copied().collect(),
         facets,
-    })
+        relaxed,
+        strict,
+    }
+}
+
+/// The ords allowed by radius, box and reach (`None`: no spatial constraint).
+fn allowed_bits(c: &Catalog, q: &Query) -> Option<Bits> {
+    let mut allowed: Option<Bits> = None;
+    let mut constrain = |ords: Vec<u32>| {
+        let mut b = Bits::empty(c.facilities.len());
+        ords.into_iter().for_each(|o| b.insert(o));
+        match &mut allowed {
+            None => allowed = Some(b),
+            Some(a) => a.and(&b),
+        }
+    };
+    if let (Some(p), Some(r)) = (q.point, q.radius_m) {
+        constrain(
+            c.spatial
+                .within(p.0, p.1, r)
+                .into_iter()
+                .map(|(o, _)| o)
+                .collect(),
+        );
+    }
+    if let Some([min_lng, min_lat, max_lng, max_lat]) = q.bbox {
+        constrain(c.spatial.in_bbox(min_lng, min_lat, max_lng, max_lat));
+    }
+    if let Some(p) = q.reaches {
+        let radius = |ord: u32| c.reach_m[ord as usize];
+        constrain(
+            c.spatial
+                .reaching(p.0, p.1, radius, c.max_reach_m)
+                .into_iter()
+                .map(|(o, _)| o)
+                .collect(),
+        );
+    }
+    allowed
 }
 
 fn facets(

@@ -25,6 +25,10 @@
 //!   match across it unless the query has a break at the same place.
 //! * `ja_unigram` (frequencies only): every non-ASCII letter as a unigram; used for one-character
 //!   queries such as `薬` or `歯`.
+//! * `ja_bigram_name` / `ja_unigram_name`, for the name and the reading: the same, except that
+//!   whitespace between two Japanese characters is no break at all (spaces inside a Japanese
+//!   name carry no meaning: `国立病院機構　埼玉病院` is found by `国立病院機構埼玉病院`);
+//!   punctuation and spaces between Latin words still break.
 //!
 //! # Queries
 //!
@@ -65,9 +69,33 @@ pub struct TextDoc {
     pub services: String,
     pub address: String,
     pub notes: String,
+    /// Exact tags (`svc:pcu`, `kind:pharmacy`, `muni:11208`, `postal:3300072`, `tel:…`);
+    /// not text. Only public facts may be tags.
+    pub tags: Vec<String>,
     /// Opaque spatial cell keys (see [`TextIndex::search_in_cells`]); not text.
     pub cells: Vec<String>,
 }
+
+/// One word of a query as the catalog understood it; the clauses of a query are ANDed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Clause {
+    /// A word matched as a phrase in every text field (with synonyms); `None`: tags only.
+    pub word: Option<String>,
+    /// Exact tags; a document carrying any of them scores [`TAG_SCORE`] for this clause.
+    pub tags: Vec<String>,
+    /// The word names a place: a document whose address contains it scores [`PLACE_SCORE`],
+    /// above one that merely mentions it in its name.
+    pub place: bool,
+    /// A place that must be the address (a service asked for in a place: 「往診 所沢」), not
+    /// a word of the name.
+    pub address_only: bool,
+}
+
+/// Score of a clause met by a tag (a service offered, a public phone number, a postal code).
+pub const TAG_SCORE: Score = 30.0;
+/// Score of a place word met by the address (or the municipality): above any mention of the
+/// word in a name (BM25 of a name phrase stays well under it).
+pub const PLACE_SCORE: Score = 1000.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextError {
@@ -81,6 +109,11 @@ pub enum TextError {
 pub const BIGRAM_TOKENIZER: &str = "ja_bigram";
 /// Name of the unigram tokenizer registered on the index.
 pub const UNIGRAM_TOKENIZER: &str = "ja_unigram";
+/// The phrase tokenizer of names and readings: spaces between two Japanese characters are
+/// dropped (国立病院機構　埼玉病院 is 国立病院機構埼玉病院); punctuation still breaks.
+pub const NAME_BIGRAM_TOKENIZER: &str = "ja_bigram_name";
+/// The unigram tokenizer of names and readings.
+pub const NAME_UNIGRAM_TOKENIZER: &str = "ja_unigram_name";
 
 /// Token text standing for a break (whitespace/punctuation run) between two units.
 const BREAK_MARK: &str = " ";
@@ -96,17 +129,31 @@ const TEXT_FIELDS: [(&str, Score); 5] = [
     ("notes", 0.5),
 ];
 
+/// Index of the address in [`TEXT_FIELDS`].
+const ADDRESS_FIELD: usize = 3;
+/// The fields whose spaces between Japanese characters carry no meaning (name and reading).
+const NAME_FIELDS: usize = 2;
+
 /// Memory budget of the (single-threaded) index writer.
 const WRITER_BUDGET: usize = 200 * 1024 * 1024;
 
 /// Memory budget of the writer of an incremental update (tantivy's minimum is 15 MB).
 const UPDATE_BUDGET: usize = 15 * 1024 * 1024;
 
-fn tantivy_doc(ord: Field, cell: Field, fields: &[FieldPair; 5], d: &TextDoc) -> TantivyDocument {
+fn tantivy_doc(
+    ord: Field,
+    cell: Field,
+    tag: Field,
+    fields: &[FieldPair; 5],
+    d: &TextDoc,
+) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
     doc.add_u64(ord, u64::from(d.ord));
     for c in &d.cells {
         doc.add_text(cell, c);
+    }
+    for t in &d.tags {
+        doc.add_text(tag, t);
     }
     let texts = [&d.name, &d.kana, &d.services, &d.address, &d.notes];
     for (pair, text) in fields.iter().zip(texts) {
@@ -184,6 +231,24 @@ fn units_into(text: &str, out: &mut Vec<Unit>) {
     }
 }
 
+/// Drops breaks that are only whitespace between two non-ASCII letters (names: spaces inside
+/// a Japanese name carry no meaning; between Latin words they still separate).
+fn join_spaces(text: &str, units: &mut Vec<Unit>) {
+    let mut i = 1;
+    while i + 1 < units.len() {
+        let (prev, u, next) = (units[i - 1], units[i], units[i + 1]);
+        if u.kind == Kind::Break
+            && prev.kind == Kind::Char
+            && next.kind == Kind::Char
+            && text[u.from..u.to].chars().all(char::is_whitespace)
+        {
+            units.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
 /// End (exclusive) of the run of `Char` units starting at `start`.
 fn char_run_end(units: &[Unit], start: usize) -> usize {
     units[start..]
@@ -201,6 +266,8 @@ fn char_run_end(units: &[Unit], start: usize) -> usize {
 #[derive(Debug, Clone)]
 pub struct JaTokenizer {
     unigrams: bool,
+    /// Names: whitespace between Japanese characters is no break ([`join_spaces`]).
+    names: bool,
     normalized: String,
     units: Vec<Unit>,
     tokens: Vec<Token>,
@@ -218,9 +285,19 @@ impl JaTokenizer {
         Self::new(true)
     }
 
+    /// The tokenizer of names and readings: as [`JaTokenizer::bigram`] (or `unigram`), with
+    /// whitespace between Japanese characters dropped.
+    pub fn for_names(unigrams: bool) -> Self {
+        JaTokenizer {
+            names: true,
+            ..Self::new(unigrams)
+        }
+    }
+
     fn new(unigrams: bool) -> Self {
         JaTokenizer {
             unigrams,
+            names: false,
             normalized: String::new(),
             units: Vec::new(),
             tokens: Vec::new(),
@@ -250,6 +327,9 @@ impl JaTokenizer {
         let mut units = std::mem::take(&mut self.units);
         normalize_into(text, &mut normalized);
         units_into(&normalized, &mut units);
+        if self.names {
+            join_spaces(&normalized, &mut units);
+        }
         let s = normalized.as_str();
         if self.unigrams {
             for (pos, u) in units.iter().enumerate() {
@@ -445,7 +525,10 @@ static SYNONYM_TABLE: LazyLock<Vec<(String, Vec<String>)>> = LazyLock::new(|| {
             }
         }
     }
-    for (key, alts) in SYNONYM_ONE_WAY {
+    for (key, alts) in SYNONYM_ONE_WAY
+        .iter()
+        .chain(super::abbreviations::ABBREVIATIONS)
+    {
         for alt in *alts {
             add(key, alt);
         }
@@ -493,8 +576,9 @@ fn joins_ascii(edge: bool, neighbour: Option<char>) -> bool {
 ///   (`PCU` → `pcu`, `緩和けあ病棟`; `オキシコンチン` → `おきしこんちん`, `おきしこどん`).
 /// * A word that merely *contains* a key gets, for each alternative, a copy of itself with the
 ///   key replaced (`PCUあり` → `pcuあり`, `緩和けあ病棟あり`): the rest of the word still
-///   constrains the match. Alternatives that contain the key themselves are skipped there
-///   (`タペンタドール` would become `たぺんたどーるどーる`, which its own phrase already covers).
+///   constrains the match. An occurrence already spelled out as the alternative is left as it
+///   is (`タペンタドール` does not become `たぺんたどーるどーる`; `国立埼玉病院` becomes
+///   `国立病院機構埼玉病院`, `国立病院機構` stays).
 /// * Keys and words are compared after [`normalize`]; an ASCII key only matches whole ASCII
 ///   runs. Generic names do not expand to brands.
 pub fn synonyms(word: &str) -> Vec<String> {
@@ -511,7 +595,19 @@ pub fn synonyms(word: &str) -> Vec<String> {
         if hits.is_empty() {
             continue;
         }
-        for alt in alts.iter().filter(|alt| !alt.contains(key.as_str())) {
+        for alt in alts {
+            // An occurrence already spelled out in full stays (タペンタドール is not
+            // たぺんたどーるどーる, 国立病院機構 not 国立病院機構病院機構).
+            let hits: Vec<usize> = hits
+                .iter()
+                .copied()
+                .filter(|&h| {
+                    !(alt.starts_with(key.as_str()) && word[h..].starts_with(alt.as_str()))
+                })
+                .collect();
+            if hits.is_empty() {
+                continue;
+            }
             let mut replaced = String::with_capacity(word.len() + alt.len());
             let mut rest = 0;
             for &h in &hits {
@@ -551,6 +647,7 @@ pub struct TextIndex {
     ord: Field,
     fields: [FieldPair; 5],
     cell: Field,
+    tag: Field,
     num_docs: u64,
 }
 
@@ -581,12 +678,39 @@ impl TextIndex {
                 .set_tokenizer(UNIGRAM_TOKENIZER)
                 .set_index_option(IndexRecordOption::WithFreqs),
         );
-        let fields = TEXT_FIELDS.map(|(name, boost)| FieldPair {
-            phrase: builder.add_text_field(name, phrase_options.clone()),
-            unigram: builder.add_text_field(&format!("{name}_uni"), unigram_options.clone()),
-            boost,
+        let name_phrase = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(NAME_BIGRAM_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        let name_unigram = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(NAME_UNIGRAM_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let mut i = 0;
+        let fields = TEXT_FIELDS.map(|(name, boost)| {
+            let names = i < NAME_FIELDS;
+            i += 1;
+            FieldPair {
+                phrase: builder.add_text_field(
+                    name,
+                    if names { &name_phrase } else { &phrase_options }.clone(),
+                ),
+                unigram: builder.add_text_field(
+                    &format!("{name}_uni"),
+                    if names {
+                        &name_unigram
+                    } else {
+                        &unigram_options
+                    }
+                    .clone(),
+                ),
+                boost,
+            }
         });
         let cell = builder.add_text_field("cell", STRING);
+        let tag = builder.add_text_field("tag", STRING);
         let index = Index::create_in_ram(builder.build());
         index
             .tokenizers()
@@ -594,11 +718,17 @@ impl TextIndex {
         index
             .tokenizers()
             .register(UNIGRAM_TOKENIZER, JaTokenizer::unigram());
+        index
+            .tokenizers()
+            .register(NAME_BIGRAM_TOKENIZER, JaTokenizer::for_names(false));
+        index
+            .tokenizers()
+            .register(NAME_UNIGRAM_TOKENIZER, JaTokenizer::for_names(true));
 
         let mut writer: IndexWriter<TantivyDocument> =
             index.writer_with_num_threads(1, WRITER_BUDGET)?;
         for d in docs {
-            writer.add_document(tantivy_doc(ord, cell, &fields, &d))?;
+            writer.add_document(tantivy_doc(ord, cell, tag, &fields, &d))?;
         }
         writer.commit()?;
         let segments = index.searchable_segment_ids()?;
@@ -620,6 +750,7 @@ impl TextIndex {
             ord,
             fields,
             cell,
+            tag,
             num_docs,
         })
     }
@@ -631,7 +762,7 @@ impl TextIndex {
             self.index.writer_with_num_threads(1, UPDATE_BUDGET)?;
         for d in docs {
             writer.delete_term(Term::from_field_u64(self.ord, u64::from(d.ord)));
-            writer.add_document(tantivy_doc(self.ord, self.cell, &self.fields, d))?;
+            writer.add_document(tantivy_doc(self.ord, self.cell, self.tag, &self.fields, d))?;
         }
         writer.commit()?;
         drop(writer);
@@ -643,8 +774,9 @@ impl TextIndex {
             num_docs: searcher.num_docs(),
             searcher,
             ord: self.ord,
-            fields: self.fields.clone(),
+            fields: self.fields,
             cell: self.cell,
+            tag: self.tag,
         })
     }
 
@@ -669,18 +801,32 @@ impl TextIndex {
         cells: Option<&[String]>,
     ) -> Result<Vec<(u32, f32)>, TextError> {
         let normalized = normalize(query);
-        let mut words: Vec<&str> = Vec::new();
+        let mut clauses: Vec<Clause> = Vec::new();
         for w in normalized.split_whitespace() {
-            if !words.contains(&w) {
-                words.push(w);
+            let c = Clause {
+                word: Some(w.to_string()),
+                ..Clause::default()
+            };
+            if !clauses.contains(&c) {
+                clauses.push(c);
             }
         }
-        if words.is_empty() {
+        if clauses.is_empty() {
             return Err(TextError::EmptyQuery);
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
+        self.search_clauses(&clauses, cells)
+    }
+
+    /// Documents meeting every clause (see [`Clause`]), with their scores (highest first; ties
+    /// by ord), restricted to `cells` when given. No clause: nothing matches.
+    pub fn search_clauses(
+        &self,
+        clauses: &[Clause],
+        cells: Option<&[String]>,
+    ) -> Result<Vec<(u32, f32)>, TextError> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = clauses
             .iter()
-            .filter_map(|w| self.word_query(w))
+            .filter_map(|c| self.clause_query(c))
             .map(|q| (Occur::Must, q))
             .collect();
         if clauses.is_empty() {
@@ -707,6 +853,134 @@ impl TextIndex {
         };
         let mut hits = self.searcher.search(query.as_ref(), &AllHits)?;
         hits.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(hits)
+    }
+
+    /// A clause as a query: its word's phrases, OR its tags (constant score), OR for a place
+    /// its address match (constant score).
+    fn clause_query(&self, c: &Clause) -> Option<Box<dyn Query>> {
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(w) = &c.word {
+            if !(c.place && c.address_only)
+                && let Some(q) = self.word_query(w)
+            {
+                should.push((Occur::Should, q));
+            }
+            if c.place
+                && let Some(q) = self.field_phrase(w, ADDRESS_FIELD)
+            {
+                should.push((
+                    Occur::Should,
+                    Box::new(ConstScoreQuery::new(q, PLACE_SCORE)),
+                ));
+            }
+        }
+        if !c.tags.is_empty() {
+            let any: Vec<(Occur, Box<dyn Query>)> = c
+                .tags
+                .iter()
+                .map(|t| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(self.tag, t),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect();
+            let score = if c.place { PLACE_SCORE } else { TAG_SCORE };
+            should.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(BooleanQuery::new(any)),
+                    score,
+                )),
+            ));
+        }
+        match should.len() {
+            0 => None,
+            1 => should.pop().map(|(_, q)| q),
+            _ => Some(Box::new(BooleanQuery::new(should))),
+        }
+    }
+
+    /// The phrase of a normalized word in one field (by index in [`TEXT_FIELDS`]).
+    fn field_phrase(&self, word: &str, field: usize) -> Option<Box<dyn Query>> {
+        let pair = self.fields[field];
+        Some(match word_terms(word)? {
+            WordTerms::Unigram(c) => Box::new(TermQuery::new(
+                Term::from_field_text(pair.unigram, &c),
+                IndexRecordOption::WithFreqs,
+            )),
+            WordTerms::Phrase(terms) if terms.len() == 1 => Box::new(TermQuery::new(
+                Term::from_field_text(pair.phrase, &terms[0].1),
+                IndexRecordOption::WithFreqs,
+            )),
+            WordTerms::Phrase(terms) => Box::new(PhraseQuery::new_with_offset(
+                terms
+                    .iter()
+                    .map(|(pos, t)| (*pos, Term::from_field_text(pair.phrase, t)))
+                    .collect(),
+            )),
+        })
+    }
+
+    /// Documents whose name or reading holds at least `min` of the distinct
+    /// tokens of the compact `word`: the candidates of a fuzzy name match, unscored.
+    pub fn sharing_tokens(&self, word: &str, min: usize) -> Result<Vec<u32>, TextError> {
+        let mut tokenizer = JaTokenizer::bigram();
+        let mut tokens: Vec<String> = Vec::new();
+        tokenizer.token_stream(word).process(&mut |t| {
+            if t.text != BREAK_MARK && t.text.chars().count() >= 2 && !tokens.contains(&t.text) {
+                tokens.push(t.text.clone());
+            }
+        });
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fields = [self.fields[0].phrase, self.fields[1].phrase];
+        let clauses: Vec<(Occur, Box<dyn Query>)> = tokens
+            .iter()
+            .map(|t| {
+                let any: Vec<(Occur, Box<dyn Query>)> = fields
+                    .iter()
+                    .map(|f| {
+                        let q: Box<dyn Query> = Box::new(TermQuery::new(
+                            Term::from_field_text(*f, t),
+                            IndexRecordOption::Basic,
+                        ));
+                        (Occur::Should, q)
+                    })
+                    .collect();
+                let q: Box<dyn Query> = Box::new(BooleanQuery::new(any));
+                (Occur::Should, q)
+            })
+            .collect();
+        let min = min.clamp(1, clauses.len());
+        let query = BooleanQuery::with_minimum_required_clauses(clauses, min);
+        let mut hits = self
+            .reader
+            .searcher()
+            .search(&query, &FirstHits(usize::MAX))?;
+        hits.sort_unstable();
+        Ok(hits)
+    }
+
+    /// Up to `k` documents whose name contains the normalized `word` as a phrase,
+    /// in index order (for type-ahead: no scoring).
+    pub fn names_containing(&self, word: &str, k: usize) -> Result<Vec<u32>, TextError> {
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for field in [0] {
+            if let Some(q) = self.field_phrase(word, field) {
+                should.push((Occur::Should, q));
+            }
+        }
+        if should.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = BooleanQuery::new(should);
+        let mut hits = self.searcher.search(&query, &FirstHits(k))?;
+        hits.sort_unstable();
+        hits.truncate(k);
         Ok(hits)
     }
 
@@ -747,6 +1021,52 @@ impl TextIndex {
         } else {
             Some(Box::new(BooleanQuery::new(should)))
         }
+    }
+}
+
+/// Collects the ords of the first `k` matching documents of each segment, unscored.
+struct FirstHits(usize);
+
+struct SegmentFirst {
+    ords: Column<u64>,
+    k: usize,
+    hits: Vec<u32>,
+}
+
+impl Collector for FirstHits {
+    type Fruit = Vec<u32>;
+    type Child = SegmentFirst;
+
+    fn for_segment(&self, _id: u32, segment: &SegmentReader) -> tantivy::Result<SegmentFirst> {
+        Ok(SegmentFirst {
+            ords: segment.fast_fields().u64(ORD_FIELD)?,
+            k: self.0,
+            hits: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<u32>>) -> tantivy::Result<Vec<u32>> {
+        Ok(fruits.concat())
+    }
+}
+
+impl SegmentCollector for SegmentFirst {
+    type Fruit = Vec<u32>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if self.hits.len() < self.k
+            && let Some(ord) = self.ords.first(doc)
+        {
+            self.hits.push(ord as u32);
+        }
+    }
+
+    fn harvest(self) -> Vec<u32> {
+        self.hits
     }
 }
 
@@ -817,7 +1137,7 @@ mod tests {
             services: services.into(),
             address: address.into(),
             notes: notes.into(),
-            cells: Vec::new(),
+            ..TextDoc::default()
         }
     }
 
@@ -1174,6 +1494,30 @@ mod tests {
     }
 
     #[test]
+    fn spaces_inside_japanese_names_carry_no_meaning() {
+        let idx = TextIndex::build([
+            doc(
+                1,
+                "独立行政法人国立病院機構　埼玉病院",
+                "",
+                "",
+                "",
+                "緩和 ケア",
+            ),
+            doc(2, "訪問・看護センター", "", "", "", ""),
+            doc(3, "Green Home Clinic", "", "", "", ""),
+        ])
+        .unwrap();
+        assert_eq!(set(&idx, "国立病院機構埼玉病院"), ords(&[1]));
+        assert_eq!(set(&idx, "機構埼玉"), ords(&[1]));
+        // Only in names: notes keep their breaks; punctuation still breaks; Latin words stay apart.
+        assert_eq!(set(&idx, "緩和ケア"), ords(&[]));
+        assert_eq!(set(&idx, "訪問看護"), ords(&[]));
+        assert_eq!(set(&idx, "home"), ords(&[3]));
+        assert_eq!(set(&idx, "greenhome"), ords(&[]));
+    }
+
+    #[test]
     fn ties_are_ordered_by_ord() {
         let same = |ord| doc(ord, "同名クリニック", "", "", "", "");
         let idx = TextIndex::build([same(9), same(3), same(7)]).unwrap();
@@ -1215,8 +1559,33 @@ mod tests {
 
     // --- brute-force oracle --------------------------------------------------------------
 
-    /// Break-free segments of a normalized text.
-    fn segments(text: &str) -> Vec<String> {
+    /// Break-free segments; in a name or reading (`names`), whitespace between two non-ASCII
+    /// letters is no break.
+    fn segments_of(text: &str, names: bool) -> Vec<String> {
+        let text = if names {
+            let chars: Vec<char> = normalize(text).chars().collect();
+            let jp = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric() && !c.is_ascii());
+            let mut out = String::new();
+            let mut i = 0;
+            while i < chars.len() {
+                if chars[i].is_whitespace() && jp(i.checked_sub(1).and_then(|p| chars.get(p))) {
+                    let mut j = i;
+                    while j < chars.len() && chars[j].is_whitespace() {
+                        j += 1;
+                    }
+                    if jp(chars.get(j)) {
+                        i = j;
+                        continue;
+                    }
+                }
+                out.push(chars[i]);
+                i += 1;
+            }
+            out
+        } else {
+            text.to_string()
+        };
+        let text = text.as_str();
         normalize(text)
             .split(|c: char| !c.is_alphanumeric())
             .filter(|s| !s.is_empty())
@@ -1250,9 +1619,11 @@ mod tests {
     fn brute(docs: &[TextDoc], word: &str) -> BTreeSet<u32> {
         docs.iter()
             .filter(|d| {
-                doc_fields(d)
-                    .iter()
-                    .any(|f| segments(f).iter().any(|s| seg_contains(s, word)))
+                doc_fields(d).iter().enumerate().any(|(i, f)| {
+                    segments_of(f, i < NAME_FIELDS)
+                        .iter()
+                        .any(|s| seg_contains(s, word))
+                })
             })
             .map(|d| d.ord)
             .collect()
@@ -1262,8 +1633,8 @@ mod tests {
     fn oracle_words(docs: &[TextDoc]) -> Vec<String> {
         let mut words = BTreeSet::new();
         for d in docs {
-            for f in doc_fields(d) {
-                for seg in segments(f) {
+            for (i, f) in doc_fields(d).iter().enumerate() {
+                for seg in segments_of(f, i < NAME_FIELDS) {
                     let chars: Vec<char> = seg.chars().collect();
                     for len in 1..=4 {
                         for w in chars.windows(len) {

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use super::query::Bits;
-use super::{Catalog, CatalogError, reach_m, reading_key, text_doc};
+use super::{
+    Catalog, CatalogError, everyday_len_of, name_forms, reach_m, reading_key, suggest, text_doc,
+};
 use crate::domain::{Facility, ServiceKind};
 
 /// Clear `ord` from every set of the map, then file it under `keys`.
@@ -47,6 +49,10 @@ pub(super) fn apply(
     let mut by_id = c.by_id.clone();
     let mut reading = c.reading.clone();
     let mut reach = c.reach_m.clone();
+    let mut names = c.names.clone();
+    let mut everyday_len = c.everyday_len.clone();
+    // The type-ahead index points into the name forms: rebuilt only when a name changes.
+    let mut names_changed = false;
     let (mut by_kind, mut by_service) = (c.by_kind.clone(), c.by_service.clone());
     let (mut by_area, mut by_muni) = (c.by_area.clone(), c.by_municipality.clone());
     let mut located = c.located.clone();
@@ -66,6 +72,8 @@ pub(super) fn apply(
                 facilities.push(Arc::new(f.clone()));
                 reading.push(Arc::from(""));
                 reach.push(None);
+                names.push(String::new());
+                everyday_len.push(0);
                 appended = true;
                 i
             }
@@ -88,6 +96,12 @@ pub(super) fn apply(
             added.push((o, l.lat, l.lng));
         }
         reading[ord] = reading_key(&f).into();
+        let forms = name_forms(&f);
+        if forms != names[ord] {
+            names_changed = true;
+            everyday_len[ord] = everyday_len_of(&forms);
+            names[ord] = forms;
+        }
         reach[ord] = reach_m(&f);
         docs.push(text_doc(o, &f));
         facilities[ord] = Arc::new(f);
@@ -102,6 +116,11 @@ pub(super) fn apply(
         bits.resize(n);
     }
     let text = c.text.with_changes(&docs)?;
+    let suggest = if names_changed {
+        suggest::SuggestIndex::new(&facilities, &names)
+    } else {
+        c.suggest.clone()
+    };
     let spatial = c.spatial.with_changes(&removed, &added);
     let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
     Ok(Some(Catalog {
@@ -118,6 +137,10 @@ pub(super) fn apply(
         by_municipality: by_muni,
         located,
         text,
+        names,
+        everyday_len,
+        vocabulary: c.vocabulary.clone(),
+        suggest,
         spatial,
         reach_m: reach,
         max_reach_m,

@@ -113,7 +113,7 @@ impl User {
             Role::Admin => Ok(()),
             Role::Professional => Err(Denied::ReadOnlyRole(self.role.code())),
             Role::FacilityEditor => {
-                if self.facilities.iter().any(|id| *id == f.id) {
+                if self.facilities.contains(&f.id) {
                     Ok(())
                 } else {
                     Err(Denied::NotYourFacility {

@@ -142,6 +142,35 @@ const VARIANTS: &[(char, char, Kanji)] = &[
     ('亞', '亜', Kanji::Common),
     ('繩', '縄', Kanji::Common),
     ('曾', '曽', Kanji::Common),
+    // 旧字体 seen in facility and corporation names (人名用漢字 kept in names).
+    ('獨', '独', Kanji::Common),
+    ('總', '総', Kanji::Common),
+    ('榮', '栄', Kanji::Common),
+    ('淺', '浅', Kanji::Common),
+    ('實', '実', Kanji::Common),
+    ('萬', '万', Kanji::Common),
+    ('禮', '礼', Kanji::Common),
+    ('穗', '穂', Kanji::Common),
+    ('戶', '戸', Kanji::Common),
+    ('寬', '寛', Kanji::Common),
+    ('圓', '円', Kanji::Common),
+    ('滿', '満', Kanji::Common),
+    ('彌', '弥', Kanji::Common),
+    ('應', '応', Kanji::Common),
+    ('傳', '伝', Kanji::Common),
+    ('當', '当', Kanji::Common),
+    ('瀧', '滝', Kanji::Common),
+    ('稻', '稲', Kanji::Common),
+    ('來', '来', Kanji::Common),
+    ('佛', '仏', Kanji::Common),
+    ('聲', '声', Kanji::Common),
+    ('團', '団', Kanji::Common),
+    ('體', '体', Kanji::Common),
+    ('關', '関', Kanji::Common),
+    ('發', '発', Kanji::Common),
+    ('樂', '楽', Kanji::Common),
+    ('齒', '歯', Kanji::Common),
+    ('邨', '村', Kanji::Common),
     // 異体字 (glyph variants, same name).
     ('邉', '辺', Kanji::Common),
     ('髙', '高', Kanji::Common),
@@ -450,6 +479,179 @@ pub fn digits(s: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Everyday names (corporate prefixes removed)
+// ---------------------------------------------------------------------------------------------
+
+/// Legal-entity types (法人格) that open an official name and are never typed, longest first
+/// where one is a prefix of another. Medical and school corporations are usually followed by
+/// the corporation's own name (〜会, 〜団, 〜学園), which is dropped too.
+const ENTITY_TYPES: &[(&str, bool)] = &[
+    ("社会医療法人社団", true),
+    ("社会医療法人財団", true),
+    ("社会医療法人", true),
+    ("特定医療法人", true),
+    ("医療法人社団", true),
+    ("医療法人財団", true),
+    ("医療法人", true),
+    ("学校法人", true),
+    ("社会福祉法人恩賜財団済生会支部", false),
+    ("社会福祉法人", true),
+    ("地方独立行政法人", false),
+    ("独立行政法人", false),
+    ("一般社団法人", false),
+    ("公益社団法人", false),
+    ("一般財団法人", false),
+    ("公益財団法人", false),
+    ("特定非営利活動法人", false),
+    ("医療生活協同組合", false),
+    ("生活協同組合", false),
+    ("株式会社", false),
+    ("有限会社", false),
+    ("合同会社", false),
+];
+
+/// Bodies that own hospitals and stand before the everyday name (独立行政法人国立病院機構 埼玉病院).
+const OWNER_BODIES: &[&str] = &["国立病院機構", "地域医療機能推進機構"];
+
+/// How a corporation's own name ends when it is written attached to the facility name
+/// (医療法人財団健和会みさと健和病院).
+const BODY_ENDS: &[char] = &['会', '団', '園'];
+
+fn strip_ws(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace())
+}
+
+/// The name a facility is called by: the official name without its legal-entity prefix and
+/// the corporation's own name (医療法人社団武蔵野会　ＴＭＧあさか医療センター → ＴＭＧあさか医療センター,
+/// 独立行政法人国立病院機構　埼玉病院 → 埼玉病院, 医療法人財団健和会みさと健和病院 → みさと健和病院),
+/// without a parenthesized corporation (（医療法人真生会）真田医院 → 真田医院) or a trailing
+/// 株式会社. The official name itself when nothing is removed or nothing would remain.
+pub fn everyday_name(name: &str) -> String {
+    let mut s = strip_ws(name).to_string();
+    // Parenthesized corporations anywhere: （医療法人…） / (医療法人…).
+    for (open, close) in [('（', '）'), ('(', ')')] {
+        if let (Some(a), Some(b)) = (s.find(open), s.find(close))
+            && a < b
+            && s[a..b].contains("法人")
+        {
+            s = format!("{}{}", &s[..a], &s[b + close.len_utf8()..]);
+        }
+    }
+    let mut rest = strip_ws(&s).to_string();
+    loop {
+        let before = rest.clone();
+        if let Some(&(ty, with_body)) = ENTITY_TYPES.iter().find(|(t, _)| rest.starts_with(t)) {
+            let after = &rest[ty.len()..];
+            let spaced = after.starts_with(char::is_whitespace);
+            let after = strip_ws(after);
+            rest = match after.find(char::is_whitespace) {
+                // 医療法人　邦友会　曽我外科医院 / 医療法人山柳会　あさか相生病院: the first word
+                // is the corporation when another word follows.
+                Some(i) if with_body || !spaced && i > 0 => strip_ws(&after[i..]).to_string(),
+                Some(i) if is_entity_word(&after[..i]) => strip_ws(&after[i..]).to_string(),
+                _ if with_body && !spaced => match after
+                    .char_indices()
+                    .take(10)
+                    .find(|(_, c)| BODY_ENDS.contains(c))
+                {
+                    // 医療法人財団健和会みさと健和病院 → みさと健和病院, if a name is left.
+                    Some((i, c)) if after[i + c.len_utf8()..].chars().count() >= 2 => {
+                        after[i + c.len_utf8()..].to_string()
+                    }
+                    _ => after.to_string(),
+                },
+                _ => after.to_string(),
+            };
+        }
+        if let Some(body) = OWNER_BODIES.iter().find(|b| rest.starts_with(*b)) {
+            rest = strip_ws(&rest[body.len()..]).to_string();
+        }
+        // ハピネスケア株式会社　みぬま訪問看護ステーション: a first word that is a company.
+        if let Some(i) = rest.find(char::is_whitespace)
+            && ["株式会社", "有限会社", "合同会社"]
+                .iter()
+                .any(|t| rest[..i].ends_with(t))
+        {
+            rest = strip_ws(&rest[i..]).to_string();
+        }
+        for t in ["株式会社", "有限会社", "合同会社"] {
+            if let Some(r) = rest.strip_suffix(t) {
+                rest = strip_ws(r).to_string();
+            }
+        }
+        if rest == before {
+            break;
+        }
+    }
+    if rest.is_empty() {
+        strip_ws(name).to_string()
+    } else {
+        rest
+    }
+}
+
+/// Readings of legal-entity types, in the index form (hiragana), longest first where one is a
+/// prefix of another; `true` when the corporation's own name follows (ending in かい/だん/がくえん).
+const ENTITY_READINGS: &[(&str, bool)] = &[
+    ("しゃかいいりょうほうじんしゃだん", true),
+    ("しゃかいいりょうほうじんざいだん", true),
+    ("しゃかいいりょうほうじん", true),
+    ("とくていいりょうほうじん", true),
+    ("いりょうほうじんしゃだん", true),
+    ("いりょうほうじんざいだん", true),
+    ("いりょうほうじん", true),
+    ("がっこうほうじん", true),
+    ("しゃかいふくしほうじん", true),
+    ("ちほうどくりつぎょうせいほうじん", false),
+    ("どくりつぎょうせいほうじん", false),
+    ("いっぱんしゃだんほうじん", false),
+    ("かぶしきがいしゃ", false),
+    ("ゆうげんがいしゃ", false),
+];
+
+/// The reading of the everyday name, from a compact reading ([`compact`]): the readings of a
+/// legal-entity type, of the corporation's name after it (up to かい/だん/がくえん within ten
+/// letters) and of 国立病院機構 removed (いりょうほうじんしゃだんとうこうかいとだちゅうおう… →
+/// とだちゅうおう…). The reading itself when nothing is removed.
+pub fn everyday_reading(reading: &str) -> &str {
+    let Some(&(ty, with_body)) = ENTITY_READINGS.iter().find(|(t, _)| reading.starts_with(t))
+    else {
+        return reading;
+    };
+    let mut rest = &reading[ty.len()..];
+    if with_body {
+        let window: String = rest.chars().take(10).collect();
+        if let Some(end) = ["がくえん", "かい", "だん"]
+            .iter()
+            .filter_map(|e| window.find(e).map(|i| i + e.len()))
+            .min()
+            && rest[end..].chars().count() >= 2
+        {
+            rest = &rest[end..];
+        }
+    }
+    for body in [
+        "こくりつびょういんきこう",
+        "ちいきいりょうきのうすいしんきこう",
+    ] {
+        rest = rest.strip_prefix(body).unwrap_or(rest);
+    }
+    if rest.is_empty() { reading } else { rest }
+}
+
+fn is_entity_word(w: &str) -> bool {
+    ENTITY_TYPES.iter().any(|(t, _)| w.starts_with(t)) || OWNER_BODIES.contains(&w)
+}
+
+/// `s` folded for the index with every whitespace and punctuation character removed, so that
+/// the spacing of a name carries no meaning (国立病院機構　埼玉病院 = 国立病院機構埼玉病院).
+pub fn compact(s: &str) -> String {
+    let mut out = fold(s, Profile::Index);
+    out.retain(char::is_alphanumeric);
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
 // Reading key (五十音順)
 // ---------------------------------------------------------------------------------------------
 
@@ -709,6 +911,75 @@ mod tests {
         assert_eq!(
             names,
             ["アオバ", "かがみ", "カキ", "がっこう", "さくら", "わかば"]
+        );
+    }
+    #[test]
+    fn everyday_names() {
+        for (official, everyday) in [
+            ("医療法人　邦友会　曽我外科医院", "曽我外科医院"),
+            ("医療法人山柳会　あさか相生病院", "あさか相生病院"),
+            (
+                "医療法人社団武蔵野会　ＴＭＧあさか医療センター",
+                "ＴＭＧあさか医療センター",
+            ),
+            (
+                "医療法人社団武蔵野会ＴＭＧ宗岡中央病院",
+                "ＴＭＧ宗岡中央病院",
+            ),
+            ("医療法人財団健和会みさと健和病院", "みさと健和病院"),
+            ("医療法人　康正会総合クリニック", "康正会総合クリニック"),
+            ("独立行政法人国立病院機構　埼玉病院", "埼玉病院"),
+            (
+                "独立行政法人　国立病院機構　西埼玉中央病院",
+                "西埼玉中央病院",
+            ),
+            (
+                "社会福祉法人恩賜財団済生会支部埼玉県済生会川口総合病院",
+                "埼玉県済生会川口総合病院",
+            ),
+            (
+                "学校法人獨協学園　獨協医科大学埼玉医療センター",
+                "獨協医科大学埼玉医療センター",
+            ),
+            (
+                "学校法人呉竹学園呉竹メディカルクリニック",
+                "呉竹メディカルクリニック",
+            ),
+            (
+                "一般社団法人東入間医師会訪問看護ステーション",
+                "東入間医師会訪問看護ステーション",
+            ),
+            (
+                "一般社団法人あかぎ会　　池田クリニック岩槻",
+                "池田クリニック岩槻",
+            ),
+            (
+                "なないろ訪問看護ステーション株式会社",
+                "なないろ訪問看護ステーション",
+            ),
+            (
+                "ハピネスケア株式会社　みぬま訪問看護ステーション",
+                "みぬま訪問看護ステーション",
+            ),
+            ("（医療法人真生会）真田医院", "真田医院"),
+            ("さいとう医院（医療法人康彩会）", "さいとう医院"),
+            ("社会医療法人入間川病院", "入間川病院"),
+            ("有限会社関口薬局", "関口薬局"),
+            ("さいたま赤十字病院", "さいたま赤十字病院"),
+            ("医療法人", "医療法人"),
+        ] {
+            assert_eq!(everyday_name(official), everyday, "{official}");
+        }
+        assert_eq!(compact("国立病院機構　埼玉病院"), "国立病院機構埼玉病院");
+        let r = compact("イリョウホウジンシャダントウコウカイトダチュウオウソウゴウビョウイン");
+        assert_eq!(everyday_reading(&r), "とだちゅうおうそうごうびょういん");
+        assert_eq!(
+            everyday_reading("さいたませきじゅうじ"),
+            "さいたませきじゅうじ"
+        );
+        assert_eq!(
+            compact("循環器・呼吸器病センター"),
+            "循環器呼吸器病せんたー"
         );
     }
 }

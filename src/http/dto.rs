@@ -100,7 +100,11 @@ pub struct FacilityView<'a> {
     #[schema(value_type = String, example = "hospital")]
     pub kind: FacilityKind,
     pub kind_label: Label,
+    /// The official name as published (with its legal-entity prefix, 医療法人…).
     pub name: &'a str,
+    /// The name people call it by: the official name without the legal-entity prefix and
+    /// the corporation's name (the same as `name` when there is none).
+    pub everyday_name: String,
     pub name_kana: Option<&'a str>,
     #[schema(value_type = Object)]
     pub identifiers: &'a Identifiers,
@@ -134,6 +138,11 @@ pub struct FacilityView<'a> {
     /// points' placement uncertainties (a town point is not the building).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_precision_m: Option<u32>,
+    /// `relaxed` on a near match (a name with gaps or one character wrong) listed below the
+    /// strict matches of a list; absent otherwise.
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub match_kind: Option<&'static str>,
 }
 
 fn service_view(s: &Service, audience: Audience) -> ServiceView<'_> {
@@ -195,6 +204,7 @@ impl<'a> FacilityView<'a> {
                 en: f.kind.label_en(),
             },
             name: &f.name,
+            everyday_name: crate::domain::ja::everyday_name(&f.name),
             name_kana: f.name_kana.as_deref(),
             identifiers: &f.identifiers,
             address: AddressView {
@@ -239,6 +249,7 @@ impl<'a> FacilityView<'a> {
             source_snapshot: f.provenance.snapshot.as_deref(),
             distance_m: None,
             distance_precision_m: None,
+            match_kind: None,
         }
     }
 }
@@ -255,6 +266,42 @@ pub struct ListBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub facets: Option<&'a BTreeMap<&'static str, BTreeMap<String, usize>>>,
+    /// With `q`: `strict` when every item meets every word, `relaxed` when none did and the
+    /// items are near matches (most words, names with gaps or one character wrong). Facet
+    /// counts are of strict matches only.
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "strict")]
+    pub match_kind: Option<&'static str>,
+    /// With `match: relaxed`: the words of `q` that no item meets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<&'a [String]>,
+}
+
+/// Type-ahead answer: facility names, then service, kind and municipality words.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestBody {
+    pub facilities: Vec<SuggestFacility>,
+    pub terms: Vec<SuggestTerm>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestFacility {
+    pub id: String,
+    pub name: String,
+    pub everyday_name: String,
+    #[schema(value_type = String, example = "hospital")]
+    pub kind: FacilityKind,
+    pub municipality: Option<String>,
+}
+
+/// A word that stands for a list parameter (`service=pcu`, `kind=…`, `municipality=11208`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestTerm {
+    pub text: String,
+    #[schema(example = "service")]
+    pub param: &'static str,
+    #[schema(example = "pcu")]
+    pub value: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

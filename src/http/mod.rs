@@ -131,6 +131,7 @@ routes! {
     "/api/v1/facilities.geojson" => { get: routes::facilities_geojson },
     "/api/v1/facilities/{id}.geojson" => { get: routes::facility_geojson },
     "/api/v1/facilities/{id}" => { get: routes::get_facility, patch: write::patch_facility },
+    "/api/v1/suggest" => { get: routes::suggest },
     "/api/v1/facilities/{id}/services/{service}" => { put: write::put_service, delete: write::delete_service },
     "/api/v1/facilities/{id}/verify" => { post: write::verify_facility },
     "/api/v1/facilities/{id}/history" => { get: write::history },

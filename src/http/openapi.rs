@@ -37,6 +37,7 @@ use crate::domain::{FacilityKind, ServiceKind};
         routes::facilities_geojson,
         routes::facility_geojson,
         routes::get_facility,
+        routes::suggest,
         routes::list_areas,
         routes::areas_geojson,
         routes::municipalities_geojson,

@@ -12,7 +12,8 @@ use tracing::instrument;
 use super::AppState;
 use super::dto::{
     AreaItem, AreasBody, ConfigBody, CoverageBody, FacilityView, GeocodeBody, Health, KindItem,
-    Label, ListBody, MunicipalityRef, ServiceItem, VocabularyBody,
+    Label, ListBody, MunicipalityRef, ServiceItem, SuggestBody, SuggestFacility, SuggestTerm,
+    VocabularyBody,
 };
 use super::error::{ApiError, Problem};
 use super::geojson::{self as gj, Layer};
@@ -113,7 +114,11 @@ pub struct SearchParams {
     /// 市区町村コード (5 digits), comma-separated (OR).
     #[param(style = Form, explode = false)]
     municipality: Option<Vec<String>>,
-    /// Text, ≤ 200 characters; words are ANDed, each word is a phrase. Never query syntax.
+    /// Text, ≤ 200 characters, as people type it: words are ANDed; each is a phrase of the
+    /// name, reading, services, address or public notes, or a service (緩和病棟, 往診), place
+    /// (所沢, 浦和区) or public phone number / postal code it stands for. Abbreviations (医大,
+    /// 日赤) expand; spaces inside Japanese names are ignored. Nothing strict: a relaxed match
+    /// (`match`). Never query syntax.
     #[param(max_length = 200)]
     q: Option<String>,
     /// The point distances are measured from, `lat,lng` (not with `address`).
@@ -197,10 +202,14 @@ pub async fn list_facilities(
         .hits
         .iter()
         .zip(&shown)
-        .map(|(h, f)| {
+        .enumerate()
+        .map(|(i, (h, f))| {
             let mut view = FacilityView::new(f, &catalog, aud);
             view.distance_m = h.distance_m.map(|d| d.round() as u64);
             view.distance_precision_m = h.distance_m.and(plan.distance_precision_m(f));
+            if results.strict.is_some_and(|n| plan.offset + i >= n) {
+                view.match_kind = Some("relaxed");
+            }
             view
         })
         .collect();
@@ -209,6 +218,77 @@ pub async fn list_facilities(
         items,
         next: plan.next_cursor(results.total).map(request::encode_cursor),
         facets: (!results.facets.is_empty()).then_some(&results.facets),
+        match_kind: plan.query.text.as_ref().map(|_| match results.relaxed {
+            Some(_) => "relaxed",
+            None => "strict",
+        }),
+        dropped: results.relaxed.as_deref(),
+    })
+}
+
+/// Longest prefix type-ahead answers for, in characters.
+const MAX_SUGGEST_CHARS: usize = 20;
+/// Facility names offered at most.
+const SUGGEST_NAMES: usize = 8;
+
+/// Parameters of the type-ahead.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SuggestParams {
+    /// What has been typed so far, 1–20 characters.
+    #[param(min_length = 1, max_length = 20, example = "とだ")]
+    q: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/suggest", tag = "facilities",
+    params(SuggestParams),
+    responses(
+        (status = 200, description = "Up to 8 facility names and the service, kind and municipality words the prefix starts", body = SuggestBody),
+        (status = 400, description = "Missing, empty, too long or unknown parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
+pub async fn suggest(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let p = Params::parse(req.query_string(), &["q"])?;
+    let q = p.get("q").unwrap_or("");
+    let n = q.trim().chars().count();
+    if n == 0 || q.chars().count() > MAX_SUGGEST_CHARS {
+        return Err(ApiError::bad_parameter(
+            "q",
+            format!(
+                "`q` must be 1–{MAX_SUGGEST_CHARS} characters of what has been typed, e.g. q=とだ."
+            ),
+        ));
+    }
+    let catalog = state.catalog.load();
+    let s = catalog.suggest(q, SUGGEST_NAMES);
+    json_body(&SuggestBody {
+        facilities: s
+            .facilities
+            .iter()
+            .map(|&o| {
+                let f = catalog.at(o);
+                SuggestFacility {
+                    id: f.id.clone(),
+                    name: f.name.clone(),
+                    everyday_name: crate::domain::ja::everyday_name(&f.name),
+                    kind: f.kind,
+                    municipality: f.address.municipality.clone(),
+                }
+            })
+            .collect(),
+        terms: s
+            .terms
+            .into_iter()
+            .map(|t| SuggestTerm {
+                text: t.text,
+                param: t.param,
+                value: t.value,
+            })
+            .collect(),
     })
 }
 
@@ -244,6 +324,10 @@ pub async fn facilities_geojson(
         .collect();
     let mut members = geojson::JsonObject::new();
     members.insert("total".into(), json!(results.total));
+    if let Some(dropped) = &results.relaxed {
+        members.insert("match".into(), json!("relaxed"));
+        members.insert("dropped".into(), json!(dropped));
+    }
     if zoom.is_none() {
         let next = plan.next_cursor(results.total).map(request::encode_cursor);
         members.insert("next".into(), json!(next));

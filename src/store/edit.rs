@@ -43,6 +43,17 @@ impl From<diesel::result::Error> for EditError {
     }
 }
 
+/// seq, at, actor, field, old value, new value, source.
+type HistoryRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 /// One change-log row of a facility.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HistoryEntry {
@@ -124,15 +135,7 @@ impl Store {
     /// The change log of one facility, oldest first.
     pub fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
         self.with_conn(|c| {
-            let rows: Vec<(
-                i64,
-                String,
-                String,
-                String,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-            )> = change_log::table
+            let rows: Vec<HistoryRow> = change_log::table
                 .filter(change_log::entity.eq("facility"))
                 .filter(change_log::entity_id.eq(id))
                 .order(change_log::seq)

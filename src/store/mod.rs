@@ -59,6 +59,10 @@ pub struct DatasetLoad<'a> {
     pub towns: &'a [TownRef],
 }
 
+/// The newest sequence number of a stretch of the change log, and the entities (kind, id) it
+/// touched.
+pub type Changes = (i64, Vec<(String, String)>);
+
 /// The PostgreSQL channel every committed change is announced on.
 const CHANGE_CHANNEL: &str = "pallimap_changes";
 
@@ -297,11 +301,7 @@ impl Store {
     /// What changed after `seq`: the entities (kind and id, each once) of the change-log rows
     /// after it, and the newest sequence number among them. At most `limit` entities; more
     /// means "a lot" (a dataset load) and returns `None`.
-    pub fn changes_since(
-        &self,
-        seq: i64,
-        limit: usize,
-    ) -> Result<Option<(i64, Vec<(String, String)>)>, StoreError> {
+    pub fn changes_since(&self, seq: i64, limit: usize) -> Result<Option<Changes>, StoreError> {
         use schema::change_log::dsl;
         self.with_conn(|c| {
             let rows: Vec<(i64, String, String)> = dsl::change_log

@@ -566,6 +566,8 @@ async fn the_openapi_document_lists_exactly_the_routes() {
         let uri = path.replace("{id}", "navii-1111100001500");
         let uri = if path.ends_with("/geocode") {
             format!("{uri}?address={}", enc("さいたま市浦和区北浦和4-9-3"))
+        } else if path.ends_with("/suggest") {
+            format!("{uri}?q={}", enc("とだ"))
         } else {
             uri
         };

@@ -113,22 +113,30 @@ proptest! {
                                         sort_name in any::<bool>(), text in 0usize..6) {
         let text = ["クリニック", "薬局", "内科", "病院", "さいたま市"].get(text).map(|t| t.to_string());
         // Text matches come from the unrestricted index; the radius path restricts it by cells.
-        let matching: std::collections::HashSet<u32> = match &text {
+        let matching: std::collections::HashMap<u32, f32> = match &text {
             Some(t) => catalog().search(&Query { text: Some(t.clone()), ..Query::default() }, 0, usize::MAX)
-                .unwrap().hits.iter().map(|h| h.ord).collect(),
-            None => (0..catalog().len() as u32).collect(),
+                .unwrap().hits.iter().map(|h| (h.ord, h.score.unwrap_or(0.0))).collect(),
+            None => (0..catalog().len() as u32).map(|o| (o, 0.0)).collect(),
         };
         let q = Query {
-            services, text, point: Some(p), radius_m: Some(r_km * 1000.0),
+            services, text: text.clone(), point: Some(p), radius_m: Some(r_km * 1000.0),
             sort: sort_name.then_some(Sort::Name), facets: vec![Facet::Kind], ..Query::default()
         };
         let mut expected = brute(p, |f, d| {
-            passes(&q, f) && d <= r_km * 1000.0 && matching.contains(&catalog().ord_of(&f.id).unwrap())
+            passes(&q, f) && d <= r_km * 1000.0 && matching.contains_key(&catalog().ord_of(&f.id).unwrap())
         });
         if sort_name {
             let fs = catalog().facilities();
             let key = |o: u32| pallimap::catalog::reading_key(&fs[o as usize]);
             expected.sort_by(|a, b| key(a.0).cmp(&key(b.0)).then(a.0.cmp(&b.0)));
+        } else if let Some(t) = &text {
+            // Text near a point: facilities the query names first, then good matches (at
+            // least half the best score), then the rest; by distance within each.
+            let best = expected.iter().map(|(o, _)| matching[o]).fold(0.0f32, f32::max);
+            let tier = |o: u32| -> u8 {
+                if names(catalog().at(o), t) { 0 } else if matching[&o] >= 0.5 * best { 1 } else { 2 }
+            };
+            expected.sort_by_key(|(o, _)| tier(*o)); // stable: distance order within a tier
         }
         let (total, hits) = got(&q, 0, 100);
         prop_assert_eq!(total, expected.len());
@@ -163,6 +171,24 @@ proptest! {
         prop_assert_eq!(total, expected.len());
         prop_assert_eq!(hits, expected.into_iter().take(100).collect::<Vec<_>>());
     }
+}
+
+/// Whether `text` names facility `f`: compacted (no spaces or punctuation, folded), it or an
+/// abbreviation expansion lies in the everyday or official name and is at least half as long
+/// as the everyday name.
+fn names(f: &Facility, text: &str) -> bool {
+    use pallimap::domain::ja;
+    let everyday = ja::compact(&ja::everyday_name(&f.name));
+    let full = ja::compact(&f.name);
+    pallimap::catalog::text::synonyms(&ja::compact(text))
+        .iter()
+        .any(|p| {
+            let p = ja::compact(p);
+            let n = p.chars().count();
+            n >= 2
+                && 2 * n >= everyday.chars().count()
+                && (everyday.contains(&p) || full.contains(&p))
+        })
 }
 
 #[test]

@@ -213,6 +213,8 @@ async function runSearch({ frame = frameFor(), mapToo = true } = {}) {
     app.total = res.total || 0;
     app.next = res.next || null;
     app.facets = res.facets || null;
+    app.match = res.match || null;
+    app.dropped = res.dropped || [];
     for (const f of app.items) app.byId.set(f.id, f);
     renderList();
     if (mapToo && app.map && frame === 'home') {
@@ -235,6 +237,7 @@ async function runSearch({ frame = frameFor(), mapToo = true } = {}) {
 function showSearchError(e) {
   app.items = [];
   app.total = 0;
+  app.match = null;
   app.next = null;
   renderList();
   const el = $('#search-error');
@@ -280,9 +283,10 @@ function itemHtml(f, { pinned }) {
     <article aria-labelledby="r-${esc(f.id)}">
       <div class="item-head">
         <span class="kind-badge ${kindClass(f.kind)}" aria-hidden="true">${esc(kindLetter(f.kind))}</span>
-        <h3 id="r-${esc(f.id)}"><button type="button" class="linkish name" data-act="detail">${esc(f.name)}</button></h3>
+        <h3 id="r-${esc(f.id)}"><button type="button" class="linkish name" data-act="detail">${esc(f.everyday_name || f.name)}</button>${f.match === 'relaxed' ? `<span class="near-badge">${esc(t('nearMatch'))}</span>` : ''}</h3>
         ${dist}
       </div>
+      ${f.everyday_name && f.everyday_name !== f.name ? `<p class="official"><span class="visually-hidden">${esc(t('officialName'))}: </span>${esc(f.name)}</p>` : ''}
       <p class="meta"><span class="kind-text">${esc(pick(f.kind_label) || kindLabel(f.kind))}</span>${f.area && f.area.name ? ` ・ ${esc(f.area.name)}` : ''} ${provenanceBadge(prov)}</p>
       <p class="addr">${esc((f.address && f.address.text) || '')}${f.location ? '' : ` <span class="badge">${esc(t('noLocation'))}</span>`}</p>
       ${phones.length ? `<p class="tel">${esc(t('phone'))}: ${phones.map((p) => `<a href="${telHref(p.value)}">${esc(p.value)}</a>`).join('、')}</p>` : ''}
@@ -305,6 +309,10 @@ function renderList() {
   else if (app.items.length < n) count.textContent = `${t('count', { n })}（${t('countShown', { n, m: app.items.length })}）`;
   else count.textContent = t('count', { n });
   $('#more-btn').hidden = !app.next;
+  const note = $('#relaxed-note');
+  note.hidden = app.match !== 'relaxed' || n === 0;
+  note.textContent = note.hidden ? ''
+    : t('relaxedNote') + (app.dropped && app.dropped.length ? t('relaxedDropped', { w: app.dropped.join('、') }) : '');
   // Breakdown by kind (text, so it doesn't depend on colour).
   const kf = app.facets && app.facets.kind;
   if (kf && n > 0) {
@@ -562,7 +570,7 @@ function renderPrintList(items, total) {
     const prov = provenance(f);
     return `<tr>
       <td>${n + 1}</td>
-      <td><strong>${esc(f.name)}</strong>${prov ? `<br><em>${esc(t(prov === 'synthetic' ? 'syntheticBadge' : 'sampleBadge'))}</em>` : ''}</td>
+      <td><strong>${esc(f.everyday_name || f.name)}</strong>${prov ? `<br><em>${esc(t(prov === 'synthetic' ? 'syntheticBadge' : 'sampleBadge'))}</em>` : ''}</td>
       <td class="small">${esc(kindLetter(f.kind))} ${esc(pick(f.kind_label) || kindLabel(f.kind))}</td>
       <td class="small">${esc(servicesText((f.services || []).filter((s) => s.status !== 'inactive')))}</td>
       <td class="small">${esc((f.address && f.address.text) || '')}</td>
@@ -714,7 +722,87 @@ async function onSubmit(ev) {
 
 // ---------- wiring ----------
 
+// ---------- type-ahead ----------
+
+const suggest = { seq: 0, timer: 0, options: [], active: -1 };
+
+function closeSuggest() {
+  const box = $('#q-suggest');
+  box.hidden = true;
+  box.innerHTML = '';
+  suggest.options = [];
+  suggest.active = -1;
+  $('#q').setAttribute('aria-expanded', 'false');
+  $('#q').removeAttribute('aria-activedescendant');
+}
+
+async function fetchSuggest() {
+  const q = $('#q').value.trim();
+  const seq = ++suggest.seq;
+  if (!q || [...q].length > 20) return closeSuggest();
+  let res;
+  try {
+    res = await getJson(`/suggest?q=${encodeURIComponent(q)}`);
+  } catch {
+    return closeSuggest();
+  }
+  if (seq !== suggest.seq || $('#q').value.trim() !== q) return;
+  const termKind = { service: 'suggestService', kind: 'suggestKind', municipality: 'suggestPlace' };
+  suggest.options = [
+    ...(res.facilities || []).map((f) => ({ type: 'facility', id: f.id, text: f.everyday_name || f.name, meta: f.municipality || '' })),
+    ...(res.terms || []).map((x) => ({ type: 'term', text: x.text, meta: t(termKind[x.param] || 'suggestService') })),
+  ];
+  suggest.active = -1;
+  const box = $('#q-suggest');
+  if (!suggest.options.length) return closeSuggest();
+  box.innerHTML = suggest.options.map((o, i) => `<li id="q-opt-${i}" role="option" aria-selected="false" data-i="${i}" data-type="${o.type}"${o.id ? ` data-id="${esc(o.id)}"` : ''}>${esc(o.text)}<span class="s-meta">${esc(o.meta)}</span></li>`).join('');
+  box.hidden = false;
+  $('#q').setAttribute('aria-expanded', 'true');
+}
+
+function highlightSuggest(i) {
+  const items = [...document.querySelectorAll('#q-suggest li')];
+  if (!items.length) return;
+  suggest.active = (i + items.length) % items.length;
+  items.forEach((li, k) => li.setAttribute('aria-selected', String(k === suggest.active)));
+  $('#q').setAttribute('aria-activedescendant', items[suggest.active].id);
+  items[suggest.active].scrollIntoView({ block: 'nearest' });
+}
+
+async function chooseSuggest(i) {
+  const o = suggest.options[i];
+  if (!o) return;
+  closeSuggest();
+  $('#q').value = o.text;
+  await onSubmit();
+  if (o.type === 'facility') await openDetail(o.id);
+}
+
+function wireSuggest() {
+  const input = $('#q');
+  input.addEventListener('input', () => {
+    clearTimeout(suggest.timer);
+    suggest.timer = setTimeout(fetchSuggest, 120);
+  });
+  input.addEventListener('keydown', (ev) => {
+    if ($('#q-suggest').hidden) return;
+    if (ev.key === 'ArrowDown') { ev.preventDefault(); highlightSuggest(suggest.active + 1); }
+    else if (ev.key === 'ArrowUp') { ev.preventDefault(); highlightSuggest(suggest.active - 1); }
+    else if (ev.key === 'Escape') { ev.preventDefault(); closeSuggest(); }
+    else if (ev.key === 'Enter' && suggest.active >= 0) { ev.preventDefault(); chooseSuggest(suggest.active); }
+    else if (ev.key === 'Enter') closeSuggest();
+  });
+  input.addEventListener('blur', () => setTimeout(closeSuggest, 150));
+  $('#q-suggest').addEventListener('mousedown', (ev) => {
+    const li = ev.target.closest('li[data-i]');
+    if (!li) return;
+    ev.preventDefault();
+    chooseSuggest(Number(li.dataset.i));
+  });
+}
+
 function wire() {
+  wireSuggest();
   $('#search-form').addEventListener('submit', onSubmit);
   $('#clear-btn').addEventListener('click', () => {
     const keepView = app.state.view;

@@ -47,7 +47,8 @@ function slim(f) {
   const contacts = f.contacts || [];
   return {
     id: f.id,
-    name: f.name,
+    name: f.everyday_name || f.name,
+    official_name: f.name,
     kind: f.kind,
     kind_label: f.kind_label,
     postal_code: f.address && f.address.postal_code,

@@ -531,3 +531,56 @@ test('a pharmacy without a phone says 電話番号は未登録です in the deta
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+// ---------- search as people type it ----------
+
+test('the search box suggests names and service words as one types; choosing a name opens it', async () => {
+  const { ctx, page, errors } = await newPage(env);
+  await page.goto(`${env.base}/`);
+  await settled(page);
+  await page.click('#q');
+  await page.keyboard.type('戸田中央');
+  await page.waitForSelector('#q-suggest:not([hidden]) li[data-id="navii-1111100026000"]');
+  assert.equal(await page.getAttribute('#q', 'aria-expanded'), 'true');
+  const first = await page.textContent('#q-suggest li[data-id="navii-1111100026000"]');
+  assert.match(first, /^戸田中央総合病院/, 'the everyday name, without 医療法人社団東光会');
+  await shot(page, '17-suggest');
+  // Keyboard: down to the hospital, Enter.
+  const index = await page.getAttribute('#q-suggest li[data-id="navii-1111100026000"]', 'data-i');
+  for (let i = 0; i <= Number(index); i++) await page.press('#q', 'ArrowDown');
+  await page.press('#q', 'Enter');
+  await settled(page);
+  await page.waitForSelector('#detail:not([hidden]) #detail-name');
+  assert.match(await page.textContent('#detail-name'), /戸田中央総合病院/);
+  assert.ok(await page.isHidden('#q-suggest'));
+  // A service word is offered as such.
+  await page.fill('#q', '');
+  await page.click('#q');
+  await page.keyboard.type('緩和病');
+  await page.waitForSelector('#q-suggest:not([hidden]) li[data-type="term"]');
+  assert.match(await page.textContent('#q-suggest li[data-type="term"]'), /緩和病棟/);
+  await page.press('#q', 'Escape');
+  assert.ok(await page.isHidden('#q-suggest'));
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('a query nothing matches exactly shows near matches with a notice, never an empty page', async () => {
+  const { ctx, page, errors } = await newPage(env);
+  await page.goto(`${env.base}/`);
+  await settled(page);
+  await submitQuery(page, '川越 緩和病棟');
+  assert.ok(await page.isVisible('#relaxed-note'));
+  assert.match(await page.textContent('#relaxed-note'), /完全に一致する結果はありません。近い結果を表示しています/);
+  assert.match(await page.textContent('#relaxed-note'), /川越/);
+  assert.ok((await listIds(page)).length > 0);
+  await shot(page, '18-relaxed');
+  // A strict answer hides the notice; the list shows the everyday name first.
+  await submitQuery(page, '国立病院機構埼玉病院');
+  assert.ok(await page.isHidden('#relaxed-note'));
+  assert.equal((await listIds(page))[0], 'navii-1111100728100');
+  assert.equal((await page.textContent('#result-list > li:first-child h3')).trim(), '埼玉病院');
+  assert.match(await page.textContent('#result-list > li:first-child .official'), /独立行政法人国立病院機構/);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
