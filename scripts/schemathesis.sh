@@ -8,7 +8,7 @@ command -v st >/dev/null || pip install -q schemathesis
 cargo build -q
 dir=$(mktemp -d)
 bin="$dir/pallimap"
-cp target/debug/pallimap "$bin"
+cp "${CARGO_TARGET_DIR:-target}/debug/pallimap" "$bin"
 "$bin" serve --bind 127.0.0.1:0 --database-url "sqlite://$dir/db.sqlite3" --data-dir data >"$dir/out" 2>"$dir/err" &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
