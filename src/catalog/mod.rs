@@ -59,7 +59,7 @@ pub struct Catalog {
     /// Per ord: the everyday name, the official name, the reading and the everyday name's
     /// reading, each compacted ([`ja::compact`]), joined by [`NAME_SEP`]: what fuzzy, name and
     /// type-ahead matches compare with.
-    names: Vec<String>,
+    names: Arc<Vec<String>>,
     /// Per ord: characters in the compact everyday name (capped at 255), for cheap name tests.
     everyday_len: Vec<u8>,
     /// Places and service words of this catalog, for understanding queries.
@@ -303,7 +303,7 @@ impl Catalog {
             by_municipality,
             located,
             text,
-            names,
+            names: Arc::new(names),
             everyday_len,
             vocabulary,
             suggest,

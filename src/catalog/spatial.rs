@@ -68,8 +68,9 @@ struct Site {
 /// An immutable index of points `(ord, lat, lng)`; `ord` is the caller's handle for a point
 /// (typically its position in the catalog's facility list).
 pub struct SpatialIndex {
-    sphere: RTree<GeomWithData<[f64; 3], Site>>,
-    plane: RTree<GeomWithData<[f64; 2], u32>>,
+    // Shared between snapshots until a point moves (see `with_changes`).
+    sphere: std::sync::Arc<RTree<GeomWithData<[f64; 3], Site>>>,
+    plane: std::sync::Arc<RTree<GeomWithData<[f64; 2], u32>>>,
 }
 
 impl std::fmt::Debug for SpatialIndex {
@@ -101,7 +102,10 @@ impl SpatialIndex {
                 .map(|s| GeomWithData::new(unit_vector(s.lat, s.lng), s))
                 .collect(),
         );
-        SpatialIndex { sphere, plane }
+        SpatialIndex {
+            sphere: sphere.into(),
+            plane: plane.into(),
+        }
     }
 
     /// A copy with the points `removed` (as they were indexed) taken out and `added` put in.
@@ -110,7 +114,29 @@ impl SpatialIndex {
         removed: &[(u32, f64, f64)],
         added: &[(u32, f64, f64)],
     ) -> SpatialIndex {
-        let (mut sphere, mut plane) = (self.sphere.clone(), self.plane.clone());
+        // A point removed and added again at the same place has not moved.
+        let same: Vec<(u32, f64, f64)> = removed
+            .iter()
+            .filter(|p| added.contains(p))
+            .copied()
+            .collect();
+        let removed: Vec<_> = removed
+            .iter()
+            .filter(|p| !same.contains(p))
+            .copied()
+            .collect();
+        let added: Vec<_> = added
+            .iter()
+            .filter(|p| !same.contains(p))
+            .copied()
+            .collect();
+        if removed.is_empty() && added.is_empty() {
+            return SpatialIndex {
+                sphere: self.sphere.clone(),
+                plane: self.plane.clone(),
+            };
+        }
+        let (mut sphere, mut plane) = ((*self.sphere).clone(), (*self.plane).clone());
         for &(ord, lat, lng) in removed.iter().filter(|p| valid_coords(p.1, p.2)) {
             sphere.remove(&GeomWithData::new(
                 unit_vector(lat, lng),
@@ -125,7 +151,10 @@ impl SpatialIndex {
             ));
             plane.insert(GeomWithData::new([lng, lat], ord));
         }
-        SpatialIndex { sphere, plane }
+        SpatialIndex {
+            sphere: sphere.into(),
+            plane: plane.into(),
+        }
     }
 
     /// How many points the index holds.
@@ -327,6 +356,27 @@ mod tests {
             assert!((d - vector_distance_m(a, b)).abs() < 0.5, "{a:?} {b:?}");
             assert!((d - geo_distance_m(a, b)).abs() < 0.5, "{a:?} {b:?}");
         }
+    }
+
+    #[test]
+    fn changes_move_points_and_share_the_trees_when_nothing_moved() {
+        let idx = SpatialIndex::new(vec![(1, 35.90, 139.60), (2, 35.91, 139.61)]);
+        let same = idx.with_changes(&[(1, 35.90, 139.60)], &[(1, 35.90, 139.60)]);
+        assert!(std::sync::Arc::ptr_eq(&idx.sphere, &same.sphere));
+        assert!(std::sync::Arc::ptr_eq(&idx.plane, &same.plane));
+        let moved = idx.with_changes(
+            &[(1, 35.90, 139.60)],
+            &[(1, 36.50, 139.00), (3, 35.90, 139.60)],
+        );
+        assert_eq!(moved.len(), 3);
+        assert_eq!(idx.len(), 2, "the old index is untouched");
+        let near: Vec<u32> = moved
+            .within(35.90, 139.60, 10.0)
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(near, [3]);
+        assert_eq!(moved.in_bbox(138.9, 36.4, 139.1, 36.6), [1]);
     }
 
     #[test]

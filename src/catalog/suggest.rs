@@ -49,6 +49,39 @@ fn kind_rank(k: FacilityKind) -> u32 {
     }
 }
 
+/// The keys of one facility (its everyday name and that name's reading, without a bracketed
+/// label) as byte ranges of its name forms `n`, and its rank.
+fn keys_of(ord: u32, f: &Facility, n: &str) -> (Vec<(u32, u16, u16)>, u32) {
+    // A bracketed label before the name (【合成】 on synthetic data) is not typed.
+    let label = f
+        .name
+        .strip_prefix('【')
+        .and_then(|r| r.split_once('】'))
+        .map(|(l, _)| ja::compact(l))
+        .unwrap_or_default();
+    let mut keys = Vec::with_capacity(2);
+    let mut start = 0;
+    let mut everyday_len = 0;
+    for (i, part) in n.split(NAME_SEP).enumerate() {
+        let end = start + part.len();
+        // The everyday name (0) and its reading (3); people do not type the official name's
+        // corporate prefix.
+        let skip = if i == 0 && !label.is_empty() && part.starts_with(&label) {
+            label.len()
+        } else {
+            0
+        };
+        if (i == 0 || i == 3) && part.len() > skip && end <= u16::MAX as usize {
+            keys.push((ord, (start + skip) as u16, end as u16));
+        }
+        if i == 0 {
+            everyday_len = part.chars().count() as u32;
+        }
+        start = end + NAME_SEP.len_utf8();
+    }
+    (keys, kind_rank(f.kind) << 16 | everyday_len.min(0xFFFF))
+}
+
 impl SuggestIndex {
     pub fn new<F: std::borrow::Borrow<Facility>>(
         facilities: &[F],
@@ -57,37 +90,42 @@ impl SuggestIndex {
         let mut entries = Vec::with_capacity(names.len() * 2);
         let mut rank = Vec::with_capacity(names.len());
         for (ord, (f, n)) in facilities.iter().zip(names).enumerate() {
-            let f: &Facility = f.borrow();
-            // A bracketed label before the name (【合成】 on synthetic data) is not typed.
-            let label = f
-                .name
-                .strip_prefix('【')
-                .and_then(|r| r.split_once('】'))
-                .map(|(l, _)| ja::compact(l))
-                .unwrap_or_default();
-            let mut start = 0;
-            let mut everyday_len = 0;
-            for (i, part) in n.split(NAME_SEP).enumerate() {
-                let end = start + part.len();
-                // The everyday name (0) and its reading (3); people do not type the official
-                // name's corporate prefix.
-                let skip = if i == 0 && !label.is_empty() && part.starts_with(&label) {
-                    label.len()
-                } else {
-                    0
-                };
-                if (i == 0 || i == 3) && part.len() > skip && end <= u16::MAX as usize {
-                    entries.push((ord as u32, (start + skip) as u16, end as u16));
-                }
-                if i == 0 {
-                    everyday_len = part.chars().count() as u32;
-                }
-                start = end + NAME_SEP.len_utf8();
-            }
-            rank.push(kind_rank(f.kind) << 16 | everyday_len.min(0xFFFF));
+            let (keys, r) = keys_of(ord as u32, f.borrow(), n);
+            entries.extend(keys);
+            rank.push(r);
         }
         let key = |e: &(u32, u16, u16)| &names[e.0 as usize][e.1 as usize..e.2 as usize];
         entries.sort_by(|a, b| key(a).cmp(key(b)).then(a.0.cmp(&b.0)));
+        SuggestIndex { entries, rank }
+    }
+
+    /// A copy with the keys of the facilities at `changed` ords taken from their new name
+    /// forms (`names` is the new list, `facilities` the new facilities); the others' keys
+    /// stay where they are, so this costs a pass over the keys, not a sort.
+    pub fn with_changes<F: std::borrow::Borrow<Facility>>(
+        &self,
+        changed: &[u32],
+        facilities: &[F],
+        names: &[String],
+    ) -> SuggestIndex {
+        let gone: HashSet<u32> = changed.iter().copied().collect();
+        let mut entries: Vec<(u32, u16, u16)> = self
+            .entries
+            .iter()
+            .filter(|e| !gone.contains(&e.0))
+            .copied()
+            .collect();
+        let mut rank = self.rank.clone();
+        rank.resize(facilities.len(), u32::MAX);
+        let key = |e: &(u32, u16, u16)| &names[e.0 as usize][e.1 as usize..e.2 as usize];
+        for &ord in changed {
+            let (keys, r) = keys_of(ord, facilities[ord as usize].borrow(), &names[ord as usize]);
+            rank[ord as usize] = r;
+            for k in keys {
+                let at = entries.partition_point(|e| (key(e), e.0) < (key(&k), k.0));
+                entries.insert(at, k);
+            }
+        }
         SuggestIndex { entries, rank }
     }
 }

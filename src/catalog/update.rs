@@ -6,9 +6,7 @@
 use std::sync::Arc;
 
 use super::query::Bits;
-use super::{
-    Catalog, CatalogError, everyday_len_of, name_forms, reach_m, reading_key, suggest, text_doc,
-};
+use super::{Catalog, CatalogError, everyday_len_of, name_forms, reach_m, reading_key, text_doc};
 use crate::domain::{Facility, ServiceKind};
 
 /// Clear `ord` from every set of the map, then file it under `keys`.
@@ -51,8 +49,8 @@ pub(super) fn apply(
     let mut reach = c.reach_m.clone();
     let mut names = c.names.clone();
     let mut everyday_len = c.everyday_len.clone();
-    // The type-ahead index points into the name forms: rebuilt only when a name changes.
-    let mut names_changed = false;
+    // The type-ahead index points into the name forms: its keys move only when a name changes.
+    let mut renamed: Vec<u32> = Vec::new();
     let (mut by_kind, mut by_service) = (c.by_kind.clone(), c.by_service.clone());
     let (mut by_area, mut by_muni) = (c.by_area.clone(), c.by_municipality.clone());
     let mut located = c.located.clone();
@@ -72,7 +70,7 @@ pub(super) fn apply(
                 facilities.push(Arc::new(f.clone()));
                 reading.push(Arc::from(""));
                 reach.push(None);
-                names.push(String::new());
+                Arc::make_mut(&mut names).push(String::new());
                 everyday_len.push(0);
                 appended = true;
                 i
@@ -98,9 +96,9 @@ pub(super) fn apply(
         reading[ord] = reading_key(&f).into();
         let forms = name_forms(&f);
         if forms != names[ord] {
-            names_changed = true;
+            renamed.push(o);
             everyday_len[ord] = everyday_len_of(&forms);
-            names[ord] = forms;
+            Arc::make_mut(&mut names)[ord] = forms;
         }
         reach[ord] = reach_m(&f);
         docs.push(text_doc(o, &f));
@@ -116,10 +114,11 @@ pub(super) fn apply(
         bits.resize(n);
     }
     let text = c.text.with_changes(&docs)?;
-    let suggest = if names_changed {
-        suggest::SuggestIndex::new(&facilities, &names)
-    } else {
+    let suggest = if renamed.is_empty() {
         c.suggest.clone()
+    } else {
+        c.suggest
+            .with_changes(&renamed, &facilities, names.as_slice())
     };
     let spatial = c.spatial.with_changes(&removed, &added);
     let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);

@@ -609,6 +609,22 @@ fn an_incremental_update_answers_like_a_rebuild() {
     ] {
         assert_eq!(answer(&incremental, &q), answer(&rebuilt, &q), "{q:?}");
     }
+    // Type-ahead follows the rename and the new facility.
+    let ids = |c: &Catalog, p: &str| -> Vec<String> {
+        pallimap::catalog::suggest::suggest(c, p, 8)
+            .facilities
+            .iter()
+            .map(|&o| c.at(o).id.clone())
+            .collect()
+    };
+    for prefix in ["改名", "テスト", "新設", "か", "て"] {
+        assert_eq!(
+            ids(&incremental, prefix),
+            ids(&rebuilt, prefix),
+            "suggest {prefix}"
+        );
+    }
+    assert_eq!(ids(&incremental, "改名"), ["navii-1121070000020"]);
     // The old snapshot still answers as it did.
     assert_eq!(
         answer(
