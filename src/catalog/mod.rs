@@ -64,7 +64,8 @@ pub struct Catalog {
     everyday_len: Vec<u8>,
     /// Places and service words of this catalog, for understanding queries.
     vocabulary: understand::Vocabulary,
-    suggest: suggest::SuggestIndex,
+    /// Shared between snapshots until a name changes.
+    suggest: Arc<suggest::SuggestIndex>,
     spatial: spatial::SpatialIndex,
     /// Home-visit reach in metres per ord (None: not a home-visit provider).
     reach_m: Vec<Option<f64>>,
@@ -306,7 +307,7 @@ impl Catalog {
             names: Arc::new(names),
             everyday_len,
             vocabulary,
-            suggest,
+            suggest: Arc::new(suggest),
             spatial,
             reach_m: reach,
             max_reach_m,

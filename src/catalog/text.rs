@@ -140,6 +140,26 @@ const WRITER_BUDGET: usize = 200 * 1024 * 1024;
 /// Memory budget of the writer of an incremental update (tantivy's minimum is 15 MB).
 const UPDATE_BUDGET: usize = 15 * 1024 * 1024;
 
+/// The query of one word's terms in one field: a unigram, a single bigram, or a phrase.
+fn terms_query(pair: FieldPair, terms: &WordTerms) -> Box<dyn Query> {
+    match terms {
+        WordTerms::Unigram(c) => Box::new(TermQuery::new(
+            Term::from_field_text(pair.unigram, c),
+            IndexRecordOption::WithFreqs,
+        )),
+        WordTerms::Phrase(terms) if terms.len() == 1 => Box::new(TermQuery::new(
+            Term::from_field_text(pair.phrase, &terms[0].1),
+            IndexRecordOption::WithFreqs,
+        )),
+        WordTerms::Phrase(terms) => Box::new(PhraseQuery::new_with_offset(
+            terms
+                .iter()
+                .map(|(pos, t)| (*pos, Term::from_field_text(pair.phrase, t)))
+                .collect(),
+        )),
+    }
+}
+
 fn tantivy_doc(
     ord: Field,
     cell: Field,
@@ -905,23 +925,7 @@ impl TextIndex {
 
     /// The phrase of a normalized word in one field (by index in [`TEXT_FIELDS`]).
     fn field_phrase(&self, word: &str, field: usize) -> Option<Box<dyn Query>> {
-        let pair = self.fields[field];
-        Some(match word_terms(word)? {
-            WordTerms::Unigram(c) => Box::new(TermQuery::new(
-                Term::from_field_text(pair.unigram, &c),
-                IndexRecordOption::WithFreqs,
-            )),
-            WordTerms::Phrase(terms) if terms.len() == 1 => Box::new(TermQuery::new(
-                Term::from_field_text(pair.phrase, &terms[0].1),
-                IndexRecordOption::WithFreqs,
-            )),
-            WordTerms::Phrase(terms) => Box::new(PhraseQuery::new_with_offset(
-                terms
-                    .iter()
-                    .map(|(pos, t)| (*pos, Term::from_field_text(pair.phrase, t)))
-                    .collect(),
-            )),
-        })
+        Some(terms_query(self.fields[field], &word_terms(word)?))
     }
 
     /// Documents whose name or reading holds at least `min` of the distinct
@@ -996,22 +1000,7 @@ impl TextIndex {
                 continue;
             }
             for pair in &self.fields {
-                let q: Box<dyn Query> = match &terms {
-                    WordTerms::Unigram(c) => Box::new(TermQuery::new(
-                        Term::from_field_text(pair.unigram, c),
-                        IndexRecordOption::WithFreqs,
-                    )),
-                    WordTerms::Phrase(terms) if terms.len() == 1 => Box::new(TermQuery::new(
-                        Term::from_field_text(pair.phrase, &terms[0].1),
-                        IndexRecordOption::WithFreqs,
-                    )),
-                    WordTerms::Phrase(terms) => Box::new(PhraseQuery::new_with_offset(
-                        terms
-                            .iter()
-                            .map(|(pos, t)| (*pos, Term::from_field_text(pair.phrase, t)))
-                            .collect(),
-                    )),
-                };
+                let q = terms_query(*pair, &terms);
                 should.push((Occur::Should, Box::new(BoostQuery::new(q, pair.boost))));
             }
             seen.push(terms);

@@ -117,8 +117,10 @@ pub(super) fn apply(
     let suggest = if renamed.is_empty() {
         c.suggest.clone()
     } else {
-        c.suggest
-            .with_changes(&renamed, &facilities, names.as_slice())
+        Arc::new(
+            c.suggest
+                .with_changes(&renamed, &facilities, names.as_slice()),
+        )
     };
     let spatial = c.spatial.with_changes(&removed, &added);
     let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
