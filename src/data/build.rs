@@ -1,8 +1,8 @@
 //! Building `data/` from the public sources in `../shared/data-src/`.
 //!
 //! Facilities come from ナビイ (hospitals with coordinates; clinic, dental and pharmacy lists
-//! without), 介護サービス情報公表 (visiting nurse stations) and the 厚生局 届出 list (services, and
-//! facilities for institutions no other source has). Areas, municipalities and the geocoding
+//! without), 介護サービス情報公表 (visiting nurse stations, 定期巡回・随時対応 offices) and the 厚生局
+//! 届出 lists, 医科 and 歯科 (services, and facilities for institutions no other source has). Areas, municipalities and the geocoding
 //! reference come from 国土数値情報 and Geolonia. One module per source; `build` orchestrates.
 //! Everything is sorted and written deterministically: building twice gives identical bytes.
 
@@ -23,10 +23,12 @@ mod norm;
 mod places;
 mod report;
 mod sources;
+mod teikijunkai;
 mod todokede;
+pub mod xlsx;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Dataset;
 use super::files::{self, DataError, Manifest};
@@ -188,6 +190,12 @@ fn load_facilities(
         used.insert(src::KAIGO_PHONES);
         report.joins.push(stat);
     }
+    if let Some(t) = teikijunkai::attach(srcdir, ctx, &mut stations)? {
+        used.insert(src::KAIGO_TEIKIJUNKAI);
+        report.joins.push(t.stat);
+        report.notes.extend(t.on_stations);
+        facilities.extend(t.own);
+    }
     facilities.extend(stations);
     facilities.sort_by(|a, b| a.id.cmp(&b.id));
     let before = facilities.len();
@@ -225,6 +233,42 @@ fn medical_matcher(ctx: &Ctx, facilities: &[Facility]) -> (Vec<usize>, Matcher) 
     (medical, Matcher::new(keys))
 }
 
+/// The 届出 list of a region, 医科 or 歯科, if the sources have one.
+fn todokede_file(srcdir: &Path, pref_code: &str, register: &todokede::Register) -> Option<PathBuf> {
+    match (pref_code, register.table) {
+        ("11", '1') => {
+            Some(srcdir.join("kouseikyoku-todokede-saitama/todokede_saitama_r0710_all.csv"))
+        }
+        ("11", '3') => {
+            Some(srcdir.join("kouseikyoku-todokede-saitama-dental/11_saitama_shika.xlsx"))
+        }
+        _ => None,
+    }
+}
+
+/// The join of one 届出 list, when the sources have it for the region.
+fn join_todokede(
+    srcdir: &Path,
+    input: &todokede::JoinInput,
+    facilities: &mut Vec<Facility>,
+    used: &mut BTreeSet<&'static str>,
+    report: &mut BuildReport,
+) -> Result<(), DataError> {
+    let Some(path) = todokede_file(srcdir, input.ctx.pref_code, input.register) else {
+        report.notes.push(format!(
+            "no {} list for {} in the sources; its services skipped",
+            input.register.title, input.ctx.places.prefecture
+        ));
+        return Ok(());
+    };
+    used.insert(input.register.source);
+    let insts = todokede::read_institutions(&path)?;
+    let (stat, recoded) = todokede::join(input, &insts, facilities);
+    report.joins.push(stat);
+    report.notes.extend(recoded);
+    Ok(())
+}
+
 /// The 保険医療機関コード and 届出 joins.
 fn join_sources(
     srcdir: &Path,
@@ -247,30 +291,24 @@ fn join_sources(
             .joins
             .push(codes::join(ctx, &codes, facilities, &medical, &med_matcher));
     }
-    // 2. 届出 institutions → facilities; services.
-    let todokede_path = match ctx.pref_code {
-        "11" => Some(srcdir.join("kouseikyoku-todokede-saitama/todokede_saitama_r0710_all.csv")),
-        _ => None,
+    // 2. 届出 institutions → facilities; services. 医科 first, then 歯科 against the facilities
+    // as the 医科 list left them (its own `hic-` facilities included).
+    let input = todokede::JoinInput {
+        ctx,
+        register: &todokede::MEDICAL,
+        codes: &codes,
+        medical: &medical,
+        med_matcher: &med_matcher,
     };
-    match todokede_path {
-        None => report.notes.push(format!(
-            "no 施設基準の届出 list for {} in the sources; services skipped",
-            ctx.places.prefecture
-        )),
-        Some(path) => {
-            used.insert(src::TODOKEDE);
-            let insts = todokede::read_institutions(&path)?;
-            let input = todokede::JoinInput {
-                ctx,
-                codes: &codes,
-                medical: &medical,
-                med_matcher: &med_matcher,
-            };
-            let (stat, recoded) = todokede::join(&input, &insts, facilities);
-            report.joins.push(stat);
-            report.notes.extend(recoded);
-        }
-    }
+    join_todokede(srcdir, &input, facilities, used, report)?;
+    let (medical, med_matcher) = medical_matcher(ctx, facilities);
+    let input = todokede::JoinInput {
+        register: &todokede::DENTAL,
+        medical: &medical,
+        med_matcher: &med_matcher,
+        ..input
+    };
+    join_todokede(srcdir, &input, facilities, used, report)?;
     facilities.sort_by(|a, b| a.id.cmp(&b.id));
     for f in facilities.iter_mut() {
         f.services.sort_by(|a, b| a.kind.code().cmp(b.kind.code()));

@@ -198,6 +198,25 @@ impl HomeCareTier {
     }
 }
 
+/// 在宅療養支援歯科診療所 (歯援診) tier: 1 meets the stricter requirements (more home visits,
+/// links with hospitals and care managers), 2 the basic ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DentalTier {
+    #[serde(rename = "tier_1")]
+    Tier1,
+    #[serde(rename = "tier_2")]
+    Tier2,
+}
+
+impl DentalTier {
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            DentalTier::Tier1 => "在宅療養支援歯科診療所１",
+            DentalTier::Tier2 => "在宅療養支援歯科診療所２",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stock {
@@ -222,6 +241,9 @@ pub struct FormularyEntry {
 pub struct ServiceAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<HomeCareTier>,
+    /// 歯援診 tier of a `home_visit_dental` service, when notified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dental_tier: Option<DentalTier>,
     /// Beds dedicated to this service (e.g. PCU beds), when published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beds: Option<u32>,

@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal, $ja:literal, $en:literal;)+ }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $code:literal, $ja:literal, $en:literal;)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -72,6 +72,9 @@ vocabulary! {
         HomeMedicationManagement => "home_medication_management", "訪問薬剤管理指導", "Home medication management";
         HomeVisitDental => "home_visit_dental", "訪問歯科診療", "Home-visit dental care";
         VisitingNursing => "visiting_nursing", "訪問看護", "Visiting nursing";
+        /// 定期巡回・随時対応型訪問介護看護 (介護保険): regular rounds and on-call visits day and night.
+        #[serde(rename = "regular_visit_24h")]
+        RegularVisit24h => "regular_visit_24h", "定期巡回・随時対応型訪問介護看護", "24-hour regular and on-call home care and nursing";
         Consultation => "consultation", "がん相談支援", "Cancer consultation";
     }
 }
@@ -86,6 +89,7 @@ impl ServiceKind {
                 | ServiceKind::HomeCancerCare
                 | ServiceKind::HomeVisitDental
                 | ServiceKind::VisitingNursing
+                | ServiceKind::RegularVisit24h
                 | ServiceKind::HomeMedicationManagement
         )
     }

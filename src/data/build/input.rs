@@ -48,6 +48,42 @@ pub(super) fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, Data
     Ok(out)
 }
 
+/// Rows of the first worksheet of an xlsx workbook, deserialized by column name like
+/// [`read_rows`]. The header is the first row with a cell `header_cell` (the 厚生局 lists put a
+/// title and an empty row above it); fields are trimmed the same way.
+pub(super) fn read_xlsx_rows<T: DeserializeOwned>(
+    path: &Path,
+    header_cell: &str,
+) -> Result<Vec<T>, DataError> {
+    let rows = super::xlsx::read_first_sheet(path)?;
+    let start = rows
+        .iter()
+        .position(|r| r.cells.iter().any(|c| c.trim() == header_cell))
+        .ok_or_else(|| {
+            src_err(format!(
+                "{}: no header row with {header_cell}",
+                path.display()
+            ))
+        })?;
+    let mut headers = csv::StringRecord::from(rows[start].cells.clone());
+    headers.trim();
+    let mut out = Vec::new();
+    for r in &rows[start + 1..] {
+        if r.cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let mut cells = r.cells.clone();
+        cells.resize(headers.len().max(cells.len()), String::new());
+        let mut rec = csv::StringRecord::from(cells);
+        rec.trim();
+        out.push(
+            rec.deserialize(Some(&headers))
+                .map_err(|e| src_err(format!("{} row {}: {e}", path.display(), r.number)))?,
+        );
+    }
+    Ok(out)
+}
+
 pub(super) fn non_empty(s: &str) -> Option<String> {
     let t = s.trim();
     if t.is_empty() {

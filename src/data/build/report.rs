@@ -15,6 +15,8 @@ pub struct JoinStat {
     pub joined: usize,
     pub total: usize,
     pub unjoined: Vec<String>,
+    /// How many of the unjoined rows became a facility of their own; the rest are left out.
+    pub own: usize,
 }
 
 impl JoinStat {
@@ -84,7 +86,7 @@ impl fmt::Display for BuildReport {
             writeln!(f, "note: {n}")?;
         }
         for j in &self.joins {
-            writeln!(
+            write!(
                 f,
                 "join {}: {}/{} ({:.1}%), {} unjoined",
                 j.name,
@@ -93,6 +95,15 @@ impl fmt::Display for BuildReport {
                 j.rate() * 100.0,
                 j.unjoined.len()
             )?;
+            if j.own > 0 {
+                write!(
+                    f,
+                    " ({} own facilities, {} left out)",
+                    j.own,
+                    j.unjoined.len() - j.own
+                )?;
+            }
+            writeln!(f)?;
             for u in &j.unjoined {
                 writeln!(f, "  unjoined [{}] {u}", j.name)?;
             }
@@ -187,10 +198,12 @@ impl BuildReport {
             .joins
             .iter()
             .map(|j| {
-                (
-                    j.name.clone(),
-                    serde_json::json!({"joined": j.joined, "total": j.total, "rate": (j.rate() * 10000.0).round() / 10000.0}),
-                )
+                let mut v = serde_json::json!({"joined": j.joined, "total": j.total, "rate": (j.rate() * 10000.0).round() / 10000.0});
+                if j.own > 0 {
+                    v["own_facilities"] = j.own.into();
+                    v["left_out"] = (j.unjoined.len() - j.own).into();
+                }
+                (j.name.clone(), v)
             })
             .collect();
         stats.insert(

@@ -21,7 +21,9 @@ pub const NAVII_HOSPITALS: &str = "mhlw-navii-hospitals";
 pub const NAVII_LISTS: &str = "navii-lists";
 pub const KAIGO: &str = "kaigo-houmonkango";
 pub const KAIGO_PHONES: &str = "kaigo-houmonkango-phones";
+pub const KAIGO_TEIKIJUNKAI: &str = "kaigo-teikijunkai";
 pub const TODOKEDE: &str = "kouseikyoku-todokede";
+pub const TODOKEDE_DENTAL: &str = "kouseikyoku-todokede-dental";
 pub const CODES: &str = "kouseikyoku-codes";
 pub const GEOLONIA: &str = "geolonia-addresses";
 pub const IRYOKEN2: &str = "iryoken2";
@@ -73,6 +75,17 @@ pub const SOURCES: &[SourceInfo] = &[
         note: "Phone numbers of the visiting nurse stations (public contacts), joined on 事業所番号. Second-hand copy, not the MHLW CSV itself; no FAX; its url column is not used.",
     },
     SourceInfo {
+        name: KAIGO_TEIKIJUNKAI,
+        snapshot: "2025-06-01",
+        folder: "kaigo-teikijunkai-760-saitama",
+        title: "介護サービス情報公表システム オープンデータ 定期巡回・随時対応型訪問介護看護 (jigyosho_760, 2025-06-01), 埼玉県",
+        publisher: "厚生労働省 — https://www.mhlw.go.jp/stf/kaigo-kouhyou_opendata.html",
+        licence: "CC BY 4.0",
+        credit: "出典：厚生労働省「介護サービス情報公表システム」オープンデータ",
+        upstream: "https://github.com/mojitap/helpmesearch @ 73d842072ea5e57d2ca60182a46dcb1d5874bf4c (data/mhlw/2025-06-01/760_regular_patrol_nursing_20250601.csv; the rows of 埼玉県 extracted)",
+        note: "定期巡回・随時対応型訪問介護看護 (24-hour home care and nursing): the service with its phone, coordinates and 定員 where published (利用可能曜日 is empty in every row); on the visiting nurse station of the same name and address, else a facility of its own. One of the 82 rows is a placeholder (〇〇, tel 000-000-0000) and is left out.",
+    },
+    SourceInfo {
         name: TODOKEDE,
         snapshot: "2025-09-01",
         folder: "kouseikyoku-todokede-saitama",
@@ -82,6 +95,17 @@ pub const SOURCES: &[SourceInfo] = &[
         credit: "出典「施設基準の届出受理状況」（関東信越厚生局）を加工して作成",
         upstream: "https://github.com/kazrin/sk @ cc934eaaeee2c89267ac30a63f32cf7c7015f3ec (data/2025/10/関東/11届出受理医療機関名簿（医科）埼玉r0710.xlsx)",
         note: "Palliative services (PCU, palliative team, home-care support tiers, backup hospitals, …), phone and FAX numbers.",
+    },
+    SourceInfo {
+        name: TODOKEDE_DENTAL,
+        snapshot: "2026-05-01",
+        folder: "kouseikyoku-todokede-saitama-dental",
+        title: "施設基準の届出受理医療機関名簿（歯科）埼玉県 令和8年5月1日現在",
+        publisher: "関東信越厚生局 — https://kouseikyoku.mhlw.go.jp/kantoshinetsu/chousa/kijyun.html",
+        licence: "厚生労働省ホームページ利用規約 = 政府標準利用規約（第2.0版）準拠 (CC BY 4.0 compatible)",
+        credit: "出典「施設基準の届出受理状況」（関東信越厚生局）を加工して作成",
+        upstream: "https://github.com/savastaro-ship-it/osaka-shika-shisetukijyun-dashboard @ 8b99bfb422b95370385937ace5c0db11640b890f (data/source/11.xlsx, last changed in a19e599)",
+        note: "Home-visit dental care: 在宅療養支援歯科診療所1/2 with its tier, 歯科訪問診療 items and 在宅歯科医療推進加算 as notified items; phone and FAX numbers of the dental clinics.",
     },
     SourceInfo {
         name: CODES,
