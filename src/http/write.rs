@@ -32,7 +32,7 @@ pub fn etag(f: &Facility) -> String {
 }
 
 /// The version named by `If-Match` (428 without one, 412-style 400 for a malformed one).
-fn if_match(req: &HttpRequest) -> Result<i64, ApiError> {
+pub(super) fn if_match(req: &HttpRequest) -> Result<i64, ApiError> {
     let raw = req
         .headers()
         .get(header::IF_MATCH)
@@ -117,7 +117,7 @@ fn code_str<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-fn input_of(f: &Facility) -> FacilityInput {
+pub(super) fn input_of(f: &Facility) -> FacilityInput {
     FacilityInput {
         id: None,
         kind: f.kind.code().into(),
@@ -149,11 +149,11 @@ fn input_of(f: &Facility) -> FacilityInput {
     }
 }
 
-fn bad(field: &str, detail: impl Into<String>) -> ApiError {
+pub(super) fn bad(field: &str, detail: impl Into<String>) -> ApiError {
     ApiError::bad_body(Some(field), detail)
 }
 
-fn text(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
+pub(super) fn text(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
     let t = v.trim();
     if t.is_empty() {
         return Err(bad(field, format!("`{field}` must not be empty.")));
@@ -167,14 +167,22 @@ fn text(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
     Ok(t.to_string())
 }
 
-fn opt_text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+pub(super) fn opt_text(
+    field: &str,
+    v: &Option<String>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => text(field, t, max).map(Some),
     }
 }
 
-fn code<T: serde::de::DeserializeOwned>(field: &str, v: &str, valid: &str) -> Result<T, ApiError> {
+pub(super) fn code<T: serde::de::DeserializeOwned>(
+    field: &str,
+    v: &str,
+    valid: &str,
+) -> Result<T, ApiError> {
     serde_json::from_value(Value::String(v.to_string())).map_err(|_| {
         bad(
             field,
@@ -185,7 +193,7 @@ fn code<T: serde::de::DeserializeOwned>(field: &str, v: &str, valid: &str) -> Re
 
 /// A Japanese phone or FAX number: 10 or 11 digits starting with 0 (hyphens, spaces and
 /// full-width digits allowed; kept as written, normalized to half-width).
-fn phone(field: &str, v: &str) -> Result<String, ApiError> {
+pub(super) fn phone(field: &str, v: &str) -> Result<String, ApiError> {
     let half: String = unicode_normalization::UnicodeNormalization::nfkc(v.trim()).collect();
     let digits: String = half.chars().filter(char::is_ascii_digit).collect();
     let allowed = half
@@ -203,7 +211,7 @@ fn phone(field: &str, v: &str) -> Result<String, ApiError> {
 }
 
 /// The facility `input` describes, over `base` (its id, identifiers, services and dates).
-fn apply_input(
+pub(super) fn apply_input(
     state: &AppState,
     input: &FacilityInput,
     base: &Facility,
@@ -396,18 +404,18 @@ fn apply_input(
     Ok(f)
 }
 
-fn denied(e: crate::domain::Denied) -> ApiError {
+pub(super) fn denied(e: crate::domain::Denied) -> ApiError {
     ApiError::forbidden("forbidden", e.to_string())
 }
 
-fn origin_of(u: &User) -> Origin {
+pub(super) fn origin_of(u: &User) -> Origin {
     match u.role {
         crate::domain::Role::FacilityEditor => Origin::Facility,
         _ => Origin::Coordinator,
     }
 }
 
-fn edit_error(state: &AppState, caller: &Caller, e: EditError) -> ApiError {
+pub(super) fn edit_error(state: &AppState, caller: &Caller, e: EditError) -> ApiError {
     match e {
         EditError::NotFound => ApiError::not_found("No facility with this id."),
         EditError::Stale { current, .. } => {
@@ -415,7 +423,7 @@ fn edit_error(state: &AppState, caller: &Caller, e: EditError) -> ApiError {
             let view = serde_json::to_value(FacilityView::new(
                 &shown,
                 &state.catalog.load(),
-                caller.audience(),
+                &state.viewer(caller.audience()),
             ))
             .unwrap_or_default();
             ApiError::stale_version(view, etag(&current))
@@ -430,7 +438,12 @@ fn edit_error(state: &AppState, caller: &Caller, e: EditError) -> ApiError {
 
 /// Answer with the facility as the caller may see it, its ETag, after the catalog of this
 /// instance shows it (read your writes); other instances follow the change log.
-async fn written(state: &AppState, caller: &Caller, f: &Facility, created: bool) -> HttpResponse {
+pub(super) async fn written(
+    state: &AppState,
+    caller: &Caller,
+    f: &Facility,
+    created: bool,
+) -> HttpResponse {
     match &state.refresh {
         Some(refresh) => {
             let refresh = refresh.clone();
@@ -446,7 +459,7 @@ async fn written(state: &AppState, caller: &Caller, f: &Facility, created: bool)
     }
     let shown = project(f, caller.audience());
     let catalog = state.catalog.load();
-    let view = FacilityView::new(&shown, &catalog, caller.audience());
+    let view = FacilityView::new(&shown, &catalog, &state.viewer(caller.audience()));
     let mut r = if created {
         HttpResponse::Created()
     } else {
@@ -458,7 +471,7 @@ async fn written(state: &AppState, caller: &Caller, f: &Facility, created: bool)
 }
 
 /// The stored facility (inactive ones too), or 404.
-async fn stored(state: &AppState, id: &str) -> Result<Facility, ApiError> {
+pub(super) async fn stored(state: &AppState, id: &str) -> Result<Facility, ApiError> {
     let store = state.store.clone();
     let id2 = id.to_string();
     blocking(move || store.facility(&id2))
@@ -466,7 +479,7 @@ async fn stored(state: &AppState, id: &str) -> Result<Facility, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("No facility with id `{id}`.")))
 }
 
-async fn run_edit(
+pub(super) async fn run_edit(
     state: &AppState,
     caller: &Caller,
     id: String,
@@ -496,14 +509,18 @@ async fn run_edit(
 /// What every edit of an existing facility starts with: the caller (with the CSRF rule), the
 /// account, the facility as stored, the account's right to change it, and the version named by
 /// `If-Match` — checked in that order, so a stranger learns nothing of the version.
-struct EditStart {
-    caller: Caller,
-    user: User,
-    current: Facility,
-    version: i64,
+pub(super) struct EditStart {
+    pub caller: Caller,
+    pub user: User,
+    pub current: Facility,
+    pub version: i64,
 }
 
-async fn edit_start(req: &HttpRequest, state: &AppState, id: &str) -> Result<EditStart, ApiError> {
+pub(super) async fn edit_start(
+    req: &HttpRequest,
+    state: &AppState,
+    id: &str,
+) -> Result<EditStart, ApiError> {
     Params::parse(req.query_string(), &[])?;
     let caller = auth::writer(req, state).await?;
     let user = caller.require_user()?.clone();
@@ -773,7 +790,7 @@ fn service_of(
     })
 }
 
-fn service_kind(code_: &str) -> Result<ServiceKind, ApiError> {
+pub(super) fn service_kind(code_: &str) -> Result<ServiceKind, ApiError> {
     ServiceKind::from_code(code_).ok_or_else(|| {
         ApiError::bad_parameter(
             "service",
