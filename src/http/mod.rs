@@ -8,6 +8,7 @@ pub mod auth;
 mod dto;
 pub mod error;
 pub mod geojson;
+pub mod links;
 pub mod openapi;
 mod params;
 mod request;
@@ -152,6 +153,12 @@ routes! {
     "/api/v1/facilities/{id}/services/{service}/capacity/history" => { get: admission::capacity_history },
     "/api/v1/facilities/{id}/services/{service}/admission-rules" => { put: admission::put_rules },
     "/api/v1/facilities/{id}/verify" => { post: write::verify_facility },
+    "/api/v1/facilities/{id}/update-links" => { get: links::list_links, post: links::create_link },
+    "/api/v1/facilities/{id}/update-links/{link}" => { delete: links::revoke_link },
+    "/api/v1/update-links/{token}" => { get: links::open_link, post: links::use_link },
+    "/api/v1/review" => { get: links::review },
+    "/api/v1/review/{id}/approve" => { post: links::approve },
+    "/api/v1/review/{id}/reject" => { post: links::reject },
     "/api/v1/facilities/{id}/history" => { get: write::history },
     "/api/v1/backup" => { get: admission::backup },
     "/api/v1/backup.geojson" => { get: admission::backup_geojson },

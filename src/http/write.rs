@@ -369,6 +369,14 @@ pub(super) fn apply_input(
             format!("Unknown day `{d}`. Valid: {}.", DAYS.join(", ")),
         ));
     }
+    if input.hours.open.len() > 20 {
+        return Err(bad("hours.open", "`hours.open` lists at most 20 periods."));
+    }
+    for (i, p) in input.hours.open.iter().enumerate() {
+        if let Some(problem) = p.problem() {
+            return Err(bad(&format!("hours.open[{i}]"), problem));
+        }
+    }
     let status: FacilityStatus = match &input.status {
         Some(s) => code("status", s, "active, inactive")?,
         None => FacilityStatus::Active,
@@ -444,6 +452,23 @@ pub(super) async fn written(
     f: &Facility,
     created: bool,
 ) -> HttpResponse {
+    caught_up(state).await;
+    let shown = project(f, caller.audience());
+    let catalog = state.catalog.load();
+    let view = FacilityView::new(&shown, &catalog, &state.viewer(caller.audience()));
+    let mut r = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    r.insert_header((header::ETAG, etag(f)))
+        .insert_header(("cache-control", "no-store"))
+        .json(view)
+}
+
+/// After a committed write: bring this instance's catalog up to the store (read your writes),
+/// or wake the change-log follower.
+pub(super) async fn caught_up(state: &AppState) {
     match &state.refresh {
         Some(refresh) => {
             let refresh = refresh.clone();
@@ -457,17 +482,6 @@ pub(super) async fn written(
         }
         None => state.changed.notify_one(),
     }
-    let shown = project(f, caller.audience());
-    let catalog = state.catalog.load();
-    let view = FacilityView::new(&shown, &catalog, &state.viewer(caller.audience()));
-    let mut r = if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    r.insert_header((header::ETAG, etag(f)))
-        .insert_header(("cache-control", "no-store"))
-        .json(view)
 }
 
 /// The stored facility (inactive ones too), or 404.
@@ -657,7 +671,34 @@ pub async fn patch_facility(
         current,
         version,
     } = edit_start(&req, &state, &id).await?;
-    let patch = body.into_inner();
+    let next = patched(
+        &state,
+        &current,
+        &body.into_inner(),
+        caller.audience(),
+        origin_of(&user),
+    )?;
+    // The edit must stay within the editor's scope (a coordinator cannot move a facility out of
+    // their areas).
+    user.may_edit(&next).map_err(denied)?;
+    let now = crate::auth::timestamp(crate::auth::now());
+    let f = run_edit(&state, &caller, id, version, move |f| {
+        keep_store_fields(next, f, now);
+        Ok(())
+    })
+    .await?;
+    Ok(written(&state, &caller, &f, false).await)
+}
+
+/// The facts of `current` with the merge patch `patch` applied, as `audience` may change them,
+/// validated field by field.
+pub(super) fn patched(
+    state: &AppState,
+    current: &Facility,
+    patch: &Value,
+    audience: crate::domain::Audience,
+    origin: Origin,
+) -> Result<Facility, ApiError> {
     if !patch.is_object() {
         return Err(ApiError::bad_body(
             None,
@@ -669,10 +710,9 @@ pub async fn patch_facility(
     }
     // The patch applies to the facility as the caller sees it; what they cannot see (an
     // internal contact, to a facility editor) they cannot replace, so it is kept.
-    let audience = caller.audience();
-    let shown = project(&current, audience);
+    let shown = project(current, audience);
     let mut doc = serde_json::to_value(input_of(&shown)).map_err(|e| ApiError::internal(&e))?;
-    json_patch::merge(&mut doc, &patch);
+    json_patch::merge(&mut doc, patch);
     let input: FacilityInput = serde_json::from_value(doc)
         .map_err(|e| ApiError::bad_body(None, format!("The patched facility is invalid: {e}")))?;
     for (i, c) in input.contacts.iter().enumerate() {
@@ -686,7 +726,7 @@ pub async fn patch_facility(
             ));
         }
     }
-    let mut next = apply_input(&state, &input, &current, origin_of(&user))?;
+    let mut next = apply_input(state, &input, current, origin)?;
     next.contacts.extend(
         current
             .contacts
@@ -694,12 +734,13 @@ pub async fn patch_facility(
             .filter(|c| !audience.may_see(c.visibility))
             .cloned(),
     );
-    // The edit must stay within the editor's scope (a coordinator cannot move a facility out of
-    // their areas).
-    user.may_edit(&next).map_err(denied)?;
-    let now = crate::auth::timestamp(crate::auth::now());
-    let f = run_edit(&state, &caller, id, version, move |f| {
-        // The patch covers the facts; services, verification and the version are the store's.
+    Ok(next)
+}
+
+/// Write the patched facts `next` over the stored `f`: services, verification and the version
+/// stay the store's; `updated_at` moves only when a fact changed.
+pub(super) fn keep_store_fields(next: Facility, f: &mut Facility, now: String) {
+    {
         let mut n = next;
         n.services = f.services.clone();
         n.version = f.version;
@@ -710,10 +751,7 @@ pub async fn patch_facility(
             n.updated_at = now;
         }
         *f = n;
-        Ok(())
-    })
-    .await?;
-    Ok(written(&state, &caller, &f, false).await)
+    }
 }
 
 /// A service as written: the facts a person can state about it.

@@ -207,6 +207,26 @@ impl Store {
         })?
     }
 
+    /// Ids of the facilities holding sample bed status or admission rules (`data/sample/`).
+    pub fn sample_facility_ids(&self) -> Result<Vec<String>, StoreError> {
+        use super::schema::{admission_rules, capacities};
+        self.with_conn(|c| {
+            let mut ids: Vec<String> = capacities::table
+                .filter(capacities::sample.eq(true))
+                .select(capacities::facility_id)
+                .load(c)?;
+            ids.extend(
+                admission_rules::table
+                    .filter(admission_rules::rules.like("%\"sample\":true%"))
+                    .select(admission_rules::facility_id)
+                    .load::<String>(c)?,
+            );
+            ids.sort();
+            ids.dedup();
+            Ok(ids)
+        })
+    }
+
     /// Proposals with `status` (`None`: all), oldest first.
     pub fn proposals(&self, status: Option<&str>) -> Result<Vec<Proposal>, StoreError> {
         self.with_conn(|c| {
