@@ -95,9 +95,12 @@ fn load_never_overwrites_facts_people_entered() {
         pcu.capacity = Some(Capacity {
             status: CapacityStatus::Limited,
             free_beds: Some(1),
+            waiting_days: None,
             note: None,
-            reported_by: "facility:navii-1111070000010".into(),
-            reported_at: "2026-11-21T20:00:00Z".into(),
+            updated_by: "facility:navii-1111070000010".into(),
+            updated_at: "2026-11-21T20:00:00Z".into(),
+            via: None,
+            sample: false,
             visibility: Visibility::Professional,
         });
         store.put_facility(hospital, "facility").unwrap();
