@@ -121,6 +121,10 @@ fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+            continue;
+        }
         std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
     }
 }
@@ -168,10 +172,13 @@ fn require(what: &str, present: bool) -> bool {
     false
 }
 
+/// The files of a directory, sorted (data/sample/ is written by hand, not built).
 fn file_names(dir: &Path) -> Vec<std::ffi::OsString> {
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name())
         .collect();
     names.sort();
     names
