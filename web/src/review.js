@@ -70,7 +70,7 @@ function itemHtml(p) {
   return `<li class="item review-item" data-proposal="${esc(p.id)}" data-id="${esc(p.facility_id)}" data-status="${esc(p.status || 'pending')}">
       <h3><button type="button" class="linkish name" data-act="detail">${esc(p.facility_name || p.facility_id)}</button></h3>
       <p class="meta">${esc(t('reviewFrom', { d: shortTime(p.created_at) }))}</p>
-      ${p.note ? `<p>${esc(t('reviewNote', { n: p.note }))}</p>` : ''}
+      ${p.note ? `<p class="review-note">${esc(t('reviewNote', { n: p.note }))}</p>` : ''}
       <table><thead><tr><th>${esc(t('reviewField'))}</th><th>${esc(t('reviewCurrent'))}</th><th>${esc(t('reviewProposed'))}</th></tr></thead><tbody>${rows}</tbody></table>
       ${decided ? `<p class="decided">${esc(t('reviewDecided', { s: t(`review_${p.status}`), w: p.decided_by || '', d: shortTime(p.decided_at) }))}${p.reason ? `<br>${esc(t('reviewReason', { r: p.reason }))}` : ''}</p>` : `
       <div class="field"><label for="reason-${esc(p.id)}">${esc(t('rejectReason'))}</label>

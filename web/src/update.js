@@ -156,6 +156,7 @@ function render() {
   const phone = (f.contacts || []).find((c) => c.kind === 'phone');
   main.innerHTML = `<h1 id="upd-name">${esc(f.name || '')}</h1>
     ${f.address && f.address.text ? `<p class="upd-addr">${esc(f.address.text)}</p>` : ''}
+    ${done ? `<div id="upd-result" role="status" aria-live="polite">${resultHtml()}</div>` : ''}
     <p class="upd-intro">${esc(t('updIntro'))}</p>
     <p class="upd-kind note" id="upd-kind" data-kind="${esc(link.kind || '')}">${esc(oneTime() ? t('updOneTime') : t('updStanding'))}${link.expires_at ? `<br>${esc(t('updExpires', { d: shortTime(link.expires_at) }))}` : ''}</p>
     ${svcs.length ? svcs.map(serviceHtml).join('') : `<p>${esc(t('updNoServices'))}</p>`}
@@ -176,7 +177,7 @@ function render() {
       <input id="upd-message" type="text" maxlength="500"${done ? ' disabled' : ''}>
     </details>` : ''}
     ${oneTime() ? `<button type="button" class="big primary" id="upd-send"${done || st.sending ? ' disabled' : ''}>${esc(st.sending ? t('updSending') : t('updSend'))}</button>` : ''}
-    <div id="upd-result" role="status" aria-live="polite">${resultHtml()}</div>`;
+    ${done ? '' : `<div id="upd-result" role="status" aria-live="polite">${resultHtml()}</div>`}`;
   for (const [id, v] of Object.entries(typed)) {
     const el = document.getElementById(id);
     if (el && id !== 'upd-notes') el.value = v;
@@ -288,8 +289,7 @@ async function send(body, what) {
       else await reload();
     }
     render();
-    const focus = what === 'send' ? $('#upd-result') : null;
-    if (focus) focus.scrollIntoView({ block: 'nearest' });
+    if (what === 'send') window.scrollTo(0, 0);
     return;
   }
   if (r.status === 404 || r.status === 410) {

@@ -350,7 +350,7 @@ test('a coordinator sets 要相談 and the admission rules in the detail, issues
   const phoneCard = `${cards}:has([data-review-field="contacts"])`;
   assert.ok((await page.textContent(`${phoneCard} [data-review-field="contacts"] td.new`)).includes('048-873-9999'));
   assert.ok((await page.textContent(`${phoneCard} [data-review-field="contacts"] td.old`)).includes(CITY.phone));
-  assert.equal(await page.textContent(`${phoneCard} p:not(.meta)`), '施設からの連絡: 代表番号が変わりました');
+  assert.equal(await page.textContent(`${phoneCard} .review-note`), '施設からの連絡: 代表番号が変わりました');
   await page.click(`${phoneCard} [data-review="reject"]`);
   assert.equal(await page.textContent(`${phoneCard} [data-error-for="reason"]`), '却下の理由を入力してください。');
   await page.fill(`${phoneCard} [data-reason]`, '代表番号は変わっていません（電話で確認）');
