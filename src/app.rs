@@ -21,6 +21,129 @@ pub enum AppError {
     Catalog(#[from] CatalogError),
     #[error("cannot load the default dataset from {dir}: {source}")]
     Data { dir: String, source: DataError },
+    #[error("cannot apply the sample set {path}: {detail}")]
+    Sample { path: String, detail: String },
+}
+
+/// One sample bed status and rule set of `data/sample/admissions.json`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SampleEntry {
+    facility: String,
+    service: crate::domain::ServiceKind,
+    capacity: Option<SampleCapacity>,
+    admission_rules: Option<crate::domain::AdmissionRules>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SampleCapacity {
+    status: crate::domain::CapacityStatus,
+    free_beds: Option<u32>,
+    waiting_days: Option<u32>,
+    note: Option<String>,
+    /// Reported this many hours before loading, so a demo shows fresh and stale statuses.
+    hours_ago: u32,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct SampleFile {
+    #[allow(dead_code)]
+    about: String,
+    entries: Vec<SampleEntry>,
+}
+
+/// The sample set's file under the dataset directory.
+pub fn sample_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("sample").join("admissions.json")
+}
+
+/// With `enabled`, put the sample bed statuses and admission rules of `data/sample/` on their
+/// (real) facilities, marked sample, where no real report or rules exist; without it, remove
+/// every sample one, so a service started without `--with-sample` shows none. Logged as
+/// edits by `sample`. Returns how many facilities changed.
+pub fn apply_sample(store: &Store, data_dir: &Path, enabled: bool) -> Result<usize, AppError> {
+    let edit = crate::store::Edit {
+        actor: "sample",
+        source: "sample",
+        at: &crate::auth::timestamp(crate::auth::now()),
+    };
+    let bad = |detail: String| AppError::Sample {
+        path: sample_path(data_dir).display().to_string(),
+        detail,
+    };
+    let mut changed = 0;
+    if !enabled {
+        for id in store.sample_facility_ids()? {
+            let Some(f) = store.facility(&id)? else {
+                continue;
+            };
+            store
+                .edit_facility(&id, f.version, &edit, |f| {
+                    for s in &mut f.services {
+                        if s.capacity.as_ref().is_some_and(|c| c.sample) {
+                            s.capacity = None;
+                        }
+                        if s.admission_rules.as_ref().is_some_and(|r| r.sample) {
+                            s.admission_rules = None;
+                        }
+                    }
+                    Ok(())
+                })
+                .map_err(|e| bad(e.to_string()))?;
+            changed += 1;
+        }
+        return Ok(changed);
+    }
+    let text = std::fs::read_to_string(sample_path(data_dir)).map_err(|e| bad(e.to_string()))?;
+    let file: SampleFile = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let now = crate::auth::now();
+    for e in file.entries {
+        let f = store
+            .facility(&e.facility)?
+            .ok_or_else(|| bad(format!("no facility {}", e.facility)))?;
+        if !f.offers(e.service) || !crate::domain::takes_admissions(e.service) {
+            return Err(bad(format!(
+                "{} does not offer {} with a bed status",
+                e.facility,
+                e.service.code()
+            )));
+        }
+        let capacity = e.capacity.map(|c| crate::domain::Capacity {
+            status: c.status,
+            free_beds: c.free_beds,
+            waiting_days: c.waiting_days,
+            note: c.note,
+            updated_by: "sample".into(),
+            updated_at: crate::auth::timestamp(now - time::Duration::hours(i64::from(c.hours_ago))),
+            via: None,
+            sample: true,
+            visibility: crate::domain::Visibility::Professional,
+        });
+        let rules = e.admission_rules.map(|mut r| {
+            r.sample = true;
+            r
+        });
+        let kind = e.service;
+        store
+            .edit_facility(&f.id, f.version, &edit, move |f| {
+                let s = f
+                    .services
+                    .iter_mut()
+                    .find(|s| s.kind == kind)
+                    .ok_or("service gone")?;
+                if s.capacity.as_ref().is_none_or(|c| c.sample) && capacity.is_some() {
+                    s.capacity = capacity;
+                }
+                if s.admission_rules.as_ref().is_none_or(|r| r.sample) && rules.is_some() {
+                    s.admission_rules = rules;
+                }
+                Ok(())
+            })
+            .map_err(|e| bad(e.to_string()))?;
+        changed += 1;
+    }
+    Ok(changed)
 }
 
 /// Apply a dataset to the store in one transaction (see [`Store::load_dataset`]).

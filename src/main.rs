@@ -39,6 +39,9 @@ enum Command {
     /// Manage API tokens for scripts (`Authorization: Bearer <token>`).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Facility update links (for staff without an account).
+    #[command(subcommand)]
+    Link(LinkCommand),
     /// Measure catalog build time, memory and query latency on a dataset directory.
     Bench {
         #[arg(long, default_value = "data")]
@@ -139,6 +142,41 @@ struct ServeArgs {
     /// A session ends this many days after sign-in.
     #[arg(long, env = "PALLIMAP_SESSION_MAX_DAYS", default_value = "7", value_parser = clap::value_parser!(u64).range(1..=90))]
     session_max_days: u64,
+    /// A bed status older than this many hours is shown as unknown.
+    #[arg(long, env = "PALLIMAP_CAPACITY_STALE_HOURS", default_value = "72", value_parser = clap::value_parser!(u32).range(1..=8760))]
+    capacity_stale_hours: u32,
+    /// The address people reach this service at (e.g. https://pallimap.example.jp), used in
+    /// the update links it hands out; default: the request's own host.
+    #[arg(long, env = "PALLIMAP_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Load the sample bed statuses and admission rules of data/sample/ (demos and tests;
+    /// shown as サンプル). Without it, any sample ones are removed at start.
+    #[arg(long)]
+    with_sample: bool,
+}
+
+#[derive(Subcommand)]
+enum LinkCommand {
+    /// Issue a facility update link and print its URL (shown once).
+    Create {
+        #[arg(long)]
+        facility: String,
+        /// A standing link (bed status and "confirm unchanged" only, no expiry).
+        #[arg(long)]
+        standing: bool,
+        /// Lifetime of a one-time link in days.
+        #[arg(long, default_value = "14", value_parser = clap::value_parser!(u32).range(1..=90))]
+        days: u32,
+        /// The address staff reach the service at.
+        #[arg(
+            long,
+            env = "PALLIMAP_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        base_url: String,
+        #[command(flatten)]
+        db: DbOnly,
+    },
 }
 
 #[derive(Subcommand)]
@@ -188,6 +226,7 @@ fn main() -> ExitCode {
         Command::Data(cmd) => data(cmd),
         Command::User(cmd) => user(cmd),
         Command::Token(cmd) => token(cmd),
+        Command::Link(cmd) => link(cmd),
         Command::Bench { data_dir, runs } => bench::run(&data_dir, runs),
     };
     match result {
@@ -208,6 +247,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tile_url: args.tile_url,
     };
     let store = pallimap::app::open_store(&settings.database_url, &settings.data_dir)?;
+    let changed = pallimap::app::apply_sample(&store, &settings.data_dir, args.with_sample)?;
+    if args.with_sample {
+        tracing::info!(
+            facilities = changed,
+            "sample bed statuses and rules loaded (サンプル)"
+        );
+    }
     let t = Instant::now();
     let catalog = pallimap::app::build_catalog(&store)?;
     tracing::info!(
@@ -222,6 +268,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     state.web = Arc::new(pallimap::http::WebSettings {
         dir: settings.web_dir.clone(),
         tile_url: settings.tile_url.clone(),
+        capacity_stale_hours: args.capacity_stale_hours,
+        public_url: args.public_url.clone(),
         ..Default::default()
     });
     state.auth = Arc::new(pallimap::http::AuthSettings {
@@ -416,4 +464,36 @@ fn token(cmd: TokenCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn link(cmd: LinkCommand) -> anyhow::Result<()> {
+    match cmd {
+        LinkCommand::Create {
+            facility,
+            standing,
+            days,
+            base_url,
+            db,
+        } => {
+            let store = Store::open(&db.database_url)?;
+            store
+                .facility(&facility)?
+                .with_context(|| format!("no facility with id {facility}"))?;
+            let (link, token) =
+                pallimap::http::links::issue_link(&store, &facility, standing, days, "cli")
+                    .map_err(anyhow::Error::msg)?;
+            match &link.expires_at {
+                Some(exp) => eprintln!(
+                    "one-time link {} for {facility}, until {exp} (shown once):",
+                    link.id
+                ),
+                None => eprintln!(
+                    "standing link {} for {facility} (shown once; revoke it when no longer needed):",
+                    link.id
+                ),
+            }
+            println!("{}/update.html#{token}", base_url.trim_end_matches('/'));
+            Ok(())
+        }
+    }
 }

@@ -14,6 +14,7 @@ use crate::domain::{
 };
 
 pub mod abbreviations;
+pub mod backup;
 mod cells;
 pub mod cluster;
 pub mod plan;
@@ -25,6 +26,7 @@ pub mod text;
 pub mod understand;
 mod update;
 
+pub use backup::{BackupHit, BackupService};
 pub use plan::{Cursor, Execution, Plan, PlanError, SearchRequest};
 pub use query::{Bits, Facet, Hit, Query, QueryError, Results, Sort};
 pub use suggest::{Suggestion, Suggestions};
@@ -394,6 +396,18 @@ impl Catalog {
     /// Run a plan: every match, sorted, with the plan's page returned as hits.
     pub fn execute(&self, plan: &Plan) -> Result<Results, QueryError> {
         query::search(self, &plan.query, plan.offset, plan.limit)
+    }
+
+    /// The candidates of a backup-admission plan, ranked by bed status at `now` as
+    /// `audience` may see it, then distance.
+    pub fn backup(
+        &self,
+        plan: &Plan,
+        audience: crate::domain::Audience,
+        now: time::OffsetDateTime,
+        stale_hours: u32,
+    ) -> Result<Vec<BackupHit>, QueryError> {
+        backup::rank(self, plan, audience, now, stale_hours)
     }
 
     /// Every match of `q`, sorted, with `offset..offset+limit` returned as hits.

@@ -459,10 +459,61 @@ fn capacity(rng: &mut Rng, beds: u32) -> Capacity {
     Capacity {
         status,
         free_beds: Some(free),
+        waiting_days: None,
         note: None,
-        reported_by: SOURCE.into(),
-        reported_at: format!("{SNAPSHOT}T{:02}:00:00+09:00", rng.range(8, 17)),
+        updated_by: SOURCE.into(),
+        updated_at: format!("{SNAPSHOT}T{:02}:00:00+09:00", rng.range(8, 17)),
+        via: None,
+        sample: false,
         visibility: Visibility::Professional,
+    }
+}
+
+/// Synthetic admission rules: a day FAX to the 地域連携室 and, for some, a night phone line.
+fn synthetic_rules(rng: &mut Rng) -> AdmissionRules {
+    use crate::domain::schedule::{ClockTime, Day, Period};
+    use crate::domain::{RequestRoute, RouteKind};
+    let t = |s| ClockTime::parse(s).expect("a literal time");
+    let mut routes = vec![RequestRoute {
+        kind: RouteKind::Fax,
+        value: format!("048-{:03}-{:04}", rng.range(100, 999), rng.range(0, 9999)),
+        label: Some("地域連携室".into()),
+        hours: vec![Period {
+            days: vec![Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri],
+            from: t("09:00"),
+            to: t("17:00"),
+        }],
+    }];
+    if rng.chance(0.5) {
+        routes.push(RequestRoute {
+            kind: RouteKind::Phone,
+            value: format!("048-{:03}-{:04}", rng.range(100, 999), rng.range(0, 9999)),
+            label: Some("夜間当直".into()),
+            hours: vec![Period {
+                days: vec![
+                    Day::Mon,
+                    Day::Tue,
+                    Day::Wed,
+                    Day::Thu,
+                    Day::Fri,
+                    Day::Sat,
+                    Day::Sun,
+                    Day::Holiday,
+                ],
+                from: t("17:00"),
+                to: t("09:00"),
+            }],
+        });
+    }
+    AdmissionRules {
+        routes,
+        documents: vec!["診療情報提供書".into()],
+        eligibility: crate::domain::Eligibility {
+            registered_in_advance: rng.chance(0.5),
+            ..Default::default()
+        },
+        visibility: Visibility::Professional,
+        ..Default::default()
     }
 }
 
@@ -514,16 +565,7 @@ fn services_of(rng: &mut Rng, kind: FacilityKind) -> Vec<Service> {
                 );
                 let beds = rng.range(1, 6);
                 s.capacity = Some(capacity(rng, beds));
-                s.admission_rules = Some(AdmissionRules {
-                    request_route: Some(
-                        (*rng.pick(&["地域連携室へ電話", "地域連携室へFAX", "ICTで依頼"]))
-                            .to_string(),
-                    ),
-                    referral_letter: Some("診療情報提供書".into()),
-                    hours: Some((*rng.pick(&["24時間", "平日9時〜17時"])).to_string()),
-                    visibility: Visibility::Professional,
-                    ..Default::default()
-                });
+                s.admission_rules = Some(synthetic_rules(rng));
                 out.push(s);
             }
             if rng.chance(HOSPITAL_HOME_CARE) {
@@ -746,7 +788,7 @@ fn facility(r: &Reference, i: usize, seed: u64) -> Facility {
             closed.extend(["sun", "holiday"].map(String::from));
             Hours {
                 closed_weekdays: closed,
-                note: None,
+                ..Default::default()
             }
         }
         _ => Hours::default(),

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::admission::{AdmissionRules, Capacity};
+use super::schedule::Period;
 use super::vocabulary::{FacilityKind, ServiceKind};
 
 /// Who may see a field. Bed status, direct lines, referral FAX numbers, admission rules and the
@@ -159,11 +161,14 @@ pub struct Hours {
     /// Free text (closed dates, hours), as published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Weekly openings in JST (see [`super::schedule`]); empty when not known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open: Vec<Period>,
 }
 
 impl Hours {
     pub fn is_empty(&self) -> bool {
-        self.closed_weekdays.is_empty() && self.note.is_none()
+        self.closed_weekdays.is_empty() && self.note.is_none() && self.open.is_empty()
     }
 }
 
@@ -242,57 +247,6 @@ pub struct ServiceAttributes {
     /// Public notes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CapacityStatus {
-    Accepting,
-    Limited,
-    NotAccepting,
-}
-
-/// Bed status for PCU, backup and respite beds. A number with no timestamp is worthless.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Capacity {
-    pub status: CapacityStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub free_beds: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    pub reported_by: String,
-    /// RFC 3339 timestamp.
-    pub reported_at: String,
-    #[serde(default = "professional")]
-    pub visibility: Visibility,
-}
-
-fn professional() -> Visibility {
-    Visibility::Professional
-}
-
-/// How to request a backup, emergency or respite admission.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdmissionRules {
-    /// phone / FAX / ICT, and to whom.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_route: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub referral_letter: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hours: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transport: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_stay: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conditions: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub when_full: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub info_sharing_tool: Option<String>,
-    #[serde(default = "professional")]
-    pub visibility: Visibility,
 }
 
 /// What a facility offers.

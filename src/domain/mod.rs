@@ -2,19 +2,25 @@
 //! No I/O lives here; every other layer speaks these types.
 
 pub mod account;
+pub mod admission;
 pub mod area;
 pub mod facility;
 pub mod ja;
 pub mod place;
 pub mod prefecture;
+pub mod schedule;
 pub mod vocabulary;
 
 pub use account::{Credential, Denied, Principal, Role, User, project};
+pub use admission::{
+    AdmissionRules, CAPACITY_SERVICES, Capacity, CapacityStatus, Eligibility, RequestRoute,
+    RouteKind, Transport, takes_admissions,
+};
 pub use area::{Area, Municipality};
 pub use facility::{
-    Address, AdmissionRules, Capacity, CapacityStatus, Contact, ContactKind, Facility,
-    FacilityStatus, FormularyEntry, HomeCareTier, Hours, Identifiers, LatLng, Origin, Placement,
-    Provenance, Service, ServiceAttributes, ServiceStatus, Stock, Visibility,
+    Address, Contact, ContactKind, Facility, FacilityStatus, FormularyEntry, HomeCareTier, Hours,
+    Identifiers, LatLng, Origin, Placement, Provenance, Service, ServiceAttributes, ServiceStatus,
+    Stock, Visibility,
 };
 pub use place::{
     Coverage, GeocodeMatch, GeocodeMiss, Geocoder, MuniRef, SplitMix64, TownRef, haversine_m,

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::catalog::Catalog;
 use crate::domain::{
-    AdmissionRules, Audience, Capacity, ContactKind, Facility, FacilityKind, FormularyEntry,
+    AdmissionRules, Audience, CapacityStatus, ContactKind, Facility, FacilityKind, FormularyEntry,
     HomeCareTier, Hours, Identifiers, Origin, Provenance, Service, ServiceKind, ServiceStatus,
 };
 
@@ -80,9 +80,10 @@ pub struct ServiceView<'a> {
     pub formulary: Option<&'a [FormularyEntry]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<&'a str>,
+    /// Bed status (PCU, backup, emergency and respite admission), for callers who may see it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub capacity: Option<&'a Capacity>,
+    pub capacity: Option<CapacityView<'a>>,
+    /// How to request an admission (see `PUT …/admission-rules` for the fields).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub admission_rules: Option<&'a AdmissionRules>,
@@ -145,7 +146,106 @@ pub struct FacilityView<'a> {
     pub match_kind: Option<&'static str>,
 }
 
-fn service_view(s: &Service, audience: Audience) -> ServiceView<'_> {
+/// Who is looking and when: the audience decides what is shown, the clock how old a bed
+/// status may be before it reads as unknown.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub audience: Audience,
+    pub now: time::OffsetDateTime,
+    pub stale_hours: u32,
+}
+
+impl Viewer {
+    pub fn new(audience: Audience, stale_hours: u32) -> Viewer {
+        Viewer {
+            audience,
+            now: time::OffsetDateTime::now_utc(),
+            stale_hours,
+        }
+    }
+}
+
+/// A bed status with its age. `status` is what to act on: `unknown` when never reported or
+/// older than the stale threshold (then `reported_status` keeps what was last said).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CapacityView<'a> {
+    #[schema(value_type = String, example = "accepting")]
+    pub status: CapacityStatus,
+    #[schema(value_type = Option<String>)]
+    pub reported_status: Option<CapacityStatus>,
+    pub status_label: Label,
+    /// Reported longer ago than the threshold (`--capacity-stale-hours`, 72 by default).
+    pub stale: bool,
+    pub free_beds: Option<u32>,
+    pub waiting_days: Option<u32>,
+    pub note: Option<&'a str>,
+    /// The role that reported it (coordinators and admins see the account), or `update_link`.
+    pub updated_by: Option<String>,
+    pub updated_at: Option<&'a str>,
+    /// `update_link` when reported through a facility update link.
+    pub via: Option<&'a str>,
+    /// Demo data (サンプル), never a real report.
+    pub sample: bool,
+    #[schema(value_type = String)]
+    pub visibility: crate::domain::Visibility,
+}
+
+impl<'a> CapacityView<'a> {
+    /// The status of service `s` as `viewer` may see it; `None` when they may not, or when
+    /// the service has no bed status.
+    pub fn of(s: &'a Service, viewer: &Viewer) -> Option<CapacityView<'a>> {
+        if !crate::domain::takes_admissions(s.kind) {
+            return None;
+        }
+        let status = |st: CapacityStatus| Label {
+            ja: st.label_ja(),
+            en: st.label_en(),
+        };
+        match &s.capacity {
+            Some(c) if viewer.audience.may_see(c.visibility) => {
+                let effective = c.effective(viewer.now, viewer.stale_hours);
+                Some(CapacityView {
+                    status: effective,
+                    reported_status: Some(c.status),
+                    status_label: status(effective),
+                    stale: c.is_stale(viewer.now, viewer.stale_hours),
+                    free_beds: c.free_beds,
+                    waiting_days: c.waiting_days,
+                    note: c.note.as_deref(),
+                    updated_by: Some(if viewer.audience == Audience::Internal {
+                        c.updated_by.clone()
+                    } else {
+                        c.updated_by.split(':').next().unwrap_or("").to_string()
+                    }),
+                    updated_at: Some(&c.updated_at),
+                    via: c.via.as_deref(),
+                    sample: c.sample,
+                    visibility: c.visibility,
+                })
+            }
+            Some(_) => None,
+            // Never reported: unknown, for those who may see bed status at all.
+            None if viewer.audience >= Audience::Professional => Some(CapacityView {
+                status: CapacityStatus::Unknown,
+                reported_status: None,
+                status_label: status(CapacityStatus::Unknown),
+                stale: false,
+                free_beds: None,
+                waiting_days: None,
+                note: None,
+                updated_by: None,
+                updated_at: None,
+                via: None,
+                sample: false,
+                visibility: crate::domain::Visibility::Professional,
+            }),
+            None => None,
+        }
+    }
+}
+
+fn service_view<'a>(s: &'a Service, viewer: &Viewer) -> ServiceView<'a> {
+    let audience = viewer.audience;
     let a = &s.attributes;
     ServiceView {
         kind: s.kind,
@@ -167,32 +267,36 @@ fn service_view(s: &Service, audience: Audience) -> ServiceView<'_> {
         formulary: (!a.formulary.is_empty() && audience.may_see(a.formulary_visibility))
             .then_some(a.formulary.as_slice()),
         notes: a.notes.as_deref(),
-        capacity: s
-            .capacity
-            .as_ref()
-            .filter(|c| audience.may_see(c.visibility)),
+        capacity: CapacityView::of(s, viewer),
         admission_rules: s
             .admission_rules
             .as_ref()
             .filter(|r| audience.may_see(r.visibility)),
         source: &s.provenance,
-        sample: s.provenance.origin == Origin::SampleSurvey,
+        sample: s.provenance.origin == Origin::SampleSurvey
+            || s.capacity
+                .as_ref()
+                .is_some_and(|c| c.sample && audience.may_see(c.visibility))
+            || s.admission_rules
+                .as_ref()
+                .is_some_and(|r| r.sample && audience.may_see(r.visibility)),
         updated_at: &s.updated_at,
         verified_at: s.verified_at.as_deref(),
     }
 }
 
 impl<'a> FacilityView<'a> {
-    pub fn new(f: &'a Facility, catalog: &Catalog, audience: Audience) -> Self {
+    pub fn new(f: &'a Facility, catalog: &Catalog, viewer: &Viewer) -> Self {
+        let audience = viewer.audience;
         let services: Vec<ServiceView<'a>> = f
             .services
             .iter()
             .filter(|s| s.status != ServiceStatus::Inactive)
-            .map(|s| service_view(s, audience))
+            .map(|s| service_view(s, viewer))
             .collect();
         let capacity_updated_at = services
             .iter()
-            .filter_map(|s| s.capacity.map(|c| c.reported_at.as_str()))
+            .filter_map(|s| s.capacity.as_ref().and_then(|c| c.updated_at))
             .max();
         let sample =
             f.provenance.origin == Origin::SampleSurvey || services.iter().any(|s| s.sample);

@@ -112,6 +112,16 @@ impl ApiError {
         ApiError::new(StatusCode::CONFLICT, code, "Conflict / 競合", detail.into())
     }
 
+    /// 410 for a link that was valid once: expired, used up or revoked.
+    pub fn gone(detail: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::GONE,
+            "link_gone",
+            "Link no longer valid / このリンクは使えません",
+            detail.into(),
+        )
+    }
+
     /// 413 for a body over the limit.
     pub fn too_large(limit: usize) -> Self {
         ApiError::new(
@@ -269,7 +279,7 @@ pub struct Problem {
     /// Stable machine-readable code: invalid_parameter, invalid_body, not_found,
     /// address_not_found, stale_cursor, method_not_allowed, unauthorized, forbidden,
     /// csrf_required, too_many_attempts, if_match_required, version_conflict, body_too_large,
-    /// unavailable, internal.
+    /// link_gone, already_decided, unavailable, internal.
     pub code: String,
     /// The parameter at fault, for parameter errors.
     pub parameter: Option<String>,

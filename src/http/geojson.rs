@@ -56,6 +56,27 @@ pub fn point_properties(
     props
 }
 
+/// A point Feature with `id` whose properties are `props` serialized (an object) without its
+/// `location`; a facility without a place has a null geometry.
+pub fn point_feature<T: serde::Serialize>(
+    id: &str,
+    location: Option<crate::domain::LatLng>,
+    props: &T,
+) -> Result<Feature, serde_json::Error> {
+    let mut properties = match serde_json::to_value(props)? {
+        JsonValue::Object(o) => o,
+        _ => JsonObject::new(),
+    };
+    properties.remove("location");
+    Ok(Feature {
+        bbox: None,
+        geometry: location.map(|l| point(l.lat, l.lng)),
+        id: Some(geojson::feature::Id::String(id.to_string())),
+        properties: Some(properties),
+        foreign_members: None,
+    })
+}
+
 /// One facility as a Feature with its id; a facility without a place has a null geometry.
 pub fn facility_feature(catalog: &Catalog, ord: u32) -> Feature {
     let f = catalog.at(ord);

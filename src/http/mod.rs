@@ -3,10 +3,12 @@
 //! Knows `domain`, `catalog` and `store` by their public types only; never a diesel or tantivy
 //! type. The role of a request becomes an `Audience` here, and only here.
 
+mod admission;
 pub mod auth;
 mod dto;
 pub mod error;
 pub mod geojson;
+pub mod links;
 pub mod openapi;
 mod params;
 mod request;
@@ -38,6 +40,13 @@ pub struct AppState {
     pub refresh: Option<Refresh>,
 }
 
+impl AppState {
+    /// How `audience` sees facilities now.
+    pub fn viewer(&self, audience: crate::domain::Audience) -> dto::Viewer {
+        dto::Viewer::new(audience, self.web.capacity_stale_hours)
+    }
+}
+
 /// A blocking "bring the catalog up to date" action.
 pub type Refresh = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
@@ -62,6 +71,11 @@ pub struct WebSettings {
     pub dir: std::path::PathBuf,
     pub tile_url: String,
     pub tile_attribution: String,
+    /// A bed status older than this reads as unknown (`--capacity-stale-hours`).
+    pub capacity_stale_hours: u32,
+    /// The address people reach the service at, for the links it hands out (update links);
+    /// without it, the request's own scheme and host.
+    pub public_url: Option<String>,
 }
 
 impl Default for WebSettings {
@@ -70,6 +84,8 @@ impl Default for WebSettings {
             dir: std::path::PathBuf::from("web/dist"),
             tile_url: crate::config::DEFAULT_TILE_URL.to_string(),
             tile_attribution: crate::config::DEFAULT_TILE_ATTRIBUTION.to_string(),
+            capacity_stale_hours: crate::domain::admission::DEFAULT_STALE_HOURS,
+            public_url: None,
         }
     }
 }
@@ -133,8 +149,19 @@ routes! {
     "/api/v1/facilities/{id}" => { get: routes::get_facility, patch: write::patch_facility },
     "/api/v1/suggest" => { get: routes::suggest },
     "/api/v1/facilities/{id}/services/{service}" => { put: write::put_service, delete: write::delete_service },
+    "/api/v1/facilities/{id}/services/{service}/capacity" => { put: admission::put_capacity },
+    "/api/v1/facilities/{id}/services/{service}/capacity/history" => { get: admission::capacity_history },
+    "/api/v1/facilities/{id}/services/{service}/admission-rules" => { put: admission::put_rules },
     "/api/v1/facilities/{id}/verify" => { post: write::verify_facility },
+    "/api/v1/facilities/{id}/update-links" => { get: links::list_links, post: links::create_link },
+    "/api/v1/facilities/{id}/update-links/{link}" => { delete: links::revoke_link },
+    "/api/v1/update-links/{token}" => { get: links::open_link, post: links::use_link },
+    "/api/v1/review" => { get: links::review },
+    "/api/v1/review/{id}/approve" => { post: links::approve },
+    "/api/v1/review/{id}/reject" => { post: links::reject },
     "/api/v1/facilities/{id}/history" => { get: write::history },
+    "/api/v1/backup" => { get: admission::backup },
+    "/api/v1/backup.geojson" => { get: admission::backup_geojson },
     "/api/v1/areas" => { get: routes::list_areas },
     "/api/v1/areas.geojson" => { get: routes::areas_geojson },
     "/api/v1/municipalities.geojson" => { get: routes::municipalities_geojson },

@@ -27,6 +27,19 @@ use crate::domain::{FacilityKind, ServiceKind};
         super::write::delete_service,
         super::write::verify_facility,
         super::write::history,
+        super::admission::put_capacity,
+        super::admission::capacity_history,
+        super::admission::put_rules,
+        super::admission::backup,
+        super::admission::backup_geojson,
+        super::links::create_link,
+        super::links::list_links,
+        super::links::revoke_link,
+        super::links::open_link,
+        super::links::use_link,
+        super::links::review,
+        super::links::approve,
+        super::links::reject,
         super::session::whoami,
         super::session::sign_in,
         super::session::sign_out,
@@ -54,6 +67,8 @@ use crate::domain::{FacilityKind, ServiceKind};
         (name = "service", description = "語彙・ジオコーダ・設定 / Vocabulary, geocoder, configuration"),
         (name = "edits", description = "施設情報の編集と履歴 / Edits and history (coordinators, facility editors, admins)"),
         (name = "accounts", description = "ログインとアカウント / Sign-in and accounts"),
+        (name = "admissions", description = "今夜の入院先: 空床状況・入院受入ルール・後方支援病院の検索 / Bed status, admission rules and the backup search (professionals)"),
+        (name = "update-links", description = "施設の更新用リンクと確認待ちの修正 / Facility update links and the review queue"),
     )
 )]
 struct ApiDoc;

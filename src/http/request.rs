@@ -251,6 +251,35 @@ pub fn search_request(
     Ok(r)
 }
 
+/// A point as `near=lat,lng` or `address=…` (not both), and `radius_km` (0 < r ≤ `max_km`).
+pub fn place(
+    p: &Params,
+    max_km: f64,
+) -> Result<(Option<LatLng>, Option<String>, Option<f64>), ApiError> {
+    let near = point(p, "near")?;
+    let address = text(p, "address", "give the postal address only")?;
+    if near.is_some() && address.is_some() {
+        return Err(ApiError::bad_parameter(
+            "address",
+            "Give either `near` or `address`, not both.",
+        ));
+    }
+    let radius = match floats(p, "radius_km", 1, "30")? {
+        None => None,
+        Some(v) if v[0] > 0.0 && v[0] <= max_km => Some(v[0]),
+        Some(v) => {
+            return Err(ApiError::bad_parameter(
+                "radius_km",
+                format!(
+                    "`radius_km` must be greater than 0 and at most {max_km}; got {}.",
+                    v[0]
+                ),
+            ));
+        }
+    };
+    Ok((near, address, radius))
+}
+
 /// `cluster` and `zoom` of the GeoJSON layer: `None` for plain points, else the zoom.
 pub fn clustering(p: &Params) -> Result<Option<u8>, ApiError> {
     let clustered = match p.get("cluster") {

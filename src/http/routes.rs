@@ -65,7 +65,7 @@ fn address_miss(miss: &GeocodeMiss) -> ApiError {
         .with("matched", json!({"prefecture": miss.prefecture}))
 }
 
-fn plan_error(e: PlanError) -> ApiError {
+pub(super) fn plan_error(e: PlanError) -> ApiError {
     match e {
         PlanError::AddressNotPlaced(miss) => address_miss(&miss),
         PlanError::StaleCursor => ApiError::stale_cursor(format!(
@@ -198,13 +198,14 @@ pub async fn list_facilities(
         .iter()
         .map(|h| project(catalog.at(h.ord), aud))
         .collect();
+    let viewer = state.viewer(aud);
     let items: Vec<FacilityView> = results
         .hits
         .iter()
         .zip(&shown)
         .enumerate()
         .map(|(i, (h, f))| {
-            let mut view = FacilityView::new(f, &catalog, aud);
+            let mut view = FacilityView::new(f, &catalog, &viewer);
             view.distance_m = h.distance_m.map(|d| d.round() as u64);
             view.distance_precision_m = h.distance_m.and(plan.distance_precision_m(f));
             if results.strict.is_some_and(|n| plan.offset + i >= n) {
@@ -420,7 +421,7 @@ pub async fn get_facility(
     let catalog = state.catalog.load();
     let f = catalog.get(&id).ok_or_else(|| unknown_id(&id))?;
     let shown = project(f, aud);
-    let text = serde_json::to_string(&FacilityView::new(&shown, &catalog, aud))
+    let text = serde_json::to_string(&FacilityView::new(&shown, &catalog, &state.viewer(aud)))
         .map_err(|e| ApiError::internal(&e))?;
     let mut r = HttpResponse::Ok();
     r.content_type("application/json")

@@ -32,7 +32,7 @@ pub fn etag(f: &Facility) -> String {
 }
 
 /// The version named by `If-Match` (428 without one, 412-style 400 for a malformed one).
-fn if_match(req: &HttpRequest) -> Result<i64, ApiError> {
+pub(super) fn if_match(req: &HttpRequest) -> Result<i64, ApiError> {
     let raw = req
         .headers()
         .get(header::IF_MATCH)
@@ -117,7 +117,7 @@ fn code_str<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-fn input_of(f: &Facility) -> FacilityInput {
+pub(super) fn input_of(f: &Facility) -> FacilityInput {
     FacilityInput {
         id: None,
         kind: f.kind.code().into(),
@@ -149,11 +149,11 @@ fn input_of(f: &Facility) -> FacilityInput {
     }
 }
 
-fn bad(field: &str, detail: impl Into<String>) -> ApiError {
+pub(super) fn bad(field: &str, detail: impl Into<String>) -> ApiError {
     ApiError::bad_body(Some(field), detail)
 }
 
-fn text(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
+pub(super) fn text(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
     let t = v.trim();
     if t.is_empty() {
         return Err(bad(field, format!("`{field}` must not be empty.")));
@@ -167,14 +167,22 @@ fn text(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
     Ok(t.to_string())
 }
 
-fn opt_text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+pub(super) fn opt_text(
+    field: &str,
+    v: &Option<String>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => text(field, t, max).map(Some),
     }
 }
 
-fn code<T: serde::de::DeserializeOwned>(field: &str, v: &str, valid: &str) -> Result<T, ApiError> {
+pub(super) fn code<T: serde::de::DeserializeOwned>(
+    field: &str,
+    v: &str,
+    valid: &str,
+) -> Result<T, ApiError> {
     serde_json::from_value(Value::String(v.to_string())).map_err(|_| {
         bad(
             field,
@@ -185,7 +193,7 @@ fn code<T: serde::de::DeserializeOwned>(field: &str, v: &str, valid: &str) -> Re
 
 /// A Japanese phone or FAX number: 10 or 11 digits starting with 0 (hyphens, spaces and
 /// full-width digits allowed; kept as written, normalized to half-width).
-fn phone(field: &str, v: &str) -> Result<String, ApiError> {
+pub(super) fn phone(field: &str, v: &str) -> Result<String, ApiError> {
     let half: String = unicode_normalization::UnicodeNormalization::nfkc(v.trim()).collect();
     let digits: String = half.chars().filter(char::is_ascii_digit).collect();
     let allowed = half
@@ -203,7 +211,7 @@ fn phone(field: &str, v: &str) -> Result<String, ApiError> {
 }
 
 /// The facility `input` describes, over `base` (its id, identifiers, services and dates).
-fn apply_input(
+pub(super) fn apply_input(
     state: &AppState,
     input: &FacilityInput,
     base: &Facility,
@@ -361,6 +369,14 @@ fn apply_input(
             format!("Unknown day `{d}`. Valid: {}.", DAYS.join(", ")),
         ));
     }
+    if input.hours.open.len() > 20 {
+        return Err(bad("hours.open", "`hours.open` lists at most 20 periods."));
+    }
+    for (i, p) in input.hours.open.iter().enumerate() {
+        if let Some(problem) = p.problem() {
+            return Err(bad(&format!("hours.open[{i}]"), problem));
+        }
+    }
     let status: FacilityStatus = match &input.status {
         Some(s) => code("status", s, "active, inactive")?,
         None => FacilityStatus::Active,
@@ -396,18 +412,18 @@ fn apply_input(
     Ok(f)
 }
 
-fn denied(e: crate::domain::Denied) -> ApiError {
+pub(super) fn denied(e: crate::domain::Denied) -> ApiError {
     ApiError::forbidden("forbidden", e.to_string())
 }
 
-fn origin_of(u: &User) -> Origin {
+pub(super) fn origin_of(u: &User) -> Origin {
     match u.role {
         crate::domain::Role::FacilityEditor => Origin::Facility,
         _ => Origin::Coordinator,
     }
 }
 
-fn edit_error(state: &AppState, caller: &Caller, e: EditError) -> ApiError {
+pub(super) fn edit_error(state: &AppState, caller: &Caller, e: EditError) -> ApiError {
     match e {
         EditError::NotFound => ApiError::not_found("No facility with this id."),
         EditError::Stale { current, .. } => {
@@ -415,7 +431,7 @@ fn edit_error(state: &AppState, caller: &Caller, e: EditError) -> ApiError {
             let view = serde_json::to_value(FacilityView::new(
                 &shown,
                 &state.catalog.load(),
-                caller.audience(),
+                &state.viewer(caller.audience()),
             ))
             .unwrap_or_default();
             ApiError::stale_version(view, etag(&current))
@@ -430,7 +446,29 @@ fn edit_error(state: &AppState, caller: &Caller, e: EditError) -> ApiError {
 
 /// Answer with the facility as the caller may see it, its ETag, after the catalog of this
 /// instance shows it (read your writes); other instances follow the change log.
-async fn written(state: &AppState, caller: &Caller, f: &Facility, created: bool) -> HttpResponse {
+pub(super) async fn written(
+    state: &AppState,
+    caller: &Caller,
+    f: &Facility,
+    created: bool,
+) -> HttpResponse {
+    caught_up(state).await;
+    let shown = project(f, caller.audience());
+    let catalog = state.catalog.load();
+    let view = FacilityView::new(&shown, &catalog, &state.viewer(caller.audience()));
+    let mut r = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    r.insert_header((header::ETAG, etag(f)))
+        .insert_header(("cache-control", "no-store"))
+        .json(view)
+}
+
+/// After a committed write: bring this instance's catalog up to the store (read your writes),
+/// or wake the change-log follower.
+pub(super) async fn caught_up(state: &AppState) {
     match &state.refresh {
         Some(refresh) => {
             let refresh = refresh.clone();
@@ -444,21 +482,10 @@ async fn written(state: &AppState, caller: &Caller, f: &Facility, created: bool)
         }
         None => state.changed.notify_one(),
     }
-    let shown = project(f, caller.audience());
-    let catalog = state.catalog.load();
-    let view = FacilityView::new(&shown, &catalog, caller.audience());
-    let mut r = if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    r.insert_header((header::ETAG, etag(f)))
-        .insert_header(("cache-control", "no-store"))
-        .json(view)
 }
 
 /// The stored facility (inactive ones too), or 404.
-async fn stored(state: &AppState, id: &str) -> Result<Facility, ApiError> {
+pub(super) async fn stored(state: &AppState, id: &str) -> Result<Facility, ApiError> {
     let store = state.store.clone();
     let id2 = id.to_string();
     blocking(move || store.facility(&id2))
@@ -466,7 +493,7 @@ async fn stored(state: &AppState, id: &str) -> Result<Facility, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("No facility with id `{id}`.")))
 }
 
-async fn run_edit(
+pub(super) async fn run_edit(
     state: &AppState,
     caller: &Caller,
     id: String,
@@ -496,14 +523,18 @@ async fn run_edit(
 /// What every edit of an existing facility starts with: the caller (with the CSRF rule), the
 /// account, the facility as stored, the account's right to change it, and the version named by
 /// `If-Match` — checked in that order, so a stranger learns nothing of the version.
-struct EditStart {
-    caller: Caller,
-    user: User,
-    current: Facility,
-    version: i64,
+pub(super) struct EditStart {
+    pub caller: Caller,
+    pub user: User,
+    pub current: Facility,
+    pub version: i64,
 }
 
-async fn edit_start(req: &HttpRequest, state: &AppState, id: &str) -> Result<EditStart, ApiError> {
+pub(super) async fn edit_start(
+    req: &HttpRequest,
+    state: &AppState,
+    id: &str,
+) -> Result<EditStart, ApiError> {
     Params::parse(req.query_string(), &[])?;
     let caller = auth::writer(req, state).await?;
     let user = caller.require_user()?.clone();
@@ -640,7 +671,34 @@ pub async fn patch_facility(
         current,
         version,
     } = edit_start(&req, &state, &id).await?;
-    let patch = body.into_inner();
+    let next = patched(
+        &state,
+        &current,
+        &body.into_inner(),
+        caller.audience(),
+        origin_of(&user),
+    )?;
+    // The edit must stay within the editor's scope (a coordinator cannot move a facility out of
+    // their areas).
+    user.may_edit(&next).map_err(denied)?;
+    let now = crate::auth::timestamp(crate::auth::now());
+    let f = run_edit(&state, &caller, id, version, move |f| {
+        keep_store_fields(next, f, now);
+        Ok(())
+    })
+    .await?;
+    Ok(written(&state, &caller, &f, false).await)
+}
+
+/// The facts of `current` with the merge patch `patch` applied, as `audience` may change them,
+/// validated field by field.
+pub(super) fn patched(
+    state: &AppState,
+    current: &Facility,
+    patch: &Value,
+    audience: crate::domain::Audience,
+    origin: Origin,
+) -> Result<Facility, ApiError> {
     if !patch.is_object() {
         return Err(ApiError::bad_body(
             None,
@@ -652,10 +710,9 @@ pub async fn patch_facility(
     }
     // The patch applies to the facility as the caller sees it; what they cannot see (an
     // internal contact, to a facility editor) they cannot replace, so it is kept.
-    let audience = caller.audience();
-    let shown = project(&current, audience);
+    let shown = project(current, audience);
     let mut doc = serde_json::to_value(input_of(&shown)).map_err(|e| ApiError::internal(&e))?;
-    json_patch::merge(&mut doc, &patch);
+    json_patch::merge(&mut doc, patch);
     let input: FacilityInput = serde_json::from_value(doc)
         .map_err(|e| ApiError::bad_body(None, format!("The patched facility is invalid: {e}")))?;
     for (i, c) in input.contacts.iter().enumerate() {
@@ -669,7 +726,7 @@ pub async fn patch_facility(
             ));
         }
     }
-    let mut next = apply_input(&state, &input, &current, origin_of(&user))?;
+    let mut next = apply_input(state, &input, current, origin)?;
     next.contacts.extend(
         current
             .contacts
@@ -677,12 +734,13 @@ pub async fn patch_facility(
             .filter(|c| !audience.may_see(c.visibility))
             .cloned(),
     );
-    // The edit must stay within the editor's scope (a coordinator cannot move a facility out of
-    // their areas).
-    user.may_edit(&next).map_err(denied)?;
-    let now = crate::auth::timestamp(crate::auth::now());
-    let f = run_edit(&state, &caller, id, version, move |f| {
-        // The patch covers the facts; services, verification and the version are the store's.
+    Ok(next)
+}
+
+/// Write the patched facts `next` over the stored `f`: services, verification and the version
+/// stay the store's; `updated_at` moves only when a fact changed.
+pub(super) fn keep_store_fields(next: Facility, f: &mut Facility, now: String) {
+    {
         let mut n = next;
         n.services = f.services.clone();
         n.version = f.version;
@@ -693,10 +751,7 @@ pub async fn patch_facility(
             n.updated_at = now;
         }
         *f = n;
-        Ok(())
-    })
-    .await?;
-    Ok(written(&state, &caller, &f, false).await)
+    }
 }
 
 /// A service as written: the facts a person can state about it.
@@ -773,7 +828,7 @@ fn service_of(
     })
 }
 
-fn service_kind(code_: &str) -> Result<ServiceKind, ApiError> {
+pub(super) fn service_kind(code_: &str) -> Result<ServiceKind, ApiError> {
     ServiceKind::from_code(code_).ok_or_else(|| {
         ApiError::bad_parameter(
             "service",

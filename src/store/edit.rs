@@ -167,7 +167,7 @@ impl Store {
     }
 }
 
-fn edit_in(
+pub(super) fn edit_in(
     c: &mut AnyConnection,
     id: &str,
     expected_version: i64,

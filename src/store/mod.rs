@@ -3,6 +3,7 @@
 
 mod accounts;
 mod edit;
+mod links;
 mod load;
 mod rows;
 pub mod schema;
@@ -18,6 +19,7 @@ use crate::domain::{Area, Facility, Municipality, TownRef};
 
 pub use accounts::{NewUser, SessionInfo, UserChange};
 pub use edit::{Edit, EditError, HistoryEntry};
+pub use links::{DecisionError, NewProposal, Proposal, UpdateLink};
 pub use load::{LoadSummary, merge_facility};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

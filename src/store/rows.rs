@@ -116,6 +116,9 @@ pub(crate) struct CapacityRow {
     pub reported_by: String,
     pub reported_at: String,
     pub visibility: String,
+    pub waiting_days: Option<i32>,
+    pub via: Option<String>,
+    pub sample: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -226,9 +229,12 @@ pub(crate) fn facility_rows(f: &Facility) -> FacilityRows {
                     status: code(&cap.status),
                     free_beds: cap.free_beds.map(|n| n.min(i32::MAX as u32) as i32),
                     note: cap.note.clone(),
-                    reported_by: cap.reported_by.clone(),
-                    reported_at: cap.reported_at.clone(),
+                    reported_by: cap.updated_by.clone(),
+                    reported_at: cap.updated_at.clone(),
                     visibility: code(&cap.visibility),
+                    waiting_days: cap.waiting_days.map(|n| n.min(i32::MAX as u32) as i32),
+                    via: cap.via.clone(),
+                    sample: cap.sample,
                 });
             }
             if let Some(rules) = &s.admission_rules {
@@ -383,9 +389,12 @@ fn read_facilities_of(
             Capacity {
                 status: parse("capacities.status", &r.status)?,
                 free_beds: r.free_beds.and_then(|n| u32::try_from(n).ok()),
+                waiting_days: r.waiting_days.and_then(|n| u32::try_from(n).ok()),
                 note: r.note,
-                reported_by: r.reported_by,
-                reported_at: r.reported_at,
+                updated_by: r.reported_by,
+                updated_at: r.reported_at,
+                via: r.via,
+                sample: r.sample,
                 visibility: parse("capacities.visibility", &r.visibility)?,
             },
         );

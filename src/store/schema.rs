@@ -102,6 +102,9 @@ diesel::table! {
         reported_by -> Text,
         reported_at -> Text,
         visibility -> Text,
+        waiting_days -> Nullable<Integer>,
+        via -> Nullable<Text>,
+        sample -> Bool,
     }
 }
 
@@ -170,6 +173,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    update_links (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        facility_id -> Text,
+        kind -> Text,
+        created_by -> Text,
+        created_at -> Text,
+        expires_at -> Nullable<Text>,
+        used_at -> Nullable<Text>,
+        revoked -> Bool,
+    }
+}
+
+diesel::table! {
+    proposals (id) {
+        id -> BigInt,
+        facility_id -> Text,
+        link_id -> Nullable<BigInt>,
+        changes -> Text,
+        note -> Nullable<Text>,
+        base_version -> BigInt,
+        created_at -> Text,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Text>,
+        reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 
@@ -195,4 +228,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     api_tokens,
     auth_failures,
+    update_links,
+    proposals,
 );
