@@ -27,7 +27,7 @@ addStrings({
   backupCount: ['{n} 件（半径 {r} km）', '{n} hospitals (within {r} km)'],
   backupNone: ['半径 {r} km に該当する病院はありません。', 'No hospital within {r} km.'],
   backupFrom: ['起点: {a}', 'From: {a}'],
-  backupFromLevel: ['起点: {a}（{l}の代表点）', 'From: {a} (the {l}\u2019s reference point)'],
+  backupFromPrecision: ['起点: {a}（位置の誤差 約 {p}）', 'From: {a} (placed to within about {p})'],
   backupAt: ['{d} 時点', 'as of {d}'],
   backupHoliday: ['祝日: {h}', 'holiday: {h}'],
   backupSampleNote: ['「サンプル」の受け入れ状況と条件は説明用の架空のデータです。実際の依頼には使えません。', 'Statuses and rules marked “Sample” are made up for demonstration; do not use them for a real request.'],
@@ -43,8 +43,6 @@ addStrings({
   copyFax: ['FAX番号をコピー', 'Copy fax number'],
   copied: ['コピーしました', 'Copied'],
   openForm: ['依頼フォームを開く', 'Open the request form'],
-  levelTownB: ['町名', 'town'],
-  levelCityB: ['市区町村', 'municipality'],
 });
 
 const NEEDS = ['emergency', 'respite', 'backup', 'pcu'];
@@ -88,17 +86,12 @@ function leadService(it) {
   return svcs.find((s) => effectiveStatus(s.capacity) === it.status) || svcs[0] || null;
 }
 
-function levelText(level) {
-  if (level === 'town') return t('levelTownB');
-  if (level === 'city' || level === 'municipality') return t('levelCityB');
-  return '';
-}
-
+/** Where the distances are from: the typed address (or the point), and how precisely placed. */
 function originText(o) {
   if (!o) return '';
-  const a = o.address || `${o.lat},${o.lng}`;
-  const l = levelText(o.level);
-  return l ? t('backupFromLevel', { a, l }) : t('backupFrom', { a });
+  const a = (st.query && st.query.address) || o.address || `${+o.lat.toFixed(5)},${+o.lng.toFixed(5)}`;
+  const p = o.precision_m;
+  return p ? t('backupFromPrecision', { a, p: formatDistance(p, 0).replace(/^約 /, '') }) : t('backupFrom', { a });
 }
 
 function routeActions(r) {

@@ -34,7 +34,7 @@ addStrings({
   hoursFrom: ['開始', 'From'],
   hoursTo: ['終了（翌朝までなら開始より前の時刻）', 'To (earlier than From runs past midnight)'],
   addPeriod: ['受付時間を追加', 'Add hours'],
-  hoursNote: ['受付時間の補足', 'Note on the hours'],
+  hoursHint: ['日本時間。祝日は「祝」を選んだ時間帯だけが有効です。依頼方法ごとの受付時間は保存時にそのまま残ります。', 'Japan time. On a national holiday only the hours that include “Holidays” apply. Each route\u2019s own hours are kept as they are.'],
   rulesDocuments: ['必要な書類（「、」で区切る）', 'Documents needed (separate with 、)'],
   rulesTransport: ['搬送', 'Transport'],
   rulesMaxStay: ['最長入院日数', 'Longest stay (days)'],
@@ -213,12 +213,10 @@ function blankPeriod() { return { days: ['mon', 'tue', 'wed', 'thu', 'fri'], fro
 function rulesValues(r) {
   r = r || {};
   const el = r.eligibility || {};
-  const h = r.hours || null;
+  // Hours are lists of periods {days, from, to} (JST; `to` ≤ `from` runs past midnight).
   return {
-    routes: (r.routes || []).map((x) => ({ kind: x.kind, value: x.value || '', label: x.label || '', hours: x.hours || null })),
-    periods: ((h && h.open) || []).map((p) => ({ days: [...(p.days || [])], from: p.from || '', to: p.to || '' })),
-    hoursRest: h ? { closed_weekdays: h.closed_weekdays, note: h.note } : {},
-    hoursNote: (h && h.note) || '',
+    routes: (r.routes || []).map((x) => ({ kind: x.kind, value: x.value || '', label: x.label || '', hours: x.hours && x.hours.length ? x.hours : null })),
+    periods: (r.hours || []).map((p) => ({ days: [...(p.days || [])], from: p.from || '', to: p.to || '' })),
     documents: (r.documents || []).join('、'),
     transport: [...(r.transport || [])],
     max_stay_days: r.max_stay_days ?? '',
@@ -254,11 +252,7 @@ function rulesBody(v) {
     },
     visibility: v.visibility,
   };
-  if (v.periods.length || str(v.hoursNote)) {
-    body.hours = { open: v.periods.map((p) => ({ days: DAYS.filter((d) => p.days.includes(d)), from: p.from, to: p.to })) };
-    if (v.hoursRest.closed_weekdays) body.hours.closed_weekdays = v.hoursRest.closed_weekdays;
-    if (str(v.hoursNote)) body.hours.note = str(v.hoursNote);
-  }
+  if (v.periods.length) body.hours = v.periods.map((p) => ({ days: DAYS.filter((d) => p.days.includes(d)), from: p.from, to: p.to }));
   const set = (o, k, x) => { if (x !== undefined) o[k] = x; };
   set(body, 'max_stay_days', num(v.max_stay_days));
   set(body.eligibility, 'registration_note', str(v.registration_note));
@@ -290,12 +284,12 @@ function rulesFormHtml(s) {
       <button type="button" class="btn small" data-route-remove="${i}">${esc(t('remove'))}</button>
       ${errFor(`routes[${i}].kind`)}${errFor(`routes[${i}].value`)}${errFor(`routes[${i}].label`)}
     </li>`).join('');
-  const periods = v.periods.map((p, i) => `<li class="period-row" data-period="${i}">
-      <span class="days" ${errAttrs(`hours.open[${i}].days`)}>${DAYS.map((d) => `<label class="day"><input type="checkbox" data-day="${d}"${p.days.includes(d) ? ' checked' : ''}>${esc(t(`weekday_${d}`))}</label>`).join('')}</span>
-      <label>${esc(t('hoursFrom'))} <input type="time" ${errAttrs(`hours.open[${i}].from`)} data-time="from" value="${esc(p.from)}"></label>
-      <label>${esc(t('hoursTo'))} <input type="time" ${errAttrs(`hours.open[${i}].to`)} data-time="to" value="${esc(p.to)}"></label>
+  const periods = v.periods.map((p, i) => `<li class="period-row" data-period="${i}" ${errAttrs(`hours[${i}]`)}>
+      <span class="days" ${errAttrs(`hours[${i}].days`)}>${DAYS.map((d) => `<label class="day"><input type="checkbox" data-day="${d}"${p.days.includes(d) ? ' checked' : ''}>${esc(t(`weekday_${d}`))}</label>`).join('')}</span>
+      <label>${esc(t('hoursFrom'))} <input type="time" data-time="from" value="${esc(p.from)}"></label>
+      <label>${esc(t('hoursTo'))} <input type="time" data-time="to" value="${esc(p.to)}"></label>
       <button type="button" class="btn small" data-period-remove="${i}">${esc(t('remove'))}</button>
-      ${errFor(`hours.open[${i}].days`)}${errFor(`hours.open[${i}].from`)}${errFor(`hours.open[${i}].to`)}
+      ${errFor(`hours[${i}]`)}
     </li>`).join('');
   const text = (key, label, type = 'text', extra = '') => `<div class="field"><label for="${fid(key)}">${esc(label)}</label>
       <input id="${fid(key)}" type="${type}" ${errAttrs(pathOf(key))} data-rule="${key}" value="${esc(v[key])}" ${extra}>${errFor(pathOf(key))}</div>`;
@@ -308,7 +302,7 @@ function rulesFormHtml(s) {
       <fieldset ${errAttrs('hours')}><legend>${esc(t('rulesHours'))}</legend>
         <ol class="contact-rows">${periods}</ol>${errFor('hours')}
         <button type="button" class="btn small" id="rules-add-period">${esc(t('addPeriod'))}</button>
-        ${text('hoursNote', t('hoursNote'))}
+        <p class="hint">${esc(t('hoursHint'))}</p>
       </fieldset>
       ${text('documents', t('rulesDocuments'))}
       <fieldset ${errAttrs('transport')}><legend>${esc(t('rulesTransport'))}</legend>
@@ -340,7 +334,6 @@ function rulesFormHtml(s) {
 /** The API's name of a form field (the server names fields in its 400 answers). */
 function pathOf(key) {
   return {
-    hoursNote: 'hours.note',
     registration_note: 'eligibility.registration_note',
     min_age: 'eligibility.min_age',
     elig_note: 'eligibility.note',

@@ -247,6 +247,13 @@ function placeError(field, text) {
     st.errors[`${st.lastCapacity[Number(m[1])].service}.${m[2]}`] = text;
     return true;
   }
+  // A figure named without its service (the server checks one report at a time): the only
+  // one sent, else the first that carries it.
+  if (['free_beds', 'waiting_days', 'note'].includes(field) && st.lastCapacity && st.lastCapacity.length) {
+    const c = st.lastCapacity.find((x) => x[field] !== undefined) || st.lastCapacity[0];
+    st.errors[`${c.service}.${field}`] = text;
+    return true;
+  }
   if (/contacts/.test(field || '')) { st.errors.phone = text; return true; }
   if (/(^|\.)notes$/.test(field || '')) { st.errors.notes = text; return true; }
   return false;
