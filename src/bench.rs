@@ -130,6 +130,34 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
             10,
         )
     });
+    // The physician's question at night: every admitting hospital within 30 km, ranked by
+    // bed status as a professional sees it now (the synthetic reports are older than 72 h, so
+    // they rank as unknown: the work per candidate is the same) and distance — the whole of
+    // `GET /api/v1/backup` but its rendering.
+    let night = time::OffsetDateTime::now_utc();
+    measure(
+        "(g) backup: admitting hospitals within 30 km, ranked",
+        runs,
+        |i| {
+            let plan = catalog
+                .plan(&pallimap::catalog::SearchRequest {
+                    services: pallimap::domain::CAPACITY_SERVICES.to_vec(),
+                    near: Some(pallimap::domain::LatLng {
+                        lat: points[i].0,
+                        lng: points[i].1,
+                    }),
+                    radius_km: Some(30.0),
+                    sort: Some(pallimap::catalog::Sort::Distance),
+                    limit: usize::MAX,
+                    ..Default::default()
+                })
+                .expect("plan");
+            catalog
+                .backup(&plan, pallimap::domain::Audience::Professional, night, 72)
+                .map(|h| h.len())
+                .unwrap_or(0)
+        },
+    );
     measure("(b) q=クリニック within 5 km", runs, |i| {
         search(
             &Query {

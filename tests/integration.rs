@@ -1,6 +1,7 @@
 //! All integration tests, compiled into one binary for fast linking.
 
 mod accounts;
+mod admissions;
 mod api;
 mod cli;
 mod common;

@@ -83,9 +83,10 @@ fn marked_pharmacy() -> Facility {
         "provenance": {"origin": "survey", "source": "test-survey"},
         "updated_at": "2025-09-01",
         "capacity": {"status": "accepting", "free_beds": 2, "note": MARKERS[3].0,
-                     "reported_by": "test", "reported_at": "2025-09-01T00:00:00Z",
+                     "updated_by": "test", "updated_at": "2025-09-01T00:00:00Z",
                      "visibility": "professional"},
-        "admission_rules": {"request_route": MARKERS[4].0, "visibility": "professional"}
+        "admission_rules": {"routes": [{"kind": "ict", "value": MARKERS[4].0}],
+                            "when_full": MARKERS[4].0, "visibility": "professional"}
     }))
     .expect("pcu service");
     pcu.kind = ServiceKind::Pcu;
@@ -101,10 +102,15 @@ pub struct Fixture {
 }
 
 pub fn fixture() -> Fixture {
+    fixture_with(vec![marked_pharmacy()])
+}
+
+/// The tiny dataset plus `extra` facilities, with one account per role.
+pub fn fixture_with(extra: Vec<Facility>) -> Fixture {
     let db = sqlite_db();
     let store = Arc::new(Store::open(&db.url).unwrap());
     let mut ds = tiny_dataset();
-    ds.facilities.push(marked_pharmacy());
+    ds.facilities.extend(extra);
     pallimap::app::load_dataset(&store, &ds, "test").unwrap();
     let hash = pallimap::auth::hash_password(PASSWORD).unwrap();
     for (email, role, areas, facilities) in [
@@ -944,9 +950,17 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
     for (path, item) in paths {
         for (method, _) in item.as_object().unwrap() {
             let uri = path.replace("{id}", id).replace("{service}", "pcu");
+            // `{token}` is a forged update link (404): a real link shows its own facility's
+            // entry as a professional sees it, by design (tests/admissions checks that page).
+            let uri = uri
+                .replace("{link}", "1")
+                .replace("{token}", "forged-token");
             let uri = match path.as_str() {
                 "/api/v1/facilities" | "/api/v1/facilities.geojson" => {
                     format!("{uri}?q=テスト薬局&facets=kind,service,area")
+                }
+                "/api/v1/backup" | "/api/v1/backup.geojson" => {
+                    format!("{uri}?near=35.8655,139.6455&need=pcu")
                 }
                 "/api/v1/geocode" => format!(
                     "{uri}?address={}",

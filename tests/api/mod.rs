@@ -561,6 +561,10 @@ async fn the_openapi_document_lists_exactly_the_routes() {
         if op["responses"]["401"].is_object() && !path.ends_with("/session") {
             continue;
         }
+        // A capability URL answers only with a token this service issued (tests/admissions).
+        if path.contains("{token}") {
+            continue;
+        }
         assert!(op["responses"]["200"].is_object(), "{path}");
         // Every documented route answers on the real app.
         let uri = path.replace("{id}", "navii-1111100001500");

@@ -126,7 +126,7 @@ pub fn dataset_prov(source: &str) -> Provenance {
     Provenance::dataset(source, "2025-09-01")
 }
 
-fn service(kind: ServiceKind, since: &str) -> Service {
+pub fn service(kind: ServiceKind, since: &str) -> Service {
     Service {
         kind,
         status: ServiceStatus::Active,
@@ -183,7 +183,7 @@ pub fn facility(id: &str, kind: FacilityKind, name: &str, lat: f64, lng: f64) ->
         ],
         hours: Hours {
             closed_weekdays: vec!["sun".into()],
-            note: None,
+            ..Default::default()
         },
         url: None,
         notes: None,

@@ -95,9 +95,12 @@ fn load_never_overwrites_facts_people_entered() {
         pcu.capacity = Some(Capacity {
             status: CapacityStatus::Limited,
             free_beds: Some(1),
+            waiting_days: None,
             note: None,
-            reported_by: "facility:navii-1111070000010".into(),
-            reported_at: "2026-11-21T20:00:00Z".into(),
+            updated_by: "facility:navii-1111070000010".into(),
+            updated_at: "2026-11-21T20:00:00Z".into(),
+            via: None,
+            sample: false,
             visibility: Visibility::Professional,
         });
         store.put_facility(hospital, "facility").unwrap();
@@ -227,4 +230,141 @@ fn unreachable_or_unwritable_databases_fail_with_one_line() {
         "{msg}"
     );
     assert!(!msg.contains('\n'));
+}
+
+/// Links, their one use, proposals and decisions, and bed status with rules, on every backend.
+#[test]
+fn links_proposals_and_admissions_round_trip_on_every_backend() {
+    use pallimap::store::{DecisionError, Edit, EditError, NewProposal};
+    const HOSPITAL: &str = "navii-1111070000010";
+    for db in backends() {
+        let store = Store::open(&db.url).unwrap();
+        pallimap::app::load_dataset(&store, &tiny_dataset(), "test").unwrap();
+        let edit = Edit {
+            actor: "update_link:1",
+            source: "update_link",
+            at: "2026-12-01T12:00:00Z",
+        };
+        let link = store
+            .create_link(
+                HOSPITAL,
+                "hash-1",
+                false,
+                "test",
+                "2026-12-01T00:00:00Z",
+                Some("2026-12-15T00:00:00Z"),
+            )
+            .unwrap();
+        assert_eq!(
+            store.link_by_hash("hash-1").unwrap().as_ref(),
+            Some(&link),
+            "{}",
+            db.name
+        );
+        assert_eq!(store.link_by_hash("hash-2").unwrap(), None);
+        let rules: AdmissionRules = serde_json::from_value(serde_json::json!({
+            "routes": [{"kind": "fax", "value": "048-000-0101",
+                        "hours": [{"days": ["mon", "holiday"], "from": "17:00", "to": "09:00"}]}],
+            "eligibility": {"registered_in_advance": true},
+            "max_stay_days": 14
+        }))
+        .unwrap();
+        let cap = Capacity {
+            status: CapacityStatus::Limited,
+            free_beds: Some(1),
+            waiting_days: Some(7),
+            note: Some("要相談".into()),
+            updated_by: "update_link:1".into(),
+            updated_at: "2026-12-01T12:00:00Z".into(),
+            via: Some("update_link".into()),
+            sample: true,
+            visibility: Visibility::Professional,
+        };
+        let (f, pid) = store
+            .use_link(
+                &link,
+                1,
+                &edit,
+                |f| {
+                    let s = f
+                        .services
+                        .iter_mut()
+                        .find(|s| s.kind == ServiceKind::Pcu)
+                        .unwrap();
+                    s.capacity = Some(cap.clone());
+                    s.admission_rules = Some(rules.clone());
+                    Ok(())
+                },
+                Some(NewProposal {
+                    changes: r#"{"notes":"x"}"#.into(),
+                    note: None,
+                }),
+            )
+            .unwrap();
+        assert_eq!(f.version, 2);
+        let stored = store.facility(HOSPITAL).unwrap().unwrap();
+        let pcu = stored
+            .services
+            .iter()
+            .find(|s| s.kind == ServiceKind::Pcu)
+            .unwrap();
+        assert_eq!(pcu.capacity.as_ref(), Some(&cap), "{}", db.name);
+        assert_eq!(pcu.admission_rules.as_ref(), Some(&rules), "{}", db.name);
+        assert_eq!(
+            store.sample_facility_ids().unwrap(),
+            vec![HOSPITAL.to_string()]
+        );
+        // The one-time link is used: a second use writes nothing, not even its proposal.
+        let again = store.use_link(
+            &link,
+            2,
+            &edit,
+            |_| Ok(()),
+            Some(NewProposal {
+                changes: "{}".into(),
+                note: None,
+            }),
+        );
+        assert!(matches!(again, Err(EditError::Refused(_))), "{}", db.name);
+        assert_eq!(store.proposals(None).unwrap().len(), 1);
+        assert!(
+            store
+                .link_by_hash("hash-1")
+                .unwrap()
+                .unwrap()
+                .used_at
+                .is_some()
+        );
+        // A stale version writes nothing and leaves the link unused.
+        let standing = store
+            .create_link(
+                HOSPITAL,
+                "hash-3",
+                true,
+                "test",
+                "2026-12-01T00:00:00Z",
+                None,
+            )
+            .unwrap();
+        assert!(matches!(
+            store.use_link(&standing, 1, &edit, |_| Ok(()), None),
+            Err(EditError::Stale { .. })
+        ));
+        // Decisions are final.
+        let pid = pid.unwrap();
+        let decided = store
+            .decide_proposal(pid, false, Some("no"), &edit, None)
+            .unwrap();
+        assert_eq!(
+            (decided.status.as_str(), decided.reason.as_deref()),
+            ("rejected", Some("no"))
+        );
+        assert!(matches!(
+            store.decide_proposal(pid, true, None, &edit, None),
+            Err(DecisionError::Decided(_))
+        ));
+        assert!(store.revoke_link(HOSPITAL, standing.id).unwrap());
+        assert!(!store.revoke_link("navii-0", standing.id).unwrap());
+        assert_eq!(store.links_of(HOSPITAL).unwrap().len(), 2);
+    }
 }
