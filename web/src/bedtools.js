@@ -181,6 +181,7 @@ async function setCapacity(btn) {
     body[input.dataset.capField] = input.type === 'number' ? Number(v) : v;
   }
   for (const b of box.querySelectorAll('[data-cap-set]')) b.disabled = true;
+  showIn(box, '');
   const id = f.id;
   const v = await versionFor(id);
   const r = await request('PUT', `/facilities/${enc(id)}/services/${enc(service)}/capacity`, { body, etag: v && v.etag });
@@ -400,6 +401,7 @@ async function saveRules() {
   const { id, service } = rules;
   rules.errors = {};
   rules.message = '';
+  showIn(document.querySelector(`#beds .bed-svc[data-service="${CSS.escape(service)}"]`), '');
   const btn = $('#rules-save');
   btn.disabled = true;
   btn.textContent = t('saving');

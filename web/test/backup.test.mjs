@@ -314,8 +314,7 @@ test('a coordinator sets 要相談 and the admission rules in the detail, issues
   await page.fill('#rules-form [data-rule="max_stay_days"]', '14');
   await page.fill('#rules-form [data-rule="when_full"]', '連携病院へ');
   await page.click('#rules-save');
-  await page.waitForSelector(`${pcu} .cap-msg .ok-msg`);
-  assert.equal(await page.textContent(`${pcu} .cap-msg`), '受け入れ条件を保存しました。');
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === '受け入れ条件を保存しました。', `${pcu} .cap-msg`);
   assert.equal((await page.textContent(`${pcu} .rules-card`)).trim(), 'FAX 048-873-0000（地域連携室） 紹介状要・事前登録要・最長14日・満床時: 連携病院へ');
   assert.equal(await page.textContent(`${pcu} [data-prereg-note]`), '事前登録要: 在宅医が事前に登録票をFAX');
 
