@@ -144,6 +144,17 @@ test('a professional types a 春日部市 address and sees accepting backup hosp
     id: m.querySelector('[data-backup-id]').dataset.backupId, badge: m.querySelector('.pm-bk-badge').textContent,
   })));
   assert.equal(markers.length, located.length);
+  // Each marker sits on its hospital (its pin's centre on the projected point).
+  const off = await page.evaluate((pts) => {
+    const map = window.__pallimap.map.map;
+    const box = document.querySelector('#map').getBoundingClientRect();
+    return pts.map((it) => {
+      const p = map.latLngToContainerPoint([it.location.lat, it.location.lng]);
+      const r = document.querySelector(`#map [data-backup-id="${it.id}"]`).getBoundingClientRect();
+      return Math.hypot(r.x + r.width / 2 - box.x - p.x, r.y + r.height / 2 - box.y - p.y);
+    });
+  }, located);
+  assert.ok(off.every((d) => d < 2), `markers on their points (px off): ${off.map((d) => d.toFixed(1))}`);
   const firstMarker = markers.find((m) => m.id === first.id);
   assert.equal(firstMarker.badge, rows[0].badge);
   assert.ok(await page.$('#map [data-home]'), 'the patient\u2019s home is on the map');
