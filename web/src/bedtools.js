@@ -7,7 +7,7 @@ import { session, mayEdit, request, serverText } from './account.js';
 import { knownVersion, rememberVersion } from './edit.js';
 import {
   CAPACITY_SERVICES, STATUSES, statusBadge, statusLabel, sampleTag, capacityFacts, rulesCard, routeText,
-  serviceName, shortTime,
+  serviceName, shortTime, capacityFieldText,
 } from './capacity.js';
 
 addStrings({
@@ -67,6 +67,19 @@ addStrings({
   linkRevoked: ['取り消し済み', 'revoked'],
   linkRevoke: ['取り消す', 'Revoke'],
   linkFailed: ['リンクを発行できませんでした: {d}', 'Could not issue the link: {d}'],
+  hintRouteNumber: ['電話・FAX番号は 0 から始まる10桁か11桁で入力してください（例: 048-123-4567）。', ''],
+  hintRouteWeb: ['Webフォームは https:// で始まるアドレスを入力してください。', ''],
+  hintRouteIct: ['ネットワーク名を入力してください（100文字まで）。', ''],
+  hintRouteLabel: ['宛先は50文字までです。', ''],
+  hintPeriod: ['受付時間は曜日を1つ以上選び、時刻を 00:00〜24:00 で入力してください。', ''],
+  hintDocuments: ['書類は10件まで、1件100文字までです。', ''],
+  hintMaxStay: ['最長入院日数は 1〜365 の数で入力してください。', ''],
+  hintMinAge: ['年齢の下限は 0〜120 の数で入力してください。', ''],
+  hintNote300: ['300文字までです。', ''],
+  hintWhenFull: ['満床時の対応は200文字までです。', ''],
+  hintInfoTool: ['情報共有ツールは100文字までです。', ''],
+  hintReviewed: ['最終確認日を日付（例: 2026-11-01）で入力してください。', ''],
+  hintRulesNotes: ['備考は1000文字までです。', ''],
   field_capacity: ['受け入れ状況', 'Bed status'],
   field_admission_rules: ['受け入れ条件', 'Admission rules'],
 });
@@ -200,7 +213,7 @@ async function setCapacity(btn) {
   if (r.status === 400 && input) {
     input.setAttribute('aria-invalid', 'true');
     box.querySelector('.cap-more').open = true;
-    showIn(box, `${t('fixFields')} ${detail}`, 'error');
+    showIn(box, `${t('fixFields')} ${capacityFieldText(p.field, detail)}`, 'error');
     input.focus();
     return;
   }
@@ -332,6 +345,24 @@ function rulesFormHtml(s) {
     </form>`;
 }
 
+/** Our Japanese words for a refused rules field (none in English: the server's are shown). */
+function rulesHint(field) {
+  let key = {
+    max_stay_days: 'hintMaxStay', 'eligibility.min_age': 'hintMinAge', 'eligibility.registration_note': 'hintNote300',
+    'eligibility.note': 'hintNote300', when_full: 'hintWhenFull', info_sharing_tool: 'hintInfoTool',
+    last_reviewed: 'hintReviewed', notes: 'hintRulesNotes', documents: 'hintDocuments',
+  }[field];
+  const route = /^routes\[(\d+)\]\.(value|label)$/.exec(field);
+  if (route && route[2] === 'label') key = 'hintRouteLabel';
+  else if (route) {
+    const r = rules.values.routes[Number(route[1])];
+    key = r && { phone: 'hintRouteNumber', fax: 'hintRouteNumber', web: 'hintRouteWeb', ict: 'hintRouteIct' }[r.kind];
+  }
+  if (/^hours\[\d+\]$/.test(field)) key = 'hintPeriod';
+  if (/^documents\[\d+\]$/.test(field)) key = 'hintDocuments';
+  return key ? t(key) : '';
+}
+
 /** The API's name of a form field (the server names fields in its 400 answers). */
 function pathOf(key) {
   return {
@@ -426,7 +457,7 @@ async function saveRules() {
   }
   const detail = serverText(p.detail) || `HTTP ${r.status}`;
   if (r.status === 400 && p.field) {
-    rules.errors[p.field] = detail;
+    rules.errors[p.field] = rulesHint(p.field) || detail;
     renderRules();
     const bad = document.querySelector(`#rules-form [data-path="${CSS.escape(p.field)}"]`);
     rules.message = bad ? t('fixFields') : `${t('fixFields')} ${detail}`;

@@ -48,7 +48,20 @@ addStrings({
   requestsUnknown: ['受付時間不明', 'request hours unknown'],
   noRouteNow: ['今は依頼を受け付けていません', 'Not taking requests now'],
   noRules: ['受け入れ条件は未登録です', 'No admission rules registered yet'],
+  hintFreeBeds: ['空床数は 0〜2000 の数で入力してください。', ''],
+  hintWaitingDays: ['待機日数は 0〜365 の数で入力してください。', ''],
+  hintCapNote: ['メモは200文字までです。', ''],
 });
+
+/**
+ * The words for a refused capacity figure: Japanese hints of our own (the server explains in
+ * English after a generic Japanese line), the server's English in English.
+ */
+export function capacityFieldText(field, serverWords) {
+  const key = { free_beds: 'hintFreeBeds', waiting_days: 'hintWaitingDays', note: 'hintCapNote' }[field];
+  const hint = key ? t(key) : '';
+  return hint || serverWords;
+}
 
 /** The services that carry a bed status (and admission rules). */
 export const CAPACITY_SERVICES = ['pcu', 'backup_hospital', 'emergency_admission', 'respite_admission'];

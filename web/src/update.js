@@ -5,7 +5,7 @@
 import './update.css';
 import { t, addStrings, initLang, getLang, setLang, applyStatic } from './i18n.js';
 import { API } from './api.js';
-import { STATUSES, statusBadge, statusLabel, sampleTag, capacityFacts, serviceName, shortTime } from './capacity.js';
+import { STATUSES, statusBadge, statusLabel, sampleTag, capacityFacts, serviceName, shortTime, capacityFieldText } from './capacity.js';
 
 addStrings({
   updTitle: ['受け入れ状況の更新', 'Update your bed status'],
@@ -43,6 +43,8 @@ addStrings({
   updFailed: ['送信できませんでした: {d}', 'Could not send: {d}'],
   updDown: ['サーバーに接続できません。電波の良い所でもう一度お試しください。', 'Cannot reach the server. Try again where the connection is better.'],
   updFix: ['入力内容を確認してください: {d}', 'Please check: {d}'],
+  updHintPhone: ['電話番号は 0 から始まる10桁か11桁で入力してください（例: 048-123-4567）。', ''],
+  updHintNotes: ['備考は2000文字までです。', ''],
   updNoServices: ['この施設には受け入れ状況を登録するサービスがありません。', 'This facility has no service with a bed status.'],
 });
 
@@ -244,18 +246,18 @@ function proposal() {
 function placeError(field, text) {
   const m = /(?:^|\.)capacity\[(\d+)\]\.(\w+)$/.exec(field || '');
   if (m && st.lastCapacity && st.lastCapacity[Number(m[1])]) {
-    st.errors[`${st.lastCapacity[Number(m[1])].service}.${m[2]}`] = text;
+    st.errors[`${st.lastCapacity[Number(m[1])].service}.${m[2]}`] = capacityFieldText(m[2], text);
     return true;
   }
   // A figure named without its service (the server checks one report at a time): the only
   // one sent, else the first that carries it.
   if (['free_beds', 'waiting_days', 'note'].includes(field) && st.lastCapacity && st.lastCapacity.length) {
     const c = st.lastCapacity.find((x) => x[field] !== undefined) || st.lastCapacity[0];
-    st.errors[`${c.service}.${field}`] = text;
+    st.errors[`${c.service}.${field}`] = capacityFieldText(field, text);
     return true;
   }
-  if (/contacts/.test(field || '')) { st.errors.phone = text; return true; }
-  if (/(^|\.)notes$/.test(field || '')) { st.errors.notes = text; return true; }
+  if (/contacts/.test(field || '')) { st.errors.phone = t('updHintPhone') || text; return true; }
+  if (/(^|\.)notes$/.test(field || '')) { st.errors.notes = t('updHintNotes') || text; return true; }
   return false;
 }
 
