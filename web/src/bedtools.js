@@ -7,7 +7,7 @@ import { session, mayEdit, request, serverText } from './account.js';
 import { knownVersion, rememberVersion } from './edit.js';
 import {
   CAPACITY_SERVICES, STATUSES, statusBadge, statusLabel, sampleTag, capacityFacts, rulesCard, routeText,
-  serviceName, shortTime, capacityFieldText,
+  serviceName, shortTime, capacityFieldText, reporterText,
 } from './capacity.js';
 
 addStrings({
@@ -80,6 +80,12 @@ addStrings({
   hintInfoTool: ['情報共有ツールは100文字までです。', ''],
   hintReviewed: ['最終確認日を日付（例: 2026-11-01）で入力してください。', ''],
   hintRulesNotes: ['備考は1000文字までです。', ''],
+  capHistory: ['受け入れ状況の履歴', 'Status history'],
+  capHistoryEmpty: ['まだ報告はありません。', 'No reports yet.'],
+  capHistoryWhen: ['日時', 'When'],
+  capHistoryStatus: ['状況', 'Status'],
+  capHistoryFacts: ['空床・待機・メモ', 'Beds, wait, note'],
+  capHistoryWho: ['報告', 'By'],
   field_capacity: ['受け入れ状況', 'Bed status'],
   field_admission_rules: ['受け入れ条件', 'Admission rules'],
 });
@@ -130,6 +136,7 @@ function serviceHtml(f, s, editable) {
       <div class="cap-msg" role="status" aria-live="polite">${msg ? `<p class="${msg.kind === 'error' ? 'msg' : 'ok-msg'}">${esc(msg.text)}</p>` : ''}</div>
       ${rulesCard(s.admission_rules)}
       ${routes.length > 1 ? `<p class="small">${esc(t('allRoutes'))}: ${routes.map((r) => esc(routeText(r))).join('、')}</p>` : ''}
+      <details class="cap-history" data-cap-history="${esc(s.kind)}"><summary>${esc(t('capHistory'))}</summary><div class="cap-history-body">${esc(t('loading'))}</div></details>
       ${editable ? `<button type="button" class="btn small" data-rules-open="${esc(s.kind)}" aria-expanded="${!!(rules && rules.service === s.kind)}">${esc(t('rulesEdit'))}</button>` : ''}
       <div class="rules-area" data-rules-area="${esc(s.kind)}">${rules && rules.id === f.id && rules.service === s.kind ? rulesFormHtml(s) : ''}</div>
     </div>`;
@@ -545,6 +552,25 @@ async function copyUrl() {
   if (b) b.textContent = t('copied');
 }
 
+// ---------- bed-status history ----------
+
+async function loadHistory(el) {
+  const f = hooks.current();
+  const body = el.querySelector('.cap-history-body');
+  if (!f || !body) return;
+  const kind = el.dataset.capHistory;
+  const r = await request('GET', `/facilities/${enc(f.id)}/services/${enc(kind)}/capacity/history`);
+  if (!r.ok) { body.innerHTML = `<p class="msg">${esc(serverText(r.body && r.body.detail) || `HTTP ${r.status}`)}</p>`; return; }
+  const list = Array.isArray(r.body) ? r.body : [];
+  if (!list.length) { body.innerHTML = `<p class="hint">${esc(t('capHistoryEmpty'))}</p>`; return; }
+  body.innerHTML = `<table class="history-table">
+    <thead><tr><th>${esc(t('capHistoryWhen'))}</th><th>${esc(t('capHistoryStatus'))}</th><th>${esc(t('capHistoryFacts'))}</th><th>${esc(t('capHistoryWho'))}</th></tr></thead>
+    <tbody>${list.map((c) => {
+    const facts = [c.free_beds != null ? t('capFreeBeds', { n: c.free_beds }) : '', c.waiting_days != null ? t('capWaiting', { n: c.waiting_days }) : '', c.note || ''].filter(Boolean).join(' ・ ');
+    return `<tr data-seq="${esc(c.seq)}"><td>${esc(shortTime(c.updated_at))}</td><td data-status="${esc(c.status)}">${esc(statusLabel(c.status))}${c.sample ? ` [${esc(t('sampleTag'))}]` : ''}</td><td>${esc(facts)}</td><td>${esc(reporterText(c))}</td></tr>`;
+  }).join('')}</tbody></table>`;
+}
+
 // One delegated listener: the panel is redrawn often.
 document.addEventListener('click', (ev) => {
   const b = ev.target.closest('#beds button');
@@ -580,4 +606,8 @@ document.addEventListener('submit', (ev) => {
 });
 document.addEventListener('input', (ev) => { if (ev.target.closest('#rules-form')) readRules(); });
 document.addEventListener('change', (ev) => { if (ev.target.closest('#rules-form')) readRules(); });
-document.addEventListener('toggle', (ev) => { if (ev.target.id === 'link-list' && ev.target.open) loadLinks(); }, true);
+document.addEventListener('toggle', (ev) => {
+  if (!ev.target.open) return;
+  if (ev.target.id === 'link-list') loadLinks();
+  else if (ev.target.dataset && ev.target.dataset.capHistory) loadHistory(ev.target);
+}, true);

@@ -139,7 +139,8 @@ export function capacityFacts(cap) {
   return bits.join(' ・ ');
 }
 
-function reporterText(cap) {
+/** Who reported a status: 施設（更新用リンク）, コーディネーター（…）, サンプル. */
+export function reporterText(cap) {
   if (cap.via === 'update_link') return t('capBy_update_link');
   if (!cap.updated_by) return '';
   const [role, ...rest] = String(cap.updated_by).split(':');

@@ -61,6 +61,14 @@ function valueText(v) {
   return String(v);
 }
 
+/** 「コーディネーター（a@example.jp）」 for `coordinator:a@example.jp`. */
+function actorText(actor) {
+  const [role, ...rest] = String(actor || '').split(':');
+  const key = `role_${role}`;
+  const name = t(key) === key ? role : t(key);
+  return rest.length ? `${name}（${rest.join(':')}）` : name;
+}
+
 function itemHtml(p) {
   const changes = p.changes || {};
   const current = p.current || {};
@@ -72,7 +80,7 @@ function itemHtml(p) {
       <p class="meta">${esc(t('reviewFrom', { d: shortTime(p.created_at) }))}</p>
       ${p.note ? `<p class="review-note">${esc(t('reviewNote', { n: p.note }))}</p>` : ''}
       <table><thead><tr><th>${esc(t('reviewField'))}</th><th>${esc(t('reviewCurrent'))}</th><th>${esc(t('reviewProposed'))}</th></tr></thead><tbody>${rows}</tbody></table>
-      ${decided ? `<p class="decided">${esc(t('reviewDecided', { s: t(`review_${p.status}`), w: p.decided_by || '', d: shortTime(p.decided_at) }))}${p.reason ? `<br>${esc(t('reviewReason', { r: p.reason }))}` : ''}</p>` : `
+      ${decided ? `<p class="decided">${esc(t('reviewDecided', { s: t(`review_${p.status}`), w: actorText(p.decided_by), d: shortTime(p.decided_at) }))}${p.reason ? `<br>${esc(t('reviewReason', { r: p.reason }))}` : ''}</p>` : `
       <div class="field"><label for="reason-${esc(p.id)}">${esc(t('rejectReason'))}</label>
         <textarea id="reason-${esc(p.id)}" rows="2" data-reason></textarea>
         <p class="field-error" data-error-for="reason" hidden></p></div>

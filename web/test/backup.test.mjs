@@ -306,6 +306,11 @@ test('a coordinator sets 要相談 and the admission rules in the detail, issues
   assert.equal(await page.textContent(`${pcu} .cap-msg`), `${label}を「要相談」に更新しました。`);
   assert.equal(await page.textContent(`${pcu} h4 .status-badge`), '要相談・たった今');
   assert.equal(await page.getAttribute(`${pcu} [data-cap-set="limited"]`, 'aria-pressed'), 'true');
+  // The report is in the history, newest first, with who made it.
+  await page.click(`${pcu} [data-cap-history] summary`);
+  await page.waitForSelector(`${pcu} .cap-history tbody tr`);
+  const hist = await page.$$eval(`${pcu} .cap-history tbody tr`, (rows) => rows.map((r) => [...r.cells].slice(1).map((c) => c.textContent)));
+  assert.deepEqual(hist[0], ['要相談', '', `コーディネーター（${ACC.coordinator}）`]);
 
   // Admission rules: a FAX route without a number is refused next to that field.
   await page.click(`${pcu} [data-rules-open="pcu"]`);
@@ -390,7 +395,8 @@ test('a coordinator sets 要相談 and the admission rules in the detail, issues
   assert.equal(await page.$(cards), null, 'nothing of this facility left to review');
   await page.selectOption('#review-status', 'rejected');
   await page.waitForSelector(`${cards}[data-status="rejected"]`);
-  assert.ok((await page.textContent(`${cards}[data-status="rejected"] .decided`)).includes('理由: 代表番号は変わっていません（電話で確認）'));
+  assert.match(await page.textContent(`${cards}[data-status="rejected"] .decided`),
+    new RegExp(`^却下済み（コーディネーター（${ACC.coordinator}）、\\d+/\\d+ \\d\\d:\\d\\d）理由: 代表番号は変わっていません（電話で確認）$`));
   await shot(page, 'bk-08-review');
   assert.deepEqual(unexpected(errors, [400]), []);
   await ctx.close();
