@@ -8,7 +8,7 @@ import { request, session, serverText, onSessionChange } from './account.js';
 import { toQuery } from './api.js';
 import {
   statusBadge, statusText, sampleTag, capacityFacts, rulesCard, routeNowText, telHref,
-  serviceName, effectiveStatus, rulesText, shortTime,
+  serviceName, effectiveStatus, rulesText, shortTime, statusLabel,
 } from './capacity.js';
 
 addStrings({
@@ -187,7 +187,8 @@ function drawMap(frame) {
       name: it.name,
       location: it.location,
       status: it.status,
-      badge: statusText(lead && lead.capacity),
+      // Never reported: a plain 不明 keeps the map readable (the list says 「報告なし」).
+      badge: lead && lead.capacity && lead.capacity.updated_at ? statusText(lead.capacity) : statusLabel('unknown'),
     };
   });
   map.showBackup(points, st.res.origin, { frame });
