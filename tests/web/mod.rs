@@ -1,6 +1,8 @@
-//! The map front end end-to-end: the real binary serves web/dist on the default dataset and the
-//! browser tests in web/ (playwright-core + Debian's chromium) drive it, signed in too: the
-//! accounts are made with `pallimap user add` on the same database first.
+//! The map front end end-to-end: the real binary serves web/dist on the default dataset (with the
+//! sample capacities and admission rules of data/sample/) and the browser tests in web/
+//! (playwright-core + Debian's chromium) drive it, signed in too: the accounts are made with
+//! `pallimap user add` and a facility update link with `pallimap link create` on the same
+//! database first.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -10,9 +12,12 @@ use std::process::{Command, Stdio};
 const E2E_PASSWORD: &str = "e2e-password-0123";
 /// A real clinic of area 1104 (さいたま) in data/, the facility editor's own.
 const EDITOR_FACILITY: &str = "hic-1110104851";
+/// A backup hospital in 春日部市 that accepts in the sample data: its ward nurse gets the update link.
+const LINK_FACILITY: &str = "navii-1111103067400";
 
-/// Run `pallimap` with `args` on `url`, the password on standard input; panic naming the failure.
-fn pallimap_cli(url: &str, args: &[&str], stdin: &str) {
+/// Run `pallimap` with `args` on `url`, `stdin` on standard input; panic naming the failure.
+/// Returns what it printed.
+fn pallimap_cli(url: &str, args: &[&str], stdin: &str) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pallimap"))
         .args(args)
         .args(["--database-url", url])
@@ -34,6 +39,7 @@ fn pallimap_cli(url: &str, args: &[&str], stdin: &str) {
         args.join(" "),
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -84,6 +90,25 @@ fn the_map_front_end_works_in_headless_chromium() {
         args.extend(extra);
         pallimap_cli(&url, &args, &format!("{E2E_PASSWORD}\n"));
     }
+    // The ward's one-time update link, as a coordinator would make it from the command line; the
+    // server's address is not known yet, so the test puts the token on its own origin.
+    let printed = pallimap_cli(
+        &url,
+        &[
+            "link",
+            "create",
+            "--facility",
+            LINK_FACILITY,
+            "--base-url",
+            "http://e2e.invalid",
+        ],
+        "",
+    );
+    let update_link = printed
+        .split_whitespace()
+        .find(|w| w.contains("/update.html#"))
+        .unwrap_or_else(|| panic!("pallimap link create printed no update link: {printed}"))
+        .to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pallimap"))
         .args([
             "serve",
@@ -93,6 +118,7 @@ fn the_map_front_end_works_in_headless_chromium() {
             &url,
             "--web-dir",
             "web/dist",
+            "--with-sample",
         ])
         .env("PALLIMAP_LOG", "warn")
         .env("PALLIMAP_TILE_URL", "http://127.0.0.1:9/{z}/{x}/{y}.png")
@@ -117,6 +143,8 @@ fn the_map_front_end_works_in_headless_chromium() {
         .env("PALLIMAP_E2E_EDITOR", accounts[2].0)
         .env("PALLIMAP_E2E_PASSWORD", E2E_PASSWORD)
         .env("PALLIMAP_E2E_EDITOR_FACILITY", EDITOR_FACILITY)
+        .env("PALLIMAP_E2E_UPDATE_LINK", &update_link)
+        .env("PALLIMAP_E2E_LINK_FACILITY", LINK_FACILITY)
         .status();
     let _ = child.kill();
     let _ = child.wait();

@@ -10,8 +10,12 @@ import {
 import { stateFromUrl, stateToUrl, apiFilters, emptyState } from './state.js';
 import { createMap } from './map.js';
 import * as SL from './shortlist.js';
-import { initAccount, onSessionChange } from './account.js';
+import { initAccount, onSessionChange, session } from './account.js';
 import { initEditing, decorateDetail } from './edit.js';
+import { initBackup, setActive as setBackupActive, renderPrintBackup, backupActive, refreshBackup } from './backup.js';
+import { initBedTools, bedsHtml } from './bedtools.js';
+import { initReview, setReviewActive, startReview, mayReview } from './review.js';
+import { statusBadge } from './capacity.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const PAGE = 50;
@@ -31,6 +35,7 @@ const app = {
   lastSearchMs: null,
   apiUp: true,
   geocodeNote: '',
+  tab: 'results',
   formatDistance, // the e2e tests check its table of cases in the page itself
 };
 window.__pallimap = app;
@@ -291,12 +296,20 @@ function itemHtml(f, { pinned }) {
       <p class="addr">${esc((f.address && f.address.text) || '')}${f.location ? '' : ` <span class="badge">${esc(t('noLocation'))}</span>`}</p>
       ${phones.length ? `<p class="tel">${esc(t('phone'))}: ${phones.map((p) => `<a href="${telHref(p.value)}">${esc(p.value)}</a>`).join('、')}</p>` : ''}
       ${svcs.length ? `<p class="svc">${svcs.map((s) => `<span class="svc-tag">${esc(s)}</span>`).join('')}</p>` : ''}
+      ${capacityLine(f)}
       <div class="item-actions">
         <button type="button" class="btn small" data-act="detail">${esc(t('details'))}</button>
         <button type="button" class="btn small pin" data-act="pin" aria-pressed="${pinned}">${esc(pinned ? t('unpin') : t('pin'))}</button>
       </div>
     </article>
   </li>`;
+}
+
+/** Signed-in callers get each bed status with its age (the public's answers carry none). */
+function capacityLine(f) {
+  const caps = (f.services || []).filter((s) => s.capacity);
+  if (!caps.length) return '';
+  return `<p class="cap-line">${caps.map((s) => `<span class="cap-of" data-service="${esc(s.kind)}">${esc(serviceLabel(s))} ${statusBadge(s.capacity)}</span>`).join(' ')}</p>`;
 }
 
 function renderList() {
@@ -365,7 +378,8 @@ function closeDetail() {
   app.map && app.map.select('');
   writeUrl(false);
   if (had) {
-    const btn = document.querySelector(`#result-list .item[data-id="${CSS.escape(had)}"] button.name`);
+    const list = app.tab === 'backup' ? '#backup-list' : app.tab === 'review' ? '#review-list' : '#result-list';
+    const btn = document.querySelector(`${list} .item[data-id="${CSS.escape(had)}"] button.name`);
     if (btn) btn.focus();
   }
 }
@@ -442,6 +456,7 @@ function renderDetail(f) {
     <p>${closed ? esc(t('closedDays', { d: closed })) : '—'}${h.note ? `<br>${esc(h.note)}` : ''}</p>
     <h3>${esc(t('services'))}</h3>
     <ul class="services">${services.join('') || '<li>—</li>'}</ul>
+    ${bedsHtml(f)}
     ${f.notes ? `<h3>${esc(t('notes'))}</h3><p>${esc(f.notes)}</p>` : ''}
     <h3>${esc(t('source'))}</h3>
     <dl class="dates">
@@ -499,12 +514,28 @@ function renderShortlist() {
   }
 }
 
+const TABS = ['results', 'shortlist', 'backup', 'review'];
+
 function showTab(which) {
-  const sl = which === 'shortlist';
-  $('#results').hidden = sl;
-  $('#shortlist').hidden = !sl;
-  $('#tab-results').setAttribute('aria-pressed', String(!sl));
-  $('#tab-shortlist').setAttribute('aria-pressed', String(sl));
+  if (!TABS.includes(which) || $(`#tab-${which}`).hidden) which = 'results';
+  for (const k of TABS) {
+    $(`#${k}`).hidden = k !== which;
+    $(`#tab-${k}`).setAttribute('aria-pressed', String(k === which));
+  }
+  const was = app.tab;
+  app.tab = which;
+  setBackupActive(which === 'backup');
+  setReviewActive(which === 'review');
+  // Back from the backup screen: the search's own home marker again.
+  if (was === 'backup' && which !== 'backup' && app.map) app.map.setHome(app.state.near);
+}
+
+/** The tabs a session may see: 今夜の入院先 for anyone signed in, the queue for reviewers. */
+function applySessionTabs() {
+  $('#tab-backup').hidden = !session().signed_in;
+  $('#tab-review').hidden = !mayReview();
+  $('#pro-view').hidden = session().signed_in;
+  if ($(`#tab-${app.tab}`).hidden) showTab('results');
 }
 
 // ---------- print ----------
@@ -854,6 +885,8 @@ function wire() {
 
   $('#tab-results').addEventListener('click', () => showTab('results'));
   $('#tab-shortlist').addEventListener('click', () => showTab('shortlist'));
+  $('#tab-backup').addEventListener('click', () => showTab('backup'));
+  $('#tab-review').addEventListener('click', () => showTab('review'));
   $('#shortlist-clear').addEventListener('click', () => { if (confirm(t('confirmClear'))) SL.clearShortlist(); });
   $('#shortlist-use-current').addEventListener('click', () => SL.setHome(currentHome()));
   $('#print-shortlist-btn').addEventListener('click', printShortlist);
@@ -865,7 +898,9 @@ function wire() {
 
   window.addEventListener('beforeprint', () => {
     // Ctrl+P without a print button: print the current list as it stands.
-    if (!document.body.dataset.print) {
+    if (!document.body.dataset.print && app.tab === 'backup' && backupActive()) {
+      renderPrintBackup();
+    } else if (!document.body.dataset.print) {
       renderPrintList(app.items, app.total);
       document.body.dataset.print = 'list';
     }
@@ -901,21 +936,37 @@ function wireAccount() {
   // What a facility shows depends on who asks: after sign-in or sign-out fetch it all again.
   onSessionChange(() => {
     app.byId.clear();
+    applySessionTabs();
     if (!document.body.dataset.ready) return;
     runSearch({ frame: 'keep', mapToo: false });
     if (app.state.id) openDetail(app.state.id);
   });
   // A facility the server just returned (saved, confirmed, or their version after a conflict).
-  initEditing({
-    onSaved(f) {
-      const old = app.byId.get(f.id);
-      const kept = old && old.distance_m != null ? { distance_m: old.distance_m, distance_precision_m: old.distance_precision_m } : {};
-      const next = { ...f, ...kept };
-      app.byId.set(f.id, next);
-      const i = app.items.findIndex((x) => x.id === f.id);
-      if (i >= 0) { app.items[i] = next; renderList(); }
-      if (app.state.id === f.id) renderDetail(next);
-    },
+  const onSaved = (f) => {
+    const old = app.byId.get(f.id);
+    const kept = old && old.distance_m != null ? { distance_m: old.distance_m, distance_precision_m: old.distance_precision_m } : {};
+    const next = { ...f, ...kept };
+    app.byId.set(f.id, next);
+    const i = app.items.findIndex((x) => x.id === f.id);
+    if (i >= 0) { app.items[i] = next; renderList(); }
+    if (app.state.id === f.id) renderDetail(next);
+    // A status or rule this page changed moves the hospital in 今夜の入院先 at once.
+    refreshBackup();
+  };
+  initEditing({ onSaved });
+  initBedTools({ onSaved, current: () => (app.state.id ? app.byId.get(app.state.id) : null) });
+  initReview({
+    busy,
+    openDetail: (id, from) => openDetail(id, from),
+    onDecided: (p) => { if (p && p.facility_id) app.byId.delete(p.facility_id); if (p && app.state.id === p.facility_id) openDetail(p.facility_id); },
+  });
+  initBackup({
+    getMap: () => app.map,
+    home: () => (app.state.near ? { address: app.state.address, near: app.state.near } : null),
+    openDetail: (id, from) => openDetail(id, from),
+    busy,
+    printHead,
+    printFooter,
   });
 }
 
@@ -938,6 +989,8 @@ async function main() {
   ]);
   if (vocab) app.vocab = { kinds: vocab.kinds || [], services: vocab.services || [] };
   if (areas) app.areas = areas.items || [];
+  applySessionTabs();
+  startReview();
   renderAreas();
   fillForm();
   app.map = createMap($('#map'), config, {

@@ -91,6 +91,20 @@ function remember(id, etag, f) {
   if (!had || versionOf(etag) >= versionOf(had.etag)) written.set(id, { etag, f });
 }
 
+/** Record a version this page wrote or was shown by a write (capacity and rules forms too). */
+export function rememberVersion(id, etag, f) { remember(id, etag, f); }
+
+/**
+ * The newest `{f, etag}` this page knows of facility `id` (from the tools' fresh copy or a
+ * write), or null before the tools have loaded it.
+ */
+export function knownVersion(id) {
+  const mine = written.get(id);
+  const cur = tools && tools.id === id && tools.etag ? { f: tools.f, etag: tools.etag } : null;
+  if (mine && (!cur || versionOf(mine.etag) > versionOf(cur.etag))) return mine;
+  return cur;
+}
+
 /** `onSaved(facility)`: the page shows a facility the server just returned. */
 export function initEditing(h) { hooks = { ...hooks, ...h }; }
 

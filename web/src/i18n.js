@@ -121,7 +121,7 @@ const STRINGS = {
   levelMunicipality: ['市区町村', 'municipality'],
   levelPrefecture: ['都道府県', 'prefecture'],
   proHeading: ['専門職向け', 'For professionals'],
-  proPlaceholder: ['専門職ログイン後に、空床・受け入れ状況の登録や確認ができるようになる予定です（準備中）。', 'After professional sign-in you will be able to view and update bed and admission availability (coming soon).'],
+  proPlaceholder: ['医療・介護専門職はログインすると「今夜の入院先」で、近くの病院の受け入れ状況と依頼方法を確認できます。', 'Signed-in professionals find, under “Tonight\u2019s bed”, whether nearby hospitals accept now and how to ask.'],
   skipToResults: ['検索結果へ移動', 'Skip to results'],
   weekday_mon: ['月', 'Mon'], weekday_tue: ['火', 'Tue'], weekday_wed: ['水', 'Wed'],
   weekday_thu: ['木', 'Thu'], weekday_fri: ['金', 'Fri'], weekday_sat: ['土', 'Sat'],

@@ -45,6 +45,10 @@ export function createMap(el, config, handlers) {
 
   const markers = L.layerGroup().addTo(map);
   const byId = new Map();
+  // The 「今夜の入院先」 results replace the search markers while that screen is shown.
+  const backupLayer = L.layerGroup();
+  const backupById = new Map();
+  let backupMode = false;
   let homeMarker = null;
   let filters = {};
   let selectedId = '';
@@ -181,6 +185,7 @@ export function createMap(el, config, handlers) {
   }
 
   async function refresh() {
+    if (backupMode) return;
     if (hidden()) {
       pendingFrame = pendingFrame || 'keep';
       return;
@@ -227,6 +232,7 @@ export function createMap(el, config, handlers) {
    */
   async function setFilters(f, frame) {
     filters = f;
+    if (backupMode && !(frame && frame.home && frame.items)) return;
     if (hidden()) {
       pendingFrame = frame || 'results';
       return;
@@ -315,10 +321,14 @@ export function createMap(el, config, handlers) {
 
   function select(id, { pan = false, location = null } = {}) {
     const prev = byId.get(selectedId);
+    const prevBk = backupById.get(selectedId);
     selectedId = id || '';
     if (prev) prev.setIcon(pointIcon(prev.feature.properties));
+    if (prevBk) prevBk.setIcon(backupIcon(prevBk.point));
     const m = byId.get(selectedId);
     if (m) m.setIcon(pointIcon(m.feature.properties));
+    const bk = backupById.get(selectedId);
+    if (bk) bk.setIcon(backupIcon(bk.point));
     if (pan && location) {
       const z = Math.max(map.getZoom(), 15);
       const panel = handlers.panelWidth ? handlers.panelWidth() : 0;
@@ -329,6 +339,65 @@ export function createMap(el, config, handlers) {
       });
       refresh();
     }
+  }
+
+  function backupIcon(p) {
+    const letter = pick(KIND_LETTER[p.kind] || KIND_LETTER.other);
+    const sel = p.id === selectedId ? ' pm-selected' : '';
+    return L.divIcon({
+      className: `pm-bk st-${escapeAttr(p.status)}${sel}`,
+      html: `<span class="pm-bk-pin ${kindClass(p.kind)}" data-backup-id="${escapeAttr(p.id)}" data-status="${escapeAttr(p.status)}">${letter}</span><span class="pm-bk-badge">${escapeAttr(p.badge)}</span>`,
+      iconSize: [26, 26],
+      iconAnchor: [13, 13],
+    });
+  }
+
+  /**
+   * Show the backup results (each `{id, kind, name, location, status, badge}`) instead of the
+   * search markers, with the patient's home; `frame` fits the view around them.
+   */
+  function showBackup(points, origin, { frame = true } = {}) {
+    if (!backupMode) {
+      backupMode = true;
+      if (fetchCtl) fetchCtl.abort();
+      map.removeLayer(markers);
+      backupLayer.addTo(map);
+    }
+    backupLayer.clearLayers();
+    backupById.clear();
+    const rank = { accepting: 3, limited: 2, unknown: 1, not_accepting: 0 };
+    for (const p of points) {
+      const m = L.marker([p.location.lat, p.location.lng], {
+        icon: backupIcon(p),
+        title: `${p.name} ${p.badge}`,
+        keyboard: false,
+        riseOnHover: true,
+        zIndexOffset: (rank[p.status] || 0) * 100,
+      });
+      m.on('click', () => handlers.onSelect && handlers.onSelect(p.id, 'map'));
+      m.point = p;
+      backupById.set(p.id, m);
+      backupLayer.addLayer(m);
+    }
+    el.dataset.backup = String(points.length);
+    if (origin) setHome({ lat: origin.lat, lng: origin.lng });
+    if (frame && origin && !hidden()) {
+      frameHome(origin, points);
+    } else if (frame && origin) {
+      pendingFrame = { home: origin, items: points };
+    }
+  }
+
+  /** Back to the search markers. */
+  function hideBackup() {
+    if (!backupMode) return;
+    backupMode = false;
+    backupLayer.clearLayers();
+    backupById.clear();
+    map.removeLayer(backupLayer);
+    markers.addTo(map);
+    delete el.dataset.backup;
+    refresh();
   }
 
   function relabel() {
@@ -349,6 +418,8 @@ export function createMap(el, config, handlers) {
     select,
     setSelectedArea,
     relabel,
+    showBackup,
+    hideBackup,
     viewBbox,
     invalidate: () => {
       // Take the deferred framing first: invalidateSize fires moveend.
