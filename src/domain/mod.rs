@@ -18,9 +18,9 @@ pub use admission::{
 };
 pub use area::{Area, Municipality};
 pub use facility::{
-    Address, Contact, ContactKind, Facility, FacilityStatus, FormularyEntry, HomeCareTier, Hours,
-    Identifiers, LatLng, Origin, Placement, Provenance, Service, ServiceAttributes, ServiceStatus,
-    Stock, Visibility,
+    Address, Contact, ContactKind, DentalTier, Facility, FacilityStatus, FormularyEntry,
+    HomeCareTier, Hours, Identifiers, LatLng, Origin, Placement, Provenance, Service,
+    ServiceAttributes, ServiceStatus, Stock, Visibility,
 };
 pub use place::{
     Coverage, GeocodeMatch, GeocodeMiss, Geocoder, MuniRef, SplitMix64, TownRef, haversine_m,

@@ -66,6 +66,12 @@ pub struct ServiceView<'a> {
     pub tier: Option<HomeCareTier>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tier_label: Option<&'static str>,
+    /// home_visit_dental only: 在宅療養支援歯科診療所 1 or 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub dental_tier: Option<crate::domain::DentalTier>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dental_tier_label: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub beds: Option<u32>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
@@ -256,6 +262,8 @@ fn service_view<'a>(s: &'a Service, viewer: &Viewer) -> ServiceView<'a> {
         status: s.status,
         tier: a.tier,
         tier_label: a.tier.map(HomeCareTier::label_ja),
+        dental_tier: a.dental_tier,
+        dental_tier_label: a.dental_tier.map(crate::domain::DentalTier::label_ja),
         beds: a.beds,
         notified_items: &a.notified_items,
         since: a.since.as_deref(),

@@ -251,11 +251,11 @@ pub fn search_request(
     Ok(r)
 }
 
+/// Where a search is centred: `near`, or `address` to be placed, and the radius in km.
+pub type Place = (Option<LatLng>, Option<String>, Option<f64>);
+
 /// A point as `near=lat,lng` or `address=…` (not both), and `radius_km` (0 < r ≤ `max_km`).
-pub fn place(
-    p: &Params,
-    max_km: f64,
-) -> Result<(Option<LatLng>, Option<String>, Option<f64>), ApiError> {
+pub fn place(p: &Params, max_km: f64) -> Result<Place, ApiError> {
     let near = point(p, "near")?;
     let address = text(p, "address", "give the postal address only")?;
     if near.is_some() && address.is_some() {

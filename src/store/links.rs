@@ -56,6 +56,9 @@ pub struct Proposal {
     pub reason: Option<String>,
 }
 
+/// An edit of a stored facility, as [`Store::edit_facility`] takes it.
+pub type FacilityChange<'a> = Box<dyn FnOnce(&mut Facility) -> Result<(), String> + 'a>;
+
 /// A new proposal, written with the link's use.
 #[derive(Debug, Clone)]
 pub struct NewProposal {
@@ -259,7 +262,7 @@ impl Store {
         approve: bool,
         reason: Option<&str>,
         edit: &Edit<'_>,
-        change: Option<Box<dyn FnOnce(&mut Facility) -> Result<(), String> + '_>>,
+        change: Option<FacilityChange<'_>>,
     ) -> Result<Proposal, DecisionError> {
         self.with_conn(|c| {
             Ok(c.transaction(|c| {

@@ -30,7 +30,8 @@ fn text(cell: &Data) -> String {
 /// The rows of the workbook's first worksheet, in sheet order.
 pub fn read_first_sheet(path: &Path) -> Result<Vec<Row>, DataError> {
     let err = |msg: String| DataError::Source(format!("{}: {msg}", path.display()));
-    let mut book: Xlsx<_> = open_workbook(path).map_err(|e: calamine::XlsxError| err(e.to_string()))?;
+    let mut book: Xlsx<_> =
+        open_workbook(path).map_err(|e: calamine::XlsxError| err(e.to_string()))?;
     let range = book
         .worksheet_range_at(0)
         .ok_or_else(|| err("no worksheet".into()))?
