@@ -9,8 +9,8 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::domain::{
-    Area, ContactKind, Facility, FacilityKind, Geocoder, HOME_VISIT_RADIUS_KM, Municipality,
-    ServiceKind, ServiceStatus, Visibility, ja,
+    Area, ContactKind, Drug, Facility, FacilityKind, Form, Geocoder, HOME_VISIT_RADIUS_KM,
+    Municipality, ServiceKind, ServiceStatus, Stock, Visibility, ja,
 };
 
 pub mod abbreviations;
@@ -28,7 +28,7 @@ mod update;
 
 pub use backup::{BackupHit, BackupService};
 pub use plan::{Cursor, Execution, Plan, PlanError, SearchRequest};
-pub use query::{Bits, Facet, Hit, Query, QueryError, Results, Sort};
+pub use query::{Bits, Facet, FormularyFilter, Hit, Query, QueryError, Results, Sort};
 pub use suggest::{Suggestion, Suggestions};
 
 /// Counts of one area, per kind and per service.
@@ -56,6 +56,9 @@ pub struct Catalog {
     by_service: HashMap<ServiceKind, Bits>,
     by_area: HashMap<String, Bits>,
     by_municipality: HashMap<String, Bits>,
+    /// Pharmacies by formulary line: drug × form × the formulary's visibility × the least
+    /// stock the line meets (a line in stock is filed under `Always` and `Order`).
+    by_formulary: HashMap<FormularyKey, Bits>,
     located: Bits,
     text: text::TextIndex,
     /// Per ord: the everyday name, the official name, the reading and the everyday name's
@@ -185,6 +188,42 @@ fn text_doc(ord: u32, f: &Facility) -> text::TextDoc {
     }
 }
 
+/// Where a formulary line is filed in [`Catalog::by_formulary`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FormularyKey {
+    drug: Drug,
+    form: Form,
+    visibility: Visibility,
+    stock: Stock,
+}
+
+/// The formulary keys of a facility: every line of an offered service's formulary, under each
+/// stock level it meets.
+fn formulary_keys(f: &Facility) -> Vec<FormularyKey> {
+    let mut keys = Vec::new();
+    for s in f
+        .services
+        .iter()
+        .filter(|s| s.status != ServiceStatus::Inactive)
+    {
+        for e in &s.attributes.formulary {
+            for stock in [Stock::Always, Stock::Order] {
+                if e.stock.meets(stock) {
+                    keys.push(FormularyKey {
+                        drug: e.drug,
+                        form: e.form,
+                        visibility: s.attributes.formulary_visibility,
+                        stock,
+                    });
+                }
+            }
+        }
+    }
+    keys.sort_by_key(|k| (k.drug, k.form, k.visibility as u8, k.stock));
+    keys.dedup();
+    keys
+}
+
 /// Morton (Z-order) key of a location on a 2^16 × 2^16 lon/lat grid; unplaced sort last.
 fn z_order(location: Option<crate::domain::LatLng>) -> u64 {
     let Some(l) = location else { return u64::MAX };
@@ -237,6 +276,7 @@ impl Catalog {
         let mut by_service: HashMap<ServiceKind, Bits> = HashMap::new();
         let mut by_area: HashMap<String, Bits> = HashMap::new();
         let mut by_municipality: HashMap<String, Bits> = HashMap::new();
+        let mut by_formulary: HashMap<FormularyKey, Bits> = HashMap::new();
         let mut located = Bits::empty(n);
         for (i, f) in facilities.iter().enumerate() {
             let ord = i as u32;
@@ -261,6 +301,12 @@ impl Catalog {
             if let Some(m) = &f.address.municipality_code {
                 by_municipality
                     .entry(m.clone())
+                    .or_insert_with(|| Bits::empty(n))
+                    .insert(ord);
+            }
+            for k in formulary_keys(f) {
+                by_formulary
+                    .entry(k)
                     .or_insert_with(|| Bits::empty(n))
                     .insert(ord);
             }
@@ -304,6 +350,7 @@ impl Catalog {
             by_service,
             by_area,
             by_municipality,
+            by_formulary,
             located,
             text,
             names: Arc::new(names),

@@ -4,7 +4,7 @@
 //! choice of running inline or on the blocking pool.
 
 use super::Catalog;
-use super::query::{Facet, Query, Sort};
+use super::query::{Facet, FormularyFilter, Query, Sort};
 use crate::domain::{Facility, FacilityKind, GeocodeMiss, LatLng, ServiceKind};
 
 /// A search as a client asked for it.
@@ -28,6 +28,8 @@ pub struct SearchRequest {
     pub reaches: Option<LatLng>,
     pub sort: Option<Sort>,
     pub facets: Vec<Facet>,
+    /// Pharmacies stocking every one of these products, as the caller may see formularies.
+    pub formulary: Option<FormularyFilter>,
     /// Page size; `usize::MAX` for everything (map clusters).
     pub limit: usize,
     pub cursor: Option<Cursor>,
@@ -173,6 +175,7 @@ pub(super) fn plan(c: &Catalog, r: &SearchRequest) -> Result<Plan, PlanError> {
         facets: r.facets.clone(),
         // A person is asking: rather near matches, flagged, than an empty page.
         relax: true,
+        formulary: r.formulary.clone(),
     };
     let execution = if query.text.is_none() && query.bbox.is_none() {
         Execution::Inline

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::Catalog;
-use crate::domain::{FacilityKind, ServiceKind, haversine_m};
+use crate::domain::{Audience, FacilityKind, Product, ServiceKind, Stock, Visibility, haversine_m};
 
 /// A set of facility ords.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +149,18 @@ pub struct Query {
     /// When no facility meets every word of `text`, answer with a relaxed match (most words,
     /// fuzzy names) instead of nothing.
     pub relax: bool,
+    /// The nurse's question: pharmacies stocking every one of these products.
+    pub formulary: Option<FormularyFilter>,
+}
+
+/// Pharmacies whose formulary, as `audience` may see it, has a line meeting `stock` for every
+/// product. A formulary the audience may not see matches nothing, so a result never reveals it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormularyFilter {
+    pub products: Vec<Product>,
+    /// The least stock accepted: `Always` (in stock now) or `Order` (in stock or on order).
+    pub stock: Stock,
+    pub audience: Audience,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -200,6 +212,29 @@ pub fn filter_bits(c: &Catalog, q: &Query) -> Bits {
             .map(|m| c.by_municipality.get(m))
             .collect(),
     );
+    if let Some(ff) = &q.formulary {
+        for p in &ff.products {
+            let mut u = Bits::empty(n);
+            for form in p.forms() {
+                for v in [
+                    Visibility::Public,
+                    Visibility::Professional,
+                    Visibility::Internal,
+                ] {
+                    let key = super::FormularyKey {
+                        drug: p.drug,
+                        form,
+                        visibility: v,
+                        stock: ff.stock,
+                    };
+                    if let (true, Some(b)) = (ff.audience.may_see(v), c.by_formulary.get(&key)) {
+                        u.or(b);
+                    }
+                }
+            }
+            bits.and(&u);
+        }
+    }
     bits
 }
 

@@ -6,7 +6,10 @@
 use std::sync::Arc;
 
 use super::query::Bits;
-use super::{Catalog, CatalogError, everyday_len_of, name_forms, reach_m, reading_key, text_doc};
+use super::{
+    Catalog, CatalogError, everyday_len_of, formulary_keys, name_forms, reach_m, reading_key,
+    text_doc,
+};
 use crate::domain::{Facility, ServiceKind};
 
 /// Clear `ord` from every set of the map, then file it under `keys`.
@@ -53,6 +56,7 @@ pub(super) fn apply(
     let mut renamed: Vec<u32> = Vec::new();
     let (mut by_kind, mut by_service) = (c.by_kind.clone(), c.by_service.clone());
     let (mut by_area, mut by_muni) = (c.by_area.clone(), c.by_municipality.clone());
+    let mut by_formulary = c.by_formulary.clone();
     let mut located = c.located.clone();
     let mut appended = c.appended;
     let (mut removed, mut added, mut docs) = (Vec::new(), Vec::new(), Vec::new());
@@ -87,6 +91,7 @@ pub(super) fn apply(
         refile(&mut by_service, n, o, &services);
         refile(&mut by_area, n, o, f.area_code.as_slice());
         refile(&mut by_muni, n, o, f.address.municipality_code.as_slice());
+        refile(&mut by_formulary, n, o, &formulary_keys(&f));
         located.resize(n);
         located.remove(o);
         if let Some(l) = f.location {
@@ -110,6 +115,7 @@ pub(super) fn apply(
         .chain(by_service.values_mut())
         .chain(by_area.values_mut())
         .chain(by_muni.values_mut())
+        .chain(by_formulary.values_mut())
     {
         bits.resize(n);
     }
@@ -136,6 +142,7 @@ pub(super) fn apply(
         by_service,
         by_area,
         by_municipality: by_muni,
+        by_formulary,
         located,
         text,
         names,

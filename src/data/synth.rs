@@ -18,9 +18,10 @@ use crate::data::geocode_eval::GeoloniaTown;
 use crate::data::{Dataset, Manifest};
 use crate::domain::TownRef;
 use crate::domain::{
-    AdmissionRules, Area, Capacity, CapacityStatus, Contact, ContactKind, Facility, FacilityKind,
-    FormularyEntry, HomeCareTier, Hours, LatLng, Municipality, Origin, Placement, Provenance,
-    Service, ServiceAttributes, ServiceKind, ServiceStatus, Stock, Visibility,
+    AdmissionRules, Area, Capacity, CapacityStatus, Contact, ContactKind, Drug, Facility,
+    FacilityKind, Form, FormularyEntry, HomeCareTier, Hours, LatLng, Municipality, Origin,
+    Placement, Provenance, Service, ServiceAttributes, ServiceKind, ServiceStatus, Stock,
+    Visibility,
 };
 
 /// The `ATTRIBUTION.md` of a synthetic dataset.
@@ -393,21 +394,13 @@ const DEPARTMENTS: &[&str] = &[
     "緩和ケア内科",
 ];
 
-/// Opioid drug × form combinations on the Japanese market.
-const FORMULARY: &[(&str, &str)] = &[
-    ("morphine", "oral"),
-    ("morphine", "suppository"),
-    ("morphine", "injection"),
-    ("oxycodone", "oral"),
-    ("oxycodone", "injection"),
-    ("hydromorphone", "oral"),
-    ("hydromorphone", "injection"),
-    ("fentanyl", "patch"),
-    ("fentanyl", "buccal"),
-    ("fentanyl", "injection"),
-    ("tapentadol", "oral"),
-    ("methadone", "oral"),
-];
+/// Opioid drug × form combinations on the Japanese market, in the model's order.
+fn formulary_products() -> Vec<(Drug, Form)> {
+    Drug::ALL
+        .iter()
+        .flat_map(|&d| d.forms().iter().map(move |&f| (d, f)))
+        .collect()
+}
 
 const KANJI_DIGITS: &str = "〇一二三四五六七八九十";
 
@@ -620,22 +613,20 @@ fn services_of(rng: &mut Rng, kind: FacilityKind) -> Vec<Service> {
         }
         FacilityKind::Pharmacy => {
             if rng.chance(PHARMACY_OPIOID) {
+                let products = formulary_products();
                 let k = rng.range(2, 8) as usize;
-                let mut picks = rng.distinct(FORMULARY.len(), k);
+                let mut picks = rng.distinct(products.len(), k);
                 picks.sort_unstable();
                 let formulary = picks
                     .into_iter()
                     .map(|i| {
-                        let (drug, form) = FORMULARY[i];
+                        let (drug, form) = products[i];
                         let always = rng.chance(0.6);
                         FormularyEntry {
-                            drug: drug.into(),
-                            form: form.into(),
-                            stock: if always {
-                                Stock::Always
-                            } else {
-                                Stock::OnOrder
-                            },
+                            drug,
+                            form,
+                            strength: None,
+                            stock: if always { Stock::Always } else { Stock::Order },
                             order_days: (!always).then(|| rng.range(1, 3)),
                         }
                     })

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::admission::{AdmissionRules, Capacity};
+use super::formulary::FormularyEntry;
 use super::schedule::Period;
 use super::vocabulary::{FacilityKind, ServiceKind};
 
@@ -222,25 +223,6 @@ impl DentalTier {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stock {
-    Always,
-    OnOrder,
-}
-
-/// One line of a pharmacy's opioid formulary: drug × form × stock.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FormularyEntry {
-    /// Generic name code, e.g. `fentanyl`, `oxycodone`, `morphine`.
-    pub drug: String,
-    /// e.g. `oral`, `patch`, `buccal`, `injection`, `suppository`.
-    pub form: String,
-    pub stock: Stock,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_days: Option<u32>,
-}
-
 /// Typed attributes of a service. Unused ones stay empty.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceAttributes {
@@ -261,7 +243,7 @@ pub struct ServiceAttributes {
     /// Published service radius for home visits; absent means the 16 km rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub radius_km: Option<f64>,
-    /// Opioid formulary (professional unless opted in).
+    /// Opioid formulary of an `opioid_dispensing` service (professional unless opted in).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub formulary: Vec<FormularyEntry>,
     #[serde(default)]

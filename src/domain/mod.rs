@@ -5,6 +5,7 @@ pub mod account;
 pub mod admission;
 pub mod area;
 pub mod facility;
+pub mod formulary;
 pub mod ja;
 pub mod place;
 pub mod prefecture;
@@ -18,10 +19,11 @@ pub use admission::{
 };
 pub use area::{Area, Municipality};
 pub use facility::{
-    Address, Contact, ContactKind, DentalTier, Facility, FacilityStatus, FormularyEntry,
-    HomeCareTier, Hours, Identifiers, LatLng, Origin, Placement, Provenance, Service,
-    ServiceAttributes, ServiceStatus, Stock, Visibility,
+    Address, Contact, ContactKind, DentalTier, Facility, FacilityStatus, HomeCareTier, Hours,
+    Identifiers, LatLng, Origin, Placement, Provenance, Service, ServiceAttributes, ServiceStatus,
+    Visibility,
 };
+pub use formulary::{Drug, Form, FormularyEntry, Product, Scope, Stock};
 pub use place::{
     Coverage, GeocodeMatch, GeocodeMiss, Geocoder, MuniRef, SplitMix64, TownRef, haversine_m,
     round6,
@@ -29,8 +31,9 @@ pub use place::{
 pub use vocabulary::{FacilityKind, ServiceKind};
 
 /// Who is looking. Professional fields are shown only to signed-in professionals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Audience {
+    #[default]
     Public,
     Professional,
     Internal,

@@ -82,6 +82,8 @@ pub struct ServiceView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub radius_km: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The opioid formulary (drug, form, strength, stock `always`/`order`/`no`, order_days),
+    /// for callers who may see it.
     #[schema(value_type = Option<Vec<Object>>)]
     pub formulary: Option<&'a [FormularyEntry]>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -150,6 +152,59 @@ pub struct FacilityView<'a> {
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub match_kind: Option<&'static str>,
+    /// With `opioid=`: per asked product, the pharmacy's best matching line (in stock before
+    /// on order, then fewest days), from the formulary as this caller may see it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opioid_stock: Option<Vec<StockLine<'a>>>,
+}
+
+/// One asked product's line in a pharmacy's formulary.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StockLine<'a> {
+    /// The product as asked, normalized (`fentanyl_patch`; a brand becomes its drug and form).
+    pub product: String,
+    #[schema(example = "fentanyl")]
+    pub drug: &'static str,
+    #[schema(example = "patch_3day")]
+    pub form: &'static str,
+    /// e.g. フェンタニル 貼付剤（3日用）
+    pub label_ja: String,
+    /// As labelled, when the line names one.
+    pub strength: Option<&'a str>,
+    /// `always` (in stock now) or `order` (obtained on order).
+    #[schema(example = "always")]
+    pub stock: &'static str,
+    /// Usual days to obtain it on order.
+    pub order_days: Option<u32>,
+}
+
+impl<'a> StockLine<'a> {
+    /// One line per product of `ff`, from the formularies of `f` (already projected for the
+    /// caller, so a hidden formulary gives none).
+    pub fn all(f: &'a Facility, ff: &crate::catalog::FormularyFilter) -> Vec<StockLine<'a>> {
+        ff.products
+            .iter()
+            .filter_map(|&p| {
+                let e = f
+                    .services
+                    .iter()
+                    .filter(|s| s.status != ServiceStatus::Inactive)
+                    .filter_map(|s| {
+                        crate::domain::formulary::best_line(&s.attributes.formulary, p, ff.stock)
+                    })
+                    .min_by_key(|e| (e.stock, e.order_days.unwrap_or(u32::MAX)))?;
+                Some(StockLine {
+                    product: p.code(),
+                    drug: e.drug.code(),
+                    form: e.form.code(),
+                    label_ja: format!("{} {}", e.drug.label_ja(), e.form.label_ja()),
+                    strength: e.strength.as_deref(),
+                    stock: e.stock.code(),
+                    order_days: e.order_days,
+                })
+            })
+            .collect()
+    }
 }
 
 /// Who is looking and when: the audience decides what is shown, the clock how old a bed
@@ -362,6 +417,7 @@ impl<'a> FacilityView<'a> {
             distance_m: None,
             distance_precision_m: None,
             match_kind: None,
+            opioid_stock: None,
         }
     }
 }

@@ -132,6 +132,9 @@ pub fn document(catalog: &Catalog) -> Value {
                         json!({"type": "string", "enum": ["relevance", "distance", "name"]})
                 }
                 Some("cluster") => p["schema"] = json!({"type": "string", "enum": ["0", "1"]}),
+                Some("stock") => {
+                    p["schema"] = json!({"type": "string", "enum": ["always", "order"]})
+                }
                 _ => {}
             }
         }

@@ -7,8 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::error::ApiError;
 use super::params::Params;
-use crate::catalog::{Cursor, Facet, SearchRequest, Sort};
-use crate::domain::{FacilityKind, LatLng, ServiceKind};
+use crate::catalog::{Cursor, Facet, FormularyFilter, SearchRequest, Sort};
+use crate::domain::{Audience, FacilityKind, LatLng, Product, ServiceKind, Stock};
 
 pub const LIST_PARAMS: &[&str] = &[
     "kind",
@@ -21,6 +21,8 @@ pub const LIST_PARAMS: &[&str] = &[
     "radius_km",
     "bbox",
     "reaches",
+    "opioid",
+    "stock",
     "sort",
     "facets",
     "limit",
@@ -38,6 +40,8 @@ pub const GEOJSON_PARAMS: &[&str] = &[
     "radius_km",
     "bbox",
     "reaches",
+    "opioid",
+    "stock",
     "sort",
     "limit",
     "cursor",
@@ -249,6 +253,76 @@ pub fn search_request(
         r.sort = Some(sort);
     }
     Ok(r)
+}
+
+/// Most products one search may ask to be stocked together.
+pub const MAX_OPIOIDS: usize = 8;
+
+/// The parameters that filter on pharmacies' formularies, which are professional by default.
+pub const FORMULARY_PARAMS: [&str; 2] = ["opioid", "stock"];
+
+/// `opioid` and `stock` as a filter over the formularies `audience` may see. The public may
+/// not filter on them at all: 401 naming the parameter, never a silently different answer.
+pub fn formulary_filter(
+    p: &Params,
+    audience: Audience,
+) -> Result<Option<FormularyFilter>, ApiError> {
+    if audience == Audience::Public {
+        if let Some(name) = FORMULARY_PARAMS.into_iter().find(|n| p.get(n).is_some()) {
+            return Err(ApiError::unauthorized(format!(
+                "`{name}` filters on pharmacies' opioid formularies, which only signed-in professionals may see: sign in (POST /api/v1/session) or send an API token, or leave `{name}` out. / 麻薬の在庫での絞り込みは医療・介護職のログインが必要です。"
+            ))
+            .with("parameter", serde_json::json!(name)));
+        }
+        return Ok(None);
+    }
+    let mut products: Vec<Product> = Vec::new();
+    for product in p.list("opioid", Product::parse, || {
+        format!(
+            "{}, or a brand or generic name such as オキシコンチン, フェントステープ, モルヒネ",
+            Product::codes().join(", ")
+        )
+    })? {
+        if !products.contains(&product) {
+            products.push(product);
+        }
+    }
+    if products.len() > MAX_OPIOIDS {
+        return Err(ApiError::bad_parameter(
+            "opioid",
+            format!(
+                "`opioid` lists at most {MAX_OPIOIDS} products; got {}.",
+                products.len()
+            ),
+        ));
+    }
+    let stock = match p.get("stock") {
+        None => Stock::Order,
+        Some("always") => Stock::Always,
+        Some("order") => Stock::Order,
+        Some(other) => {
+            return Err(ApiError::bad_parameter(
+                "stock",
+                format!(
+                    "Unknown value `{other}` for `stock`. Valid values: always (in stock now), order (in stock or obtained on order; the default)."
+                ),
+            ));
+        }
+    };
+    if products.is_empty() {
+        if p.get("stock").is_some() {
+            return Err(ApiError::bad_parameter(
+                "stock",
+                "`stock` qualifies `opioid`: add the products, e.g. opioid=fentanyl_patch,oxycodone_injection.",
+            ));
+        }
+        return Ok(None);
+    }
+    Ok(Some(FormularyFilter {
+        products,
+        stock,
+        audience,
+    }))
 }
 
 /// Where a search is centred: `near`, or `address` to be placed, and the radius in km.

@@ -12,8 +12,8 @@ use tracing::instrument;
 use super::AppState;
 use super::dto::{
     AreaItem, AreasBody, ConfigBody, CoverageBody, FacilityView, GeocodeBody, Health, KindItem,
-    Label, ListBody, MunicipalityRef, ServiceItem, SuggestBody, SuggestFacility, SuggestTerm,
-    VocabularyBody,
+    Label, ListBody, MunicipalityRef, ServiceItem, StockLine, SuggestBody, SuggestFacility,
+    SuggestTerm, VocabularyBody,
 };
 use super::error::{ApiError, Problem};
 use super::geojson::{self as gj, Layer};
@@ -142,6 +142,20 @@ pub struct SearchParams {
         example = "35.8617,139.6455"
     )]
     reaches: Option<String>,
+    /// Professionals only (401 otherwise): pharmacies whose formulary, as the caller may see
+    /// it, stocks every one of these products, comma-separated (AND, at most 8). A product is
+    /// `DRUG` (any form: `morphine`, `oxycodone`, `hydromorphone`, `fentanyl`, `tapentadol`,
+    /// `methadone`), `DRUG_oral` / `DRUG_patch` (both release forms / both patches) or
+    /// `DRUG_FORM` (`oral_immediate`, `oral_sustained`, `suppository`, `injection`,
+    /// `patch_1day`, `patch_3day`, `buccal`, `sublingual`), e.g.
+    /// `fentanyl_patch,oxycodone_injection`; or a brand or generic name (オキシコンチン,
+    /// フェントステープ, ナルサス, モルヒネ注射液), normalized to its drug and form. List items
+    /// then carry `opioid_stock`, one line per product.
+    #[param(style = Form, explode = false, example = "fentanyl_patch,oxycodone_injection")]
+    opioid: Option<Vec<String>>,
+    /// With `opioid`, professionals only: `always` (in stock now) or `order` (in stock or
+    /// obtained on order, the default).
+    stock: Option<String>,
     /// `relevance` (needs `q`), `distance` (needs a point) or `name` (五十音順).
     sort: Option<String>,
     /// Opaque: the `next` of the previous page, unchanged.
@@ -181,6 +195,7 @@ pub struct LayerParams {
     responses(
         (status = 200, description = "One page of matching facilities", body = ListBody),
         (status = 400, description = "A parameter is malformed, unknown or out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`opioid` or `stock` without signing in (the parameter is named), or a stale credential", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The cursor is from an earlier version of the data", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The address could not be placed", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -190,8 +205,9 @@ pub async fn list_facilities(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let p = Params::parse(req.query_string(), LIST_PARAMS)?;
-    let search = request::search_request(&p, 100, 20)?;
+    let mut search = request::search_request(&p, 100, 20)?;
     let aud = audience(&req, &state).await?;
+    search.formulary = request::formulary_filter(&p, aud)?;
     let (catalog, plan, results) = run_search(state.catalog.load(), search).await?;
     let shown: Vec<Facility> = results
         .hits
@@ -208,6 +224,12 @@ pub async fn list_facilities(
             let mut view = FacilityView::new(f, &catalog, &viewer);
             view.distance_m = h.distance_m.map(|d| d.round() as u64);
             view.distance_precision_m = h.distance_m.and(plan.distance_precision_m(f));
+            // From the projected facility: only formularies this caller may see.
+            view.opioid_stock = plan
+                .query
+                .formulary
+                .as_ref()
+                .map(|ff| StockLine::all(f, ff));
             if results.strict.is_some_and(|n| plan.offset + i >= n) {
                 view.match_kind = Some("relaxed");
             }
@@ -298,6 +320,7 @@ pub async fn suggest(
     responses(
         (status = 200, description = "A FeatureCollection (RFC 7946) of points or clusters, with `total` and (without clustering) `next`", body = Object, content_type = "application/geo+json"),
         (status = 400, description = "A parameter is malformed, unknown or out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`opioid` or `stock` without signing in (the parameter is named), or a stale credential", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The cursor is from an earlier version of the data", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The address could not be placed", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -309,6 +332,11 @@ pub async fn facilities_geojson(
     let p = Params::parse(req.query_string(), GEOJSON_PARAMS)?;
     let zoom = request::clustering(&p)?;
     let mut search = request::search_request(&p, 5000, 500)?;
+    // The layer shows no professional field: the caller matters only to the formulary filter.
+    if request::FORMULARY_PARAMS.iter().any(|n| p.get(n).is_some()) {
+        let aud = audience(&req, &state).await?;
+        search.formulary = request::formulary_filter(&p, aud)?;
+    }
     if zoom.is_some() {
         // Clusters summarize the whole result set: no pages.
         search.limit = usize::MAX;

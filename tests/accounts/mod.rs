@@ -72,7 +72,7 @@ fn marked_pharmacy() -> Facility {
         "provenance": {"origin": "survey", "source": "test-survey"},
         "updated_at": "2025-09-01",
         "attributes": {
-            "formulary": [{"drug": MARKERS[5].0, "form": "patch", "stock": "always"}],
+            "formulary": [{"drug": "fentanyl", "form": "patch_3day", "strength": MARKERS[5].0, "stock": "always"}],
             "formulary_visibility": "professional"
         }
     }))
