@@ -130,6 +130,34 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
             10,
         )
     });
+    // The discharge nurse's question: the 10 nearest pharmacies stocking every one of one to
+    // three products (the synthetic pharmacies carry random formularies), as a professional.
+    let products: Vec<pallimap::domain::Product> = pallimap::domain::Product::codes()
+        .iter()
+        .filter_map(|c| pallimap::domain::Product::from_code(c))
+        .collect();
+    let asks: Vec<Vec<pallimap::domain::Product>> = (0..runs)
+        .map(|_| {
+            let k = 1 + rng.below(3);
+            (0..k)
+                .map(|_| products[rng.below(products.len())])
+                .collect()
+        })
+        .collect();
+    measure("(a) 10 nearest with opioid=1–3 products", runs, |i| {
+        search(
+            &Query {
+                point: Some(points[i]),
+                formulary: Some(pallimap::catalog::FormularyFilter {
+                    products: asks[i].clone(),
+                    stock: pallimap::domain::Stock::Order,
+                    audience: pallimap::domain::Audience::Professional,
+                }),
+                ..Query::default()
+            },
+            10,
+        )
+    });
     // The physician's question at night: every admitting hospital within 30 km, ranked by
     // bed status as a professional sees it now (the synthetic reports are older than 72 h, so
     // they rank as unknown: the work per candidate is the same) and distance — the whole of

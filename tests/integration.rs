@@ -6,6 +6,7 @@ mod api;
 mod cli;
 mod common;
 mod data;
+mod formulary;
 mod instances;
 mod search;
 mod search_quality;
