@@ -243,13 +243,16 @@ impl Product {
 
     /// A product code; only a scope that covers a form the drug is marketed in.
     pub fn from_code(code: &str) -> Option<Product> {
-        let (drug, rest) = code.split_once('_').unwrap_or((code, ""));
+        let (drug, rest) = match code.split_once('_') {
+            Some((drug, rest)) => (drug, Some(rest)),
+            None => (code, None),
+        };
         let drug = Drug::from_code(drug)?;
         let scope = match rest {
-            "" => Scope::Any,
-            "oral" => Scope::Oral,
-            "patch" => Scope::Patch,
-            f => Scope::Form(Form::from_code(f)?),
+            None => Scope::Any,
+            Some("oral") => Scope::Oral,
+            Some("patch") => Scope::Patch,
+            Some(f) => Scope::Form(Form::from_code(f)?),
         };
         let p = Product { drug, scope };
         (p.forms().next().is_some()).then_some(p)

@@ -147,7 +147,10 @@ async fn the_nurses_pharmacy_is_found_by_generic_codes_and_brands_and_only_by_pr
             format!("/api/v1/facilities.geojson?{NEAR}&opioid=fentanyl_patch"),
             "opioid",
         ),
-        (format!("/api/v1/facilities?opioid=no_such_drug"), "opioid"),
+        (
+            "/api/v1/facilities?opioid=no_such_drug".to_string(),
+            "opioid",
+        ),
     ] {
         let (status, body) = get_as(&fx, &uri, None).await;
         assert_eq!(status, 401, "{uri}: {body}");
