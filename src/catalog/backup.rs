@@ -78,20 +78,33 @@ pub fn rank(
     stale_hours: u32,
 ) -> Result<Vec<BackupHit>, QueryError> {
     let needs = &plan.query.services;
-    let results = c.search(&plan.query, 0, usize::MAX)?;
-    let mut hits: Vec<BackupHit> = results
-        .hits
-        .iter()
-        .map(|h| {
-            let services = assess(c.at(h.ord), needs, audience, now, stale_hours);
+    let candidates: Vec<(u32, f64)> = match (plan.query.point, plan.query.radius_m) {
+        (Some(p), Some(r))
+            if plan.query.text.is_none()
+                && plan.query.bbox.is_none()
+                && plan.query.reaches.is_none() =>
+        {
+            within(c, &plan.query, p, r)
+        }
+        _ => c
+            .search(&plan.query, 0, usize::MAX)?
+            .hits
+            .iter()
+            .map(|h| (h.ord, h.distance_m.unwrap_or(f64::INFINITY)))
+            .collect(),
+    };
+    let mut hits: Vec<BackupHit> = candidates
+        .into_iter()
+        .map(|(ord, distance_m)| {
+            let services = assess(c.at(ord), needs, audience, now, stale_hours);
             let status = services
                 .iter()
                 .map(|s| s.status)
                 .min_by_key(|s| s.rank())
                 .unwrap_or(CapacityStatus::Unknown);
             BackupHit {
-                ord: h.ord,
-                distance_m: h.distance_m.unwrap_or(f64::INFINITY),
+                ord,
+                distance_m,
                 status,
                 services,
             }
@@ -105,4 +118,29 @@ pub fn rank(
             .then(a.ord.cmp(&b.ord))
     });
     Ok(hits)
+}
+
+/// The placed facilities of the plan's filters within `radius_m` of `p`, with their distances:
+/// admitting services are rare (a few in a thousand facilities), so the filter's members are
+/// measured directly; a common filter walks the R-tree instead.
+fn within(c: &Catalog, q: &super::Query, p: (f64, f64), radius_m: f64) -> Vec<(u32, f64)> {
+    let mut filter = super::query::filter_bits(c, q);
+    filter.and(&c.located);
+    let rare_max = (super::query::RARE_FACTOR * c.len() as f64).sqrt() as usize;
+    if filter.count() <= rare_max {
+        filter
+            .iter()
+            .filter_map(|ord| {
+                let l = c.at(ord).location?;
+                let d = crate::domain::haversine_m(p, (l.lat, l.lng));
+                (d <= radius_m).then_some((ord, d))
+            })
+            .collect()
+    } else {
+        c.spatial
+            .within(p.0, p.1, radius_m)
+            .into_iter()
+            .filter(|(ord, _)| filter.contains(*ord))
+            .collect()
+    }
 }

@@ -80,7 +80,7 @@ impl Bits {
 /// Up to `sqrt(RARE_FACTOR × n)` candidates, nearest-k measures every candidate instead of
 /// walking the tree: a walk visits about k·n/candidates points, a scan visits the candidates, and
 /// a visit in the walk costs some 30 times a haversine in the scan.
-const RARE_FACTOR: f64 = 32.0;
+pub(super) const RARE_FACTOR: f64 = 32.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {

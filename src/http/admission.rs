@@ -266,14 +266,18 @@ pub(super) fn admitting(f: &Facility, kind: ServiceKind) -> Result<(), ApiError>
     Ok(())
 }
 
-/// Set the bed status of service `kind` (an edit of the facility, logged like any other).
-pub(super) fn set_capacity(f: &mut Facility, kind: ServiceKind, c: Capacity) {
+/// Change the active service `kind` of `f` (an edit of the facility, logged like any other).
+pub(super) fn with_service(
+    f: &mut Facility,
+    kind: ServiceKind,
+    change: impl FnOnce(&mut crate::domain::Service),
+) {
     if let Some(s) = f
         .services
         .iter_mut()
         .find(|s| s.kind == kind && s.status != ServiceStatus::Inactive)
     {
-        s.capacity = Some(c);
+        change(s);
     }
 }
 
@@ -297,23 +301,38 @@ pub async fn put_capacity(
     path: web::Path<(String, String)>,
     body: web::Json<CapacityInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, service) = path.into_inner();
+    edit_admitting(&req, &state, path.into_inner(), |caller, at| {
+        let c = capacity_of(&body, &caller.actor(), at, None)?;
+        Ok(move |s: &mut crate::domain::Service| s.capacity = Some(c))
+    })
+    .await
+}
+
+/// An edit of admitting service `service` of facility `id` by an account: who may (as every
+/// edit), `If-Match`, the service offered and taking admissions, then `make`'s change of the
+/// service (built from the caller and the time, or refused) in one transaction.
+async fn edit_admitting<C: FnOnce(&mut crate::domain::Service) + Send + 'static>(
+    req: &HttpRequest,
+    state: &AppState,
+    (id, service): (String, String),
+    make: impl FnOnce(&auth::Caller, &str) -> Result<C, ApiError>,
+) -> Result<HttpResponse, ApiError> {
     let kind = service_kind(&service)?;
     let EditStart {
         caller,
         current,
         version,
         ..
-    } = edit_start(&req, &state, &id).await?;
+    } = edit_start(req, state, &id).await?;
     admitting(&current, kind)?;
     let at = crate::auth::timestamp(crate::auth::now());
-    let c = capacity_of(&body, &caller.actor(), &at, None)?;
-    let f = run_edit(&state, &caller, id, version, move |f| {
-        set_capacity(f, kind, c);
+    let change = make(&caller, &at)?;
+    let f = run_edit(state, &caller, id, version, move |f| {
+        with_service(f, kind, change);
         Ok(())
     })
     .await?;
-    Ok(written(&state, &caller, &f, false).await)
+    Ok(written(state, &caller, &f, false).await)
 }
 
 #[utoipa::path(put, path = "/api/v1/facilities/{id}/services/{service}/admission-rules", tag = "admissions",
@@ -336,28 +355,11 @@ pub async fn put_rules(
     path: web::Path<(String, String)>,
     body: web::Json<RulesInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, service) = path.into_inner();
-    let kind = service_kind(&service)?;
-    let EditStart {
-        caller,
-        current,
-        version,
-        ..
-    } = edit_start(&req, &state, &id).await?;
-    admitting(&current, kind)?;
-    let rules = rules_of(&body)?;
-    let f = run_edit(&state, &caller, id, version, move |f| {
-        if let Some(s) = f
-            .services
-            .iter_mut()
-            .find(|s| s.kind == kind && s.status != ServiceStatus::Inactive)
-        {
-            s.admission_rules = Some(rules);
-        }
-        Ok(())
+    edit_admitting(&req, &state, path.into_inner(), |_, _| {
+        let rules = rules_of(&body)?;
+        Ok(move |s: &mut crate::domain::Service| s.admission_rules = Some(rules))
     })
-    .await?;
-    Ok(written(&state, &caller, &f, false).await)
+    .await
 }
 
 /// One bed-status report in the history.
@@ -650,17 +652,8 @@ fn item<'a>(
         id: &f.id,
         name: &f.name,
         everyday_name: crate::domain::ja::everyday_name(&f.name),
-        address: AddressView {
-            postal_code: f.address.postal_code.as_deref(),
-            prefecture: &f.address.prefecture,
-            municipality_code: f.address.municipality_code.as_deref(),
-            municipality: f.address.municipality.as_deref(),
-            text: &f.address.text,
-        },
-        location: f.location.map(|l| LocationView {
-            lat: l.lat,
-            lng: l.lng,
-        }),
+        address: AddressView::of(&f.address),
+        location: LocationView::of(f.location),
         distance_m: hit.distance_m.round() as u64,
         distance_precision_m: precision,
         phones: f

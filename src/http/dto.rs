@@ -34,10 +34,31 @@ pub struct AddressView<'a> {
     pub text: &'a str,
 }
 
+impl<'a> AddressView<'a> {
+    pub fn of(a: &'a crate::domain::Address) -> Self {
+        AddressView {
+            postal_code: a.postal_code.as_deref(),
+            prefecture: &a.prefecture,
+            municipality_code: a.municipality_code.as_deref(),
+            municipality: a.municipality.as_deref(),
+            text: &a.text,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LocationView {
     pub lat: f64,
     pub lng: f64,
+}
+
+impl LocationView {
+    pub fn of(l: Option<crate::domain::LatLng>) -> Option<Self> {
+        l.map(|l| LocationView {
+            lat: l.lat,
+            lng: l.lng,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -374,17 +395,8 @@ impl<'a> FacilityView<'a> {
             everyday_name: crate::domain::ja::everyday_name(&f.name),
             name_kana: f.name_kana.as_deref(),
             identifiers: &f.identifiers,
-            address: AddressView {
-                postal_code: f.address.postal_code.as_deref(),
-                prefecture: &f.address.prefecture,
-                municipality_code: f.address.municipality_code.as_deref(),
-                municipality: f.address.municipality.as_deref(),
-                text: &f.address.text,
-            },
-            location: f.location.map(|l| LocationView {
-                lat: l.lat,
-                lng: l.lng,
-            }),
+            address: AddressView::of(&f.address),
+            location: LocationView::of(f.location),
             placement: f.placement.code(),
             area: f.area_code.as_ref().map(|code| AreaRef {
                 code: code.clone(),

@@ -15,7 +15,7 @@ use tracing::instrument;
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::admission::{CapacityInput, admitting, capacity_of, set_capacity};
+use super::admission::{CapacityInput, admitting, capacity_of, with_service};
 use super::auth::{self, Caller};
 use super::dto::FacilityView;
 use super::error::{ApiError, Problem};
@@ -480,7 +480,7 @@ pub async fn use_link(
                 },
                 move |f| {
                     for (kind, c) in reports {
-                        set_capacity(f, kind, c);
+                        with_service(f, kind, |s| s.capacity = Some(c));
                     }
                     if confirm {
                         f.verified_at = Some(when);
