@@ -154,6 +154,16 @@ impl User {
     }
 }
 
+/// An audit actor (`role:account`) as `audience` may see it: coordinators and admins see the
+/// account, everyone else the role only.
+pub fn actor_as_seen(actor: &str, audience: Audience) -> String {
+    if audience == Audience::Internal {
+        actor.to_string()
+    } else {
+        actor.split(':').next().unwrap_or("").to_string()
+    }
+}
+
 /// The one projection by role: `f` as `audience` may see it. Contacts, bed status, admission
 /// rules and the formulary whose visibility the audience lacks are removed, so that every
 /// output path (JSON, GeoJSON, history, exports) that starts from the projection cannot leak

@@ -12,7 +12,7 @@ pub mod prefecture;
 pub mod schedule;
 pub mod vocabulary;
 
-pub use account::{Credential, Denied, Principal, Role, User, project};
+pub use account::{Credential, Denied, Principal, Role, User, actor_as_seen, project};
 pub use admission::{
     AdmissionRules, CAPACITY_SERVICES, Capacity, CapacityStatus, Eligibility, RequestRoute,
     RouteKind, Transport, takes_admissions,

@@ -21,7 +21,7 @@ use crate::catalog::{BackupHit, SearchRequest, Sort};
 use crate::domain::admission::{Eligibility, RequestRoute, RouteKind, Transport};
 use crate::domain::schedule::{self, Period};
 use crate::domain::{
-    AdmissionRules, Audience, CAPACITY_SERVICES, Capacity, CapacityStatus, ContactKind, Facility,
+    AdmissionRules, CAPACITY_SERVICES, Capacity, CapacityStatus, ContactKind, Facility,
     ServiceKind, ServiceStatus, Visibility, project, takes_admissions,
 };
 
@@ -442,11 +442,7 @@ pub async fn capacity_history(
             free_beds: c.free_beds,
             waiting_days: c.waiting_days,
             note: c.note,
-            updated_by: if audience == Audience::Internal {
-                c.updated_by
-            } else {
-                c.updated_by.split(':').next().unwrap_or("").to_string()
-            },
+            updated_by: crate::domain::actor_as_seen(&c.updated_by, audience),
             updated_at: c.updated_at,
             via: c.via,
             sample: c.sample,
@@ -676,10 +672,28 @@ fn item<'a>(
 }
 
 /// Run the backup search for a signed-in caller: the plan, the ranked hits and the clock.
-async fn run_backup(
-    req: &HttpRequest,
-    state: &AppState,
-) -> Result<(BackupAsk, crate::catalog::Plan, Vec<BackupHit>, Viewer), ApiError> {
+/// A backup search run against one catalog snapshot: the hits of that snapshot and the first
+/// `limit` of them projected for the caller (never mixed with a later snapshot's ords).
+struct BackupRun {
+    ask: BackupAsk,
+    plan: crate::catalog::Plan,
+    viewer: Viewer,
+    total: usize,
+    found: Vec<(BackupHit, Facility)>,
+}
+
+impl BackupRun {
+    fn items(&self) -> impl Iterator<Item = (&Facility, BackupItem<'_>)> {
+        self.found.iter().map(|(h, f)| {
+            (
+                f,
+                item(f, h, &self.viewer, self.plan.distance_precision_m(f)),
+            )
+        })
+    }
+}
+
+async fn run_backup(req: &HttpRequest, state: &AppState) -> Result<BackupRun, ApiError> {
     let p = Params::parse(req.query_string(), BACKUP_PARAMS)?;
     let caller = auth::caller(req, state).await?;
     if caller.user().is_none() {
@@ -697,7 +711,22 @@ async fn run_backup(
     let hits = catalog
         .backup(&plan, viewer.audience, ask.now, viewer.stale_hours)
         .map_err(|e| ApiError::internal(&e))?;
-    Ok((ask, plan, hits, viewer))
+    let total = hits.len();
+    let found = hits
+        .into_iter()
+        .take(ask.limit)
+        .map(|h| {
+            let f = project(catalog.at(h.ord), viewer.audience);
+            (h, f)
+        })
+        .collect();
+    Ok(BackupRun {
+        ask,
+        plan,
+        viewer,
+        total,
+        found,
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/backup", tag = "admissions",
@@ -720,18 +749,8 @@ pub async fn backup(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (ask, plan, hits, viewer) = run_backup(&req, &state).await?;
-    let catalog = state.catalog.load();
-    let shown: Vec<Facility> = hits
-        .iter()
-        .take(ask.limit)
-        .map(|h| project(catalog.at(h.ord), viewer.audience))
-        .collect();
-    let items = hits
-        .iter()
-        .zip(&shown)
-        .map(|(h, f)| item(f, h, &viewer, plan.distance_precision_m(f)))
-        .collect();
+    let run = run_backup(&req, &state).await?;
+    let (ask, plan) = (&run.ask, &run.plan);
     let (lat, lng) = plan.query.point.unwrap_or_default();
     let local = schedule::jst(ask.now);
     let body = BackupBody {
@@ -747,8 +766,8 @@ pub async fn backup(
         holiday: schedule::holiday_name(local.date()),
         need: ask.needs.clone(),
         radius_km: ask.radius_km,
-        total: hits.len(),
-        items,
+        total: run.total,
+        items: run.items().map(|(_, it)| it).collect(),
     };
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "private, no-store"))
@@ -775,20 +794,10 @@ pub async fn backup_geojson(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (ask, plan, hits, viewer) = run_backup(&req, &state).await?;
-    let catalog = state.catalog.load();
-    let shown: Vec<Facility> = hits
-        .iter()
-        .take(ask.limit)
-        .map(|h| project(catalog.at(h.ord), viewer.audience))
-        .collect();
-    let features = hits
-        .iter()
-        .zip(&shown)
-        .map(|(h, f)| {
-            let it = item(f, h, &viewer, plan.distance_precision_m(f));
-            super::geojson::point_feature(&f.id, f.location, &it)
-        })
+    let run = run_backup(&req, &state).await?;
+    let features = run
+        .items()
+        .map(|(f, it)| super::geojson::point_feature(&f.id, f.location, &it))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::internal(&e))?;
     let fc = geojson::FeatureCollection {

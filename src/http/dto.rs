@@ -294,11 +294,7 @@ impl<'a> CapacityView<'a> {
                     free_beds: c.free_beds,
                     waiting_days: c.waiting_days,
                     note: c.note.as_deref(),
-                    updated_by: Some(if viewer.audience == Audience::Internal {
-                        c.updated_by.clone()
-                    } else {
-                        c.updated_by.split(':').next().unwrap_or("").to_string()
-                    }),
+                    updated_by: Some(crate::domain::actor_as_seen(&c.updated_by, viewer.audience)),
                     updated_at: Some(&c.updated_at),
                     via: c.via.as_deref(),
                     sample: c.sample,

@@ -37,13 +37,19 @@ const MAX_LINK_DAYS: u32 = 90;
 /// Who may issue, list and revoke links, and decide proposals, for `f`: its area's
 /// coordinator or an admin.
 fn may_manage(user: &User, f: &Facility) -> Result<(), ApiError> {
-    if !matches!(user.role, Role::Coordinator | Role::Admin) {
-        return Err(ApiError::forbidden(
-            "forbidden",
-            "Only the area's coordinator or an admin may issue update links and decide proposals.",
-        ));
-    }
+    coordinator_or_admin(
+        user,
+        "Only the area's coordinator or an admin may issue update links and decide proposals.",
+    )?;
     user.may_edit(f).map_err(denied)
+}
+
+/// A coordinator's or admin's account that is not disabled, or 403 with `why`.
+fn coordinator_or_admin(user: &User, why: &str) -> Result<(), ApiError> {
+    if !matches!(user.role, Role::Coordinator | Role::Admin) || user.disabled {
+        return Err(ApiError::forbidden("forbidden", why));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -568,12 +574,7 @@ fn review_item(p: Proposal, f: Option<&Facility>) -> ReviewItem {
 /// The account of a reviewer: a coordinator or an admin.
 fn reviewer(caller: &Caller) -> Result<User, ApiError> {
     let user = caller.require_user()?.clone();
-    if !matches!(user.role, Role::Coordinator | Role::Admin) || user.disabled {
-        return Err(ApiError::forbidden(
-            "forbidden",
-            "The review queue is for coordinators and admins.",
-        ));
-    }
+    coordinator_or_admin(&user, "The review queue is for coordinators and admins.")?;
     Ok(user)
 }
 

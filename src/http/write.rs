@@ -1068,17 +1068,12 @@ pub async fn history(
     let store = state.store.clone();
     let rows = blocking(move || store.history(&id)).await?;
     let audience = caller.audience();
-    let full_actor = user.role.audience() == crate::domain::Audience::Internal;
     let items: Vec<HistoryItem> = rows
         .into_iter()
         .map(|h| HistoryItem {
             seq: h.seq,
             at: h.at,
-            actor: if full_actor {
-                h.actor
-            } else {
-                h.actor.split(':').next().unwrap_or("").to_string()
-            },
+            actor: crate::domain::actor_as_seen(&h.actor, user.role.audience()),
             old_value: project_value(&h.field, h.old_value.as_deref(), audience),
             new_value: project_value(&h.field, h.new_value.as_deref(), audience),
             field: h.field,
