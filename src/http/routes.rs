@@ -225,11 +225,11 @@ pub async fn list_facilities(
             view.distance_m = h.distance_m.map(|d| d.round() as u64);
             view.distance_precision_m = h.distance_m.and(plan.distance_precision_m(f));
             // From the projected facility: only formularies this caller may see.
-            view.opioid_stock = plan
-                .query
-                .formulary
-                .as_ref()
-                .map(|ff| StockLine::all(f, ff));
+            if let Some(ff) = &plan.query.formulary {
+                let lines = StockLine::all(f, ff, &catalog);
+                view.availability = Some(StockLine::availability(&lines));
+                view.opioid_stock = Some(lines);
+            }
             if results.strict.is_some_and(|n| plan.offset + i >= n) {
                 view.match_kind = Some("relaxed");
             }
@@ -541,7 +541,35 @@ pub async fn vocabulary(req: HttpRequest) -> Result<HttpResponse, ApiError> {
                 home_visit: k.visits_homes(),
             })
             .collect(),
+        opioids: opioid_vocabulary(),
     })
+}
+
+fn opioid_vocabulary() -> crate::http::dto::OpioidVocabulary {
+    use crate::domain::{Product, Scope, formulary};
+    let item = |p: Product| crate::http::dto::ProductItem {
+        code: p.code(),
+        drug: p.drug.code(),
+        form: match p.scope {
+            Scope::Form(f) => Some(f.code()),
+            _ => None,
+        },
+        label_ja: p.label_ja(),
+        label_en: p.label_en(),
+    };
+    crate::http::dto::OpioidVocabulary {
+        products: Product::codes()
+            .iter()
+            .filter_map(|c| Product::from_code(c))
+            .map(item)
+            .collect(),
+        names: formulary::names()
+            .map(|(name, p)| crate::http::dto::NameItem {
+                name,
+                product: p.code(),
+            })
+            .collect(),
+    }
 }
 
 /// Parameters of the geocoder.
