@@ -490,7 +490,7 @@ const CLINIC_V1: &[Question] = &[
 ];
 
 /// Every version of every survey.
-pub const SURVEYS: &[Survey] = &[
+pub static SURVEYS: &[Survey] = &[
     Survey {
         code: SurveyCode::Pharmacy,
         version: 1,
@@ -711,6 +711,11 @@ fn formulary_line(at: &str, line: &Value) -> Result<(FormularyEntry, Option<Stri
     }
     let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::trim);
     let (drug, form, name) = match (text("name"), text("drug")) {
+        // Normalized already (as stored): the drug and form decide, the name is the label.
+        (Some(name), Some(drug)) => {
+            let (d, form) = coded(at, drug, text("form"))?;
+            (d, form, Some(name.to_string()))
+        }
         (Some(name), None) => {
             let p = Product::parse(name).ok_or_else(|| {
                 err(
@@ -735,31 +740,13 @@ fn formulary_line(at: &str, line: &Value) -> Result<(FormularyEntry, Option<Stri
             (p.drug, form, Some(name.to_string()))
         }
         (None, Some(drug)) => {
-            let d = Drug::from_code(drug).ok_or_else(|| {
-                err(
-                    format!("{at}.drug"),
-                    format!(
-                        "Unknown drug `{drug}`. Valid: {}.",
-                        Drug::ALL
-                            .iter()
-                            .map(|d| d.code())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )
-            })?;
-            let form = text("form").ok_or_else(|| {
-                err(
-                    format!("{at}.form"),
-                    format!("Add `form`, one of {}.", codes(d)),
-                )
-            })?;
-            (d, single_form(at, d, form)?, None)
+            let (d, form) = coded(at, drug, text("form"))?;
+            (d, form, None)
         }
-        _ => {
+        (None, None) => {
             return Err(err(
                 at,
-                "Give either `name` (a brand or generic name) or `drug` and `form`.",
+                "Give `name` (a brand or generic name) or `drug` and `form`.",
             ));
         }
     };
@@ -815,6 +802,30 @@ fn formulary_line(at: &str, line: &Value) -> Result<(FormularyEntry, Option<Stri
         },
         name,
     ))
+}
+
+/// A line's `drug` and `form` codes.
+fn coded(at: &str, drug: &str, form: Option<&str>) -> Result<(Drug, Form), AnswerError> {
+    let d = Drug::from_code(drug).ok_or_else(|| {
+        err(
+            format!("{at}.drug"),
+            format!(
+                "Unknown drug `{drug}`. Valid: {}.",
+                Drug::ALL
+                    .iter()
+                    .map(|d| d.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+    let form = form.ok_or_else(|| {
+        err(
+            format!("{at}.form"),
+            format!("Add `form`, one of {}.", codes(d)),
+        )
+    })?;
+    Ok((d, single_form(at, d, form)?))
 }
 
 fn codes(d: Drug) -> String {
@@ -879,11 +890,11 @@ pub fn apply(survey: &Survey, answers: &Answers, f: &mut Facility, by: Answered<
                             .filter_map(|l| serde_json::from_value(strip_name(l)).ok())
                             .collect();
                     }
-                    if let Some(public) = answers.bool("formulary_public") {
-                        a.formulary_visibility = if public { Pub } else { Pro };
-                    } else if a.formulary_visibility == Visibility::Internal {
-                        a.formulary_visibility = Pro;
-                    }
+                    // Professional unless this answer set opts in to publishing it.
+                    a.formulary_visibility = match answers.bool("formulary_public") {
+                        Some(true) => Pub,
+                        _ => Pro,
+                    };
                     set(&mut a.pca_pump, answers.bool("pca_pump"));
                     set(
                         &mut a.subcutaneous_infusion,
@@ -1166,7 +1177,11 @@ mod tests {
                     assert!(pos(w.question) < pos(q.id), "{} before its condition", q.id);
                 }
             }
-            assert!(std::ptr::eq(Survey::current(s.code), s));
+            assert_eq!(
+                Survey::current(s.code).key(),
+                s.key(),
+                "one version each for now"
+            );
         }
         // The definition serializes flat: type next to the id.
         let v = serde_json::to_value(pharmacy()).unwrap();
@@ -1199,6 +1214,8 @@ mod tests {
         assert_eq!(lines[1]["order_days"], 2);
         assert_eq!(lines[2]["stock"], "no");
         assert_eq!(lines[3]["form"], "injection");
+        // What is stored validates again to itself (an approval checks it once more).
+        assert_eq!(validate(pharmacy(), &a.to_value()).unwrap(), a);
     }
 
     #[test]

@@ -153,9 +153,18 @@ pub struct SearchParams {
     /// then carry `opioid_stock`, one line per product.
     #[param(style = Form, explode = false, example = "fentanyl_patch,oxycodone_injection")]
     opioid: Option<Vec<String>>,
-    /// With `opioid`, professionals only: `always` (in stock now) or `order` (in stock or
-    /// obtained on order, the default).
+    /// With `opioid`, professionals only: `always` (in stock now), `partner` (in stock, or at
+    /// a partner pharmacy of its group that can pass it on under their joint 麻薬小売業者間譲渡
+    /// 許可) or `order` (any of these, or obtained on order; the default). Sorted by distance,
+    /// the list ranks pharmacies with everything in stock first, then those relying on a
+    /// partner, then those that must order; items carry `availability`.
     stock: Option<String>,
+    /// `true`: only facilities reachable after hours (nights, holidays): as their survey
+    /// answered, else those whose rules keep a 24-hour line (在支診・在支病, 定期巡回).
+    after_hours: Option<bool>,
+    /// `true`: only facilities whose published weekly hours say they are open now (JST,
+    /// national holidays included); facilities with no known hours are left out.
+    open_now: Option<bool>,
     /// `relevance` (needs `q`), `distance` (needs a point) or `name` (五十音順).
     sort: Option<String>,
     /// Opaque: the `next` of the previous page, unchanged.

@@ -47,7 +47,7 @@ fn logged(
     old: Option<&PharmacyGroup>,
     new: Option<&PharmacyGroup>,
     edit: &Edit<'_>,
-) -> Result<(), diesel::result::Error> {
+) -> Result<(), StoreError> {
     let json = |g: Option<&PharmacyGroup>| g.map(|g| serde_json::to_string(g).unwrap_or_default());
     diesel::insert_into(change_log::table)
         .values((
@@ -61,7 +61,7 @@ fn logged(
             change_log::source.eq(edit.source),
         ))
         .execute(c)?;
-    Ok(())
+    Store::notify(c)
 }
 
 fn read(c: &mut AnyConnection, id: i64) -> Result<Option<PharmacyGroup>, StoreError> {
