@@ -293,6 +293,53 @@ pub fn apply_sample(store: &Store, data_dir: &Path, enabled: bool) -> Result<usi
     Ok(changed)
 }
 
+/// Check a file of facilities (`apply`: then apply it, all-or-nothing, when every row passes)
+/// against the store and the catalog's geocoder; `open` opens the file afresh for each pass.
+/// The caller refreshes the catalog after an apply.
+#[allow(clippy::too_many_arguments)]
+pub fn import<R: std::io::Read + std::io::Seek + 'static>(
+    store: &Store,
+    catalog: &Catalog,
+    open: impl Fn() -> std::io::Result<R>,
+    file_name: &str,
+    encoding: Option<crate::import::Encoding>,
+    importer: crate::import::Importer<'_>,
+    apply: bool,
+    mut progress: impl FnMut(usize),
+) -> Result<crate::import::Preview, crate::import::ImportError> {
+    use crate::import::{self, ImportError};
+    let mut r = open().map_err(|e| ImportError::Read(e.into()))?;
+    let mut head = [0u8; 4];
+    let n = std::io::Read::read(&mut r, &mut head).map_err(|e| ImportError::Read(e.into()))?;
+    let format = import::read::sniff(&head[..n]);
+    std::io::Seek::rewind(&mut r).map_err(|e| ImportError::Read(e.into()))?;
+    let checksum = import::checksum(&mut r).map_err(|e| ImportError::Read(e.into()))?;
+    let at = crate::auth::timestamp(crate::auth::now());
+    let ctx = import::Context::new(
+        catalog,
+        store.facilities()?,
+        importer,
+        file_name,
+        &checksum,
+        &at,
+    );
+    let preview = import::run(r, format, encoding, &ctx, &checksum, None, &mut progress)?;
+    if !apply {
+        return Ok(preview);
+    }
+    if !preview.acceptable() {
+        return Err(ImportError::Rejected(Box::new(preview)));
+    }
+    if preview.created + preview.updated == 0 {
+        return Ok(crate::import::Preview {
+            applied: true,
+            ..preview
+        });
+    }
+    let r = open().map_err(|e| ImportError::Read(e.into()))?;
+    import::run(r, format, encoding, &ctx, &checksum, Some(store), progress)
+}
+
 /// Apply a dataset to the store in one transaction (see [`Store::load_dataset`]).
 pub fn load_dataset(
     store: &Store,

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod data;
 mod formulary;
+mod imports;
 mod instances;
 mod search;
 mod search_quality;

@@ -8,6 +8,7 @@ pub mod auth;
 mod dto;
 pub mod error;
 pub mod geojson;
+mod imports;
 pub mod links;
 pub mod openapi;
 mod params;
@@ -158,6 +159,7 @@ routes! {
     "/api/v1/facilities/{id}/update-links/{link}" => { delete: links::revoke_link },
     "/api/v1/update-links/{token}" => { get: links::open_link, post: links::use_link },
     "/api/v1/facilities/{id}/surveys/{code}" => { post: surveys::enter_answers },
+    "/api/v1/imports" => { post: imports::post_import },
     "/api/v1/surveys" => { get: surveys::list_surveys },
     "/api/v1/surveys/{code}" => { get: surveys::get_survey },
     "/api/v1/pharmacy-groups" => { get: surveys::list_groups, post: surveys::create_group },

@@ -40,6 +40,7 @@ use crate::domain::{FacilityKind, ServiceKind};
         super::links::review,
         super::links::approve,
         super::links::reject,
+        super::imports::post_import,
         super::surveys::list_surveys,
         super::surveys::get_survey,
         super::surveys::enter_answers,
@@ -76,6 +77,7 @@ use crate::domain::{FacilityKind, ServiceKind};
         (name = "accounts", description = "ログインとアカウント / Sign-in and accounts"),
         (name = "admissions", description = "今夜の入院先: 空床状況・入院受入ルール・後方支援病院の検索 / Bed status, admission rules and the backup search (professionals)"),
         (name = "update-links", description = "施設の更新用リンクと確認待ちの修正 / Facility update links and the review queue"),
+        (name = "imports", description = "CSV・XLSX の取り込み（確認してから反映） / Imports of CSV and XLSX files, checked then applied (coordinators)"),
         (name = "surveys", description = "施設調査（薬局・歯科・診療所）の定義と回答 / Facility surveys: definitions and answers"),
         (name = "pharmacy-groups", description = "麻薬小売業者間譲渡の薬局グループ / Pharmacy groups holding a joint narcotics transfer licence (professionals)"),
     )
