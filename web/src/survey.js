@@ -27,7 +27,7 @@ addStrings({
   svRemoveLine: ['この行を削除', 'Remove this line'],
   svLine: ['{n}行目', 'Line {n}'],
   svLineMissing: ['販売名を入力するか、一般名・剤形を選んでください。', 'Type a brand name or choose the generic name and form.'],
-  svNone: ['（なし）', '(none)'],
+  svNone: ['—', '—'],
   svIntro: ['この調査の回答は、地域の調整担当者が確認してから掲載されます。「専門職のみに公開」の項目は、ログインした医療・介護専門職にだけ表示されます。', 'A coordinator of the region checks the answers before they are shown. Items marked “Professionals only” are shown to signed-in professionals only.'],
 });
 
