@@ -599,8 +599,8 @@ function renderPrintShortlist() {
     return `<tr>
       <td>${n + 1}</td>
       <td><strong>${esc(i.name)}</strong><br><span class="small">${esc(kindLetter(i.kind))} ${esc(pick(i.kind_label) || kindLabel(i.kind))}</span>${i.synthetic ? `<br><em>${esc(t('syntheticBadge'))}</em>` : i.sample ? `<br><em>${esc(t('sampleBadge'))}</em>` : ''}</td>
-      <td class="small">${esc(servicesText(i.services))}</td>
-      <td class="small">${i.postal_code ? `〒${esc(postal(i.postal_code))} ` : ''}${esc(i.address || '')}${i.url ? `<br><span class="url">${esc(i.url)}</span>` : ''}</td>
+      <td class="small" data-col="services">${esc(servicesText(i.services))}</td>
+      <td class="small" data-col="address">${i.postal_code ? `〒${esc(postal(i.postal_code))} ` : ''}${esc(i.address || '')}${i.url ? `<br><span class="url">${esc(i.url)}</span>` : ''}</td>
       <td class="num" data-col="distance">${dist != null ? esc(formatDistance(dist, i.distance_precision_m)) : '—'}</td>
       <td class="small" data-col="phone">${tel}</td>
       ${pro ? `<td class="small" data-col="pro">${printPro(i)}</td>` : ''}

@@ -125,14 +125,15 @@ async function brands(page) {
   return { v, fentos, okinorm };
 }
 
-async function pdfPages(page) {
-  const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true });
+async function pdfPages(page, path) {
+  // The PDF is printed for real: beforeprint and afterprint run as on Ctrl+P.
+  const pdf = await page.pdf({ path, preferCSSPageSize: true, printBackground: true });
   const counts = [...pdf.toString('latin1').matchAll(/\/Type\s*\/Pages\b[^>]*?\/Count\s+(\d+)|\/Count\s+(\d+)[^>]*?\/Type\s*\/Pages\b/g)].map((m) => Number(m[1] || m[2]));
   return counts.length ? Math.max(...counts) : null;
 }
 
-/** Print the shortlist and measure it as laid out on an A4 sheet. */
-async function printShortlist(page) {
+/** Print the shortlist and measure it as laid out on an A4 sheet (`pdf`: keep the PDF there). */
+async function printShortlist(page, { pdf, png } = {}) {
   const before = await page.evaluate(() => window.__printCalls);
   await page.click('#print-shortlist-btn');
   assert.equal(await page.evaluate(() => window.__printCalls), before + 1);
@@ -155,7 +156,8 @@ async function printShortlist(page) {
       proHead: !!s.querySelector('th') && [...s.querySelectorAll('th')].some((th) => th.textContent.startsWith('専門職向け')),
     };
   });
-  const pages = await pdfPages(page);
+  if (png) await shot(page, png);
+  const pages = await pdfPages(page, pdf);
   await page.emulateMedia({ media: 'screen' });
   await page.setViewportSize(vp);
   return { ...sheet, pages };
@@ -285,17 +287,12 @@ test('a nurse picks フェントステープ and オキノーム by brand for a 
   await page.click('#tab-shortlist');
   assert.equal(await page.$$eval('#shortlist-list > li', (e) => e.length), 6);
   await page.check('#shortlist-pro-print');
-  const pro = await printShortlist(page);
+  const pro = await printShortlist(page, { pdf: `${SHOTS}dc-shortlist.pdf`, png: 'dc-02-shortlist-print-pro' });
   assert.equal(pro.rows.length, 6);
   assert.ok(pro.proHead, 'a column for professionals');
   for (const [n, it] of res.items.slice(0, 4).entries()) assert.deepEqual(pro.rows[n].stock, it.opioid_stock.map(stockJa), `${it.name}: printed stock`);
   assert.ok(pro.height <= A4_PX.height, `six entries on one A4 sheet: ${pro.height} px of ${A4_PX.height}`);
   if (pro.pages !== null) assert.equal(pro.pages, 1, 'the PDF has one page');
-  await page.setViewportSize(A4_PX);
-  await page.emulateMedia({ media: 'print' });
-  await shot(page, 'dc-02-shortlist-print-pro');
-  await page.pdf({ path: `${SHOTS}dc-shortlist.pdf`, preferCSSPageSize: true, printBackground: true });
-  await page.emulateMedia({ media: 'screen' });
   assert.deepEqual(unexpected(errors), []);
   await ctx.close();
 });
