@@ -8,6 +8,7 @@ addStrings({
   svYes: ['はい', 'Yes'],
   svNo: ['いいえ', 'No'],
   svProfessional: ['専門職のみに公開', 'Professionals only'],
+  svInternal: ['非公開', 'Not published'],
   svRequired: ['必須', 'required'],
   svRespondent: ['回答者（職種・氏名）', 'Answered by (role, name)'],
   svRespondentPlaceholder: ['例: 薬剤師 山田', 'e.g. 薬剤師 山田'],
@@ -175,7 +176,7 @@ function questionHtml(q, state, opts) {
   const labelFor = ['yes_no', 'choice', 'formulary'].includes(q.type) ? '' : ` for="sv-${q.id}"`;
   const tag = labelFor ? 'label' : 'p';
   return `<div class="sv-q" data-question="${esc(q.id)}" data-type="${esc(q.type)}">
-      <${tag} class="sv-label" id="sv-${esc(q.id)}-l"${labelFor}>${esc(lbl(q))}${q.required ? ` <span class="sv-req">（${esc(t('svRequired'))}）</span>` : ''}${q.visibility === 'professional' ? ` <span class="sv-pro" data-professional>${esc(t('svProfessional'))}</span>` : ''}</${tag}>
+      <${tag} class="sv-label" id="sv-${esc(q.id)}-l"${labelFor}>${esc(lbl(q))}${q.required ? ` <span class="sv-req">（${esc(t('svRequired'))}）</span>` : ''}${q.visibility === 'professional' ? ` <span class="sv-pro" data-professional>${esc(t('svProfessional'))}</span>` : q.visibility === 'internal' ? ` <span class="sv-pro sv-internal" data-internal>${esc(t('svInternal'))}</span>` : ''}</${tag}>
       ${lbl(q, 'help') ? `<p class="hint">${esc(lbl(q, 'help'))}</p>` : ''}
       ${questionInput(q, state, opts)}
       ${errorHtml(opts.errors, q.id)}
