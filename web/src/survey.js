@@ -10,10 +10,9 @@ addStrings({
   svProfessional: ['専門職のみに公開', 'Professionals only'],
   svInternal: ['非公開', 'Not published'],
   svRequired: ['必須', 'required'],
-  svRespondent: ['回答者（職種・氏名）', 'Answered by (role, name)'],
+  svRespondent: ['回答者（職種・氏名、任意。公開されません）', 'Answered by (role, name; optional, not published)'],
   svRespondentPlaceholder: ['例: 薬剤師 山田', 'e.g. 薬剤師 山田'],
   svMissing: ['回答してください。', 'Please answer this.'],
-  svRespondentMissing: ['回答者を入力してください。', 'Enter who answers.'],
   svFormularyName: ['販売名（入力）', 'Brand name (typed)'],
   svFormularyProduct: ['または 一般名・剤形', 'or generic name and form'],
   svFormularyPick: ['選んでください', 'Choose'],
@@ -83,7 +82,7 @@ function formularyAnswer(lines, vocab) {
 
 /**
  * The answers to send: only questions asked, blank ones left out. `missing` lists the
- * required questions asked but not answered (and `respondent` when empty).
+ * required questions asked but not answered.
  */
 export function collectAnswers(survey, state, vocab) {
   const answers = {};
@@ -102,7 +101,6 @@ export function collectAnswers(survey, state, vocab) {
     if (v === undefined) { if (q.required) missing.push(q.id); continue; }
     answers[q.id] = v;
   }
-  if (!state.respondent.trim()) missing.push('respondent');
   return { answers, missing };
 }
 
@@ -193,7 +191,7 @@ export function surveyFormHtml(survey, state, { vocab, errors = {}, disabled = f
       <datalist id="sv-brands">${names}</datalist>
       ${(survey.questions || []).filter((q) => asked(q, state.answers)).map((q) => questionHtml(q, state, opts)).join('')}
       <div class="sv-q" data-question="respondent">
-        <label class="sv-label" for="sv-respondent">${esc(t('svRespondent'))} <span class="sv-req">（${esc(t('svRequired'))}）</span></label>
+        <label class="sv-label" for="sv-respondent">${esc(t('svRespondent'))}</label>
         <input id="sv-respondent" type="text" maxlength="100" autocomplete="off" placeholder="${esc(t('svRespondentPlaceholder'))}" value="${esc(state.respondent)}"${errors.respondent ? ' aria-invalid="true"' : ''}${disabled ? ' disabled' : ''}>
         ${errorHtml(errors, 'respondent')}
       </div>

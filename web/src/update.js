@@ -353,13 +353,14 @@ function sendAll() {
   if (survey && surveyTouched(st.survey)) {
     const { answers, missing } = collectAnswers(survey, st.survey, st.vocab);
     if (missing.length) {
-      st.svErrors = Object.fromEntries(missing.map((id) => [id, t(id === 'respondent' ? 'svRespondentMissing' : 'svMissing')]));
+      st.svErrors = Object.fromEntries(missing.map((id) => [id, t('svMissing')]));
       st.message = { text: t('updSurveyMissing'), kind: 'error' };
       st.focus = `[data-question="${CSS.escape(missing[0])}"] button, [data-question="${CSS.escape(missing[0])}"] input`;
       render();
       return;
     }
-    body.survey = { code: survey.code, version: survey.version, respondent: st.survey.respondent.trim(), answers };
+    body.survey = { code: survey.code, version: survey.version, answers };
+    if (st.survey.respondent.trim()) body.survey.respondent = st.survey.respondent.trim();
   }
   if (!Object.keys(body).length) {
     st.message = { text: t('updNothing'), kind: 'error' };
