@@ -15,7 +15,7 @@ import { initEditing, decorateDetail } from './edit.js';
 import { initBackup, setActive as setBackupActive, renderPrintBackup, backupActive, refreshBackup } from './backup.js';
 import { initBedTools, bedsHtml } from './bedtools.js';
 import { initReview, setReviewActive, startReview, mayReview } from './review.js';
-import { initDischarge, setDischargeActive, setOpioidVocabulary, stockLines } from './discharge.js';
+import { initDischarge, setDischargeActive, setOpioidVocabulary, stockLines, refreshDischarge } from './discharge.js';
 import { statusBadge } from './capacity.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -984,7 +984,12 @@ function wireAccount() {
   initReview({
     busy,
     openDetail: (id, from) => openDetail(id, from),
-    onDecided: (p) => { if (p && p.facility_id) app.byId.delete(p.facility_id); if (p && app.state.id === p.facility_id) openDetail(p.facility_id); },
+    onDecided: (p) => {
+      if (p && p.facility_id) app.byId.delete(p.facility_id);
+      if (p && app.state.id === p.facility_id) openDetail(p.facility_id);
+      // An approved survey can change a pharmacy's stock in 退院調整.
+      refreshDischarge();
+    },
   });
   initDischarge({
     busy,

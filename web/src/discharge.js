@@ -46,8 +46,6 @@ addStrings({
   dcDentalCount: ['{n} 件', '{n} clinics'],
   dcDentalNone: ['この住所に訪問できる歯科診療所は見つかりませんでした。', 'No dental clinic visits this address.'],
   dcSampleNote: ['「サンプル」の在庫・訪問・時間外対応は説明用の架空のデータです。実際の調整には使えません。', 'Stock, visits and after-hours service marked “Sample” are made up for demonstration; do not use them for a real discharge.'],
-  dcPin: ['候補に追加', 'Add to shortlist'],
-  dcUnpin: ['候補から外す', 'Remove from shortlist'],
 });
 
 const MAX_DRUGS = 8;
@@ -85,9 +83,6 @@ let hooks = {
   isPinned: () => false,
   openDetail: () => {},
 };
-
-/** The last answers (the tests and the shortlist read them). */
-export function dischargeResult() { return { origin: st.origin, pharmacies: st.pharmacies, dental: st.dental }; }
 
 /** `opioids` of GET /vocabulary: the products and the brand names that map to them. */
 export function setOpioidVocabulary(v) {
