@@ -306,7 +306,7 @@ test('the public gets no 退院調整 tab, and opioid= answers 401', { skip }, a
   assert.ok(await page.isHidden('#shortlist-pro-row'), 'no professional print option');
   const r = await inPage(page, `/facilities?kind=pharmacy&near=${WAKITA.lat},${WAKITA.lng}&opioid=fentanyl_patch`);
   assert.equal(r.status, 401);
-  assert.equal(r.body.field, 'opioid');
+  assert.equal(r.body.parameter, 'opioid', 'the problem names the parameter');
   assert.ok(r.body.detail.length > 0);
   // The public list of the same pharmacies carries no stock.
   const pub = (await inPage(page, `/facilities?kind=pharmacy&near=${WAKITA.lat},${WAKITA.lng}&limit=20`)).body;
