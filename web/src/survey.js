@@ -41,7 +41,8 @@ const lbl = (o, key = 'label') => (ja() ? o[`${key}_ja`] : (o[`${key}_en`] || o[
 
 /** The form a product names, if it names exactly one (`fentanyl_patch_1day` → `patch_1day`). */
 export function singleForm(p) {
-  if (p.form) return p.form;
+  // The vocabulary says it (`form`: null for a drug or a group of forms); older answers did not.
+  if (p.form !== undefined) return p.form || null;
   const rest = String(p.code || '').slice(String(p.drug || '').length + 1);
   return p.code && p.code.startsWith(`${p.drug}_`) && FORMS.includes(rest) ? rest : null;
 }
