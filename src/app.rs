@@ -53,6 +53,153 @@ struct SampleFile {
     entries: Vec<SampleEntry>,
 }
 
+/// One sample answer set of `data/sample/surveys.json`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SampleResponse {
+    facility: String,
+    survey: String,
+    version: u32,
+    respondent: Option<String>,
+    /// Answered this many days before loading.
+    days_ago: u32,
+    answers: serde_json::Value,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SampleGroup {
+    name: String,
+    members: Vec<String>,
+    licence_valid_until: String,
+    transfer_hours: Option<u32>,
+    note: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SampleSurveys {
+    #[allow(dead_code)]
+    about: String,
+    responses: Vec<SampleResponse>,
+    #[serde(default)]
+    pharmacy_groups: Vec<SampleGroup>,
+}
+
+/// The sample survey answers' file under the dataset directory.
+pub fn sample_surveys_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("sample").join("surveys.json")
+}
+
+/// Remove every sample survey fact, answer set and pharmacy group; then, with `enabled`, file
+/// the answer sets of `data/sample/surveys.json` (decided, `via = sample`) and apply them as
+/// `SampleSurvey` facts, and record its groups marked sample. Returns the facilities changed.
+fn apply_sample_surveys(
+    store: &Store,
+    data_dir: &Path,
+    enabled: bool,
+    edit: &crate::store::Edit<'_>,
+) -> Result<usize, AppError> {
+    use crate::domain::survey::{self, Survey, SurveyCode};
+    let path = sample_surveys_path(data_dir);
+    let bad = |detail: String| AppError::Sample {
+        path: path.display().to_string(),
+        detail,
+    };
+    let mut changed = 0;
+    for id in store.sample_facility_ids()? {
+        let Some(f) = store.facility(&id)? else {
+            continue;
+        };
+        let mut next = f.clone();
+        if survey::remove_sample(&mut next) {
+            store
+                .edit_facility(&id, f.version, edit, move |f| {
+                    survey::remove_sample(f);
+                    Ok(())
+                })
+                .map_err(|e| bad(e.to_string()))?;
+            changed += 1;
+        }
+    }
+    store.delete_sample_answers()?;
+    for g in store.pharmacy_groups()?.into_iter().filter(|g| g.sample) {
+        store.delete_pharmacy_group(g.id, edit)?;
+    }
+    if !enabled || !path.exists() {
+        return Ok(changed);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
+    let file: SampleSurveys = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let now = crate::auth::now();
+    for (i, r) in file.responses.into_iter().enumerate() {
+        let at_fault = |e: String| bad(format!("responses[{i}] ({}): {e}", r.facility));
+        let f = store
+            .facility(&r.facility)?
+            .ok_or_else(|| at_fault("no such facility".into()))?;
+        let code =
+            SurveyCode::from_code(&r.survey).ok_or_else(|| at_fault("unknown survey".into()))?;
+        let s = Survey::get(code, r.version).ok_or_else(|| at_fault("unknown version".into()))?;
+        if !s.kinds.contains(&f.kind) {
+            return Err(at_fault(format!(
+                "the {} survey is not for a {}",
+                r.survey, f.kind
+            )));
+        }
+        let answers = survey::validate(s, &r.answers).map_err(|e| at_fault(e.to_string()))?;
+        let at = crate::auth::timestamp(now - time::Duration::days(i64::from(r.days_ago)));
+        let proposal = crate::store::NewProposal {
+            changes: answers.to_value().to_string(),
+            note: Some("サンプル / sample".into()),
+            survey: Some((s.code.code().to_string(), s.version as i32)),
+            respondent: r.respondent,
+        };
+        store
+            .record_answers(
+                &f.id,
+                f.version,
+                edit,
+                |f| {
+                    let by = survey::Answered {
+                        at: &at,
+                        origin: crate::domain::Origin::SampleSurvey,
+                    };
+                    survey::apply(s, &answers, f, by);
+                    Ok(())
+                },
+                proposal,
+                "sample",
+            )
+            .map_err(|e| at_fault(e.to_string()))?;
+        changed += 1;
+    }
+    for (i, g) in file.pharmacy_groups.into_iter().enumerate() {
+        for m in &g.members {
+            if store
+                .facility(m)?
+                .is_none_or(|f| f.kind != crate::domain::FacilityKind::Pharmacy)
+            {
+                return Err(bad(format!(
+                    "pharmacy_groups[{i}]: {m} is not a pharmacy here"
+                )));
+            }
+        }
+        let group = crate::domain::PharmacyGroup {
+            id: 0,
+            name: g.name,
+            members: g.members,
+            licence_valid_until: g.licence_valid_until,
+            transfer_hours: g.transfer_hours,
+            note: g.note,
+            sample: true,
+            updated_by: String::new(),
+            updated_at: String::new(),
+        };
+        store.put_pharmacy_group(None, &group, edit)?;
+    }
+    Ok(changed)
+}
+
 /// The sample set's file under the dataset directory.
 pub fn sample_path(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join("sample").join("admissions.json")
@@ -72,7 +219,7 @@ pub fn apply_sample(store: &Store, data_dir: &Path, enabled: bool) -> Result<usi
         path: sample_path(data_dir).display().to_string(),
         detail,
     };
-    let mut changed = 0;
+    let mut changed = apply_sample_surveys(store, data_dir, enabled, &edit)?;
     if !enabled {
         for id in store.sample_facility_ids()? {
             let Some(f) = store.facility(&id)? else {
@@ -224,6 +371,7 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
         areas,
         municipalities,
         geocoder,
+        groups: store.pharmacy_groups()?,
         change_seq,
     })?)
 }
@@ -242,15 +390,23 @@ pub fn refreshed(store: &Store, current: &Catalog) -> Result<Catalog, AppError> 
     // commit after a later one; applying a facility twice is harmless.
     let since = (current.change_seq() - LOOKBACK).max(0);
     if let Some((latest, entities)) = store.changes_since(since, INCREMENTAL_LIMIT)?
-        && entities.iter().all(|(e, _)| e == "facility")
+        && entities
+            .iter()
+            .all(|(e, _)| e == "facility" || e == "pharmacy_group")
     {
         let mut changed = Vec::with_capacity(entities.len());
-        for (_, id) in &entities {
+        for (_, id) in entities.iter().filter(|(e, _)| e == "facility") {
             if let Some(f) = store.facility(id)? {
                 changed.push(f);
             }
         }
-        if let Some(next) = current.apply(changed, latest.max(current.change_seq()))? {
+        // Groups are few: a change to one reloads them all.
+        let groups = entities
+            .iter()
+            .any(|(e, _)| e == "pharmacy_group")
+            .then(|| store.pharmacy_groups())
+            .transpose()?;
+        if let Some(next) = current.apply(changed, groups, latest.max(current.change_seq()))? {
             return Ok(next);
         }
     }

@@ -63,6 +63,7 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
         areas: dataset.areas,
         municipalities: dataset.municipalities,
         geocoder: Arc::new(gazetteer),
+        groups: Vec::new(),
         change_seq: 0,
     })?);
     let build = t.elapsed();
@@ -144,20 +145,26 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
                 .collect()
         })
         .collect();
-    measure("(a) 10 nearest with opioid=1–3 products", runs, |i| {
-        search(
-            &Query {
-                point: Some(points[i]),
-                formulary: Some(pallimap::catalog::FormularyFilter {
-                    products: asks[i].clone(),
-                    stock: pallimap::domain::Stock::Order,
-                    audience: pallimap::domain::Audience::Professional,
-                }),
-                ..Query::default()
-            },
-            10,
-        )
-    });
+    measure(
+        "(a) 10 nearest with opioid=1–3 products, ranked stock > partner > order",
+        runs,
+        |i| {
+            search(
+                &Query {
+                    point: Some(points[i]),
+                    formulary: Some(pallimap::catalog::FormularyFilter {
+                        products: asks[i].clone(),
+                        stock: pallimap::domain::Stock::Order,
+                        partners: true,
+                        today: "2026-12-01".into(),
+                        audience: pallimap::domain::Audience::Professional,
+                    }),
+                    ..Query::default()
+                },
+                10,
+            )
+        },
+    );
     // The physician's question at night: every admitting hospital within 30 km, ranked by
     // bed status as a professional sees it now (the synthetic reports are older than 72 h, so
     // they rank as unknown: the work per candidate is the same) and distance — the whole of
@@ -369,7 +376,7 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
             l.lat += 0.0001;
         }
         let t = Instant::now();
-        let next = current.apply(vec![f], i as i64 + 1)?;
+        let next = current.apply(vec![f], None, i as i64 + 1)?;
         edit_times.push(t.elapsed());
         if let Some(next) = next {
             current = Arc::new(next);

@@ -11,4 +11,5 @@ mod instances;
 mod search;
 mod search_quality;
 mod store;
+mod surveys;
 mod web;

@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 
 use crate::domain::{
     Area, ContactKind, Drug, Facility, FacilityKind, Form, Geocoder, HOME_VISIT_RADIUS_KM,
-    Municipality, ServiceKind, ServiceStatus, Stock, Visibility, ja,
+    Municipality, PharmacyGroup, ServiceKind, ServiceStatus, Stock, Visibility, ja,
 };
 
 pub mod abbreviations;
@@ -59,6 +59,10 @@ pub struct Catalog {
     /// Pharmacies by formulary line: drug × form × the formulary's visibility × the least
     /// stock the line meets (a line in stock is filed under `Always` and `Order`).
     by_formulary: HashMap<FormularyKey, Bits>,
+    /// Facilities by a public trait (reachable after hours, weekly hours known).
+    by_trait: HashMap<Trait, Bits>,
+    /// Pharmacy groups (麻薬小売業者間譲渡許可), shared between snapshots until one changes.
+    groups: Arc<Vec<PharmacyGroup>>,
     located: Bits,
     text: text::TextIndex,
     /// Per ord: the everyday name, the official name, the reading and the everyday name's
@@ -85,8 +89,29 @@ pub struct CatalogParts {
     pub areas: Vec<Area>,
     pub municipalities: Vec<Municipality>,
     pub geocoder: Arc<dyn Geocoder>,
+    pub groups: Vec<PharmacyGroup>,
     /// The change-log position the data was read at.
     pub change_seq: i64,
+}
+
+/// A public trait a search can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Trait {
+    /// Reachable after hours ([`Facility::reachable_after_hours`]).
+    AfterHours,
+    /// Weekly opening hours known (`hours.open`), so `open_now` can be answered.
+    HoursKnown,
+}
+
+fn traits(f: &Facility) -> Vec<Trait> {
+    let mut t = Vec::new();
+    if f.reachable_after_hours() == Some(true) {
+        t.push(Trait::AfterHours);
+    }
+    if !f.hours.open.is_empty() {
+        t.push(Trait::HoursKnown);
+    }
+    t
 }
 
 /// Separates the compact name forms in [`Catalog::names`].
@@ -261,6 +286,7 @@ impl Catalog {
             areas,
             municipalities,
             geocoder,
+            groups,
             change_seq,
         } = parts;
         facilities.sort_by(|a, b| a.id.cmp(&b.id));
@@ -277,6 +303,7 @@ impl Catalog {
         let mut by_area: HashMap<String, Bits> = HashMap::new();
         let mut by_municipality: HashMap<String, Bits> = HashMap::new();
         let mut by_formulary: HashMap<FormularyKey, Bits> = HashMap::new();
+        let mut by_trait: HashMap<Trait, Bits> = HashMap::new();
         let mut located = Bits::empty(n);
         for (i, f) in facilities.iter().enumerate() {
             let ord = i as u32;
@@ -307,6 +334,12 @@ impl Catalog {
             for k in formulary_keys(f) {
                 by_formulary
                     .entry(k)
+                    .or_insert_with(|| Bits::empty(n))
+                    .insert(ord);
+            }
+            for t in traits(f) {
+                by_trait
+                    .entry(t)
                     .or_insert_with(|| Bits::empty(n))
                     .insert(ord);
             }
@@ -351,6 +384,8 @@ impl Catalog {
             by_area,
             by_municipality,
             by_formulary,
+            by_trait,
+            groups: Arc::new(groups),
             located,
             text,
             names: Arc::new(names),
@@ -401,9 +436,15 @@ impl Catalog {
     pub fn apply(
         &self,
         changed: Vec<Facility>,
+        groups: Option<Vec<PharmacyGroup>>,
         change_seq: i64,
     ) -> Result<Option<Catalog>, CatalogError> {
-        update::apply(self, changed, change_seq)
+        update::apply(self, changed, groups, change_seq)
+    }
+
+    /// The pharmacy groups.
+    pub fn groups(&self) -> &[PharmacyGroup] {
+        &self.groups
     }
 
     pub fn get(&self, id: &str) -> Option<&Facility> {

@@ -30,6 +30,10 @@ pub struct SearchRequest {
     pub facets: Vec<Facet>,
     /// Pharmacies stocking every one of these products, as the caller may see formularies.
     pub formulary: Option<FormularyFilter>,
+    /// Only facilities reachable after hours.
+    pub after_hours: bool,
+    /// Only facilities whose weekly hours say they are open at this JST time (`open_now`).
+    pub open_at: Option<time::PrimitiveDateTime>,
     /// Page size; `usize::MAX` for everything (map clusters).
     pub limit: usize,
     pub cursor: Option<Cursor>,
@@ -176,6 +180,8 @@ pub(super) fn plan(c: &Catalog, r: &SearchRequest) -> Result<Plan, PlanError> {
         // A person is asking: rather near matches, flagged, than an empty page.
         relax: true,
         formulary: r.formulary.clone(),
+        after_hours: r.after_hours,
+        open_at: r.open_at,
     };
     let execution = if query.text.is_none() && query.bbox.is_none() {
         Execution::Inline

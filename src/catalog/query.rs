@@ -52,6 +52,13 @@ impl Bits {
         }
     }
 
+    /// Remove every member of `other`.
+    pub fn and_not(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= !b;
+        }
+    }
+
     pub fn or(&mut self, other: &Bits) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
             *a |= b;
@@ -151,6 +158,10 @@ pub struct Query {
     pub relax: bool,
     /// The nurse's question: pharmacies stocking every one of these products.
     pub formulary: Option<FormularyFilter>,
+    /// Only facilities reachable after hours ([`crate::domain::Facility::reachable_after_hours`]).
+    pub after_hours: bool,
+    /// Only facilities whose weekly hours say they are open at this JST time.
+    pub open_at: Option<time::PrimitiveDateTime>,
 }
 
 /// Pharmacies whose formulary, as `audience` may see it, has a line meeting `stock` for every
@@ -160,7 +171,104 @@ pub struct FormularyFilter {
     pub products: Vec<Product>,
     /// The least stock accepted: `Always` (in stock now) or `Order` (in stock or on order).
     pub stock: Stock,
+    /// Whether a product a partner of the pharmacy's group stocks counts (it is passed on
+    /// under the group's joint licence): ranked after own stock, before ordering.
+    pub partners: bool,
+    /// Today (JST, YYYY-MM-DD): a group's licence must be valid on it.
+    pub today: String,
     pub audience: Audience,
+}
+
+/// How a pharmacy can supply what was asked: every product in stock, some only through a
+/// partner of its group, or some only on order. Lists with `opioid=` rank by it, then by
+/// distance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Availability {
+    Always,
+    Partner,
+    Order,
+}
+
+impl Availability {
+    pub fn code(self) -> &'static str {
+        match self {
+            Availability::Always => "always",
+            Availability::Partner => "partner",
+            Availability::Order => "order",
+        }
+    }
+}
+
+/// The ords of the two better tiers of a formulary filter: all in own stock; all in own or a
+/// partner's stock.
+pub struct Tiers {
+    own: Bits,
+    with_partners: Bits,
+}
+
+impl Tiers {
+    pub fn of(&self, ord: u32) -> Availability {
+        if self.own.contains(ord) {
+            Availability::Always
+        } else if self.with_partners.contains(ord) {
+            Availability::Partner
+        } else {
+            Availability::Order
+        }
+    }
+}
+
+/// Pharmacies with a line for `p` meeting `stock` in a formulary `ff.audience` may see.
+fn own_bits(c: &Catalog, ff: &FormularyFilter, p: Product, stock: Stock) -> Bits {
+    let mut u = Bits::empty(c.facilities.len());
+    for form in p.forms() {
+        for v in [
+            Visibility::Public,
+            Visibility::Professional,
+            Visibility::Internal,
+        ] {
+            let key = super::FormularyKey {
+                drug: p.drug,
+                form,
+                visibility: v,
+                stock,
+            };
+            if let (true, Some(b)) = (ff.audience.may_see(v), c.by_formulary.get(&key)) {
+                u.or(b);
+            }
+        }
+    }
+    u
+}
+
+/// Members of a group valid today in which some member stocks `p` (`stocked`): each can get
+/// it from that partner.
+fn partner_bits(c: &Catalog, ff: &FormularyFilter, stocked: &Bits) -> Bits {
+    let mut u = Bits::empty(c.facilities.len());
+    for g in c.groups.iter().filter(|g| g.valid_on(&ff.today)) {
+        let ords: Vec<u32> = g.members.iter().filter_map(|m| c.ord_of(m)).collect();
+        if ords.iter().any(|&o| stocked.contains(o)) {
+            ords.into_iter().for_each(|o| u.insert(o));
+        }
+    }
+    u
+}
+
+/// The tiers of `ff` (see [`Availability`]).
+pub fn tiers(c: &Catalog, ff: &FormularyFilter) -> Tiers {
+    let n = c.facilities.len();
+    let (mut own, mut with_partners) = (Bits::full(n), Bits::full(n));
+    for &p in &ff.products {
+        let stocked = own_bits(c, ff, p, Stock::Always);
+        let mut either = partner_bits(c, ff, &stocked);
+        either.or(&stocked);
+        own.and(&stocked);
+        with_partners.and(&either);
+    }
+    if !ff.partners {
+        with_partners = own.clone();
+    }
+    Tiers { own, with_partners }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -213,27 +321,31 @@ pub fn filter_bits(c: &Catalog, q: &Query) -> Bits {
             .collect(),
     );
     if let Some(ff) = &q.formulary {
-        for p in &ff.products {
-            let mut u = Bits::empty(n);
-            for form in p.forms() {
-                for v in [
-                    Visibility::Public,
-                    Visibility::Professional,
-                    Visibility::Internal,
-                ] {
-                    let key = super::FormularyKey {
-                        drug: p.drug,
-                        form,
-                        visibility: v,
-                        stock: ff.stock,
-                    };
-                    if let (true, Some(b)) = (ff.audience.may_see(v), c.by_formulary.get(&key)) {
-                        u.or(b);
-                    }
-                }
+        for &p in &ff.products {
+            let mut u = own_bits(c, ff, p, ff.stock);
+            if ff.partners {
+                let stocked = own_bits(c, ff, p, Stock::Always);
+                u.or(&partner_bits(c, ff, &stocked));
             }
             bits.and(&u);
         }
+    }
+    let mut only = |t: super::Trait| match c.by_trait.get(&t) {
+        Some(b) => bits.and(b),
+        None => bits = Bits::empty(n),
+    };
+    if q.after_hours {
+        only(super::Trait::AfterHours);
+    }
+    if let Some(at) = q.open_at {
+        only(super::Trait::HoursKnown);
+        let closed: Vec<u32> = bits
+            .iter()
+            .filter(|&o| {
+                !crate::domain::schedule::open_at(&c.facilities[o as usize].hours.open, at)
+            })
+            .collect();
+        closed.into_iter().for_each(|o| bits.remove(o));
     }
     bits
 }
@@ -321,6 +433,45 @@ fn nearest(c: &Catalog, p: (f64, f64), filter: &Bits, offset: usize, limit: usiz
     }
 }
 
+/// [`nearest`] within each tier in turn: the page `offset..offset+limit` of the tiers laid
+/// end to end.
+fn nearest_tiered(
+    c: &Catalog,
+    p: (f64, f64),
+    filter: &Bits,
+    t: &Tiers,
+    offset: usize,
+    limit: usize,
+) -> Results {
+    let mut own = filter.clone();
+    own.and(&t.own);
+    let mut partner = filter.clone();
+    partner.and(&t.with_partners);
+    partner.and_not(&t.own);
+    let mut rest = filter.clone();
+    rest.and_not(&t.with_partners);
+    let (mut total, mut hits) = (0, Vec::new());
+    let mut skip = offset;
+    for mut tier in [own, partner, rest] {
+        if hits.len() == limit {
+            tier.and(&c.located);
+            total += tier.count();
+            continue;
+        }
+        let r = nearest(c, p, &tier, skip, limit - hits.len());
+        skip = skip.saturating_sub(r.total);
+        total += r.total;
+        hits.extend(r.hits);
+    }
+    Results {
+        total,
+        hits,
+        facets: BTreeMap::new(),
+        relaxed: None,
+        strict: None,
+    }
+}
+
 /// Every match of `q`, sorted, with `offset..offset+limit` returned as hits.
 pub(super) fn search(
     c: &Catalog,
@@ -336,11 +487,20 @@ pub(super) fn search(
     });
     let spatial = q.radius_m.is_some() || q.bbox.is_some() || q.reaches.is_some();
 
+    // With `opioid=` by distance: own stock first, then through a partner, then on order.
+    let tiers = match (&q.formulary, sort) {
+        (Some(ff), Sort::Distance) if ff.stock == Stock::Order || ff.partners => Some(tiers(c, ff)),
+        _ => None,
+    };
+
     // Fast path: nearest k by a filter, no other constraint (the discharge nurse's question).
     if let (Some(p), None, false, Sort::Distance, true) =
         (q.point, &q.text, spatial, sort, q.facets.is_empty())
     {
-        return Ok(nearest(c, p, &filter, offset, limit));
+        return Ok(match &tiers {
+            None => nearest(c, p, &filter, offset, limit),
+            Some(t) => nearest_tiered(c, p, &filter, t, offset, limit),
+        });
     }
 
     let cells = match (q.point, q.radius_m) {
@@ -420,9 +580,19 @@ pub(super) fn search(
     let near = strict_n.map(|n| hits.split_off(n)).unwrap_or_default();
     let strict = strict_n.map(|_| hits.len());
     let need = offset.saturating_add(limit);
-    let mut hits = order(c, q, sort, probe.as_deref(), plain, hits, need);
+    let t = tiers.as_ref();
+    let mut hits = order(c, q, sort, probe.as_deref(), plain, t, hits, need);
     let near_need = need.saturating_sub(hits.len());
-    hits.extend(order(c, q, sort, probe.as_deref(), plain, near, near_need));
+    hits.extend(order(
+        c,
+        q,
+        sort,
+        probe.as_deref(),
+        plain,
+        t,
+        near,
+        near_need,
+    ));
     Ok(page(c, q, &hits, relaxed, strict, offset, limit))
 }
 
@@ -432,22 +602,27 @@ const NEAR_FILL: usize = 5;
 /// Hits in the order asked for. Text near a point with no sort asked: a facility the user
 /// named first, then good matches, then the rest, by distance within each. By relevance: the
 /// facility whose whole name was typed first, then names that start with it, then by score.
+#[allow(clippy::too_many_arguments)]
 fn order(
     c: &Catalog,
     q: &Query,
     sort: Sort,
     probe: Option<&str>,
     plain: bool,
+    tiers: Option<&Tiers>,
     mut hits: Vec<Hit>,
     need: usize,
 ) -> Vec<Hit> {
     let probes = probe.map(super::relax::probes).unwrap_or_default();
     let by_distance = |a: &Hit, b: &Hit| {
-        nearer(
-            c,
-            (a.ord, a.distance_m.unwrap_or(f64::INFINITY)),
-            (b.ord, b.distance_m.unwrap_or(f64::INFINITY)),
-        )
+        let tier = |h: &Hit| tiers.map(|t| t.of(h.ord));
+        tier(a).cmp(&tier(b)).then_with(|| {
+            nearer(
+                c,
+                (a.ord, a.distance_m.unwrap_or(f64::INFINITY)),
+                (b.ord, b.distance_m.unwrap_or(f64::INFINITY)),
+            )
+        })
     };
     if let (None, Some(_), Some(_)) = (q.sort, q.point, probe) {
         let best = hits.iter().filter_map(|h| h.score).fold(0.0f32, f32::max);

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use super::query::Bits;
 use super::{
     Catalog, CatalogError, everyday_len_of, formulary_keys, name_forms, reach_m, reading_key,
-    text_doc,
+    text_doc, traits,
 };
-use crate::domain::{Facility, ServiceKind};
+use crate::domain::{Facility, PharmacyGroup, ServiceKind};
 
 /// Clear `ord` from every set of the map, then file it under `keys`.
 fn refile<K: std::hash::Hash + Eq + Clone>(
@@ -33,6 +33,7 @@ fn refile<K: std::hash::Hash + Eq + Clone>(
 pub(super) fn apply(
     c: &Catalog,
     changed: Vec<Facility>,
+    groups: Option<Vec<PharmacyGroup>>,
     change_seq: i64,
 ) -> Result<Option<Catalog>, CatalogError> {
     // A removal would leave a hole in the ords: rebuild instead (deactivations are rare).
@@ -57,6 +58,7 @@ pub(super) fn apply(
     let (mut by_kind, mut by_service) = (c.by_kind.clone(), c.by_service.clone());
     let (mut by_area, mut by_muni) = (c.by_area.clone(), c.by_municipality.clone());
     let mut by_formulary = c.by_formulary.clone();
+    let mut by_trait = c.by_trait.clone();
     let mut located = c.located.clone();
     let mut appended = c.appended;
     let (mut removed, mut added, mut docs) = (Vec::new(), Vec::new(), Vec::new());
@@ -92,6 +94,7 @@ pub(super) fn apply(
         refile(&mut by_area, n, o, f.area_code.as_slice());
         refile(&mut by_muni, n, o, f.address.municipality_code.as_slice());
         refile(&mut by_formulary, n, o, &formulary_keys(&f));
+        refile(&mut by_trait, n, o, &traits(&f));
         located.resize(n);
         located.remove(o);
         if let Some(l) = f.location {
@@ -116,6 +119,7 @@ pub(super) fn apply(
         .chain(by_area.values_mut())
         .chain(by_muni.values_mut())
         .chain(by_formulary.values_mut())
+        .chain(by_trait.values_mut())
     {
         bits.resize(n);
     }
@@ -143,6 +147,8 @@ pub(super) fn apply(
         by_area,
         by_municipality: by_muni,
         by_formulary,
+        by_trait,
+        groups: groups.map(Arc::new).unwrap_or_else(|| c.groups.clone()),
         located,
         text,
         names,

@@ -448,6 +448,7 @@ mod tests {
             area_code: Some("1104".into()),
             contacts: vec![],
             hours: Hours::default(),
+            after_hours: None,
             url: None,
             notes: None,
             services: vec![],

@@ -804,6 +804,7 @@ fn facility(r: &Reference, i: usize, seed: u64) -> Facility {
         area_code: Some(muni.area_code.clone()),
         contacts,
         hours,
+        after_hours: None,
         url: None,
         notes,
         services,

@@ -251,6 +251,76 @@ pub struct ServiceAttributes {
     /// Public notes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// `aseptic_compounding`: in the pharmacy's own clean bench or a shared room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compounding: Option<Compounding>,
+    /// `opioid_dispensing`: supports PCA pumps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pca_pump: Option<bool>,
+    /// `opioid_dispensing`: supports continuous subcutaneous infusion (持続皮下注).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subcutaneous_infusion: Option<bool>,
+    /// `opioid_dispensing`: takes back unused narcotics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub take_back: Option<bool>,
+    /// `home_visits`: stays with patients dying at home (在宅看取り).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_of_life_care: Option<bool>,
+    /// `home_visits`: provides palliative sedation at home.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub palliative_sedation: Option<bool>,
+    /// `home_visits`: the clinic's specialty in its own words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specialty: Option<String>,
+    /// Home-visit conditions (who, how to ask).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<String>,
+    /// The survey answer set that last filled this service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey: Option<SurveyMark>,
+}
+
+impl ServiceAttributes {
+    /// Forget what surveys fill, keeping what public sources give (tier, beds, 届出 items).
+    pub fn clear_survey_fields(&mut self) {
+        let keep = ServiceAttributes {
+            tier: self.tier,
+            dental_tier: self.dental_tier,
+            beds: self.beds,
+            notified_items: std::mem::take(&mut self.notified_items),
+            since: self.since.take(),
+            ..ServiceAttributes::default()
+        };
+        *self = keep;
+    }
+}
+
+/// Where a pharmacy mixes injections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compounding {
+    /// 自局のクリーンベンチ・安全キャビネット
+    Own,
+    /// 共同利用の無菌調剤室
+    Shared,
+}
+
+/// Which answer set filled a service, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveyMark {
+    /// `pharmacy@1`
+    pub survey: String,
+    pub answered_at: String,
+    /// A sample answer (demo data): labelled sample wherever shown.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sample: bool,
+}
+
+/// Whether a facility can be reached after hours (nights, holidays), as a survey answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AfterHours {
+    pub available: bool,
+    pub provenance: Provenance,
 }
 
 /// What a facility offers.
@@ -297,6 +367,9 @@ pub struct Facility {
     pub contacts: Vec<Contact>,
     #[serde(default, skip_serializing_if = "Hours::is_empty")]
     pub hours: Hours,
+    /// Reachable after hours, as a survey answered (public; the number itself is a contact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_hours: Option<AfterHours>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Public free-text notes (e.g. 診療科).
@@ -346,6 +419,22 @@ impl Facility {
     /// Services in their canonical order (by code), as the store returns them.
     pub fn canonicalize(&mut self) {
         self.services.sort_by_key(|s| s.kind.code());
+    }
+
+    /// Whether the facility can be reached after hours: as a survey answered, else yes for
+    /// services that by their rules keep a 24-hour line (在支診・在支病, 定期巡回), else unknown.
+    pub fn reachable_after_hours(&self) -> Option<bool> {
+        if let Some(a) = &self.after_hours {
+            return Some(a.available);
+        }
+        [
+            ServiceKind::HomeCareSupport,
+            ServiceKind::EnhancedHomePalliative,
+            ServiceKind::RegularVisit24h,
+        ]
+        .into_iter()
+        .any(|k| self.offers(k))
+        .then_some(true)
     }
 
     pub fn has_service(&self, kind: ServiceKind) -> bool {

@@ -230,6 +230,32 @@ pub struct Product {
 }
 
 impl Product {
+    /// e.g. フェンタニル 貼付剤, オキシコドン 内服（速放性）, モルヒネ（剤形を問わない）.
+    pub fn label_ja(self) -> String {
+        let d = self.drug.label_ja();
+        match self.scope {
+            Scope::Any => format!("{d}（剤形を問わない）"),
+            Scope::Oral => format!("{d} 内服"),
+            Scope::Patch => format!("{d} 貼付剤"),
+            Scope::Form(f) => format!("{d} {}", f.label_ja()),
+        }
+    }
+
+    pub fn label_en(self) -> String {
+        let d = self.drug.code();
+        let mut d = d[..1].to_uppercase() + &d[1..];
+        match self.scope {
+            Scope::Any => d.push_str(" (any form)"),
+            Scope::Oral => d.push_str(", oral"),
+            Scope::Patch => d.push_str(" patch"),
+            Scope::Form(f) => {
+                d.push_str(", ");
+                d.push_str(&f.code().replace('_', " "));
+            }
+        }
+        d
+    }
+
     /// The product code: `DRUG`, `DRUG_oral`, `DRUG_patch` or `DRUG_FORM`.
     pub fn code(self) -> String {
         let d = self.drug.code();
@@ -359,6 +385,19 @@ const NAMES: &[(&str, Drug, Option<Form>)] = &[
     ("タペンタ", Drug::Tapentadol, Some(Form::OralSustained)),
     ("メサペイン", Drug::Methadone, Some(Form::OralImmediate)),
 ];
+
+/// Every brand and generic name the table knows, with the product it names (for type-ahead).
+pub fn names() -> impl Iterator<Item = (&'static str, Product)> {
+    NAMES.iter().map(|&(n, drug, form)| {
+        (
+            n,
+            Product {
+                drug,
+                scope: form.map_or(Scope::Any, Scope::Form),
+            },
+        )
+    })
+}
 
 /// What may follow a name on a package or in an answer: a form word, then a strength. The
 /// form word gives the form of a generic name (フェンタニル注射液 is the injection).

@@ -478,6 +478,17 @@ pub fn digits(s: &str) -> String {
     s.nfkc().filter(|c| c.is_ascii_digit()).collect()
 }
 
+/// A Japanese phone or FAX number as written, normalized to half-width: 10 or 11 digits
+/// starting with 0, with hyphens, spaces and brackets allowed; `None` otherwise.
+pub fn phone_number(v: &str) -> Option<String> {
+    let half: String = v.trim().nfkc().collect();
+    let digits: String = half.chars().filter(char::is_ascii_digit).collect();
+    let allowed = half
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '(' | ')'));
+    (allowed && (10..=11).contains(&digits.len()) && digits.starts_with('0')).then_some(half)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Everyday names (corporate prefixes removed)
 // ---------------------------------------------------------------------------------------------

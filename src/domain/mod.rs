@@ -6,10 +6,12 @@ pub mod admission;
 pub mod area;
 pub mod facility;
 pub mod formulary;
+pub mod group;
 pub mod ja;
 pub mod place;
 pub mod prefecture;
 pub mod schedule;
+pub mod survey;
 pub mod vocabulary;
 
 pub use account::{Credential, Denied, Principal, Role, User, actor_as_seen, project};
@@ -19,11 +21,12 @@ pub use admission::{
 };
 pub use area::{Area, Municipality};
 pub use facility::{
-    Address, Contact, ContactKind, DentalTier, Facility, FacilityStatus, HomeCareTier, Hours,
-    Identifiers, LatLng, Origin, Placement, Provenance, Service, ServiceAttributes, ServiceStatus,
-    Visibility,
+    Address, AfterHours, Compounding, Contact, ContactKind, DentalTier, Facility, FacilityStatus,
+    HomeCareTier, Hours, Identifiers, LatLng, Origin, Placement, Provenance, Service,
+    ServiceAttributes, ServiceStatus, SurveyMark, Visibility,
 };
 pub use formulary::{Drug, Form, FormularyEntry, Product, Scope, Stock};
+pub use group::PharmacyGroup;
 pub use place::{
     Coverage, GeocodeMatch, GeocodeMiss, Geocoder, MuniRef, SplitMix64, TownRef, haversine_m,
     round6,

@@ -76,6 +76,8 @@ vocabulary! {
         #[serde(rename = "regular_visit_24h")]
         RegularVisit24h => "regular_visit_24h", "定期巡回・随時対応型訪問介護看護", "24-hour regular and on-call home care and nursing";
         Consultation => "consultation", "がん相談支援", "Cancer consultation";
+        /// 訪問診療 as a clinic's survey answered it (not a 届出: see home_care_support for those).
+        HomeVisits => "home_visits", "訪問診療", "Home visits (physician)";
     }
 }
 
@@ -91,6 +93,7 @@ impl ServiceKind {
                 | ServiceKind::VisitingNursing
                 | ServiceKind::RegularVisit24h
                 | ServiceKind::HomeMedicationManagement
+                | ServiceKind::HomeVisits
         )
     }
 }

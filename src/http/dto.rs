@@ -116,6 +116,34 @@ pub struct ServiceView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub admission_rules: Option<&'a AdmissionRules>,
+    /// aseptic_compounding: `own` (own clean bench) or `shared` (a shared room).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub compounding: Option<crate::domain::Compounding>,
+    /// opioid_dispensing: supports PCA pumps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pca_pump: Option<bool>,
+    /// opioid_dispensing: supports continuous subcutaneous infusion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subcutaneous_infusion: Option<bool>,
+    /// opioid_dispensing: takes back unused narcotics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub take_back: Option<bool>,
+    /// home_visits: cares for patients dying at home.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_of_life_care: Option<bool>,
+    /// home_visits: palliative sedation at home.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub palliative_sedation: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub specialty: Option<&'a str>,
+    /// Home-visit conditions (who, how to ask).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<&'a str>,
+    /// The survey answer set that last filled this service (`survey`, `answered_at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub survey: Option<&'a crate::domain::SurveyMark>,
     #[schema(value_type = Object)]
     pub source: &'a Provenance,
     /// True when this fact comes from a sample survey (demo data, not real).
@@ -177,6 +205,13 @@ pub struct FacilityView<'a> {
     /// on order, then fewest days), from the formulary as this caller may see it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opioid_stock: Option<Vec<StockLine<'a>>>,
+    /// With `opioid=`: `always` (every product in stock), `partner` (some through a partner
+    /// of its group) or `order` (some on order); the list is ranked by it, then distance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability: Option<&'static str>,
+    /// Reachable after hours: as a survey answered, else true for services whose rules keep a
+    /// 24-hour line (在支診・在支病, 定期巡回); null when unknown.
+    pub after_hours: Option<bool>,
 }
 
 /// One asked product's line in a pharmacy's formulary.
@@ -193,38 +228,103 @@ pub struct StockLine<'a> {
     /// As labelled, when the line names one.
     pub strength: Option<&'a str>,
     /// `always` (in stock now) or `order` (obtained on order).
+    /// `always` (in stock now), `partner` (a partner pharmacy of its group stocks it and can
+    /// pass it on) or `order` (obtained on order).
     #[schema(example = "always")]
     pub stock: &'static str,
     /// Usual days to obtain it on order.
     pub order_days: Option<u32>,
+    /// With `stock: partner`: who passes it on.
+    pub partner: Option<PartnerView<'a>>,
+}
+
+/// The partner pharmacy that stocks a product, and its group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnerView<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    /// The group's name.
+    pub group: &'a str,
+    /// Usual hours for the partner's stock to arrive, when the group says.
+    pub transfer_hours: Option<u32>,
+}
+
+/// The best line of `f`'s formularies `audience` may see for `p` meeting `wanted`.
+fn own_line(
+    f: &Facility,
+    p: crate::domain::Product,
+    wanted: crate::domain::Stock,
+    audience: Audience,
+) -> Option<&FormularyEntry> {
+    f.services
+        .iter()
+        .filter(|s| {
+            s.status != ServiceStatus::Inactive
+                && audience.may_see(s.attributes.formulary_visibility)
+        })
+        .filter_map(|s| crate::domain::formulary::best_line(&s.attributes.formulary, p, wanted))
+        .min_by_key(|e| (e.stock, e.order_days.unwrap_or(u32::MAX)))
 }
 
 impl<'a> StockLine<'a> {
-    /// One line per product of `ff`, from the formularies of `f` (already projected for the
-    /// caller, so a hidden formulary gives none).
-    pub fn all(f: &'a Facility, ff: &crate::catalog::FormularyFilter) -> Vec<StockLine<'a>> {
+    /// One line per product of `ff` for `f`: in its own stock, else at a partner of a valid
+    /// group (when `ff` counts partners; the partner with the quickest transfer), else on
+    /// order — each from formularies the caller may see only.
+    pub fn all(
+        f: &'a Facility,
+        ff: &'a crate::catalog::FormularyFilter,
+        catalog: &'a Catalog,
+    ) -> Vec<StockLine<'a>> {
+        use crate::domain::Stock;
         ff.products
             .iter()
             .filter_map(|&p| {
-                let e = f
-                    .services
-                    .iter()
-                    .filter(|s| s.status != ServiceStatus::Inactive)
-                    .filter_map(|s| {
-                        crate::domain::formulary::best_line(&s.attributes.formulary, p, ff.stock)
-                    })
-                    .min_by_key(|e| (e.stock, e.order_days.unwrap_or(u32::MAX)))?;
-                Some(StockLine {
+                let line = |e: &'a FormularyEntry, stock: &'static str, partner| StockLine {
                     product: p.code(),
                     drug: e.drug.code(),
                     form: e.form.code(),
                     label_ja: format!("{} {}", e.drug.label_ja(), e.form.label_ja()),
                     strength: e.strength.as_deref(),
-                    stock: e.stock.code(),
+                    stock,
                     order_days: e.order_days,
-                })
+                    partner,
+                };
+                if let Some(e) = own_line(f, p, Stock::Always, ff.audience) {
+                    return Some(line(e, "always", None));
+                }
+                if ff.partners {
+                    let supplied =
+                        crate::domain::PharmacyGroup::partners(catalog.groups(), &f.id, &ff.today)
+                            .filter_map(|(id, g)| {
+                                let partner = catalog.get(id)?;
+                                let e = own_line(partner, p, Stock::Always, ff.audience)?;
+                                Some((g.transfer_hours.unwrap_or(u32::MAX), partner, g, e))
+                            })
+                            .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+                    if let Some((_, partner, g, e)) = supplied {
+                        return Some(line(
+                            e,
+                            "partner",
+                            Some(PartnerView {
+                                id: &partner.id,
+                                name: &partner.name,
+                                group: &g.name,
+                                transfer_hours: g.transfer_hours,
+                            }),
+                        ));
+                    }
+                }
+                own_line(f, p, ff.stock, ff.audience).map(|e| line(e, e.stock.code(), None))
             })
             .collect()
+    }
+
+    /// The weakest line: how the pharmacy can supply everything asked.
+    pub fn availability(lines: &[StockLine<'_>]) -> &'static str {
+        ["order", "partner"]
+            .into_iter()
+            .find(|s| lines.iter().any(|l| l.stock == *s))
+            .unwrap_or("always")
     }
 }
 
@@ -353,7 +453,17 @@ fn service_view<'a>(s: &'a Service, viewer: &Viewer) -> ServiceView<'a> {
             .as_ref()
             .filter(|r| audience.may_see(r.visibility)),
         source: &s.provenance,
+        compounding: a.compounding,
+        pca_pump: a.pca_pump,
+        subcutaneous_infusion: a.subcutaneous_infusion,
+        take_back: a.take_back,
+        end_of_life_care: a.end_of_life_care,
+        palliative_sedation: a.palliative_sedation,
+        specialty: a.specialty.as_deref(),
+        conditions: a.conditions.as_deref(),
+        survey: a.survey.as_ref(),
         sample: s.provenance.origin == Origin::SampleSurvey
+            || a.survey.as_ref().is_some_and(|m| m.sample)
             || s.capacity
                 .as_ref()
                 .is_some_and(|c| c.sample && audience.may_see(c.visibility))
@@ -378,8 +488,14 @@ impl<'a> FacilityView<'a> {
             .iter()
             .filter_map(|s| s.capacity.as_ref().and_then(|c| c.updated_at))
             .max();
-        let sample =
-            f.provenance.origin == Origin::SampleSurvey || services.iter().any(|s| s.sample);
+        let sample = f.provenance.origin == Origin::SampleSurvey
+            || services.iter().any(|s| s.sample)
+            || f.after_hours
+                .as_ref()
+                .is_some_and(|a| a.provenance.origin == Origin::SampleSurvey)
+            || f.contacts.iter().any(|c| {
+                c.provenance.origin == Origin::SampleSurvey && audience.may_see(c.visibility)
+            });
         FacilityView {
             id: &f.id,
             kind: f.kind,
@@ -426,6 +542,8 @@ impl<'a> FacilityView<'a> {
             distance_precision_m: None,
             match_kind: None,
             opioid_stock: None,
+            availability: None,
+            after_hours: f.reachable_after_hours(),
         }
     }
 }
@@ -533,6 +651,34 @@ pub struct ServiceItem {
 pub struct VocabularyBody {
     pub kinds: Vec<KindItem>,
     pub services: Vec<ServiceItem>,
+    /// The products `opioid=` takes and the brand and generic names that name them.
+    pub opioids: OpioidVocabulary,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpioidVocabulary {
+    pub products: Vec<ProductItem>,
+    pub names: Vec<NameItem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductItem {
+    #[schema(example = "fentanyl_patch")]
+    pub code: String,
+    #[schema(example = "fentanyl")]
+    pub drug: &'static str,
+    /// The single form this product names, when it names one.
+    pub form: Option<&'static str>,
+    pub label_ja: String,
+    pub label_en: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NameItem {
+    #[schema(example = "フェントステープ")]
+    pub name: &'static str,
+    #[schema(example = "fentanyl_patch_1day")]
+    pub product: String,
 }
 
 /// A placed address.

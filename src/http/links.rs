@@ -21,10 +21,12 @@ use super::dto::FacilityView;
 use super::error::{ApiError, Problem};
 use super::params::Params;
 use super::session::blocking;
+use super::surveys::{SurveyInput, answers_for, applying, proposal_of};
 use super::write::{
     bad, caught_up, denied, edit_error, etag, input_of, keep_store_fields, opt_text, patched,
     service_kind, stored,
 };
+use crate::domain::survey::{self, Survey, SurveyCode};
 use crate::domain::{
     Audience, CAPACITY_SERVICES, Facility, Origin, Role, ServiceKind, User, project,
 };
@@ -273,6 +275,11 @@ pub struct LinkPage<'a> {
     pub capacity_services: Vec<ServiceKind>,
     /// Whether corrections may be proposed (one-time links only).
     pub may_propose: bool,
+    /// The survey for this kind of facility (current version), if there is one.
+    #[schema(value_type = Option<Object>)]
+    pub survey: Option<&'static Survey>,
+    /// Whether the survey may be answered (one-time links only).
+    pub may_answer_survey: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -314,6 +321,8 @@ pub async fn open_link(
         facility: FacilityView::new(&shown, &catalog, &state.viewer(Audience::Professional)),
         capacity_services: capacity_services(&f),
         may_propose: !link.standing(),
+        survey: SurveyCode::for_kind(f.kind).map(Survey::current),
+        may_answer_survey: !link.standing() && SurveyCode::for_kind(f.kind).is_some(),
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(&f)))
@@ -353,6 +362,8 @@ pub struct LinkSubmit {
     #[serde(default)]
     pub confirm: bool,
     pub proposal: Option<ProposalInput>,
+    /// A survey answer set (one-time links only); waits for a coordinator's approval.
+    pub survey: Option<SurveyInput>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -365,8 +376,11 @@ pub struct LinkApplied {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LinkResult<'a> {
     pub applied: LinkApplied,
-    /// The proposal waiting in the review queue, if one was sent.
+    /// The proposal (or survey answer set) waiting in the review queue, if one was sent; the
+    /// answer set's when both were.
     pub proposal_id: Option<i64>,
+    /// Every proposal filed: the correction's, then the answer set's.
+    pub proposal_ids: Vec<i64>,
     pub facility: FacilityView<'a>,
 }
 
@@ -392,22 +406,26 @@ pub async fn use_link(
     Params::parse(req.query_string(), &[])?;
     let link = live_link(&state, &path.into_inner()).await?;
     let submit = body.into_inner();
-    if submit.capacity.is_empty() && !submit.confirm && submit.proposal.is_none() {
+    if submit.capacity.is_empty()
+        && !submit.confirm
+        && submit.proposal.is_none()
+        && submit.survey.is_none()
+    {
         return Err(ApiError::bad_body(
             None,
-            "Nothing to do: send `capacity`, `confirm: true` or a `proposal`.",
+            "Nothing to do: send `capacity`, `confirm: true`, a `proposal` or a `survey`.",
         ));
     }
-    if link.standing() && submit.proposal.is_some() {
+    if link.standing() && (submit.proposal.is_some() || submit.survey.is_some()) {
         return Err(ApiError::forbidden(
             "forbidden",
-            "A standing link sets bed status and confirms the entry only; ask your coordinator for a one-time link to propose corrections.",
+            "A standing link sets bed status and confirms the entry only; ask your coordinator for a one-time link to propose corrections or answer the survey.",
         ));
     }
     let current = stored(&state, &link.facility_id).await?;
     // A bed status is a fresh observation and applies over any version; confirming or
     // proposing is about the version seen.
-    let version = if submit.confirm || submit.proposal.is_some() {
+    let version = if submit.confirm || submit.proposal.is_some() || submit.survey.is_some() {
         super::write::if_match(&req)?
     } else {
         match req.headers().get(header::IF_MATCH) {
@@ -459,18 +477,34 @@ pub async fn use_link(
                 }
                 e
             })?;
-            Some(NewProposal {
-                changes: p.changes.to_string(),
-                note: opt_text("proposal.note", &p.note, 1000)?,
-            })
+            Some(NewProposal::correction(
+                p.changes.to_string(),
+                opt_text("proposal.note", &p.note, 1000)?,
+            ))
         }
         None => None,
     };
+    let answers = match &submit.survey {
+        Some(input) => {
+            // Validated now, applied only when a coordinator approves.
+            let (s, a) = answers_for(
+                &current,
+                &input.code,
+                input.version,
+                &input.answers,
+                "survey.",
+            )?;
+            let respondent = opt_text("survey.respondent", &input.respondent, 100)?;
+            Some(proposal_of(s, &a, respondent, None))
+        }
+        None => None,
+    };
+    let proposals: Vec<NewProposal> = proposal.into_iter().chain(answers).collect();
     let confirm = submit.confirm;
     let n = reports.len();
     let store = state.store.clone();
     let caller = Caller::Anonymous;
-    let (f, proposal_id) = web::block({
+    let (f, proposal_ids) = web::block({
         let actor = actor.clone();
         let at = at.clone();
         let link = link.clone();
@@ -494,7 +528,7 @@ pub async fn use_link(
                     }
                     Ok(())
                 },
-                proposal,
+                proposals,
             )
         }
     })
@@ -515,7 +549,8 @@ pub async fn use_link(
                 capacity: n,
                 confirmed: confirm,
             },
-            proposal_id,
+            proposal_id: proposal_ids.last().copied(),
+            proposal_ids,
             facility: FacilityView::new(&shown, &catalog, &state.viewer(Audience::Professional)),
         }))
 }
@@ -527,13 +562,17 @@ pub struct ReviewItem {
     pub facility_id: String,
     pub facility_name: String,
     pub created_at: String,
-    /// `update_link` (the only way proposals arrive for now).
-    pub via: &'static str,
+    /// `update_link`, `coordinator` (entered and applied at once) or `sample`.
+    pub via: String,
     pub note: Option<String>,
-    /// The proposed merge patch.
+    /// A survey answer set: which survey and version, and who answered.
+    #[schema(value_type = Option<Object>)]
+    pub survey: Option<Value>,
+    /// The proposed merge patch, or a survey's normalized answers.
     #[schema(value_type = Object)]
     pub changes: Value,
-    /// The values now of the fields the proposal changes.
+    /// The values now of the fields the proposal changes (a survey: the answers the facility
+    /// stands for now).
     #[schema(value_type = Object)]
     pub current: Value,
     pub status: String,
@@ -547,21 +586,31 @@ fn review_item(p: Proposal, f: Option<&Facility>) -> ReviewItem {
     let now = f
         .map(|f| serde_json::to_value(input_of(f)).unwrap_or(Value::Null))
         .unwrap_or(Value::Null);
-    let current = match &changes {
-        Value::Object(m) => Value::Object(
+    let survey = p
+        .survey
+        .as_deref()
+        .and_then(SurveyCode::from_code)
+        .and_then(|c| Survey::get(c, p.survey_version.unwrap_or(1).max(0) as u32));
+    let current = match (&changes, survey) {
+        (_, Some(s)) => f.map(|f| survey::current(s, f)).unwrap_or(Value::Null),
+        (Value::Object(m), None) => Value::Object(
             m.keys()
                 .map(|k| (k.clone(), now.get(k).cloned().unwrap_or(Value::Null)))
                 .collect(),
         ),
         _ => Value::Null,
     };
+    let survey = survey.map(|s| {
+        serde_json::json!({"code": s.code.code(), "version": s.version, "respondent": p.respondent})
+    });
     ReviewItem {
         id: p.id,
         facility_id: p.facility_id,
         facility_name: f.map(|f| f.name.clone()).unwrap_or_default(),
         created_at: p.created_at,
-        via: "update_link",
+        via: p.via,
         note: p.note,
+        survey,
         changes,
         current,
         status: p.status,
@@ -658,32 +707,44 @@ async fn decide(
         .ok_or_else(|| ApiError::not_found(format!("No proposal {id}.")))?;
     let current = stored(&state, &p.facility_id).await?;
     user.may_edit(&current).map_err(denied)?;
-    let next = if approve {
-        let patch: Value = serde_json::from_str(&p.changes).unwrap_or(Value::Null);
-        let next = patched(
-            &state,
-            &current,
-            &patch,
-            Audience::Professional,
-            Origin::Facility,
-        )?;
-        user.may_edit(&next).map_err(denied)?;
-        Some(next)
-    } else {
-        None
+    let at = crate::auth::timestamp(crate::auth::now());
+    type Change = Box<dyn FnOnce(&mut Facility) -> Result<(), String> + Send>;
+    let change: Option<Change> = match (approve, &p.survey) {
+        (false, _) => None,
+        (true, Some(code)) => {
+            // The answers were checked when sent; check them again against the definition
+            // they answered (it never changes) and the facility as it is now.
+            let answers: Value = serde_json::from_str(&p.changes).unwrap_or(Value::Null);
+            let version = p.survey_version.unwrap_or(1).max(0) as u32;
+            let (s, a) = answers_for(&current, code, version, &answers, "survey.")?;
+            Some(Box::new(applying(
+                s,
+                a,
+                p.created_at.clone(),
+                Origin::Survey,
+            )))
+        }
+        (true, None) => {
+            let patch: Value = serde_json::from_str(&p.changes).unwrap_or(Value::Null);
+            let next = patched(
+                &state,
+                &current,
+                &patch,
+                Audience::Professional,
+                Origin::Facility,
+            )?;
+            user.may_edit(&next).map_err(denied)?;
+            let at = at.clone();
+            Some(Box::new(move |f: &mut Facility| {
+                keep_store_fields(next, f, at);
+                Ok(())
+            }))
+        }
     };
     let store = state.store.clone();
     let actor = caller.actor();
-    let at = crate::auth::timestamp(crate::auth::now());
     let source = format!("review:{id}");
     let decided = web::block(move || {
-        let change = next.map(|next| {
-            let at = at.clone();
-            Box::new(move |f: &mut Facility| {
-                keep_store_fields(next, f, at);
-                Ok(())
-            }) as Box<dyn FnOnce(&mut Facility) -> Result<(), String>>
-        });
         store.decide_proposal(
             id,
             approve,
@@ -693,7 +754,7 @@ async fn decide(
                 source: &source,
                 at: &at,
             },
-            change,
+            change.map(|c| c as Box<dyn FnOnce(&mut Facility) -> Result<(), String>>),
         )
     })
     .await

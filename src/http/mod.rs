@@ -14,6 +14,7 @@ mod params;
 mod request;
 mod routes;
 mod session;
+mod surveys;
 mod write;
 
 use std::sync::Arc;
@@ -156,6 +157,11 @@ routes! {
     "/api/v1/facilities/{id}/update-links" => { get: links::list_links, post: links::create_link },
     "/api/v1/facilities/{id}/update-links/{link}" => { delete: links::revoke_link },
     "/api/v1/update-links/{token}" => { get: links::open_link, post: links::use_link },
+    "/api/v1/facilities/{id}/surveys/{code}" => { post: surveys::enter_answers },
+    "/api/v1/surveys" => { get: surveys::list_surveys },
+    "/api/v1/surveys/{code}" => { get: surveys::get_survey },
+    "/api/v1/pharmacy-groups" => { get: surveys::list_groups, post: surveys::create_group },
+    "/api/v1/pharmacy-groups/{id}" => { put: surveys::replace_group, delete: surveys::delete_group },
     "/api/v1/review" => { get: links::review },
     "/api/v1/review/{id}/approve" => { post: links::approve },
     "/api/v1/review/{id}/reject" => { post: links::reject },

@@ -40,6 +40,13 @@ use crate::domain::{FacilityKind, ServiceKind};
         super::links::review,
         super::links::approve,
         super::links::reject,
+        super::surveys::list_surveys,
+        super::surveys::get_survey,
+        super::surveys::enter_answers,
+        super::surveys::list_groups,
+        super::surveys::create_group,
+        super::surveys::replace_group,
+        super::surveys::delete_group,
         super::session::whoami,
         super::session::sign_in,
         super::session::sign_out,
@@ -69,6 +76,8 @@ use crate::domain::{FacilityKind, ServiceKind};
         (name = "accounts", description = "ログインとアカウント / Sign-in and accounts"),
         (name = "admissions", description = "今夜の入院先: 空床状況・入院受入ルール・後方支援病院の検索 / Bed status, admission rules and the backup search (professionals)"),
         (name = "update-links", description = "施設の更新用リンクと確認待ちの修正 / Facility update links and the review queue"),
+        (name = "surveys", description = "施設調査（薬局・歯科・診療所）の定義と回答 / Facility surveys: definitions and answers"),
+        (name = "pharmacy-groups", description = "麻薬小売業者間譲渡の薬局グループ / Pharmacy groups holding a joint narcotics transfer licence (professionals)"),
     )
 )]
 struct ApiDoc;

@@ -122,6 +122,19 @@ impl Params {
     }
 
     /// An integer in `min..=max`, or `default` when absent.
+    /// A yes/no flag: `true`/`1` or `false`/`0`; absent is false.
+    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        match self.get(name) {
+            None => Ok(false),
+            Some("true" | "1") => Ok(true),
+            Some("false" | "0") => Ok(false),
+            Some(other) => Err(ApiError::bad_parameter(
+                name,
+                format!("`{name}` is true or false; got `{other}`."),
+            )),
+        }
+    }
+
     pub fn int_in(
         &self,
         name: &str,

@@ -23,6 +23,8 @@ pub const LIST_PARAMS: &[&str] = &[
     "reaches",
     "opioid",
     "stock",
+    "after_hours",
+    "open_now",
     "sort",
     "facets",
     "limit",
@@ -42,6 +44,8 @@ pub const GEOJSON_PARAMS: &[&str] = &[
     "reaches",
     "opioid",
     "stock",
+    "after_hours",
+    "open_now",
     "sort",
     "limit",
     "cursor",
@@ -203,6 +207,10 @@ pub fn search_request(
         facets: p.list("facets", Facet::from_code, || Facet::CODES.to_string())?,
         limit: p.int_in("limit", 1, max_limit, default_limit)?,
         cursor: p.get("cursor").map(decode_cursor).transpose()?,
+        after_hours: p.flag("after_hours")?,
+        open_at: p
+            .flag("open_now")?
+            .then(|| crate::domain::schedule::jst(crate::auth::now())),
         ..SearchRequest::default()
     };
     if r.near.is_some() && r.address.is_some() {
@@ -296,15 +304,15 @@ pub fn formulary_filter(
             ),
         ));
     }
-    let stock = match p.get("stock") {
-        None => Stock::Order,
-        Some("always") => Stock::Always,
-        Some("order") => Stock::Order,
+    let (stock, partners) = match p.get("stock") {
+        None | Some("order") => (Stock::Order, true),
+        Some("always") => (Stock::Always, false),
+        Some("partner") => (Stock::Always, true),
         Some(other) => {
             return Err(ApiError::bad_parameter(
                 "stock",
                 format!(
-                    "Unknown value `{other}` for `stock`. Valid values: always (in stock now), order (in stock or obtained on order; the default)."
+                    "Unknown value `{other}` for `stock`. Valid values: always (in stock now), partner (in stock, or at a partner of the pharmacy's group), order (any of these, or obtained on order; the default)."
                 ),
             ));
         }
@@ -321,6 +329,10 @@ pub fn formulary_filter(
     Ok(Some(FormularyFilter {
         products,
         stock,
+        partners,
+        today: crate::domain::schedule::jst(crate::auth::now())
+            .date()
+            .to_string(),
         audience,
     }))
 }

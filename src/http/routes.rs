@@ -153,9 +153,18 @@ pub struct SearchParams {
     /// then carry `opioid_stock`, one line per product.
     #[param(style = Form, explode = false, example = "fentanyl_patch,oxycodone_injection")]
     opioid: Option<Vec<String>>,
-    /// With `opioid`, professionals only: `always` (in stock now) or `order` (in stock or
-    /// obtained on order, the default).
+    /// With `opioid`, professionals only: `always` (in stock now), `partner` (in stock, or at
+    /// a partner pharmacy of its group that can pass it on under their joint 麻薬小売業者間譲渡
+    /// 許可) or `order` (any of these, or obtained on order; the default). Sorted by distance,
+    /// the list ranks pharmacies with everything in stock first, then those relying on a
+    /// partner, then those that must order; items carry `availability`.
     stock: Option<String>,
+    /// `true`: only facilities reachable after hours (nights, holidays): as their survey
+    /// answered, else those whose rules keep a 24-hour line (在支診・在支病, 定期巡回).
+    after_hours: Option<bool>,
+    /// `true`: only facilities whose published weekly hours say they are open now (JST,
+    /// national holidays included); facilities with no known hours are left out.
+    open_now: Option<bool>,
     /// `relevance` (needs `q`), `distance` (needs a point) or `name` (五十音順).
     sort: Option<String>,
     /// Opaque: the `next` of the previous page, unchanged.
@@ -225,11 +234,11 @@ pub async fn list_facilities(
             view.distance_m = h.distance_m.map(|d| d.round() as u64);
             view.distance_precision_m = h.distance_m.and(plan.distance_precision_m(f));
             // From the projected facility: only formularies this caller may see.
-            view.opioid_stock = plan
-                .query
-                .formulary
-                .as_ref()
-                .map(|ff| StockLine::all(f, ff));
+            if let Some(ff) = &plan.query.formulary {
+                let lines = StockLine::all(f, ff, &catalog);
+                view.availability = Some(StockLine::availability(&lines));
+                view.opioid_stock = Some(lines);
+            }
             if results.strict.is_some_and(|n| plan.offset + i >= n) {
                 view.match_kind = Some("relaxed");
             }
@@ -541,7 +550,35 @@ pub async fn vocabulary(req: HttpRequest) -> Result<HttpResponse, ApiError> {
                 home_visit: k.visits_homes(),
             })
             .collect(),
+        opioids: opioid_vocabulary(),
     })
+}
+
+fn opioid_vocabulary() -> crate::http::dto::OpioidVocabulary {
+    use crate::domain::{Product, Scope, formulary};
+    let item = |p: Product| crate::http::dto::ProductItem {
+        code: p.code(),
+        drug: p.drug.code(),
+        form: match p.scope {
+            Scope::Form(f) => Some(f.code()),
+            _ => None,
+        },
+        label_ja: p.label_ja(),
+        label_en: p.label_en(),
+    };
+    crate::http::dto::OpioidVocabulary {
+        products: Product::codes()
+            .iter()
+            .filter_map(|c| Product::from_code(c))
+            .map(item)
+            .collect(),
+        names: formulary::names()
+            .map(|(name, p)| crate::http::dto::NameItem {
+                name,
+                product: p.code(),
+            })
+            .collect(),
+    }
 }
 
 /// Parameters of the geocoder.

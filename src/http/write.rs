@@ -194,20 +194,14 @@ pub(super) fn code<T: serde::de::DeserializeOwned>(
 /// A Japanese phone or FAX number: 10 or 11 digits starting with 0 (hyphens, spaces and
 /// full-width digits allowed; kept as written, normalized to half-width).
 pub(super) fn phone(field: &str, v: &str) -> Result<String, ApiError> {
-    let half: String = unicode_normalization::UnicodeNormalization::nfkc(v.trim()).collect();
-    let digits: String = half.chars().filter(char::is_ascii_digit).collect();
-    let allowed = half
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '(' | ')'));
-    if !allowed || !(10..=11).contains(&digits.len()) || !digits.starts_with('0') {
-        return Err(bad(
+    crate::domain::ja::phone_number(v).ok_or_else(|| {
+        bad(
             field,
             format!(
                 "`{v}` is not a Japanese phone number: 10 or 11 digits starting with 0, e.g. 048-123-4567."
             ),
-        ));
-    }
-    Ok(half)
+        )
+    })
 }
 
 /// The facility `input` describes, over `base` (its id, identifiers, services and dates).
@@ -609,6 +603,7 @@ pub async fn create_facility(
         area_code: None,
         contacts: Vec::new(),
         hours: Hours::default(),
+        after_hours: None,
         url: None,
         notes: None,
         services: Vec::new(),
@@ -1024,6 +1019,7 @@ fn project_value(
             area_code: None,
             contacts: Vec::new(),
             hours: Hours::default(),
+            after_hours: None,
             url: None,
             notes: None,
             services: Vec::new(),

@@ -54,6 +54,12 @@ pub struct Proposal {
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
     pub reason: Option<String>,
+    /// A survey answer set: the survey code (`changes` holds the answers).
+    pub survey: Option<String>,
+    pub survey_version: Option<i32>,
+    pub respondent: Option<String>,
+    /// `update_link`, `coordinator` or `sample`.
+    pub via: String,
 }
 
 /// An edit of a stored facility, as [`Store::edit_facility`] takes it.
@@ -64,6 +70,21 @@ pub type FacilityChange<'a> = Box<dyn FnOnce(&mut Facility) -> Result<(), String
 pub struct NewProposal {
     pub changes: String,
     pub note: Option<String>,
+    /// For a survey answer set: the survey code and version.
+    pub survey: Option<(String, i32)>,
+    pub respondent: Option<String>,
+}
+
+impl NewProposal {
+    /// A correction (a merge patch of the facility's facts).
+    pub fn correction(changes: String, note: Option<String>) -> NewProposal {
+        NewProposal {
+            changes,
+            note,
+            survey: None,
+            respondent: None,
+        }
+    }
 }
 
 /// Why a decision on a proposal is refused.
@@ -156,15 +177,16 @@ impl Store {
 
     /// Use `link` in one transaction: claim it (a one-time link only once: a second use, even
     /// a concurrent one, is refused as used), edit its facility with `change` at
-    /// `expected_version`, and file `proposal`. Nothing is written when any step fails.
+    /// `expected_version`, and file `proposals` (a correction, a survey answer set). Nothing is
+    /// written when any step fails.
     pub fn use_link(
         &self,
         link: &UpdateLink,
         expected_version: i64,
         edit: &Edit<'_>,
         change: impl FnOnce(&mut Facility) -> Result<(), String>,
-        proposal: Option<NewProposal>,
-    ) -> Result<(Facility, Option<i64>), EditError> {
+        proposals: Vec<NewProposal>,
+    ) -> Result<(Facility, Vec<i64>), EditError> {
         self.with_conn(|c| {
             Ok(c.transaction(|c| {
                 if !link.standing() {
@@ -183,34 +205,62 @@ impl Store {
                     }
                 }
                 let f = edit_in(c, &link.facility_id, expected_version, edit, change)?;
-                let id = match proposal {
-                    Some(p) => {
-                        diesel::insert_into(proposals::table)
-                            .values((
-                                proposals::facility_id.eq(&link.facility_id),
-                                proposals::link_id.eq(Some(link.id)),
-                                proposals::changes.eq(&p.changes),
-                                proposals::note.eq(&p.note),
-                                proposals::base_version.eq(f.version),
-                                proposals::created_at.eq(edit.at),
-                            ))
-                            .execute(c)?;
-                        Some(
-                            proposals::table
-                                .filter(proposals::link_id.eq(Some(link.id)))
-                                .order(proposals::id.desc())
-                                .select(proposals::id)
-                                .first(c)?,
-                        )
-                    }
-                    None => None,
-                };
+                let mut ids = Vec::new();
+                for p in proposals {
+                    ids.push(insert_proposal(
+                        c,
+                        &link.facility_id,
+                        Some(link.id),
+                        &p,
+                        f.version,
+                        edit,
+                        "update_link",
+                        None,
+                    )?);
+                }
+                Ok((f, ids))
+            }))
+        })?
+    }
+
+    /// Edit a facility with an answer set entered by `edit.actor` (a coordinator, or the sample
+    /// loader) and keep the answer set, decided at once, in one transaction.
+    pub fn record_answers(
+        &self,
+        facility_id: &str,
+        expected_version: i64,
+        edit: &Edit<'_>,
+        change: impl FnOnce(&mut Facility) -> Result<(), String>,
+        answers: NewProposal,
+        via: &str,
+    ) -> Result<(Facility, i64), EditError> {
+        self.with_conn(|c| {
+            Ok(c.transaction(|c| {
+                let f = edit_in(c, facility_id, expected_version, edit, change)?;
+                let id = insert_proposal(
+                    c,
+                    facility_id,
+                    None,
+                    &answers,
+                    f.version,
+                    edit,
+                    via,
+                    Some("approved"),
+                )?;
                 Ok((f, id))
             }))
         })?
     }
 
-    /// Ids of the facilities holding sample bed status or admission rules (`data/sample/`).
+    /// Delete the sample answer sets (`via = sample`); returns how many.
+    pub fn delete_sample_answers(&self) -> Result<usize, StoreError> {
+        self.with_conn(|c| {
+            Ok(diesel::delete(proposals::table.filter(proposals::via.eq("sample"))).execute(c)?)
+        })
+    }
+
+    /// Ids of the facilities holding sample bed status, admission rules or survey answers
+    /// (`data/sample/`).
     pub fn sample_facility_ids(&self) -> Result<Vec<String>, StoreError> {
         use super::schema::{admission_rules, capacities};
         self.with_conn(|c| {
@@ -222,6 +272,12 @@ impl Store {
                 admission_rules::table
                     .filter(admission_rules::rules.like("%\"sample\":true%"))
                     .select(admission_rules::facility_id)
+                    .load::<String>(c)?,
+            );
+            ids.extend(
+                proposals::table
+                    .filter(proposals::via.eq("sample"))
+                    .select(proposals::facility_id)
                     .load::<String>(c)?,
             );
             ids.sort();
@@ -295,4 +351,40 @@ impl Store {
             }))
         })?
     }
+}
+
+/// File one proposal (pending, or `decided` at once by `edit.actor`); returns its id.
+#[allow(clippy::too_many_arguments)]
+fn insert_proposal(
+    c: &mut super::AnyConnection,
+    facility_id: &str,
+    link_id: Option<i64>,
+    p: &NewProposal,
+    version: i64,
+    edit: &Edit<'_>,
+    via: &str,
+    decided: Option<&str>,
+) -> Result<i64, diesel::result::Error> {
+    diesel::insert_into(proposals::table)
+        .values((
+            proposals::facility_id.eq(facility_id),
+            proposals::link_id.eq(link_id),
+            proposals::changes.eq(&p.changes),
+            proposals::note.eq(&p.note),
+            proposals::base_version.eq(version),
+            proposals::created_at.eq(edit.at),
+            proposals::survey.eq(p.survey.as_ref().map(|s| s.0.as_str())),
+            proposals::survey_version.eq(p.survey.as_ref().map(|s| s.1)),
+            proposals::respondent.eq(&p.respondent),
+            proposals::via.eq(via),
+            proposals::status.eq(decided.unwrap_or("pending")),
+            proposals::decided_by.eq(decided.map(|_| edit.actor)),
+            proposals::decided_at.eq(decided.map(|_| edit.at)),
+        ))
+        .execute(c)?;
+    proposals::table
+        .filter(proposals::facility_id.eq(facility_id))
+        .order(proposals::id.desc())
+        .select(proposals::id)
+        .first(c)
 }

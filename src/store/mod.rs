@@ -3,6 +3,7 @@
 
 mod accounts;
 mod edit;
+mod groups;
 mod links;
 mod load;
 mod rows;
@@ -19,7 +20,7 @@ use crate::domain::{Area, Facility, Municipality, TownRef};
 
 pub use accounts::{NewUser, SessionInfo, UserChange};
 pub use edit::{Edit, EditError, HistoryEntry};
-pub use links::{DecisionError, NewProposal, Proposal, UpdateLink};
+pub use links::{DecisionError, FacilityChange, NewProposal, Proposal, UpdateLink};
 pub use load::{LoadSummary, merge_facility};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

@@ -74,6 +74,7 @@ pub(crate) struct FacilityRow {
     pub verified_by: Option<String>,
     pub version: i64,
     pub status: String,
+    pub after_hours: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -199,6 +200,7 @@ pub(crate) fn facility_rows(f: &Facility) -> FacilityRows {
         verified_by: f.verified_by.clone(),
         version: f.version.max(1),
         status: code(&f.status),
+        after_hours: f.after_hours.as_ref().map(to_json),
     };
     let contacts = f
         .contacts
@@ -322,6 +324,10 @@ fn facility_from_row(r: FacilityRow) -> Result<Facility, StoreError> {
         updated_at: r.updated_at,
         verified_at: r.verified_at,
         verified_by: r.verified_by,
+        after_hours: match &r.after_hours {
+            Some(a) => Some(parse_json("facilities.after_hours", a)?),
+            None => None,
+        },
     })
 }
 

@@ -60,6 +60,7 @@ diesel::table! {
         verified_by -> Nullable<Text>,
         version -> BigInt,
         status -> Text,
+        after_hours -> Nullable<Text>,
     }
 }
 
@@ -200,6 +201,24 @@ diesel::table! {
         decided_by -> Nullable<Text>,
         decided_at -> Nullable<Text>,
         reason -> Nullable<Text>,
+        survey -> Nullable<Text>,
+        survey_version -> Nullable<Integer>,
+        respondent -> Nullable<Text>,
+        via -> Text,
+    }
+}
+
+diesel::table! {
+    pharmacy_groups (id) {
+        id -> BigInt,
+        name -> Text,
+        members -> Text,
+        licence_valid_until -> Text,
+        transfer_hours -> Nullable<Integer>,
+        note -> Nullable<Text>,
+        sample -> Bool,
+        updated_by -> Text,
+        updated_at -> Text,
     }
 }
 
@@ -230,4 +249,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     auth_failures,
     update_links,
     proposals,
+    pharmacy_groups,
 );

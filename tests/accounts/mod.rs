@@ -26,6 +26,8 @@ pub const MARKERS: &[(&str, Visibility)] = &[
     ("MARKER-CAPNOTE", Visibility::Professional),
     ("MARKER-RULES", Visibility::Professional),
     ("MARKER-FORMULARY", Visibility::Professional),
+    ("MARKER-GROUP", Visibility::Professional),
+    ("MARKER-SURVEYNOTE", Visibility::Internal),
 ];
 
 /// The tiny dataset plus one pharmacy whose every hidden field holds a marker.
@@ -925,6 +927,57 @@ async fn admins_manage_accounts_through_the_api() {
 #[actix_web::test]
 async fn no_marker_reaches_a_role_that_may_not_see_it() {
     let fx = fixture();
+    // A pharmacy group (professional) and a survey answer set waiting for review (its note is
+    // for coordinators) hold markers too.
+    let edit = pallimap::store::Edit {
+        actor: "test",
+        source: "test",
+        at: "2026-12-01T00:00:00Z",
+    };
+    let group = PharmacyGroup {
+        id: 0,
+        name: "テスト譲渡グループ".into(),
+        members: vec!["navii-1151070000030".into(), "navii-1111070000010".into()],
+        licence_valid_until: "2099-03-31".into(),
+        transfer_hours: None,
+        note: Some(MARKERS[6].0.into()),
+        sample: false,
+        updated_by: String::new(),
+        updated_at: String::new(),
+    };
+    fx.store.put_pharmacy_group(None, &group, &edit).unwrap();
+    let link = fx
+        .store
+        .create_link(
+            "navii-1151070000030",
+            "marker-hash",
+            false,
+            "test",
+            edit.at,
+            None,
+        )
+        .unwrap();
+    let v = fx
+        .store
+        .facility("navii-1151070000030")
+        .unwrap()
+        .unwrap()
+        .version;
+    fx.store
+        .use_link(
+            &link,
+            v,
+            &edit,
+            |_| Ok(()),
+            vec![pallimap::store::NewProposal {
+                changes: r#"{"narcotics_licence":true,"home_visits":false}"#.into(),
+                note: Some(MARKERS[7].0.into()),
+                survey: Some(("pharmacy".into(), 1)),
+                respondent: None,
+            }],
+        )
+        .unwrap();
+    pallimap::app::refresh_now(&fx.store, &fx.state.catalog).unwrap();
     let (_, _, doc) = json_of(
         call(
             &fx.state,
@@ -949,7 +1002,10 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
     let mut covered = 0;
     for (path, item) in paths {
         for (method, _) in item.as_object().unwrap() {
-            let uri = path.replace("{id}", id).replace("{service}", "pcu");
+            let uri = path
+                .replace("{id}", id)
+                .replace("{service}", "pcu")
+                .replace("{code}", "pharmacy");
             // `{token}` is a forged update link (404): a real link shows its own facility's
             // entry as a professional sees it, by design (tests/admissions checks that page).
             let uri = uri

@@ -41,7 +41,7 @@ async fn etag_of(fx: &Fixture, id: &str, s: Option<&Session>) -> String {
     headers["etag"].clone()
 }
 
-async fn write(
+pub(crate) async fn write(
     fx: &Fixture,
     method: Method,
     uri: &str,
@@ -59,7 +59,7 @@ async fn write(
     (status, body)
 }
 
-async fn get(fx: &Fixture, uri: &str, s: Option<&Session>) -> (u16, Value) {
+pub(crate) async fn get(fx: &Fixture, uri: &str, s: Option<&Session>) -> (u16, Value) {
     let (status, _, body) = json_of(call(&fx.state, Method::GET, uri, s, &[], None).await).await;
     (status, body)
 }
@@ -615,7 +615,7 @@ async fn the_backup_search_ranks_by_status_then_distance_like_a_brute_force_orac
 }
 
 /// Issue a link for `id` as `s`.
-async fn new_link(fx: &Fixture, id: &str, s: &Session, body: Value) -> (u16, Value) {
+pub(crate) async fn new_link(fx: &Fixture, id: &str, s: &Session, body: Value) -> (u16, Value) {
     write(
         fx,
         Method::POST,
@@ -627,7 +627,7 @@ async fn new_link(fx: &Fixture, id: &str, s: &Session, body: Value) -> (u16, Val
     .await
 }
 
-fn token_of(link: &Value) -> String {
+pub(crate) fn token_of(link: &Value) -> String {
     let url = link["url"].as_str().unwrap();
     let (_, token) = url.split_once("/update.html#").expect("url with the token");
     assert_eq!(token, link["token"]);
@@ -973,8 +973,30 @@ fn the_real_backup_hospitals_and_pcus_start_unknown_and_the_sample_set_is_marked
             .count()
     };
     assert_eq!(with_state(&store), 0);
-    // With the sample set: six entries on real hospitals, each marked sample.
-    assert_eq!(pallimap::app::apply_sample(&store, data, true).unwrap(), 6);
+    let before = store.facilities().unwrap();
+    let surveyed = |store: &pallimap::store::Store| -> Vec<Facility> {
+        store
+            .facilities()
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.services.iter().any(|s| s.attributes.survey.is_some()))
+            .collect()
+    };
+    assert!(surveyed(&store).is_empty());
+    // With the sample set: six bed-status entries on real hospitals and the survey answers
+    // of real pharmacies and dental clinics, each marked sample.
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("sample/surveys.json")).unwrap())
+            .unwrap();
+    let responses = file["responses"].as_array().unwrap().len();
+    assert!(
+        responses >= 30,
+        "a few dozen sample answer sets: {responses}"
+    );
+    assert_eq!(
+        pallimap::app::apply_sample(&store, data, true).unwrap(),
+        6 + responses
+    );
     let f = store.facility("navii-1111103067400").unwrap().unwrap();
     let s = f
         .services
@@ -984,8 +1006,63 @@ fn the_real_backup_hospitals_and_pcus_start_unknown_and_the_sample_set_is_marked
     assert!(s.capacity.as_ref().unwrap().sample);
     assert!(s.admission_rules.as_ref().unwrap().sample);
     assert_eq!(with_state(&store), 6);
-    // Started without the flag: every sample one is gone again.
-    assert_eq!(pallimap::app::apply_sample(&store, data, false).unwrap(), 6);
+    // A pharmacy answering "no" to everything gains no service (nothing to mark).
+    let answered = surveyed(&store);
+    assert!(
+        (responses - 5..=responses).contains(&answered.len()),
+        "{} of {responses}",
+        answered.len()
+    );
+    for f in &answered {
+        assert!(
+            f.services
+                .iter()
+                .filter_map(|s| s.attributes.survey.as_ref())
+                .all(|m| m.sample),
+            "{}",
+            f.id
+        );
+        assert!(matches!(
+            f.kind,
+            FacilityKind::Pharmacy | FacilityKind::DentalClinic
+        ));
+    }
+    assert!(!store.pharmacy_groups().unwrap().is_empty());
+    assert!(store.pharmacy_groups().unwrap().iter().all(|g| g.sample));
+    // Loading again replaces the sample; it does not pile up.
+    pallimap::app::apply_sample(&store, data, true).unwrap();
+    assert_eq!(surveyed(&store).len(), answered.len());
+    assert_eq!(
+        store
+            .proposals(None)
+            .unwrap()
+            .iter()
+            .filter(|p| p.via == "sample")
+            .count(),
+        responses
+    );
+    // Started without the flag: every sample one is gone again, and each facility holds
+    // what the public data gave it (only the edit dates moved).
+    assert_eq!(
+        pallimap::app::apply_sample(&store, data, false).unwrap(),
+        6 + responses
+    );
     assert_eq!(with_state(&store), 0);
+    assert!(surveyed(&store).is_empty());
+    assert!(store.pharmacy_groups().unwrap().is_empty());
+    let undated = |f: &Facility| {
+        let mut f = f.clone();
+        f.version = 0;
+        for s in &mut f.services {
+            s.updated_at.clear();
+            s.verified_at = None;
+        }
+        f
+    };
+    let after = store.facilities().unwrap();
+    assert_eq!(before.len(), after.len());
+    for (a, b) in before.iter().zip(&after) {
+        assert_eq!(undated(a), undated(b), "{}", a.id);
+    }
     assert_eq!(store.sample_facility_ids().unwrap(), Vec::<String>::new());
 }

@@ -567,7 +567,9 @@ async fn the_openapi_document_lists_exactly_the_routes() {
         }
         assert!(op["responses"]["200"].is_object(), "{path}");
         // Every documented route answers on the real app.
-        let uri = path.replace("{id}", "navii-1111100001500");
+        let uri = path
+            .replace("{id}", "navii-1111100001500")
+            .replace("{code}", "pharmacy");
         let uri = if path.ends_with("/geocode") {
             format!("{uri}?address={}", enc("さいたま市浦和区北浦和4-9-3"))
         } else if path.ends_with("/suggest") {

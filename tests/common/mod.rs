@@ -185,6 +185,7 @@ pub fn facility(id: &str, kind: FacilityKind, name: &str, lat: f64, lng: f64) ->
             closed_weekdays: vec!["sun".into()],
             ..Default::default()
         },
+        after_hours: None,
         url: None,
         notes: None,
         services: Vec::new(),

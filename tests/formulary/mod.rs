@@ -100,9 +100,10 @@ async fn the_nurses_pharmacy_is_found_by_generic_codes_and_brands_and_only_by_pr
         json!([
             {"product": "fentanyl_patch", "drug": "fentanyl", "form": "patch_3day",
              "label_ja": "フェンタニル 貼付剤（3日用）", "strength": "2.1mg", "stock": "always",
-             "order_days": null},
+             "order_days": null, "partner": null},
             {"product": "oxycodone_injection", "drug": "oxycodone", "form": "injection",
-             "label_ja": "オキシコドン 注射", "strength": null, "stock": "order", "order_days": 2},
+             "label_ja": "オキシコドン 注射", "strength": null, "stock": "order", "order_days": 2,
+             "partner": null},
         ])
     );
     // In stock now: the injection is only on order.
@@ -183,22 +184,145 @@ async fn the_nurses_pharmacy_is_found_by_generic_codes_and_brands_and_only_by_pr
     }
 }
 
-/// Whether `f` answers `products` at `stock` for `aud`, read straight off its services.
-fn oracle(f: &Facility, products: &[Product], stock: Stock, aud: Audience) -> bool {
-    products.iter().all(|p| {
-        f.services.iter().any(|s| {
-            s.status != ServiceStatus::Inactive
-                && aud.may_see(s.attributes.formulary_visibility)
-                && s.attributes.formulary.iter().any(|e| {
-                    e.drug == p.drug
-                        && p.forms().any(|form| form == e.form)
-                        && match stock {
-                            Stock::Always => e.stock == Stock::Always,
-                            _ => e.stock == Stock::Always || e.stock == Stock::Order,
-                        }
-                })
-        })
+/// Whether `f` has `p` at least at `stock` in a formulary `aud` may see, read straight off
+/// its services.
+fn has(f: &Facility, p: &Product, stock: Stock, aud: Audience) -> bool {
+    f.services.iter().any(|s| {
+        s.status != ServiceStatus::Inactive
+            && aud.may_see(s.attributes.formulary_visibility)
+            && s.attributes.formulary.iter().any(|e| {
+                e.drug == p.drug
+                    && p.forms().any(|form| form == e.form)
+                    && match stock {
+                        Stock::Always => e.stock == Stock::Always,
+                        _ => e.stock == Stock::Always || e.stock == Stock::Order,
+                    }
+            })
     })
+}
+
+/// How an ask is answered: the least stock, and whether partners count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    Always,
+    Partner,
+    Order,
+}
+
+impl Mode {
+    fn code(self) -> &'static str {
+        match self {
+            Mode::Always => "always",
+            Mode::Partner => "partner",
+            Mode::Order => "order",
+        }
+    }
+    fn filter(self, products: Vec<Product>, aud: Audience) -> FormularyFilter {
+        FormularyFilter {
+            products,
+            stock: if self == Mode::Order {
+                Stock::Order
+            } else {
+                Stock::Always
+            },
+            partners: self != Mode::Always,
+            today: today().to_string(),
+            audience: aud,
+        }
+    }
+}
+
+/// Today in JST, as the service sees it.
+fn today() -> time::Date {
+    pallimap::domain::schedule::jst(pallimap::auth::now()).date()
+}
+
+/// The tier of `f` for the ask (0 own stock, 1 through a partner of a group valid today, 2 on
+/// order), or `None` when it cannot supply every product so; by brute force over everything.
+fn oracle(
+    all: &[std::sync::Arc<Facility>],
+    groups: &[PharmacyGroup],
+    f: &Facility,
+    products: &[Product],
+    mode: Mode,
+    aud: Audience,
+) -> Option<u8> {
+    let mut worst = 0;
+    for p in products {
+        let partner = || {
+            groups.iter().any(|g| {
+                g.valid_on(&today().to_string())
+                    && g.members.contains(&f.id)
+                    && all.iter().any(|o| {
+                        o.id != f.id && g.members.contains(&o.id) && has(o, p, Stock::Always, aud)
+                    })
+            })
+        };
+        let tier = if has(f, p, Stock::Always, aud) {
+            0
+        } else if mode != Mode::Always && partner() {
+            1
+        } else if mode == Mode::Order && has(f, p, Stock::Order, aud) {
+            2
+        } else {
+            return None;
+        };
+        worst = worst.max(tier);
+    }
+    Some(worst)
+}
+
+/// Random groups of the pharmacies: some expired, some sharing members.
+fn random_groups(rng: &mut SplitMix64, pharmacies: &[Facility], n: usize) -> Vec<PharmacyGroup> {
+    (0..n)
+        .map(|i| PharmacyGroup {
+            id: 0,
+            name: format!("試験グループ{i}"),
+            members: {
+                let mut m: Vec<String> = (0..2 + rng.below(4))
+                    .map(|_| pharmacies[rng.below(pharmacies.len())].id.clone())
+                    .collect();
+                m.sort();
+                m.dedup();
+                if m.len() < 2 {
+                    m.push(pharmacies[0].id.clone());
+                    m.push(pharmacies[1].id.clone());
+                    m.sort();
+                    m.dedup();
+                }
+                m
+            },
+            // Expired yesterday, valid through today, valid for months.
+            licence_valid_until: (today() + time::Duration::days([-1, 0, 120][rng.below(3)]))
+                .to_string(),
+            transfer_hours: Some(1 + rng.below(24) as u32),
+            note: None,
+            sample: false,
+            updated_by: String::new(),
+            updated_at: String::new(),
+        })
+        .collect()
+}
+
+/// The expected order of an ask from `p`: tier, then distance.
+fn expected(
+    catalog: &pallimap::catalog::Catalog,
+    p: (f64, f64),
+    products: &[Product],
+    mode: Mode,
+    aud: Audience,
+) -> Vec<(u8, f64, String)> {
+    let all = catalog.facilities();
+    let mut want: Vec<(u8, f64, String)> = all
+        .iter()
+        .filter_map(|f| {
+            let tier = oracle(all, catalog.groups(), f, products, mode, aud)?;
+            let l = f.location?;
+            Some((tier, haversine_m(p, (l.lat, l.lng)), f.id.clone()))
+        })
+        .collect();
+    want.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    want
 }
 
 /// Random pharmacies over 埼玉 with random formularies: random lines, stock, visibility and
@@ -239,7 +363,7 @@ fn random_pharmacies(rng: &mut SplitMix64, n: usize) -> Vec<Facility> {
         .collect()
 }
 
-fn random_ask(rng: &mut SplitMix64, codes: &[String]) -> (Vec<Product>, Stock) {
+fn random_ask(rng: &mut SplitMix64, codes: &[String]) -> (Vec<Product>, Mode) {
     let mut products: Vec<Product> = Vec::new();
     for _ in 0..1 + rng.below(3) {
         let p = Product::from_code(&codes[rng.below(codes.len())]).unwrap();
@@ -248,54 +372,69 @@ fn random_ask(rng: &mut SplitMix64, codes: &[String]) -> (Vec<Product>, Stock) {
             products.push(p);
         }
     }
-    (products, [Stock::Always, Stock::Order][rng.below(2)])
+    (
+        products,
+        [Mode::Always, Mode::Partner, Mode::Order][rng.below(3)],
+    )
 }
 
 #[actix_web::test]
-async fn opioid_search_equals_a_brute_force_scan_of_random_formularies() {
+async fn opioid_search_equals_a_brute_force_scan_of_random_formularies_and_groups() {
     let mut rng = SplitMix64(12);
-    let fx = fixture_with(random_pharmacies(&mut rng, 400));
+    let pharmacies = random_pharmacies(&mut rng, 400);
+    let groups = random_groups(&mut rng, &pharmacies, 40);
+    let fx = fixture_with(pharmacies);
+    let edit = pallimap::store::Edit {
+        actor: "test",
+        source: "test",
+        at: "2026-12-01T00:00:00Z",
+    };
+    for g in &groups {
+        fx.store.put_pharmacy_group(None, g, &edit).unwrap();
+    }
+    pallimap::app::refresh_now(&fx.store, &fx.state.catalog).unwrap();
     let catalog = fx.state.catalog.load();
+    assert_eq!(catalog.groups().len(), groups.len());
     let codes = Product::codes();
+    let mut partnered = 0;
     // The catalog, for every audience.
     for _ in 0..300 {
-        let (products, stock) = random_ask(&mut rng, &codes);
+        let (products, mode) = random_ask(&mut rng, &codes);
         let p = (35.75 + rng.unit() * 0.3, 139.3 + rng.unit() * 0.5);
         for aud in [Audience::Professional, Audience::Internal] {
             let q = Query {
                 point: Some(p),
-                formulary: Some(FormularyFilter {
-                    products: products.clone(),
-                    stock,
-                    audience: aud,
-                }),
+                formulary: Some(mode.filter(products.clone(), aud)),
                 ..Query::default()
             };
-            let mut want: Vec<(f64, String)> = catalog
-                .facilities()
-                .iter()
-                .filter(|f| oracle(f, &products, stock, aud))
-                .map(|f| {
-                    let l = f.location.unwrap();
-                    (haversine_m(p, (l.lat, l.lng)), f.id.clone())
-                })
-                .collect();
-            want.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let r = catalog.search(&q, 0, 15).unwrap();
-            assert_eq!(r.total, want.len(), "{products:?} {stock:?} {aud:?}");
-            let got: Vec<String> = r
-                .hits
-                .iter()
-                .map(|h| catalog.at(h.ord).id.clone())
-                .collect();
-            let want: Vec<String> = want.into_iter().take(15).map(|(_, id)| id).collect();
-            assert_eq!(got, want, "{products:?} {stock:?} {aud:?}");
+            let want = expected(&catalog, p, &products, mode, aud);
+            partnered += want.iter().filter(|w| w.0 == 1).count();
+            for (offset, limit) in [(0, 15), (3, 7)] {
+                let r = catalog.search(&q, offset, limit).unwrap();
+                assert_eq!(r.total, want.len(), "{products:?} {mode:?} {aud:?}");
+                let got: Vec<String> = r
+                    .hits
+                    .iter()
+                    .map(|h| catalog.at(h.ord).id.clone())
+                    .collect();
+                let want: Vec<String> = want
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|w| w.2.clone())
+                    .collect();
+                assert_eq!(got, want, "{products:?} {mode:?} {aud:?} {offset}");
+            }
         }
     }
-    // The API as a professional: the same answers, through codes.
+    assert!(
+        partnered > 50,
+        "the groups matter to the answers: {partnered}"
+    );
+    // The API as a professional: the same answers, through codes, with each line's source.
     let pro = sign_in(&fx.state, "pro@example.jp").await;
     for _ in 0..40 {
-        let (products, stock) = random_ask(&mut rng, &codes);
+        let (products, mode) = random_ask(&mut rng, &codes);
         let p = (35.75 + rng.unit() * 0.3, 139.3 + rng.unit() * 0.5);
         let opioid: Vec<String> = products.iter().map(|p| p.code()).collect();
         let uri = format!(
@@ -303,33 +442,41 @@ async fn opioid_search_equals_a_brute_force_scan_of_random_formularies() {
             p.0,
             p.1,
             opioid.join(","),
-            stock.code()
+            mode.code()
         );
         let (status, body) = get_as(&fx, &uri, Some(&pro)).await;
         assert_eq!(status, 200, "{uri}: {body}");
-        let mut want: Vec<(f64, &Facility)> = catalog
-            .facilities()
-            .iter()
-            .filter(|f| oracle(f, &products, stock, Audience::Professional))
-            .map(|f| {
-                let l = f.location.unwrap();
-                (haversine_m(p, (l.lat, l.lng)), &**f)
-            })
-            .collect();
-        want.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let want = expected(&catalog, p, &products, mode, Audience::Professional);
         assert_eq!(body["total"], json!(want.len()), "{uri}");
-        let want_ids: Vec<String> = want.iter().take(100).map(|(_, f)| f.id.clone()).collect();
+        let want_ids: Vec<String> = want.iter().take(100).map(|w| w.2.clone()).collect();
         assert_eq!(ids(&body), want_ids, "{uri}");
         // Facet counts count only what the professional may match.
         let pharmacies = body["facets"]["kind"]["pharmacy"].as_u64().unwrap_or(0);
         assert_eq!(pharmacies as usize, want.len(), "{uri}");
-        // Each item's stock lines: one per product, meeting the asked stock.
-        for item in body["items"].as_array().unwrap() {
+        // Each item's stock lines: one per product, the weakest is its availability, and a
+        // partner line names a partner that stocks it in a group they share.
+        for (item, w) in body["items"].as_array().unwrap().iter().zip(&want) {
             let lines = item["opioid_stock"].as_array().unwrap();
             assert_eq!(lines.len(), products.len(), "{uri}");
+            let tier = |s: &Value| ["always", "partner", "order"].iter().position(|t| s == t);
+            let worst = lines.iter().filter_map(|l| tier(&l["stock"])).max();
+            assert_eq!(worst, Some(w.0 as usize), "{uri} {item}");
+            assert_eq!(tier(&item["availability"]), Some(w.0 as usize), "{uri}");
             for (l, p) in lines.iter().zip(&products) {
                 assert_eq!(l["product"], json!(p.code()));
-                assert!(l["stock"] == "always" || (stock == Stock::Order && l["stock"] == "order"));
+                if l["stock"] == "partner" {
+                    let partner = catalog.get(l["partner"]["id"].as_str().unwrap()).unwrap();
+                    assert!(has(partner, p, Stock::Always, Audience::Professional));
+                    let group = catalog
+                        .groups()
+                        .iter()
+                        .find(|g| g.name == l["partner"]["group"].as_str().unwrap())
+                        .unwrap();
+                    assert!(group.valid_on(&today().to_string()));
+                    assert!(group.members.contains(&partner.id));
+                } else {
+                    assert!(l["partner"].is_null());
+                }
             }
         }
     }
@@ -356,13 +503,9 @@ fn an_edited_formulary_answers_like_a_rebuild() {
     let rebuilt = pallimap::app::build_catalog(&store).unwrap();
     let codes = Product::codes();
     for _ in 0..100 {
-        let (products, stock) = random_ask(&mut rng, &codes);
+        let (products, mode) = random_ask(&mut rng, &codes);
         let q = Query {
-            formulary: Some(FormularyFilter {
-                products,
-                stock,
-                audience: Audience::Professional,
-            }),
+            formulary: Some(mode.filter(products, Audience::Professional)),
             ..Query::default()
         };
         let answer = |c: &pallimap::catalog::Catalog| {

@@ -295,10 +295,7 @@ fn links_proposals_and_admissions_round_trip_on_every_backend() {
                     s.admission_rules = Some(rules.clone());
                     Ok(())
                 },
-                Some(NewProposal {
-                    changes: r#"{"notes":"x"}"#.into(),
-                    note: None,
-                }),
+                vec![NewProposal::correction(r#"{"notes":"x"}"#.into(), None)],
             )
             .unwrap();
         assert_eq!(f.version, 2);
@@ -320,10 +317,7 @@ fn links_proposals_and_admissions_round_trip_on_every_backend() {
             2,
             &edit,
             |_| Ok(()),
-            Some(NewProposal {
-                changes: "{}".into(),
-                note: None,
-            }),
+            vec![NewProposal::correction("{}".into(), None)],
         );
         assert!(matches!(again, Err(EditError::Refused(_))), "{}", db.name);
         assert_eq!(store.proposals(None).unwrap().len(), 1);
@@ -347,11 +341,11 @@ fn links_proposals_and_admissions_round_trip_on_every_backend() {
             )
             .unwrap();
         assert!(matches!(
-            store.use_link(&standing, 1, &edit, |_| Ok(()), None),
+            store.use_link(&standing, 1, &edit, |_| Ok(()), vec![]),
             Err(EditError::Stale { .. })
         ));
         // Decisions are final.
-        let pid = pid.unwrap();
+        let pid = pid[0];
         let decided = store
             .decide_proposal(pid, false, Some("no"), &edit, None)
             .unwrap();
@@ -366,5 +360,103 @@ fn links_proposals_and_admissions_round_trip_on_every_backend() {
         assert!(store.revoke_link(HOSPITAL, standing.id).unwrap());
         assert!(!store.revoke_link("navii-0", standing.id).unwrap());
         assert_eq!(store.links_of(HOSPITAL).unwrap().len(), 2);
+
+        // An answer set entered and decided at once, with its after-hours fact.
+        let (f, aid) = store
+            .record_answers(
+                HOSPITAL,
+                2,
+                &edit,
+                |f| {
+                    f.after_hours = Some(AfterHours {
+                        available: true,
+                        provenance: Provenance {
+                            origin: Origin::SampleSurvey,
+                            source: "survey:clinic@1".into(),
+                            snapshot: Some("2026-12-01".into()),
+                        },
+                    });
+                    Ok(())
+                },
+                NewProposal {
+                    changes: r#"{"after_hours":true}"#.into(),
+                    note: None,
+                    survey: Some(("clinic".into(), 1)),
+                    respondent: Some("事務長".into()),
+                },
+                "sample",
+            )
+            .unwrap();
+        assert_eq!(f.version, 3, "{}", db.name);
+        assert_eq!(
+            store.facility(HOSPITAL).unwrap().unwrap().after_hours,
+            f.after_hours
+        );
+        let a = store.proposal(aid).unwrap().unwrap();
+        assert_eq!(
+            (
+                a.status.as_str(),
+                a.via.as_str(),
+                a.survey.as_deref(),
+                a.survey_version
+            ),
+            ("approved", "sample", Some("clinic"), Some(1)),
+            "{}",
+            db.name
+        );
+        assert_eq!(a.respondent.as_deref(), Some("事務長"));
+        assert_eq!(store.delete_sample_answers().unwrap(), 1);
+
+        // Pharmacy groups round-trip, and every change is in the change log.
+        let seq = store.latest_change().unwrap();
+        let g = PharmacyGroup {
+            id: 0,
+            name: "グループ".into(),
+            members: vec!["navii-1".into(), "navii-2".into()],
+            licence_valid_until: "2027-03-31".into(),
+            transfer_hours: Some(3),
+            note: Some("メモ".into()),
+            sample: true,
+            updated_by: String::new(),
+            updated_at: String::new(),
+        };
+        let saved = store.put_pharmacy_group(None, &g, &edit).unwrap().unwrap();
+        assert_eq!(
+            PharmacyGroup {
+                id: saved.id,
+                updated_by: edit.actor.into(),
+                updated_at: edit.at.into(),
+                ..g.clone()
+            },
+            saved,
+            "{}",
+            db.name
+        );
+        let renamed = PharmacyGroup {
+            name: "新グループ".into(),
+            ..saved.clone()
+        };
+        let again = store
+            .put_pharmacy_group(Some(saved.id), &renamed, &edit)
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.name, "新グループ");
+        assert_eq!(store.pharmacy_groups().unwrap(), vec![again]);
+        assert!(
+            store
+                .put_pharmacy_group(Some(9999), &g, &edit)
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.delete_pharmacy_group(saved.id, &edit).unwrap());
+        assert!(!store.delete_pharmacy_group(saved.id, &edit).unwrap());
+        assert!(store.pharmacy_groups().unwrap().is_empty());
+        let changes = store.changes_since(seq, 100).unwrap().unwrap();
+        assert_eq!(
+            changes.1,
+            vec![("pharmacy_group".to_string(), saved.id.to_string())],
+            "{}",
+            db.name
+        );
     }
 }

@@ -100,6 +100,7 @@ impl Ctx<'_> {
             area_code,
             contacts: Vec::new(),
             hours: Hours::default(),
+            after_hours: None,
             url: None,
             notes: None,
             services: Vec::new(),
