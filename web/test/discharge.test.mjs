@@ -348,16 +348,18 @@ test('a pharmacist answers the pharmacy survey on a phone; after the coordinator
   const Q = Object.fromEntries(survey.questions.map((q) => [q.id, q]));
   assert.equal(await ph.page.textContent('#upd-name'), view.facility.name);
   assert.equal(await ph.page.textContent('#upd-survey-h'), survey.title_ja);
-  // Only the unconditional questions at first; a professional one says so.
+  // Only the unconditional questions at first.
   const shown = () => ph.page.$$eval('#upd-survey [data-question]', (q) => q.map((x) => x.dataset.question).filter((x) => x !== 'respondent'));
   assert.deepEqual(await shown(), survey.questions.filter((q) => !q.when).map((q) => q.id));
-  for (const q of survey.questions.filter((x) => !x.when)) {
-    assert.equal(!!(await ph.page.$(`[data-question="${q.id}"] [data-professional]`)), q.visibility === 'professional', `${q.id}: 専門職のみに公開`);
-  }
-  if (Q.formulary.visibility === 'professional' || survey.questions.some((q) => q.visibility === 'professional')) {
-    assert.ok(await ph.page.$('[data-professional]'));
-    assert.equal(await ph.page.textContent('[data-professional]'), '専門職のみに公開');
-  }
+  // Each question shown says whether only professionals will see its answer.
+  const marks = async () => {
+    for (const id of await shown()) {
+      const pro = await ph.page.$(`[data-question="${id}"] [data-professional]`);
+      assert.equal(!!pro, Q[id].visibility === 'professional', `${id}: 専門職のみに公開`);
+      if (pro) assert.equal(await pro.textContent(), '専門職のみに公開');
+    }
+  };
+  await marks();
   const yes = (id, b = true) => ph.page.click(`[data-question="${id}"] [data-answer="${b}"]`);
   await yes('narcotics_licence');
   assert.ok((await shown()).includes('formulary'), 'the formulary is asked once the licence is');
@@ -376,6 +378,8 @@ test('a pharmacist answers the pharmacy survey on a phone; after the coordinator
   await yes('after_hours');
   await ph.page.fill('[data-question="after_hours_phone"] input', '049-000-0999');
   await ph.page.fill('#sv-respondent', '薬剤師 山田');
+  assert.ok((await shown()).includes('after_hours_phone') && (await shown()).includes('formulary'));
+  await marks();
   assert.ok(await ph.page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling');
   const big = await ph.page.locator('[data-question="home_visits"] [data-answer="true"]').boundingBox();
   assert.ok(big.height >= 44, `a thumb-sized answer: ${JSON.stringify(big)}`);
