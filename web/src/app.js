@@ -611,7 +611,7 @@ function renderPrintShortlist() {
   $('#print-area').innerHTML = `<section class="print-shortlist${pro ? ' with-pro' : ''}">
     ${printHead(t('printShortlistTitle'), home)}
     <table class="print-table">
-      <colgroup>${(pro ? [7, 32, 22, 34, 16, 24, 40, 11] : [7, 40, 30, 45, 18, 28, 18]).map((mm) => `<col style="width:${mm}mm">`).join('')}</colgroup>
+      <colgroup>${(pro ? [7, 32, 22, 33, 16, 23, 40, 11] : [7, 40, 30, 44, 18, 27, 18]).map((mm) => `<col style="width:${mm}mm">`).join('')}</colgroup>
       <thead><tr><th>${esc(t('colNo'))}</th><th>${esc(t('colName'))}</th><th>${esc(t('colServices'))}</th><th>${esc(t('colAddress'))}</th><th>${esc(t('colDistance'))}</th><th>${esc(t('colPhoneOnly'))}</th>${pro ? `<th>${esc(t('colProfessional'))}</th>` : ''}<th>${esc(t('colNotes'))}</th></tr></thead>
       <tbody>${rows}</tbody>
     </table>
