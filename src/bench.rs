@@ -58,16 +58,21 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
     let n = dataset.facilities.len();
     let rss_before = rss_mb();
     let t = Instant::now();
+    let groups = bench_groups(&dataset.facilities);
+    let n_groups = groups.len();
     let catalog = Arc::new(Catalog::new(CatalogParts {
         facilities: dataset.facilities,
         areas: dataset.areas,
         municipalities: dataset.municipalities,
         geocoder: Arc::new(gazetteer),
-        groups: Vec::new(),
+        groups,
         change_seq: 0,
     })?);
     let build = t.elapsed();
-    println!("dataset {} ({n} facilities)", data_dir.display());
+    println!(
+        "dataset {} ({n} facilities, {n_groups} pharmacy groups)",
+        data_dir.display()
+    );
     println!(
         "read {:.2} s, catalog build {:.2} s, RSS {:.0} MB (before build {:.0} MB)\n",
         read.as_secs_f64(),
@@ -406,4 +411,32 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Pharmacy groups for the benchmark: one in three runs of four narcotic-handling pharmacies
+/// (in id order) hold a joint licence, so the partner tier has work to do.
+fn bench_groups(facilities: &[pallimap::domain::Facility]) -> Vec<pallimap::domain::PharmacyGroup> {
+    use pallimap::domain::{FacilityKind, PharmacyGroup, ServiceKind};
+    let dispensing: Vec<&str> = facilities
+        .iter()
+        .filter(|f| f.kind == FacilityKind::Pharmacy && f.offers(ServiceKind::OpioidDispensing))
+        .map(|f| f.id.as_str())
+        .collect();
+    dispensing
+        .chunks(4)
+        .step_by(3)
+        .filter(|c| c.len() >= 2)
+        .enumerate()
+        .map(|(i, c)| PharmacyGroup {
+            id: i as i64 + 1,
+            name: format!("bench group {i}"),
+            members: c.iter().map(|s| s.to_string()).collect(),
+            licence_valid_until: "2099-12-31".into(),
+            transfer_hours: Some(2),
+            note: None,
+            sample: false,
+            updated_by: "bench".into(),
+            updated_at: "2026-12-01".into(),
+        })
+        .collect()
 }

@@ -76,7 +76,11 @@ pub const SERVICE_TERMS: &[(&str, &[Target])] = &[
     ("往診", &[Service(S::HomeCareSupport)]),
     ("在宅医", &[Service(S::HomeCareSupport)]),
     ("在宅医療", &[Service(S::HomeCareSupport)]),
-    ("訪問診療", &[Service(S::HomeCareSupport)]),
+    // A clinic's survey may say it visits homes without the 在支診 notification.
+    (
+        "訪問診療",
+        &[Service(S::HomeCareSupport), Service(S::HomeVisits)],
+    ),
     ("在支診", &[Service(S::HomeCareSupport)]),
     ("在支病", &[Service(S::HomeCareSupport)]),
     ("在宅療養支援診療所", &[Service(S::HomeCareSupport)]),
@@ -115,6 +119,9 @@ pub const SERVICE_TERMS: &[(&str, &[Target])] = &[
     ),
     ("訪問看護ステーション", &[Kind(K::VisitingNurseStation)]),
     ("歯医者", &[Kind(K::DentalClinic)]),
+    ("定期巡回", &[Service(S::RegularVisit24h)]),
+    ("定期巡回・随時対応型訪問介護看護", &[Service(S::RegularVisit24h)]),
+    ("24時間訪問介護", &[Service(S::RegularVisit24h)]),
     // Hospitals named センター or ホスピタル are hospitals too.
     ("病院", &[Kind(K::Hospital)]),
     ("がん相談", &[Service(S::Consultation)]),

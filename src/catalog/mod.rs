@@ -63,6 +63,8 @@ pub struct Catalog {
     by_trait: HashMap<Trait, Bits>,
     /// Pharmacy groups (麻薬小売業者間譲渡許可), shared between snapshots until one changes.
     groups: Arc<Vec<PharmacyGroup>>,
+    /// Per group, the ords of its members in this snapshot.
+    group_ords: Vec<Vec<u32>>,
     located: Bits,
     text: text::TextIndex,
     /// Per ord: the everyday name, the official name, the reading and the everyday name's
@@ -101,6 +103,19 @@ pub enum Trait {
     AfterHours,
     /// Weekly opening hours known (`hours.open`), so `open_now` can be answered.
     HoursKnown,
+}
+
+/// The member ords of each group (members not in the snapshot left out).
+fn group_ords(groups: &[PharmacyGroup], by_id: &HashMap<String, usize>) -> Vec<Vec<u32>> {
+    groups
+        .iter()
+        .map(|g| {
+            g.members
+                .iter()
+                .filter_map(|m| by_id.get(m).map(|&i| i as u32))
+                .collect()
+        })
+        .collect()
 }
 
 fn traits(f: &Facility) -> Vec<Trait> {
@@ -190,7 +205,11 @@ fn text_doc(ord: u32, f: &Facility) -> text::TextDoc {
     let public_notes = f
         .services
         .iter()
-        .filter_map(|s| s.attributes.notes.as_deref())
+        .flat_map(|s| {
+            let a = &s.attributes;
+            [a.notes.as_deref(), a.specialty.as_deref(), a.conditions.as_deref()]
+        })
+        .flatten()
         .chain(f.notes.as_deref())
         .collect::<Vec<_>>()
         .join("\n");
@@ -371,7 +390,9 @@ impl Catalog {
                 .filter(|m| areas.iter().any(|a| a.code == m.area_code)),
         );
         let suggest = suggest::SuggestIndex::new(&facilities, &names);
+        let group_ords = group_ords(&groups, &by_id);
         Ok(Catalog {
+            group_ords,
             facilities: facilities.into_iter().map(Arc::new).collect(),
             by_id,
             appended: false,

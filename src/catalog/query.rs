@@ -245,10 +245,9 @@ fn own_bits(c: &Catalog, ff: &FormularyFilter, p: Product, stock: Stock) -> Bits
 /// it from that partner.
 fn partner_bits(c: &Catalog, ff: &FormularyFilter, stocked: &Bits) -> Bits {
     let mut u = Bits::empty(c.facilities.len());
-    for g in c.groups.iter().filter(|g| g.valid_on(&ff.today)) {
-        let ords: Vec<u32> = g.members.iter().filter_map(|m| c.ord_of(m)).collect();
-        if ords.iter().any(|&o| stocked.contains(o)) {
-            ords.into_iter().for_each(|o| u.insert(o));
+    for (g, ords) in c.groups.iter().zip(&c.group_ords) {
+        if g.valid_on(&ff.today) && ords.iter().any(|&o| stocked.contains(o)) {
+            ords.iter().for_each(|&o| u.insert(o));
         }
     }
     u

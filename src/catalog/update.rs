@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::query::Bits;
 use super::{
-    Catalog, CatalogError, everyday_len_of, formulary_keys, name_forms, reach_m, reading_key,
-    text_doc, traits,
+    Catalog, CatalogError, everyday_len_of, formulary_keys, group_ords, name_forms, reach_m,
+    reading_key, text_doc, traits,
 };
 use crate::domain::{Facility, PharmacyGroup, ServiceKind};
 
@@ -134,7 +134,9 @@ pub(super) fn apply(
     };
     let spatial = c.spatial.with_changes(&removed, &added);
     let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
+    let group_ords = group_ords(groups.as_deref().unwrap_or(&c.groups), &by_id);
     Ok(Some(Catalog {
+        group_ords,
         facilities,
         by_id,
         appended,
