@@ -525,11 +525,13 @@ function showTab(which) {
   }
   const was = app.tab;
   app.tab = which;
-  setBackupActive(which === 'backup');
-  setReviewActive(which === 'review');
-  setDischargeActive(which === 'discharge');
-  // Back from the backup screen: the search's own home marker again.
-  if (was === 'backup' && which !== 'backup' && app.map) app.map.setHome(app.state.near);
+  // The screen left first: 今夜の入院先 and 退院調整 share the map's result layer, so the one
+  // shown draws on it after the other gave it back.
+  const screens = { backup: setBackupActive, review: setReviewActive, discharge: setDischargeActive };
+  for (const [k, set] of Object.entries(screens)) if (k !== which) set(false);
+  if (screens[which]) screens[which](true);
+  // Back from either screen to the search: its own home marker again.
+  if (['backup', 'discharge'].includes(was) && !['backup', 'discharge'].includes(which) && app.map) app.map.setHome(app.state.near);
 }
 
 /** The tabs a session may see: 今夜の入院先 and 退院調整 for anyone signed in, the queue for reviewers. */
@@ -994,6 +996,7 @@ function wireAccount() {
   });
   initDischarge({
     busy,
+    getMap: () => app.map,
     openDetail: (id, from) => openDetail(id, from),
     isPinned: (id) => SL.isPinned(id),
     pin: (f, home) => { if (SL.isPinned(f.id)) SL.unpin(f.id); else SL.pin(f, home); },

@@ -30,6 +30,10 @@ addStrings({
   dcSignIn: ['この画面はログインした医療・介護専門職のみ使えます。', 'This screen is for signed-in professionals only.'],
   dcFrom: ['起点: {a}', 'From: {a}'],
   dcPharmacies: ['薬局', 'Pharmacies'],
+  dcMark_always: ['在庫あり', 'In stock'],
+  dcMark_partner: ['譲受', 'Partner'],
+  dcMark_order: ['取り寄せ', 'On order'],
+  dcMarkDental: ['訪問歯科', 'Dental visits'],
   dcPharmacyCount: ['{n} 件', '{n} pharmacies'],
   dcPharmacyNone: ['条件に合う薬局はありません。「在庫あり のみ」や「時間外対応」を外すと増えることがあります。', 'No pharmacy matches; unticking “In stock only” or “After-hours service” may find more.'],
   dc_avail_always: ['すべて在庫あり', 'Everything in stock'],
@@ -79,6 +83,7 @@ const st = {
 
 let hooks = {
   busy: () => {},
+  getMap: () => null,
   pin: () => {}, // (facility, home) → the shortlist
   isPinned: () => false,
   openDetail: () => {},
@@ -331,16 +336,49 @@ async function search() {
       st.error = t('dcFailed', { d: problemText(dr) });
     }
     render();
+    drawMap(true);
   } finally {
     $('#dc-results').removeAttribute('aria-busy');
     hooks.busy(-1);
   }
 }
 
+/** Short words for a marker: how a pharmacy has the drugs, or that a dentist visits. */
+function markerBadge(it) {
+  if (it.kind !== 'pharmacy') return t('dcMarkDental');
+  return t(`dcMark_${it.availability}`);
+}
+
+/**
+ * The results on the map, drawn as the backup screen draws its hospitals (status colour, a
+ * badge): in stock green, through a partner amber, on order grey; the patient's home with them.
+ */
+function drawMap(frame) {
+  const map = hooks.getMap();
+  if (!map || !st.active || !st.origin) return;
+  const status = { always: 'accepting', partner: 'limited' };
+  const items = ((st.pharmacies && st.pharmacies.items) || []).concat((st.dental && st.dental.items) || []);
+  const points = items.filter((it) => it.location).map((it) => ({
+    id: it.id,
+    kind: it.kind,
+    name: it.everyday_name || it.name,
+    location: it.location,
+    status: (it.kind === 'pharmacy' && status[it.availability]) || 'unknown',
+    badge: markerBadge(it),
+  }));
+  map.showBackup(points, st.origin, { frame });
+}
+
 /** The screen became visible or hidden (its tab). */
 export function setDischargeActive(on) {
+  const was = st.active;
   st.active = on;
   document.body.classList.toggle('tab-discharge', on);
+  if (on && !was) drawMap(true);
+  else if (!on && was) {
+    const map = hooks.getMap();
+    if (map) map.hideBackup();
+  }
 }
 
 /** Search again with what is on the form (after the data changed elsewhere). */
@@ -429,7 +467,7 @@ export function initDischarge(h) {
     }
   });
   onSessionChange((s) => { if (!s.signed_in) clear(); });
-  onLangChange(() => { renderChips(); render(); });
+  onLangChange(() => { renderChips(); render(); drawMap(false); });
   renderChips();
   render();
 }

@@ -257,6 +257,10 @@ test('a nurse picks フェントステープ and オキノーム by brand for a 
     if (n) assert.ok(dres.items[n - 1].distance_m <= it.distance_m);
   }
   assert.ok(dres.items.some((i) => i.sample), 'sample dental answers are in the list');
+  // The map: a marker per pharmacy and dentist listed, and the patient's home.
+  const onMap = await page.$$eval('#map [data-backup-id]', (ms) => ms.map((m) => m.dataset.backupId).sort());
+  assert.deepEqual(onMap, [...new Set(res.items.concat(dres.items).filter((i) => i.location).map((i) => i.id))].sort());
+  assert.ok(await page.$('#map [data-home]'), 'the patient’s home is on the map');
 
   // Two pharmacies on the shortlist; the sheet is the patient's: public contacts, no stock, no FAX.
   const pinned = res.items.slice(0, 2);
@@ -264,6 +268,7 @@ test('a nurse picks フェントステープ and オキノーム by brand for a 
   assert.equal(await page.getAttribute(`#dc-pharmacies li[data-id="${pinned[0].id}"] button[data-act="pin"]`, 'aria-pressed'), 'true');
   assert.match(await page.textContent('#tab-shortlist'), /（2）/);
   await page.click('#tab-shortlist');
+  assert.equal(await page.$('#map [data-backup-id]'), null, 'the markers go with the screen');
   assert.deepEqual(await page.$$eval('#shortlist-list > li', (lis) => lis.map((li) => li.dataset.id)), pinned.map((i) => i.id));
   assert.ok(await page.isVisible('#shortlist-pro-print'));
   assert.equal(await page.isChecked('#shortlist-pro-print'), false);
