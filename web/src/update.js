@@ -51,6 +51,7 @@ addStrings({
   updHintNotes: ['備考は2000文字までです。', ''],
   updNoServices: ['この施設には受け入れ状況を登録するサービスがありません。', 'This facility has no service with a bed status.'],
   updSurveyDone: ['回答を受け付けました。地域の調整担当者の確認後に反映されます。', 'Your answers are received; they are shown once a coordinator of the region has checked them.'],
+  updSurveyOpen: ['調査に回答する（{s}）', 'Answer the survey ({s})'],
   updSurveyMissing: ['未回答の必須項目があります。', 'Some required questions are not answered.'],
   updSurveyIntro: ['下の調査にお答えください。地域の在宅医・訪問看護師・退院調整の担当者がこの情報を見て連絡します。', 'Please answer the survey below. Home-care physicians, nurses and discharge planners of the region read it before they call.'],
 });
@@ -74,6 +75,7 @@ const st = {
   survey: newSurveyState(),
   svErrors: {}, // survey question (or formulary.N.field, respondent) → words
   sentSurvey: false,
+  surveyOpen: false, // a ward's folded survey, unfolded by hand
   focus: null, // a selector to focus after the next render
 };
 
@@ -175,7 +177,7 @@ function render() {
     <p class="upd-intro">${esc(svcs.length || !survey ? t('updIntro') : t('updSurveyIntro'))}</p>
     <p class="upd-kind note" id="upd-kind" data-kind="${esc(link.kind || '')}">${esc(oneTime() ? t('updOneTime') : t('updStanding'))}${link.expires_at ? `<br>${esc(t('updExpires', { d: shortTime(link.expires_at) }))}` : ''}</p>
     ${svcs.length ? svcs.map(serviceHtml).join('') : survey ? '' : `<p>${esc(t('updNoServices'))}</p>`}
-    ${survey ? surveyFormHtml(survey, st.survey, { vocab: st.vocab, errors: st.svErrors, disabled: done || st.sending }) : ''}
+    ${survey ? surveyBlock(survey, svcs.length > 0, done) : ''}
     <section class="upd-confirm">
       <button type="button" class="big confirm" id="upd-confirm" aria-pressed="${oneTime() ? st.confirm : false}"${done || st.sending ? ' disabled' : ''}>${esc(t('updConfirm'))}</button>
       <p class="hint">${esc(t('updConfirmHint'))}</p>
@@ -204,6 +206,18 @@ function render() {
     st.focus = null;
     if (el) el.focus();
   }
+}
+
+/**
+ * The survey: open on a facility with no bed status to report (a pharmacy), folded under the
+ * status buttons of a ward, where it is not what the nurse came for, unless already started.
+ */
+function surveyBlock(survey, folded, done) {
+  const form = surveyFormHtml(survey, st.survey, { vocab: st.vocab, errors: st.svErrors, disabled: done || st.sending });
+  if (!folded) return form;
+  const open = st.surveyOpen || surveyTouched(st.survey) || Object.keys(st.svErrors).length > 0;
+  const title = getLang() === 'en' ? survey.title_en || survey.title_ja : survey.title_ja;
+  return `<details class="upd-survey-fold" id="upd-survey-fold"${open ? ' open' : ''}><summary>${esc(t('updSurveyOpen', { s: title }))}</summary>${form}</details>`;
 }
 
 function resultHtml() {
@@ -397,6 +411,8 @@ function wire() {
     if (b.id === 'upd-send') sendAll();
   });
   window.addEventListener('hashchange', () => location.reload());
+  // Keep the survey unfolded across redraws once someone opened it (toggle does not bubble).
+  document.addEventListener('toggle', (ev) => { if (ev.target.id === 'upd-survey-fold') st.surveyOpen = ev.target.open; }, true);
   wireSurvey(document, () => (st.data && !st.result && !st.sending ? st.survey : null), ({ focus } = {}) => {
     st.focus = focus || null;
     render();
