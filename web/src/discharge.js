@@ -3,7 +3,7 @@
 // that visit that address; anything found can go on the shortlist for the printed sheet.
 
 import './discharge.css';
-import { t, addStrings, formatDistance, onLangChange } from './i18n.js';
+import { t, addStrings, formatDistance, onLangChange, getLang } from './i18n.js';
 import { request, session, serverText, onSessionChange } from './account.js';
 import { toQuery } from './api.js';
 import { sampleTag, telHref } from './capacity.js';
@@ -97,7 +97,7 @@ export function setOpioidVocabulary(v) {
 function productLabel(code) {
   const p = st.vocab.products.find((x) => x.code === code);
   if (!p) return code;
-  return document.documentElement.lang === 'en' ? (p.label_en || p.label_ja) : p.label_ja;
+  return getLang() === 'en' ? (p.label_en || p.label_ja) : p.label_ja;
 }
 
 /** Options for what was typed: brand names first, then products by their label or code. */
