@@ -3,7 +3,8 @@
 //! Layers, each knowing only those to its left:
 //! `domain` ← `store`, `catalog`, `geocode` ← `app`, `http` ← the binary (`main`).
 //! `data` (building and reading the default dataset) uses `domain` and `geocode` and is called
-//! by `app` and the CLI. `domain` holds plain types and pure functions (incl. the one Japanese
+//! by `app` and the CLI. `sheet` (facilities as table rows: the import template and the CSV /
+//! XLSX columns, 和暦 dates) uses `domain` only. `domain` holds plain types and pure functions (incl. the one Japanese
 //! text module) and does no I/O; `store` is the only layer that names diesel, `catalog` the
 //! only one that names tantivy and rstar, `http` the only one that names actix-web.
 #![forbid(unsafe_code)]
@@ -16,4 +17,5 @@ pub mod data;
 pub mod domain;
 pub mod geocode;
 pub mod http;
+pub mod sheet;
 pub mod store;

@@ -120,7 +120,10 @@ pub const SERVICE_TERMS: &[(&str, &[Target])] = &[
     ("訪問看護ステーション", &[Kind(K::VisitingNurseStation)]),
     ("歯医者", &[Kind(K::DentalClinic)]),
     ("定期巡回", &[Service(S::RegularVisit24h)]),
-    ("定期巡回・随時対応型訪問介護看護", &[Service(S::RegularVisit24h)]),
+    (
+        "定期巡回・随時対応型訪問介護看護",
+        &[Service(S::RegularVisit24h)],
+    ),
     ("24時間訪問介護", &[Service(S::RegularVisit24h)]),
     // Hospitals named センター or ホスピタル are hospitals too.
     ("病院", &[Kind(K::Hospital)]),

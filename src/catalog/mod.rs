@@ -207,7 +207,11 @@ fn text_doc(ord: u32, f: &Facility) -> text::TextDoc {
         .iter()
         .flat_map(|s| {
             let a = &s.attributes;
-            [a.notes.as_deref(), a.specialty.as_deref(), a.conditions.as_deref()]
+            [
+                a.notes.as_deref(),
+                a.specialty.as_deref(),
+                a.conditions.as_deref(),
+            ]
         })
         .flatten()
         .chain(f.notes.as_deref())
