@@ -399,7 +399,9 @@ impl<'c, 'a> Checker<'c, 'a> {
         }
         // An unclosed quote swallows the rest of the file into one cell.
         if cells.len() < head.columns.len()
-            && cells.last().is_some_and(|c| c.contains(',') || c.contains('\n'))
+            && cells
+                .last()
+                .is_some_and(|c| c.contains(',') || c.contains('\n'))
         {
             let err = CellError {
                 column: None,
