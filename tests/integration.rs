@@ -6,6 +6,7 @@ mod api;
 mod cli;
 mod common;
 mod data;
+mod desk;
 mod formulary;
 mod imports;
 mod instances;

@@ -5,6 +5,7 @@
 
 mod admission;
 pub mod auth;
+mod desk;
 mod dto;
 pub mod error;
 pub mod geojson;
@@ -40,6 +41,8 @@ pub struct AppState {
     /// Brings the catalog up to the store now (blocking); set by the application so a write
     /// is visible to the writer's next read. Without it, writes wake the follower.
     pub refresh: Option<Refresh>,
+    /// Correction reports per client address (in memory only).
+    pub reports: Arc<desk::ReportLimiter>,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
             auth: Default::default(),
             changed: Default::default(),
             refresh: None,
+            reports: Default::default(),
         }
     }
 }
@@ -160,6 +164,11 @@ routes! {
     "/api/v1/update-links/{token}" => { get: links::open_link, post: links::use_link },
     "/api/v1/facilities/{id}/surveys/{code}" => { post: surveys::enter_answers },
     "/api/v1/imports" => { post: imports::post_import },
+    "/api/v1/review/stale" => { get: desk::stale },
+    "/api/v1/review/stale/links" => { post: desk::stale_links },
+    "/api/v1/facilities/{id}/corrections" => { post: desk::report },
+    "/api/v1/corrections" => { get: desk::corrections },
+    "/api/v1/corrections/{id}/close" => { post: desk::close },
     "/api/v1/surveys" => { get: surveys::list_surveys },
     "/api/v1/surveys/{code}" => { get: surveys::get_survey },
     "/api/v1/pharmacy-groups" => { get: surveys::list_groups, post: surveys::create_group },

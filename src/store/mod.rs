@@ -2,6 +2,7 @@
 //! migrations per backend, rows ↔ domain, and the all-or-nothing dataset load.
 
 mod accounts;
+mod corrections;
 mod edit;
 mod groups;
 mod links;
@@ -19,6 +20,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::domain::{Area, Facility, Municipality, TownRef};
 
 pub use accounts::{NewUser, SessionInfo, UserChange};
+pub use corrections::Correction;
 pub use edit::{Edit, EditError, HistoryEntry};
 pub use links::{DecisionError, FacilityChange, NewProposal, Proposal, UpdateLink};
 pub use load::{LoadSummary, merge_facility};

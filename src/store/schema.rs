@@ -209,6 +209,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    corrections (id) {
+        id -> BigInt,
+        facility_id -> Text,
+        what -> Text,
+        contact -> Nullable<Text>,
+        created_at -> Text,
+        status -> Text,
+        closed_by -> Nullable<Text>,
+        closed_at -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     pharmacy_groups (id) {
         id -> BigInt,
         name -> Text,
@@ -250,4 +264,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     update_links,
     proposals,
     pharmacy_groups,
+    corrections,
 );
