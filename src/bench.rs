@@ -64,6 +64,7 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
         municipalities: dataset.municipalities,
         geocoder: Arc::new(gazetteer),
         groups: Vec::new(),
+        census: dataset.census,
         change_seq: 0,
     })?);
     let build = t.elapsed();
