@@ -406,5 +406,21 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
             |_| pallimap::http::geojson::layer_items(&catalog, &all, Some(zoom)).len(),
         );
     }
+    // The coverage report: every area × every service at the default distance.
+    if !catalog.census().is_empty() {
+        use pallimap::catalog::coverage;
+        measure(
+            &format!(
+                "(g) coverage, every area × every service ({} census points), km=10",
+                catalog.census().len()
+            ),
+            runs.clamp(1, 10),
+            |_| {
+                coverage::all(&catalog, ServiceKind::ALL, coverage::DEFAULT_KM)
+                    .map(|a| a.iter().map(|a| a.services.len()).sum())
+                    .unwrap_or(0)
+            },
+        );
+    }
     Ok(())
 }
