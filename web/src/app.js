@@ -16,6 +16,7 @@ import { initBackup, setActive as setBackupActive, renderPrintBackup, backupActi
 import { initBedTools, bedsHtml } from './bedtools.js';
 import { initReview, setReviewActive, startReview, mayReview } from './review.js';
 import { statusBadge } from './capacity.js';
+import { initCoverage, setActive as setCoverageActive } from './coverage.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const PAGE = 50;
@@ -514,7 +515,7 @@ function renderShortlist() {
   }
 }
 
-const TABS = ['results', 'shortlist', 'backup', 'review'];
+const TABS = ['results', 'shortlist', 'backup', 'review', 'coverage'];
 
 function showTab(which) {
   if (!TABS.includes(which) || $(`#tab-${which}`).hidden) which = 'results';
@@ -526,6 +527,7 @@ function showTab(which) {
   app.tab = which;
   setBackupActive(which === 'backup');
   setReviewActive(which === 'review');
+  setCoverageActive(which === 'coverage');
   // Back from the backup screen: the search's own home marker again.
   if (was === 'backup' && which !== 'backup' && app.map) app.map.setHome(app.state.near);
 }
@@ -886,6 +888,7 @@ function wire() {
   $('#tab-results').addEventListener('click', () => showTab('results'));
   $('#tab-shortlist').addEventListener('click', () => showTab('shortlist'));
   $('#tab-backup').addEventListener('click', () => showTab('backup'));
+  $('#tab-coverage').addEventListener('click', () => showTab('coverage'));
   $('#tab-review').addEventListener('click', () => showTab('review'));
   $('#shortlist-clear').addEventListener('click', () => { if (confirm(t('confirmClear'))) SL.clearShortlist(); });
   $('#shortlist-use-current').addEventListener('click', () => SL.setHome(currentHome()));
@@ -960,6 +963,7 @@ function wireAccount() {
     openDetail: (id, from) => openDetail(id, from),
     onDecided: (p) => { if (p && p.facility_id) app.byId.delete(p.facility_id); if (p && app.state.id === p.facility_id) openDetail(p.facility_id); },
   });
+  initCoverage({ getMap: () => app.map, printHead, printFooter });
   initBackup({
     getMap: () => app.map,
     home: () => (app.state.near ? { address: app.state.address, near: app.state.near } : null),
