@@ -339,10 +339,7 @@ pub fn open_store(database_url: &str, data_dir: &Path) -> Result<Store, AppError
         match crate::data::files::read_census(data_dir) {
             Ok(census) if !census.is_empty() => {
                 store.load_census(&census)?;
-                tracing::info!(
-                    small_areas = census.len(),
-                    "loaded the census small areas"
-                );
+                tracing::info!(small_areas = census.len(), "loaded the census small areas");
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "no census small areas; coverage has no weights"),

@@ -411,7 +411,7 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
         use pallimap::catalog::coverage;
         measure(
             &format!(
-                "(g) coverage, every area × every service ({} census points), km=10",
+                "(h) coverage, every area × every service ({} census points), km=10",
                 catalog.census().len()
             ),
             runs.clamp(1, 10),

@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+use crate::domain::CensusArea;
 use crate::domain::{
-    Area, CensusArea, ContactKind, Drug, Facility, FacilityKind, Form, Geocoder, HOME_VISIT_RADIUS_KM,
+    Area, ContactKind, Drug, Facility, FacilityKind, Form, Geocoder, HOME_VISIT_RADIUS_KM,
     Municipality, PharmacyGroup, ServiceKind, ServiceStatus, Stock, Visibility, ja,
 };
 

@@ -247,10 +247,7 @@ pub fn encode(
         let csv_bytes = w
             .into_inner()
             .map_err(|e| DataError::Source(format!("cannot serialize census: {e}")))?;
-        files.insert(
-            CENSUS.to_string(),
-            (gzip(&csv_bytes), dataset.census.len()),
-        );
+        files.insert(CENSUS.to_string(), (gzip(&csv_bytes), dataset.census.len()));
     }
 
     files.insert(

@@ -93,7 +93,9 @@ fn ask(req: &HttpRequest) -> Result<Ask, ApiError> {
         None if p.is_blank("km") => {
             return Err(ApiError::bad_parameter(
                 "km",
-                format!("`km` is empty: give a distance from {MIN_KM} to {MAX_KM} km, or leave it out (default {DEFAULT_KM})."),
+                format!(
+                    "`km` is empty: give a distance from {MIN_KM} to {MAX_KM} km, or leave it out (default {DEFAULT_KM})."
+                ),
             ));
         }
         None => DEFAULT_KM,

@@ -112,7 +112,11 @@ fn brute(w: &World, kind: ServiceKind, km: f64) -> HashMap<String, Expect> {
 fn check_service(area: &str, item: &Value, e: &Expect, kind: ServiceKind, ctx: &str) {
     assert_eq!(item["service"], kind.code(), "{ctx}");
     assert_eq!(item["population"].as_u64(), Some(e.population), "{ctx}");
-    assert_eq!(item["providers"].as_u64(), Some(e.providers as u64), "{ctx}");
+    assert_eq!(
+        item["providers"].as_u64(),
+        Some(e.providers as u64),
+        "{ctx}"
+    );
     assert_eq!(
         item["population_farther"].as_u64(),
         Some(e.farther),
@@ -226,7 +230,10 @@ async fn one_area_with_several_services_equals_the_brute_force() {
     ];
     let list: Vec<&str> = kinds.iter().map(|k| k.code()).collect();
     for (area, km) in [("1110", 10.0), ("1104", 0.5), ("1109", 20.0)] {
-        let path = format!("/api/v1/areas/{area}/coverage?service={}&km={km}", list.join(","));
+        let path = format!(
+            "/api/v1/areas/{area}/coverage?service={}&km={km}",
+            list.join(",")
+        );
         let (status, _, body) = get(&path).await;
         assert_eq!(status, 200, "{path}: {body}");
         assert_eq!(body["area"], area);
@@ -278,10 +285,9 @@ async fn csv_has_a_bom_and_one_row_per_area_and_service() {
         return;
     }
     use actix_web::{App, test};
-    let app = test::init_service(
-        App::new().configure(pallimap::http::configure(crate::api::state())),
-    )
-    .await;
+    let app =
+        test::init_service(App::new().configure(pallimap::http::configure(crate::api::state())))
+            .await;
     let req = test::TestRequest::get()
         .uri("/api/v1/coverage?service=pcu,visiting_nursing&format=csv")
         .to_request();
