@@ -320,3 +320,117 @@ async fn csv_has_a_bom_and_one_row_per_area_and_service() {
     let pcu = rows.iter().find(|r| &r[2] == "pcu").unwrap();
     assert_eq!(&pcu[10], "");
 }
+
+/// Two census points 8 km and 20 km north of a clinic in a fictional area.
+fn hand_made() -> (pallimap::catalog::Catalog, Vec<CensusArea>) {
+    use pallimap::catalog::{Catalog, CatalogParts};
+    use pallimap::domain::FacilityKind;
+    let mut ds = crate::common::tiny_dataset();
+    // One degree of latitude is 111.195 km on the sphere of `haversine_m`.
+    let north = |km: f64| 35.86 + km / 111.195;
+    let point = |key: &str, population: u64, km: f64| CensusArea {
+        key_code: key.into(),
+        muni_code: "11107".into(),
+        name: key.into(),
+        population,
+        households: population / 2,
+        lat: north(km),
+        lng: 139.65,
+    };
+    let census = vec![
+        point("near", 1_000, 8.0),
+        point("far", 3_000, 20.0),
+        point("empty", 0, 1.0),
+    ];
+    // The clinic of tiny_dataset (home_care_support at 35.86, 139.65) publishes a 12 km area; a
+    // second clinic's service is temporarily closed and does not count.
+    ds.facilities[1].services[0].attributes.radius_km = Some(12.0);
+    let mut closed = crate::common::facility(
+        "navii-1121070000099",
+        FacilityKind::Clinic,
+        "テスト休止クリニック",
+        north(20.0),
+        139.65,
+    );
+    closed.services = vec![crate::common::service(
+        ServiceKind::HomeCareSupport,
+        "2020-01-01",
+    )];
+    closed.services[0].status = ServiceStatus::TemporarilyClosed;
+    ds.facilities.push(closed);
+    let catalog = Catalog::new(CatalogParts {
+        facilities: ds.facilities,
+        areas: ds.areas,
+        municipalities: ds.municipalities,
+        geocoder: std::sync::Arc::new(pallimap::geocode::Gazetteer::new(vec![], vec![])),
+        groups: vec![],
+        census: census.clone(),
+        change_seq: 0,
+    })
+    .unwrap();
+    (catalog, census)
+}
+
+#[test]
+fn a_published_radius_and_a_closed_service_count_as_they_should() {
+    use pallimap::catalog::coverage;
+    let (catalog, _) = hand_made();
+    let a = coverage::area(&catalog, "1104", &[ServiceKind::HomeCareSupport], 10.0).unwrap();
+    assert_eq!((a.population, a.small_areas, a.towns_without_population), (4_000, 3, 1));
+    let s = &a.services[0];
+    // The closed clinic is neither counted nor a nearest provider.
+    assert_eq!(s.providers, 1);
+    assert_eq!(s.per_100k, Some(25.0));
+    // 8 km is within 10 km, 20 km is not; both are within 16 km, but the clinic publishes 12.
+    assert_eq!(s.population_farther, 3_000);
+    assert_eq!(s.share_farther, Some(0.75));
+    assert_eq!(s.population_outside, Some(3_000));
+    let wide = coverage::area(&catalog, "1104", &[ServiceKind::HomeCareSupport], 25.0).unwrap();
+    assert_eq!(wide.services[0].population_farther, 0);
+    // Not a home-visit service: no service areas; no provider at all: everyone is far.
+    let pcu = coverage::area(&catalog, "1104", &[ServiceKind::Pcu], 100.0).unwrap();
+    assert_eq!(pcu.services[0].providers, 1);
+    assert_eq!(pcu.services[0].population_outside, None);
+    let dental = coverage::all(&catalog, &[ServiceKind::HomeVisitDental], 10.0).unwrap();
+    assert_eq!(dental[0].services[0].population_farther, 4_000);
+    assert_eq!(dental[0].services[0].population_outside, Some(4_000));
+    assert_eq!(dental[0].services[0].per_100k, Some(0.0));
+    assert_eq!(
+        coverage::area(&catalog, "9999", &[ServiceKind::Pcu], 10.0),
+        Err(coverage::CoverageError::UnknownArea("9999".into()))
+    );
+    assert!(coverage::area(&catalog, "1104", &[ServiceKind::Pcu], 0.4).is_err());
+    // An edit applied in place keeps the weights.
+    let mut f = catalog.facilities()[0].as_ref().clone();
+    f.name.push_str(" 改");
+    let next = catalog.apply(vec![f], None, 1).unwrap().unwrap();
+    assert_eq!(next.census(), catalog.census());
+}
+
+#[test]
+fn the_store_keeps_the_census_and_an_older_database_gets_it_at_start() {
+    let (_, census) = hand_made();
+    for db in crate::common::backends() {
+        let store = pallimap::store::Store::open(&db.url).unwrap();
+        let mut ds = crate::common::tiny_dataset();
+        ds.census = census.clone();
+        pallimap::app::load_dataset(&store, &ds, "test").unwrap();
+        let mut sorted = census.clone();
+        sorted.sort_by(|a, b| a.key_code.cmp(&b.key_code));
+        assert_eq!(store.census_areas().unwrap(), sorted, "{}", db.name);
+        // A load replaces the weights whole.
+        ds.census.truncate(1);
+        pallimap::app::load_dataset(&store, &ds, "test").unwrap();
+        assert_eq!(store.census_areas().unwrap(), ds.census, "{}", db.name);
+        // A database loaded before the census existed gets data/'s at the next start.
+        store.load_census(&[]).unwrap();
+        drop(store);
+        if !data_present() {
+            continue;
+        }
+        let store = pallimap::app::open_store(&db.url, std::path::Path::new("data")).unwrap();
+        assert_eq!(store.census_areas().unwrap().len(), 5979, "{}", db.name);
+        // Its facilities are untouched: the tiny dataset's three.
+        assert_eq!(store.facilities().unwrap().len(), 3, "{}", db.name);
+    }
+}
