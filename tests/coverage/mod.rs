@@ -376,7 +376,10 @@ fn a_published_radius_and_a_closed_service_count_as_they_should() {
     use pallimap::catalog::coverage;
     let (catalog, _) = hand_made();
     let a = coverage::area(&catalog, "1104", &[ServiceKind::HomeCareSupport], 10.0).unwrap();
-    assert_eq!((a.population, a.small_areas, a.towns_without_population), (4_000, 3, 1));
+    assert_eq!(
+        (a.population, a.small_areas, a.towns_without_population),
+        (4_000, 3, 1)
+    );
     let s = &a.services[0];
     // The closed clinic is neither counted nor a nearest provider.
     assert_eq!(s.providers, 1);
