@@ -354,6 +354,7 @@ pub fn load_dataset(
             areas: &dataset.areas,
             municipalities: &dataset.municipalities,
             towns: &dataset.towns,
+            census: &dataset.census,
         },
         actor,
     )
@@ -379,6 +380,17 @@ pub fn open_store(database_url: &str, data_dir: &Path) -> Result<Store, AppError
             elapsed_ms = t.elapsed().as_millis() as u64,
             "loaded the default dataset into an empty database"
         );
+    } else if store.census_areas()?.is_empty() {
+        // A database loaded before the census was part of the dataset gets its weights now.
+        // The data directory is optional once a dataset is loaded: without it, no weights.
+        match crate::data::files::read_census(data_dir) {
+            Ok(census) if !census.is_empty() => {
+                store.load_census(&census)?;
+                tracing::info!(small_areas = census.len(), "loaded the census small areas");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "no census small areas; coverage has no weights"),
+        }
     }
     Ok(store)
 }
@@ -419,6 +431,7 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
         municipalities,
         geocoder,
         groups: store.pharmacy_groups()?,
+        census: store.census_areas()?,
         change_seq,
     })?)
 }

@@ -66,6 +66,7 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
         municipalities: dataset.municipalities,
         geocoder: Arc::new(gazetteer),
         groups,
+        census: dataset.census,
         change_seq: 0,
     })?);
     let build = t.elapsed();
@@ -408,6 +409,22 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
             &format!("(e) cluster every facility, zoom {zoom}"),
             runs.min(20),
             |_| pallimap::http::geojson::layer_items(&catalog, &all, Some(zoom)).len(),
+        );
+    }
+    // The coverage report: every area × every service at the default distance.
+    if !catalog.census().is_empty() {
+        use pallimap::catalog::coverage;
+        measure(
+            &format!(
+                "(h) coverage, every area × every service ({} census points), km=10",
+                catalog.census().len()
+            ),
+            runs.clamp(1, 10),
+            |_| {
+                coverage::all(&catalog, ServiceKind::ALL, coverage::DEFAULT_KM)
+                    .map(|a| a.iter().map(|a| a.services.len()).sum())
+                    .unwrap_or(0)
+            },
         );
     }
     Ok(())

@@ -5,6 +5,7 @@ mod admissions;
 mod api;
 mod cli;
 mod common;
+mod coverage;
 mod data;
 mod desk;
 mod formulary;

@@ -5,6 +5,7 @@
 
 mod admission;
 pub mod auth;
+mod coverage;
 mod desk;
 mod dto;
 pub mod error;
@@ -181,6 +182,8 @@ routes! {
     "/api/v1/backup.geojson" => { get: admission::backup_geojson },
     "/api/v1/areas" => { get: routes::list_areas },
     "/api/v1/areas.geojson" => { get: routes::areas_geojson },
+    "/api/v1/areas/{code}/coverage" => { get: coverage::area_coverage },
+    "/api/v1/coverage" => { get: coverage::overview },
     "/api/v1/municipalities.geojson" => { get: routes::municipalities_geojson },
     "/api/v1/vocabulary" => { get: routes::vocabulary },
     "/api/v1/geocode" => { get: routes::geocode },

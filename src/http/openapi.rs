@@ -66,6 +66,8 @@ use crate::domain::{FacilityKind, ServiceKind};
         routes::suggest,
         routes::list_areas,
         routes::areas_geojson,
+        super::coverage::area_coverage,
+        super::coverage::overview,
         routes::municipalities_geojson,
         routes::vocabulary,
         routes::geocode,

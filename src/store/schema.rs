@@ -32,6 +32,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    census_areas (key_code) {
+        key_code -> Text,
+        muni_code -> Text,
+        name -> Text,
+        population -> BigInt,
+        households -> BigInt,
+        lat -> Double,
+        lng -> Double,
+    }
+}
+
+diesel::table! {
     facilities (id) {
         id -> Text,
         kind -> Text,
@@ -250,6 +262,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     areas,
     municipalities,
     towns,
+    census_areas,
     facilities,
     contacts,
     services,

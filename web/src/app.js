@@ -17,6 +17,7 @@ import { initBedTools, bedsHtml } from './bedtools.js';
 import { initReview, setReviewActive, startReview, mayReview } from './review.js';
 import { initDischarge, setDischargeActive, setOpioidVocabulary, stockLines, refreshDischarge } from './discharge.js';
 import { statusBadge } from './capacity.js';
+import { initCoverage, setActive as setCoverageActive } from './coverage.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const PAGE = 50;
@@ -515,7 +516,7 @@ function renderShortlist() {
   }
 }
 
-const TABS = ['results', 'shortlist', 'backup', 'discharge', 'review'];
+const TABS = ['results', 'shortlist', 'backup', 'discharge', 'review', 'coverage'];
 
 function showTab(which) {
   if (!TABS.includes(which) || $(`#tab-${which}`).hidden) which = 'results';
@@ -527,7 +528,7 @@ function showTab(which) {
   app.tab = which;
   // The screen left first: 今夜の入院先 and 退院調整 share the map's result layer, so the one
   // shown draws on it after the other gave it back.
-  const screens = { backup: setBackupActive, review: setReviewActive, discharge: setDischargeActive };
+  const screens = { backup: setBackupActive, review: setReviewActive, discharge: setDischargeActive, coverage: setCoverageActive };
   for (const [k, set] of Object.entries(screens)) if (k !== which) set(false);
   if (screens[which]) screens[which](true);
   // Back from either screen to the search: its own home marker again.
@@ -914,6 +915,7 @@ function wire() {
   $('#tab-results').addEventListener('click', () => showTab('results'));
   $('#tab-shortlist').addEventListener('click', () => showTab('shortlist'));
   $('#tab-backup').addEventListener('click', () => showTab('backup'));
+  $('#tab-coverage').addEventListener('click', () => showTab('coverage'));
   $('#tab-review').addEventListener('click', () => showTab('review'));
   $('#tab-discharge').addEventListener('click', () => showTab('discharge'));
   $('#shortlist-clear').addEventListener('click', () => { if (confirm(t('confirmClear'))) SL.clearShortlist(); });
@@ -1001,6 +1003,7 @@ function wireAccount() {
     isPinned: (id) => SL.isPinned(id),
     pin: (f, home) => { if (SL.isPinned(f.id)) SL.unpin(f.id); else SL.pin(f, home); },
   });
+  initCoverage({ getMap: () => app.map, printHead, printFooter });
   initBackup({
     getMap: () => app.map,
     home: () => (app.state.near ? { address: app.state.address, near: app.state.near } : null),
