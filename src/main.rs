@@ -69,6 +69,10 @@ enum Command {
         /// Queries per shape.
         #[arg(long, default_value = "1000")]
         runs: usize,
+        /// Instead: import a generated CSV of this many MB into a scratch SQLite copy of the
+        /// dataset (check, then apply) and print rows/s and the peak RSS growth.
+        #[arg(long, value_name = "MB")]
+        import_mb: Option<u64>,
     },
 }
 
@@ -262,7 +266,12 @@ fn main() -> ExitCode {
             json,
             &db,
         ),
-        Command::Bench { data_dir, runs } => bench::run(&data_dir, runs),
+        Command::Bench {
+            data_dir,
+            import_mb: Some(mb),
+            ..
+        } => bench::import(&data_dir, mb),
+        Command::Bench { data_dir, runs, .. } => bench::run(&data_dir, runs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
