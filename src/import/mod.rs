@@ -561,15 +561,25 @@ fn facility_of(
             format!("Unknown kind `{v}`. Use one of: {}, or 病院・診療所・歯科診療所・薬局・訪問看護ステーション.", FacilityKind::codes())
         )))
     });
-    let navii = given("navii")
-        .and_then(|v| check!(digits_of("navii", v, 13)))
-        .flatten();
-    let hic = given("hic")
-        .and_then(|v| check!(digits_of("hic", v, 10)))
-        .flatten();
-    let kaigo = given("kaigo")
-        .and_then(|v| check!(digits_of("kaigo", v, 10)))
-        .flatten();
+    // Registry identifiers: checked unless they are the ones a stored facility already holds
+    // (public registries hold a few irregular ones; an export read back must pass).
+    let held = |tag: &str, v: &str| ctx.by_identifier.contains_key(&format!("{tag}:{v}"));
+    let ident = |tag: &'static str, n: usize, errors: &mut Vec<CellError>| -> Option<String> {
+        let v = given(tag)?;
+        if held(tag, v) {
+            return Some(v.to_string());
+        }
+        match digits_of(tag, v, n) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        }
+    };
+    let navii = ident("navii", 13, &mut errors);
+    let hic = ident("hic", 10, &mut errors);
+    let kaigo = ident("kaigo", 10, &mut errors);
     // Which stored facility the row means: its id, else a registry identifier.
     let existing: Option<&Facility> = match given("id") {
         Some(id) => {
@@ -747,7 +757,11 @@ fn facility_of(
             )),
         }
     }
-    if let Some(l) = coords {
+    // Coordinates as given are the facility's own; the same ones again (an export read back)
+    // keep how they were placed.
+    if let Some(l) = coords
+        && f.location != Some(l)
+    {
         f.location = Some(l);
         f.placement = Placement::Source;
     }
@@ -764,6 +778,10 @@ fn facility_of(
             if let Some(i) = at {
                 f.contacts.remove(i);
             }
+            continue;
+        }
+        // The number already held, as an export wrote it: nothing to check or change.
+        if at.is_some_and(|i| f.contacts[i].value == v) {
             continue;
         }
         let Some(number) = ja::phone_number(v) else {
@@ -786,7 +804,9 @@ fn facility_of(
             }),
         }
     }
-    if let Some(v) = opt("url") {
+    if let Some(v) = opt("url")
+        && v != f.url
+    {
         if v.as_deref().is_some_and(|u| {
             !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 500
         }) {

@@ -323,3 +323,54 @@ async fn only_coordinators_import_and_only_into_their_areas() {
         400
     );
 }
+
+/// Every facility of the real dataset written in the template's columns and read back: no
+/// row rejected, every row unchanged, nothing written.
+#[test]
+fn the_whole_dataset_written_as_rows_imports_back_unchanged() {
+    let data = std::path::Path::new("data");
+    if !crate::common::require_part(
+        "data/ (the default dataset)",
+        data.join("facilities.jsonl.gz").is_file(),
+    ) {
+        return;
+    }
+    let db = crate::common::sqlite_db();
+    let store = pallimap::store::Store::open(&db.url).unwrap();
+    let dataset = pallimap::data::files::read(data).unwrap();
+    pallimap::app::load_dataset(&store, &dataset, "test").unwrap();
+    let catalog = pallimap::app::build_catalog(&store).unwrap();
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    w.write_record(pallimap::sheet::header()).unwrap();
+    let all = store.facilities().unwrap();
+    for f in &all {
+        w.write_record(pallimap::sheet::row_of(f, true)).unwrap();
+    }
+    let bytes = std::sync::Arc::new(w.into_inner().unwrap());
+    let before = store.change_log_len().unwrap();
+    let p = pallimap::app::import(
+        &store,
+        &catalog,
+        || Ok(std::io::Cursor::new(bytes.to_vec())),
+        "dataset.csv",
+        None,
+        pallimap::import::Importer::Operator,
+        true,
+        |_| {},
+    )
+    .unwrap();
+    let rejected: Vec<_> = p
+        .items
+        .iter()
+        .filter(|i| !i.errors.is_empty())
+        .take(5)
+        .collect();
+    assert_eq!(p.rejected, 0, "{rejected:?}");
+    assert_eq!(
+        (p.rows, p.unchanged),
+        (all.len(), all.len()),
+        "{:?}",
+        p.items.first()
+    );
+    assert_eq!(store.change_log_len().unwrap(), before);
+}
