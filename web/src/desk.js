@@ -7,6 +7,7 @@ import './desk.css';
 import { t, addStrings, onLangChange } from './i18n.js';
 import { request, session, serverText, onSessionChange } from './account.js';
 import { shortTime } from './capacity.js';
+import { actorText } from './review.js';
 
 addStrings({
   deskTab: ['調整員の机', 'Coordinator\u2019s desk'],
@@ -100,6 +101,8 @@ const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '
 
 const PARTS = ['import', 'stale', 'corrections'];
 const MONTHS = [3, 6, 12, 24, 36];
+/** How the preview's `encoding` is written for people. */
+const ENCODINGS = { 'utf-8': 'UTF-8', shift_jis: 'Shift_JIS' };
 
 const st = {
   active: false,
@@ -203,11 +206,11 @@ function previewHtml(p) {
     errs.forEach((e, i) => {
       rows.push(`<tr data-row="${esc(it.row)}" data-action="${esc(it.action)}"${e && e.key ? ` data-column="${esc(e.key)}"` : ''}>
         ${i === 0 ? `<td rowspan="${errs.length}" class="num">${esc(it.row)}</td><td rowspan="${errs.length}"><span class="imp-action imp-${esc(it.action)}">${esc(t(`action_${it.action}`))}</span></td><td rowspan="${errs.length}">${esc(it.name || it.id || '')}</td>` : ''}
-        <td>${e ? esc(e.column || t('impWholeRow')) : ''}</td><td>${e ? esc(e.message) : ''}</td></tr>`);
+        <td class="imp-col">${e ? esc(e.column || t('impWholeRow')) : ''}</td><td>${e ? esc(e.message) : ''}</td></tr>`);
     });
   }
   return `<section id="imp-preview" class="imp-preview" aria-labelledby="imp-summary" data-rejected="${p.rejected}" data-checksum="${esc(p.checksum)}">
-    <p id="imp-summary" class="summary" data-rows="${p.rows}" data-created="${p.created}" data-updated="${p.updated}" data-unchanged="${p.unchanged}">${esc(t('impSummary', { f: p.file, fmt: p.format, enc: p.encoding, rows: p.rows, c: p.created, u: p.updated, n: p.unchanged, r: p.rejected }))}</p>
+    <p id="imp-summary" class="summary" data-rows="${p.rows}" data-created="${p.created}" data-updated="${p.updated}" data-unchanged="${p.unchanged}">${esc(t('impSummary', { f: p.file, fmt: String(p.format || '').toUpperCase(), enc: ENCODINGS[p.encoding] || p.encoding || '—', rows: p.rows, c: p.created, u: p.updated, n: p.unchanged, r: p.rejected }))}</p>
     ${note ? `<p id="imp-note" class="${rejected ? 'msg' : 'note'}">${esc(note)}</p>` : ''}
     ${(p.file_errors || []).length ? `<h4>${esc(t('impFileErrors'))}</h4><ul id="imp-file-errors">${p.file_errors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''}
     ${(p.ignored_columns || []).length ? `<p class="hint" id="imp-ignored">${esc(t('impIgnored', { c: p.ignored_columns.join('、') }))}</p>` : ''}
@@ -259,8 +262,10 @@ async function upload({ apply }) {
     hooks.busy(-1);
   }
   if (r.ok && r.body) {
-    const p = r.body;
+    let p = r.body;
     if (p.applied) {
+      // The apply's answer counts the rows but lists none: name those of the check just made.
+      if (!(p.items || []).length && s.preview) p = { ...p, items: s.preview.items || [] };
       setImp({ busy: false, preview: p, applied: p, message: t('impApplied', { c: p.created, u: p.updated }), kind: 'ok' });
       await hooks.refresh();
     } else {
@@ -400,7 +405,7 @@ function corrHtml() {
       <p class="meta">${esc(t('corrReceived', { d: shortTime(r.created_at) }))}${r.area ? ` ・ ${esc(hooks.areaName(r.area))}` : ''}</p>
       <p class="corr-what" data-what>${esc(r.what)}</p>
       <p class="meta" data-contact>${r.contact ? esc(t('corrFrom', { c: r.contact })) : `<span class="muted">${esc(t('corrNoContact'))}</span>`}</p>
-      ${closed ? `<p class="decided">${esc(t('corrClosedBy', { w: r.closed_by || '', d: shortTime(r.closed_at) }))}${r.note ? `<br>${esc(t('corrCloseNote', { n: r.note }))}` : ''}</p>` : `
+      ${closed ? `<p class="decided">${esc(t('corrClosedBy', { w: actorText(r.closed_by), d: shortTime(r.closed_at) }))}${r.note ? `<br>${esc(t('corrCloseNote', { n: r.note }))}` : ''}</p>` : `
       <div class="field"><label for="corr-note-${esc(r.id)}">${esc(t('corrNote'))}</label>
         <textarea id="corr-note-${esc(r.id)}" rows="2" maxlength="500" data-close-note="${esc(r.id)}"></textarea></div>
       <div class="row"><button type="button" class="btn small primary" data-close="${esc(r.id)}">${esc(t('corrClose'))}</button></div>
