@@ -1029,6 +1029,7 @@ function wireAccount() {
     busy,
     openDetail: (id, from) => openDetail(id, from),
     areaName: (code) => (app.areas.find((a) => a.code === code) || {}).name || code,
+    allAreas: () => app.areas.map((a) => a.code),
     // An applied import: what the page shows comes from the server again (search sees it at once).
     refresh: async () => {
       app.byId.clear();

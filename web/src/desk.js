@@ -111,7 +111,7 @@ const st = {
   stale: { months: 12, area: '', days: 14, data: null, chosen: new Set(), message: '', kind: '', seq: 0 },
   corr: { status: 'open', items: null, open: 0, message: '', kind: '', seq: 0 },
 };
-let hooks = { busy: () => {}, openDetail: () => {}, refresh: async () => {}, findByName: () => {}, areaName: (c) => c };
+let hooks = { busy: () => {}, openDetail: () => {}, refresh: async () => {}, findByName: () => {}, areaName: (c) => c, allAreas: () => [] };
 
 /** Coordinators and admins have a desk. */
 export function mayUseDesk(s = session()) {
@@ -284,7 +284,8 @@ async function upload({ apply }) {
 
 function staleHtml() {
   const s = st.stale;
-  const areas = session().role === 'admin' ? [] : (session().areas || []);
+  // An admin's areas are all of them.
+  const areas = session().role === 'admin' ? hooks.allAreas() : (session().areas || []);
   const d = s.data;
   const items = (d && d.items) || [];
   const all = items.length > 0 && items.every((i) => s.chosen.has(i.id));
