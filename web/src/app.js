@@ -18,6 +18,8 @@ import { initReview, setReviewActive, startReview, mayReview } from './review.js
 import { initDischarge, setDischargeActive, setOpioidVocabulary, stockLines, refreshDischarge } from './discharge.js';
 import { statusBadge } from './capacity.js';
 import { initCoverage, setActive as setCoverageActive } from './coverage.js';
+import { correctionHtml, initCorrections } from './correction.js';
+import { initDesk, setDeskActive, mayUseDesk } from './desk.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const PAGE = 50;
@@ -380,8 +382,8 @@ function closeDetail() {
   app.map && app.map.select('');
   writeUrl(false);
   if (had) {
-    const list = app.tab === 'backup' ? '#backup-list' : app.tab === 'review' ? '#review-list' : '#result-list';
-    const btn = document.querySelector(`${list} .item[data-id="${CSS.escape(had)}"] button.name`);
+    const list = { backup: '#backup-list', review: '#review-list', desk: '#desk' }[app.tab] || '#result-list';
+    const btn = document.querySelector(`${list} [data-id="${CSS.escape(had)}"] button.name`);
     if (btn) btn.focus();
   }
 }
@@ -463,9 +465,11 @@ function renderDetail(f) {
     <h3>${esc(t('source'))}</h3>
     <dl class="dates">
       <dt>${esc(t('source'))}</dt><dd>${esc(sourceText(f.source))}</dd>
+      <dt>${esc(t('sourceSnapshot'))}</dt><dd data-field="source_snapshot">${dateOr(f.source_snapshot, 'unknownDate')}</dd>
       <dt>${esc(t('updatedAt'))}</dt><dd data-field="updated_at">${dateOr(f.updated_at, 'notVerified')}</dd>
-      <dt>${esc(t('verifiedAt'))}</dt><dd data-field="verified_at">${dateOr(f.verified_at, 'notVerified')}</dd>
-    </dl>`;
+      <dt>${esc(t('lastVerified'))}</dt><dd data-field="verified_at">${dateOr(f.verified_at, 'notVerified')}</dd>
+    </dl>
+    ${correctionHtml(f)}`;
   decorateDetail(f);
 }
 
@@ -516,7 +520,7 @@ function renderShortlist() {
   }
 }
 
-const TABS = ['results', 'shortlist', 'backup', 'discharge', 'review', 'coverage'];
+const TABS = ['results', 'shortlist', 'backup', 'discharge', 'review', 'coverage', 'desk'];
 
 function showTab(which) {
   if (!TABS.includes(which) || $(`#tab-${which}`).hidden) which = 'results';
@@ -528,7 +532,7 @@ function showTab(which) {
   app.tab = which;
   // The screen left first: 今夜の入院先 and 退院調整 share the map's result layer, so the one
   // shown draws on it after the other gave it back.
-  const screens = { backup: setBackupActive, review: setReviewActive, discharge: setDischargeActive, coverage: setCoverageActive };
+  const screens = { backup: setBackupActive, review: setReviewActive, discharge: setDischargeActive, coverage: setCoverageActive, desk: setDeskActive };
   for (const [k, set] of Object.entries(screens)) if (k !== which) set(false);
   if (screens[which]) screens[which](true);
   // Back from either screen to the search: its own home marker again.
@@ -542,6 +546,7 @@ function applySessionTabs() {
   $('#shortlist-pro-row').hidden = !session().signed_in;
   if (!session().signed_in) $('#shortlist-pro-print').checked = false;
   $('#tab-review').hidden = !mayReview();
+  $('#tab-desk').hidden = !mayUseDesk();
   $('#pro-view').hidden = session().signed_in;
   if ($(`#tab-${app.tab}`).hidden) showTab('results');
 }
@@ -678,6 +683,20 @@ function printShortlist() {
   renderPrintShortlist();
   document.body.dataset.print = 'shortlist';
   window.print();
+}
+
+/** Search for one name (an entry just imported) and show it in the list, on the map and in detail. */
+async function findByName(name, id) {
+  const keepView = app.state.view;
+  app.state = emptyState();
+  app.state.view = keepView;
+  app.state.q = name || '';
+  app.geocodeNote = '';
+  fillForm();
+  showTab('results');
+  writeUrl(true);
+  await runSearch();
+  if (id) await openDetail(id, 'list');
 }
 
 // ---------- mobile list/map toggle ----------
@@ -918,6 +937,7 @@ function wire() {
   $('#tab-coverage').addEventListener('click', () => showTab('coverage'));
   $('#tab-review').addEventListener('click', () => showTab('review'));
   $('#tab-discharge').addEventListener('click', () => showTab('discharge'));
+  $('#tab-desk').addEventListener('click', () => showTab('desk'));
   $('#shortlist-clear').addEventListener('click', () => { if (confirm(t('confirmClear'))) SL.clearShortlist(); });
   $('#shortlist-use-current').addEventListener('click', () => SL.setHome(currentHome()));
   $('#print-shortlist-btn').addEventListener('click', printShortlist);
@@ -1004,6 +1024,19 @@ function wireAccount() {
     pin: (f, home) => { if (SL.isPinned(f.id)) SL.unpin(f.id); else SL.pin(f, home); },
   });
   initCoverage({ getMap: () => app.map, printHead, printFooter });
+  initCorrections();
+  initDesk({
+    busy,
+    openDetail: (id, from) => openDetail(id, from),
+    areaName: (code) => (app.areas.find((a) => a.code === code) || {}).name || code,
+    allAreas: () => app.areas.map((a) => a.code),
+    // An applied import: what the page shows comes from the server again (search sees it at once).
+    refresh: async () => {
+      app.byId.clear();
+      await runSearch({ frame: 'keep' });
+    },
+    findByName: (name, id) => findByName(name, id),
+  });
   initBackup({
     getMap: () => app.map,
     home: () => (app.state.near ? { address: app.state.address, near: app.state.near } : null),

@@ -102,7 +102,7 @@ function valueText(v) {
 }
 
 /** 「コーディネーター（a@example.jp）」 for `coordinator:a@example.jp`. */
-function actorText(actor) {
+export function actorText(actor) {
   const [role, ...rest] = String(actor || '').split(':');
   const key = `role_${role}`;
   const name = t(key) === key ? role : t(key);
