@@ -502,7 +502,7 @@ pub fn import(data_dir: &Path, mb: u64) -> anyhow::Result<()> {
             continue;
         };
         let line = format!(
-            ",clinic,ベンチ取込診療所{rows:07},ベンチトリコミシンリョウジョ,埼玉県{muni}{}{}-{},,,048-000-{:04},048-001-{:04},home_care_support;visiting_nursing,R6.{}.{}\n",
+            ",clinic,ベンチ取込診療所{rows:07},ベンチトリコミシンリョウジョ,,,,,埼玉県{muni}{}{}-{},,,048-000-{:04},048-001-{:04},,,home_care_support;visiting_nursing,R6.{}.{}\n",
             t.town,
             1 + rng.below(9),
             1 + rng.below(30),

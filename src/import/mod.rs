@@ -183,7 +183,10 @@ fn header(cells: &[String]) -> Result<Header, String> {
         if let Some(col) = col
             && columns.contains(&Some(col))
         {
-            return Err(format!("The header names {} twice.", col.ja));
+            return Err(format!(
+                "見出し「{}」が2回あります / The header names {} twice.",
+                col.ja, col.ja
+            ));
         }
         if col.is_none() && !c.trim().is_empty() {
             ignored.push(c.clone());
@@ -196,7 +199,7 @@ fn header(cells: &[String]) -> Result<Header, String> {
         .any(|k| has(k))
     {
         return Err(format!(
-            "The first row must be the header with the template's headings ({}); none of 施設ID, 名称 or a registry identifier was found. Download the template from /api/v1/import/template.csv.",
+            "1行目はひな形の見出し行にしてください / The first row must be the header with the template's headings ({}); none of 施設ID, 名称 or a registry identifier was found. Download the template from /api/v1/import/template.csv.",
             sheet::header().join(", ")
         ));
     }
@@ -236,7 +239,7 @@ pub fn run<R: Read + Seek + 'static>(
     let head = match rows.next() {
         None => {
             p.file_errors
-                .push("The file is empty: it needs the header row and at least one row.".into());
+                .push("ファイルが空です / The file is empty: it needs the header row and at least one row.".into());
             return finish(p, store);
         }
         Some((_, Err(e))) => {
@@ -253,8 +256,9 @@ pub fn run<R: Read + Seek + 'static>(
     };
     p.ignored_columns = head.ignored.clone();
     if rows.peek().is_none() {
-        p.file_errors
-            .push("The file has a header and no rows.".into());
+        p.file_errors.push(
+            "見出し行だけで、データの行がありません / The file has a header and no rows.".into(),
+        );
     }
     match store {
         // A check: every row, counted; the rows worth showing kept.
@@ -301,7 +305,12 @@ pub fn run<R: Read + Seek + 'static>(
                             Some(Err(format!("row {n} is rejected")))
                         }
                         Action::Unchanged => None,
-                        _ => f.map(Ok),
+                        _ => {
+                            if shown_ok.len() < SHOWN_ROWS {
+                                shown_ok.push(report);
+                            }
+                            f.map(Ok)
+                        }
                     }
                 }),
             );
@@ -312,6 +321,7 @@ pub fn run<R: Read + Seek + 'static>(
                     p.updated = updated;
                     p.unchanged = n_rows - created - updated;
                     p.applied = true;
+                    p.items = shown_ok;
                     Ok(p)
                 }
                 Err(EditError::Refused(_)) if rejected => Err(ImportError::Rejected(Box::new(p))),
@@ -390,7 +400,7 @@ impl<'c, 'a> Checker<'c, 'a> {
                 column: None,
                 key: None,
                 message: format!(
-                    "Row {n} has {} cells but the header has {}: check for a stray comma or an unclosed quote (\").",
+                    "{n}行目のセルの数が見出しと合いません / Row {n} has {} cells but the header has {}: check for a stray comma or an unclosed quote (\").",
                     cells.len(),
                     head.columns.len()
                 ),
@@ -407,7 +417,7 @@ impl<'c, 'a> Checker<'c, 'a> {
                 column: None,
                 key: None,
                 message: format!(
-                    "Row {n} has a quote (\") that is never closed: close it, or remove it."
+                    "{n}行目に閉じていない引用符（\"）があります / Row {n} has a quote (\") that is never closed: close it, or remove it."
                 ),
             };
             return (reject(vec![err], None, None), None);
@@ -430,7 +440,7 @@ impl<'c, 'a> Checker<'c, 'a> {
                         column: Some("施設ID"),
                         key: Some("id"),
                         message: format!(
-                            "Row {first} names the same facility ({}); give each facility one row.",
+                            "{first}行目と同じ施設です。1施設1行にしてください / Row {first} names the same facility ({}); give each facility one row.",
                             f.id
                         ),
                     };
@@ -471,7 +481,7 @@ fn allowed(ctx: &Context<'_>, f: &Facility, action: Action) -> Result<(), String
             None => u.may_edit(f),
         },
     };
-    res.map_err(|d| format!("Not yours to import: {d}"))
+    res.map_err(|d| format!("担当地域の外の施設です / Not yours to import: {d}"))
 }
 
 fn err(col: &'static str, message: impl Into<String>) -> CellError {
@@ -528,7 +538,10 @@ fn digits_of(col: &'static str, v: &str, n: usize) -> Result<Option<String>, Cel
         .chars()
         .all(|c| c.is_ascii_digit() || c.is_numeric() || c == '-' || c == 'ー' || c == '－');
     if d.len() != n || !clean {
-        return Err(err(col, format!("`{v}` is not {n} digits.")));
+        return Err(err(
+            col,
+            format!("{n}桁の数字にしてください / `{v}` is not {n} digits."),
+        ));
     }
     Ok(Some(d))
 }
@@ -558,7 +571,7 @@ fn facility_of(
     let kind = given("kind").and_then(|v| {
         check!(kind_of(v).ok_or_else(|| err(
             "kind",
-            format!("Unknown kind `{v}`. Use one of: {}, or 病院・診療所・歯科診療所・薬局・訪問看護ステーション.", FacilityKind::codes())
+            format!("種別「{v}」がわかりません / Unknown kind `{v}`. Use one of: {}, or 病院・診療所・歯科診療所・薬局・訪問看護ステーション.", FacilityKind::codes())
         )))
     });
     // Registry identifiers: checked unless they are the ones a stored facility already holds
@@ -588,7 +601,7 @@ fn facility_of(
                 errors.push(err(
                     "id",
                     format!(
-                        "No facility has the id `{id}`; leave 施設ID empty to add a new facility."
+                        "施設ID「{id}」の施設はありません。新しい施設なら空欄に / No facility has the id `{id}`; leave 施設ID empty to add a new facility."
                     ),
                 ));
             }
@@ -605,7 +618,10 @@ fn facility_of(
     if let Some(n) = name
         && n.chars().count() > 200
     {
-        errors.push(err("name", "`名称` is at most 200 characters."));
+        errors.push(err(
+            "name",
+            "名称は200文字以内です / `名称` is at most 200 characters.",
+        ));
     }
     let address = given("address");
     let mut f = match existing {
@@ -618,7 +634,13 @@ fn facility_of(
             ] {
                 if !v && !errors.iter().any(|e| e.key == Some(k)) {
                     let c = sheet::column(k).expect("template column");
-                    errors.push(err(k, format!("A new facility needs {}.", c.ja)));
+                    errors.push(err(
+                        k,
+                        format!(
+                            "新しい施設には{}が必要です / A new facility needs {}.",
+                            c.ja, c.ja
+                        ),
+                    ));
                 }
             }
             if !errors.is_empty() {
@@ -710,17 +732,20 @@ fn facility_of(
                     Some(LatLng { lat: a, lng: b })
                 }
                 (Some(_), Some(_)) => {
-                    errors.push(err("lat", format!("{lat},{lng} is outside Japan: 緯度 is 20–46 and 経度 122–154 (decimal degrees, 世界測地系).")));
+                    errors.push(err("lat", format!("{lat},{lng} は日本の外です / {lat},{lng} is outside Japan: 緯度 is 20–46 and 経度 122–154 (decimal degrees, 世界測地系).")));
                     None
                 }
                 _ => {
-                    errors.push(err("lat", format!("緯度 and 経度 are decimal numbers (e.g. 35.8617, 139.6455); got `{lat}`, `{lng}`.")));
+                    errors.push(err("lat", format!("緯度・経度は10進数で書いてください / 緯度 and 経度 are decimal numbers (e.g. 35.8617, 139.6455); got `{lat}`, `{lng}`.")));
                     None
                 }
             }
         }
         _ => {
-            errors.push(err("lat", "Give both 緯度 and 経度, or neither."));
+            errors.push(err(
+                "lat",
+                "緯度と経度は両方書くか、両方空欄に / Give both 緯度 and 経度, or neither.",
+            ));
             None
         }
     };
@@ -746,13 +771,13 @@ fn facility_of(
                 }
                 None => errors.push(err(
                     "address",
-                    format!("`{a}` is outside this region's municipalities."),
+                    format!("「{a}」はこの地域の市町村ではありません / `{a}` is outside this region's municipalities."),
                 )),
             },
             Err(_) => errors.push(err(
                 "address",
                 format!(
-                    "`{a}` could not be placed: write it from the prefecture (埼玉県…市…町1-2-3)."
+                    "「{a}」を地図に置けません。都道府県から書いてください（埼玉県…市…町1-2-3） / `{a}` could not be placed: write it from the prefecture."
                 ),
             )),
         }
@@ -785,7 +810,7 @@ fn facility_of(
             continue;
         }
         let Some(number) = ja::phone_number(v) else {
-            errors.push(err(key, format!("`{v}` is not a Japanese phone number: 10 or 11 digits starting with 0, e.g. 049-123-4567.")));
+            errors.push(err(key, format!("電話番号は 0 から始まる10桁か11桁です（例 049-123-4567） / `{v}` is not a Japanese phone number.")));
             continue;
         };
         match at {
@@ -812,7 +837,7 @@ fn facility_of(
         }) {
             errors.push(err(
                 "url",
-                "ホームページ is an address starting with https:// (at most 500 characters).",
+                "ホームページは https:// から始まるアドレスです（500文字以内） / ホームページ is an address starting with https:// (at most 500 characters).",
             ));
         } else {
             f.url = v;
@@ -820,7 +845,10 @@ fn facility_of(
     }
     if let Some(v) = opt("notes") {
         if v.as_deref().is_some_and(|n| n.chars().count() > 2000) {
-            errors.push(err("notes", "備考 is at most 2,000 characters."));
+            errors.push(err(
+                "notes",
+                "備考は2,000文字以内です / 備考 is at most 2,000 characters.",
+            ));
         } else {
             f.notes = v;
         }
@@ -838,7 +866,7 @@ fn facility_of(
                 None => errors.push(err(
                     "services",
                     format!(
-                        "Unknown service `{part}`. Use codes separated by ; — {}.",
+                        "サービス「{part}」がわかりません / Unknown service `{part}`. Use codes separated by ; — {}.",
                         ServiceKind::codes()
                     ),
                 )),
@@ -891,7 +919,7 @@ fn facility_of(
                 }
                 None => errors.push(err(
                     "verified_at",
-                    format!("`{v}` is not a date: write 2024-04-01, 令和6年4月1日 or R6.4.1."),
+                    format!("「{v}」は日付として読めません（2024-04-01、令和6年4月1日、R6.4.1） / `{v}` is not a date."),
                 )),
             }
         }

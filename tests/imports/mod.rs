@@ -134,6 +134,11 @@ async fn an_import_is_checked_then_applied_once_in_every_encoding() {
             (&p["applied"], &p["created"], &p["updated"]),
             (&json!(true), &json!(2), &json!(1))
         );
+        assert_eq!(
+            p["items"].as_array().map(Vec::len),
+            Some(3),
+            "the rows written are listed"
+        );
         // Found by search at once, placed, with the 和暦 date read.
         let (_, _, list) = json_of(
             call(
@@ -313,7 +318,7 @@ async fn only_coordinators_import_and_only_into_their_areas() {
         p["items"][0]["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .starts_with("Not yours")
+            .contains("Not yours")
     );
     let coord = sign_in(&fx.state, "coord@example.jp").await;
     assert_eq!(
