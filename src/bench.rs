@@ -484,7 +484,14 @@ pub fn import(data_dir: &Path, mb: u64) -> anyhow::Result<()> {
     let db = dir.join("bench.sqlite");
     let store = pallimap::app::open_store(db.to_str().unwrap_or_default(), data_dir)?;
     let catalog = pallimap::app::build_catalog(&store)?;
-    let towns = store.towns()?;
+    // The region's towns (the gazetteer also holds the neighbours').
+    let region: std::collections::HashSet<String> =
+        catalog.municipalities().map(|m| m.code.clone()).collect();
+    let towns: Vec<_> = store
+        .towns()?
+        .into_iter()
+        .filter(|t| region.contains(&t.muni_code))
+        .collect();
     let munis: std::collections::HashMap<String, String> = store
         .municipalities()?
         .into_iter()
