@@ -173,13 +173,20 @@ pub fn checksum<R: Read + Seek>(r: &mut R) -> std::io::Result<String> {
 struct Header {
     columns: Vec<Option<&'static Column>>,
     ignored: Vec<String>,
+    /// The template's サービス column lists a facility's services whole (one not listed ends);
+    /// a public source's サービスの種類 names one service of the row, added to the others.
+    whole_services: bool,
 }
 
 fn header(cells: &[String]) -> Result<Header, String> {
     let mut columns = Vec::new();
     let mut ignored = Vec::new();
+    let mut whole_services = true;
     for c in cells {
         let col = sheet::column_of_header(c);
+        if col.is_some_and(|c| c.key == "services") && sheet::is_alias(c) {
+            whole_services = false;
+        }
         if let Some(col) = col
             && columns.contains(&Some(col))
         {
@@ -203,7 +210,11 @@ fn header(cells: &[String]) -> Result<Header, String> {
             sheet::header().join(", ")
         ));
     }
-    Ok(Header { columns, ignored })
+    Ok(Header {
+        columns,
+        ignored,
+        whole_services,
+    })
 }
 
 /// Check or apply the rows of `r`. Without `apply` nothing is written; with it the file is
@@ -432,7 +443,7 @@ impl<'c, 'a> Checker<'c, 'a> {
             .get("name")
             .filter(|s| !s.is_empty())
             .map(|s| s.to_string());
-        match facility_of(self.ctx, &cell) {
+        match facility_of(self.ctx, &cell, head.whole_services) {
             Err(errors) => (reject(errors, None, name), None),
             Ok((action, f)) => {
                 if let Some(first) = self.seen.get(&f.id) {
@@ -553,6 +564,7 @@ const JAPAN: ([f64; 2], [f64; 2]) = ([20.0, 46.0], [122.0, 154.0]);
 fn facility_of(
     ctx: &Context<'_>,
     cell: &HashMap<&'static str, &str>,
+    whole_services: bool,
 ) -> Result<(Action, Facility), Vec<CellError>> {
     let mut errors = Vec::new();
     let get = |k: &str| cell.get(k).copied();
@@ -624,6 +636,26 @@ fn facility_of(
         ));
     }
     let address = given("address");
+    // A public source's file has no 種別 column: the kind follows from the services.
+    let kind = kind.or_else(|| {
+        if get("kind").is_some() {
+            return None;
+        }
+        let listed: Vec<ServiceKind> = get("services")?
+            .split([';', '；', '、', ',', '，'])
+            .filter_map(service_of)
+            .collect();
+        let has = |k| listed.contains(&k);
+        Some(if has(ServiceKind::VisitingNursing) {
+            FacilityKind::VisitingNurseStation
+        } else if has(ServiceKind::HomeVisitDental) {
+            FacilityKind::DentalClinic
+        } else if has(ServiceKind::OpioidDispensing) || has(ServiceKind::HomeMedicationManagement) {
+            FacilityKind::Pharmacy
+        } else {
+            FacilityKind::Other
+        })
+    });
     let mut f = match existing {
         Some(f) => f.clone(),
         None => {
@@ -874,7 +906,7 @@ fn facility_of(
         }
         for s in &mut f.services {
             let keep = wanted.contains(&s.kind);
-            if !keep && s.status != ServiceStatus::Inactive {
+            if !keep && whole_services && s.status != ServiceStatus::Inactive {
                 s.status = ServiceStatus::Inactive;
                 s.updated_at = ctx.at.clone();
             } else if keep && s.status == ServiceStatus::Inactive {

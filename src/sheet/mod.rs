@@ -124,12 +124,43 @@ pub fn column(key: &str) -> Option<&'static Column> {
     COLUMNS.iter().find(|c| c.key == key)
 }
 
-/// The column a header cell names: its key or its Japanese or English heading, folded.
+/// Headings of the public sources' files that name a template column: the 介護サービス情報
+/// 公表システム open data (事業所名, 事業所番号, 住所, サービスの種類 …, as in the 定期巡回 file
+/// `data build` reads) and the visiting-nurse station list (jigyosho_bango, tel, latitude …).
+const ALIASES: &[(&str, &str)] = &[
+    ("事業所名", "name"),
+    ("事業所名カナ", "name_kana"),
+    ("事業所番号", "kaigo"),
+    ("jigyosho_bango", "kaigo"),
+    ("住所", "address"),
+    ("tel", "phone"),
+    ("latitude", "lat"),
+    ("longitude", "lng"),
+    ("サービスの種類", "services"),
+    ("医療機関名称", "name"),
+    ("所在地住所", "address"),
+];
+
+/// The column a header cell names: its key, its Japanese or English heading, or a public
+/// source's heading for it ([`ALIASES`]), folded.
 pub fn column_of_header(cell: &str) -> Option<&'static Column> {
     let k = fold(cell);
     COLUMNS
         .iter()
         .find(|c| fold(c.key) == k || fold(c.ja) == k || fold(c.en) == k)
+        .or_else(|| {
+            ALIASES
+                .iter()
+                .find(|(a, _)| fold(a) == k)
+                .and_then(|(_, key)| column(key))
+        })
+}
+
+/// Whether `cell` names its column through a public source's heading ([`ALIASES`]), not the
+/// template's own.
+pub fn is_alias(cell: &str) -> bool {
+    let k = fold(cell);
+    ALIASES.iter().any(|(a, _)| fold(a) == k)
 }
 
 fn fold(s: &str) -> String {
@@ -218,6 +249,8 @@ mod tests {
             Some("verified_at")
         );
         assert_eq!(column_of_header("色"), None);
+        assert_eq!(column_of_header("事業所番号").map(|c| c.key), Some("kaigo"));
+        assert_eq!(column_of_header("latitude").map(|c| c.key), Some("lat"));
         let mut keys: Vec<_> = COLUMNS.iter().map(|c| fold(c.ja)).collect();
         keys.sort();
         keys.dedup();

@@ -379,3 +379,56 @@ fn the_whole_dataset_written_as_rows_imports_back_unchanged() {
     );
     assert_eq!(store.change_log_len().unwrap(), before);
 }
+
+/// The 介護サービス情報公表 open-data file `data build` reads (the 82 定期巡回 services of
+/// 埼玉) is read as it is published: its headings name the template's columns.
+#[test]
+fn a_public_sources_file_is_accepted_as_published() {
+    let src = std::path::Path::new(
+        "../shared/data-src/kaigo-teikijunkai-760-saitama/jigyosho_760_saitama_20250601.csv",
+    );
+    let data = std::path::Path::new("data");
+    if !crate::common::require_part(
+        "../shared/data-src and data/",
+        src.is_file() && data.join("facilities.jsonl.gz").is_file(),
+    ) {
+        return;
+    }
+    let db = crate::common::sqlite_db();
+    let store = pallimap::store::Store::open(&db.url).unwrap();
+    let dataset = pallimap::data::files::read(data).unwrap();
+    pallimap::app::load_dataset(&store, &dataset, "test").unwrap();
+    let catalog = pallimap::app::build_catalog(&store).unwrap();
+    let p = pallimap::app::import(
+        &store,
+        &catalog,
+        || std::fs::File::open(src).map(std::io::BufReader::new),
+        "jigyosho_760_saitama_20250601.csv",
+        None,
+        pallimap::import::Importer::Operator,
+        false,
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(p.file_errors, Vec::<String>::new());
+    assert_eq!(p.rows, 82, "{p:?}");
+    // Its headings name the template's columns; the rows that name a facility of the dataset
+    // by 事業所番号 are matched to it (updated where the published row differs from what the
+    // build kept, e.g. its 方書 or spelling), the others would be new; the rows the build had
+    // to mend (no prefecture in the address, `http:/` URLs, a 〇〇 placeholder at 0,0) are
+    // rejected, each naming its column.
+    let reject = pallimap::import::Action::Reject;
+    let rejected: Vec<_> = p.items.iter().filter(|i| i.action == reject).collect();
+    assert_eq!(rejected.len(), p.rejected);
+    assert!(
+        rejected
+            .iter()
+            .all(|r| r.errors.iter().all(|e| e.column.is_some())),
+        "{rejected:?}"
+    );
+    assert_eq!(p.created + p.updated + p.unchanged + p.rejected, 82);
+    assert!(
+        p.updated + p.unchanged >= 40,
+        "matched by 事業所番号: {p:?}"
+    );
+}
