@@ -42,7 +42,7 @@ fn ymd(y: i32, m: u8, d: u8) -> Option<Date> {
 fn numbers(s: &str) -> Option<(i64, u8, u8)> {
     let s = s.trim().trim_end_matches('日');
     let parts: Vec<&str> = s
-        .split(|c: char| matches!(c, '-' | '/' | '.' | '年' | '月'))
+        .split(['-', '/', '.', '年', '月'])
         .map(str::trim)
         .collect();
     let [y, m, d] = parts.as_slice() else {
