@@ -6,6 +6,7 @@ mod api;
 mod cli;
 mod common;
 mod data;
+mod export;
 mod formulary;
 mod instances;
 mod search;

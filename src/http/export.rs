@@ -55,16 +55,14 @@ pub const DATA_SHEET: &str = "施設一覧";
 /// `all` of the GeoJSON layer: whether to send the whole filtered set as a download.
 pub(super) fn whole_layer(p: &Params) -> Result<bool, ApiError> {
     let all = p.flag("all")?;
-    if all {
-        if let Some(name) = ["cluster", "limit", "cursor"]
-            .into_iter()
-            .find(|n| p.get(n).is_some())
-        {
-            return Err(ApiError::bad_parameter(
-                name,
-                format!("`all=true` sends every matching facility as points: leave `{name}` out."),
-            ));
-        }
+    let conflict = ["cluster", "limit", "cursor"]
+        .into_iter()
+        .find(|n| p.get(n).is_some());
+    if let (true, Some(name)) = (all, conflict) {
+        return Err(ApiError::bad_parameter(
+            name,
+            format!("`all=true` sends every matching facility as points: leave `{name}` out."),
+        ));
     }
     Ok(all)
 }

@@ -167,11 +167,11 @@ pub fn organization(f: &Facility) -> Value {
     let services: Vec<&str> = offered(f).map(|s| s.kind.label_ja()).collect();
     let mut description = f.kind.label_ja().to_string();
     if !services.is_empty() {
-        description.push_str("：");
+        description.push('：');
         description.push_str(&services.join("、"));
     }
     if let Some(n) = &f.notes {
-        description.push_str("。");
+        description.push('。');
         description.push_str(n);
     }
     let schedules: Vec<Value> = f
