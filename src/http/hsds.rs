@@ -89,6 +89,41 @@ fn schedule(f: &Facility, n: usize, p: &Period, location_id: &str) -> Value {
     })
 }
 
+/// Without weekly periods, what sources publish — the days closed every week and a note —
+/// as a `schedule` with a description only (no rule: the opening times are not known).
+fn closed_days(f: &Facility, location_id: &str) -> Option<Value> {
+    let h = &f.hours;
+    if h.closed_weekdays.is_empty() && h.note.is_none() {
+        return None;
+    }
+    let labels: Vec<&str> = h
+        .closed_weekdays
+        .iter()
+        .map(|d| match d.as_str() {
+            "mon" => "月",
+            "tue" => "火",
+            "wed" => "水",
+            "thu" => "木",
+            "fri" => "金",
+            "sat" => "土",
+            "sun" => "日",
+            "holiday" => "祝",
+            other => other,
+        })
+        .collect();
+    let description = if labels.is_empty() {
+        "開いている時間は不明".to_string()
+    } else {
+        format!("休み: {}（開いている時間は不明）", labels.join("・"))
+    };
+    Some(json!({
+        "id": id("schedule", &format!("{}:closed", f.id)),
+        "location_id": location_id,
+        "description": description,
+        "notes": h.note,
+    }))
+}
+
 /// The address line after the prefecture and municipality, when the text starts with them.
 fn address_1(f: &Facility) -> &str {
     let text = f.address.text.as_str();
@@ -174,13 +209,18 @@ pub fn organization(f: &Facility) -> Value {
         description.push('。');
         description.push_str(n);
     }
-    let schedules: Vec<Value> = f
+    let mut schedules: Vec<Value> = f
         .hours
         .open
         .iter()
         .enumerate()
         .map(|(n, p)| schedule(f, n, p, &loc))
         .collect();
+    if schedules.is_empty() {
+        if let Some(s) = closed_days(f, &loc) {
+            schedules.push(s);
+        }
+    }
     let location = json!({
         "id": loc,
         "organization_id": org,

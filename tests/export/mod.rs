@@ -297,26 +297,19 @@ async fn hsds_has_one_organization_per_facility_and_one_service_per_offered_serv
         let org = &locations[sal["location_id"].as_str().unwrap()];
         assert_eq!(&s["organization_id"], org);
     }
-    // Weekly hours become WEEKLY schedules with JST times.
+    // Every schedule of the whole set is a weekly rule in JST, or a description alone.
     let (_, _, body) = default_fetch("/api/v1/export/hsds").await;
     let doc: Value = serde_json::from_slice(&body).unwrap();
-    let schedules: Vec<&Value> = doc["organizations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|o| o["locations"][0]["schedules"].as_array().unwrap())
-        .collect();
-    if let Some(s) = schedules.first() {
-        assert_eq!(s["freq"], "WEEKLY");
-        assert!(s["opens_at"].as_str().unwrap().ends_with("+09:00"), "{s}");
-        assert!(
-            s["byday"]
-                .as_str()
-                .unwrap()
-                .split(',')
-                .all(|d| ["MO", "TU", "WE", "TH", "FR", "SA", "SU"].contains(&d)),
-            "{s}"
-        );
+    for o in doc["organizations"].as_array().unwrap() {
+        for s in o["locations"][0]["schedules"].as_array().unwrap() {
+            match s.get("freq") {
+                Some(f) => {
+                    assert_eq!(f, "WEEKLY");
+                    assert!(s["opens_at"].as_str().unwrap().ends_with("+09:00"), "{s}");
+                }
+                None => assert!(s["description"].is_string(), "{s}"),
+            }
+        }
     }
 }
 
@@ -421,4 +414,69 @@ async fn the_import_template_is_the_header_and_one_labelled_example() {
     );
     let (status, _, _) = get(&format!("/api/v1/import/template.xlsx?x={}", enc("例"))).await;
     assert_eq!(status, 400);
+}
+
+#[actix_web::test]
+async fn weekly_hours_become_hsds_schedules_in_jst() {
+    let mut f = crate::common::facility(
+        "navii-1131070000040",
+        pallimap::domain::FacilityKind::Clinic,
+        "テスト時間診療所",
+        35.8610,
+        139.6420,
+    );
+    f.hours = serde_json::from_value(serde_json::json!({
+        "closed_weekdays": ["sun"],
+        "note": "年末年始は休み",
+        "open": [
+            {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "17:30"},
+            {"days": ["sat", "holiday"], "from": "17:00", "to": "09:00"},
+        ],
+    }))
+    .unwrap();
+    let fx = crate::accounts::fixture_with(vec![f]);
+    let (status, _, body) = fetch(&fx.state, "/api/v1/export/hsds", None).await;
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    let org = doc["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "テスト時間診療所")
+        .expect("the clinic");
+    let loc = &org["locations"][0];
+    let s = loc["schedules"].as_array().unwrap();
+    assert_eq!(s.len(), 2);
+    assert_eq!(
+        (
+            &s[0]["freq"],
+            &s[0]["byday"],
+            &s[0]["opens_at"],
+            &s[0]["closes_at"],
+            &s[0]["location_id"]
+        ),
+        (
+            &Value::from("WEEKLY"),
+            &Value::from("MO,TU,WE,TH,FR"),
+            &Value::from("09:00+09:00"),
+            &Value::from("17:30+09:00"),
+            &loc["id"]
+        )
+    );
+    assert_eq!(s[0]["notes"], "年末年始は休み");
+    // The night: overnight and on holidays, which RFC 5545 cannot say but the description does.
+    assert_eq!(s[1]["byday"], "SA");
+    assert_eq!(s[1]["closes_at"], "09:00+09:00");
+    let d = s[1]["description"].as_str().unwrap();
+    assert!(d.contains("翌日") && d.contains("祝日も"), "{d}");
+    // Without periods, the closed days and the note as a description only.
+    let o = doc["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "テスト第一病院")
+        .expect("the hospital");
+    let s = &o["locations"][0]["schedules"][0];
+    assert!(s.get("freq").is_none());
+    assert_eq!(s["description"], "休み: 日（開いている時間は不明）");
 }
