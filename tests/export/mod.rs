@@ -95,6 +95,27 @@ fn assert_download(headers: &BTreeMap<String, String>, ext: &str) {
     );
 }
 
+/// Whether the body of `uri` is sent as a stream (chunk by chunk), not one buffer.
+async fn is_streamed(uri: &str) -> bool {
+    use actix_web::body::{BodySize, MessageBody};
+    let resp = call(&crate::api::state(), Method::GET, uri, None, &[], None).await;
+    assert_eq!(resp.status().as_u16(), 200, "{uri}");
+    matches!(resp.response().body().size(), BodySize::Stream)
+}
+
+#[actix_web::test]
+async fn every_list_export_is_streamed() {
+    for uri in [
+        "/api/v1/facilities.csv",
+        "/api/v1/facilities.csv?encoding=shift_jis",
+        "/api/v1/facilities.xlsx",
+        "/api/v1/facilities.geojson?all=true",
+        "/api/v1/export/hsds",
+    ] {
+        assert!(is_streamed(uri).await, "{uri}");
+    }
+}
+
 #[actix_web::test]
 async fn the_whole_saitama_set_exports_as_csv_in_the_lists_order() {
     let (status, headers, body) = default_fetch("/api/v1/facilities.csv").await;
