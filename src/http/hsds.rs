@@ -24,6 +24,21 @@ fn id(what: &str, key: &str) -> String {
     Uuid::new_v5(&namespace(), format!("{what}:{key}").as_bytes()).to_string()
 }
 
+/// `v` without null members: HSDS types its optional fields as strings or numbers, so an
+/// unknown value is left out rather than written as `null`.
+fn compact(v: Value) -> Value {
+    match v {
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, compact(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(compact).collect()),
+        other => other,
+    }
+}
+
 /// Offered services: every one not `inactive` (a temporarily closed one is exported with
 /// HSDS status `temporarily closed`).
 pub fn offered(f: &Facility) -> impl Iterator<Item = &Service> {
@@ -243,7 +258,7 @@ pub fn organization(f: &Facility) -> Value {
         }],
         "schedules": schedules,
     });
-    json!({
+    compact(json!({
         "id": org,
         "name": f.name,
         "alternate_name": f.name_kana,
@@ -253,7 +268,7 @@ pub fn organization(f: &Facility) -> Value {
         "organization_identifiers": identifiers(f, &org),
         "phones": phones(f, &org, &loc),
         "locations": [location],
-    })
+    }))
 }
 
 fn service_description(s: &Service) -> String {
@@ -285,7 +300,7 @@ pub fn services(f: &Facility) -> Vec<Value> {
         .map(|s| {
             let key = format!("{}:{}", f.id, s.kind.code());
             let sid = id("service", &key);
-            json!({
+            compact(json!({
                 "id": sid,
                 "organization_id": org,
                 "name": s.kind.label_ja(),
@@ -298,7 +313,7 @@ pub fn services(f: &Facility) -> Vec<Value> {
                     "service_id": sid,
                     "location_id": loc,
                 }],
-            })
+            }))
         })
         .collect()
 }
@@ -306,6 +321,12 @@ pub fn services(f: &Facility) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nulls_are_left_out_at_every_depth() {
+        let v = compact(json!({"a": null, "b": [{"c": null, "d": 1}], "e": "x"}));
+        assert_eq!(v, json!({"b": [{"d": 1}], "e": "x"}));
+    }
 
     #[test]
     fn ids_are_stable_and_distinct_per_record() {

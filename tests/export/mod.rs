@@ -282,6 +282,7 @@ async fn hsds_has_one_organization_per_facility_and_one_service_per_offered_serv
         assert_eq!(loc["addresses"][0]["country"], "JP");
         assert_eq!(loc["addresses"][0]["state_province"], "埼玉県");
         locations.insert(loc["id"].as_str().unwrap().to_string(), o["id"].clone());
+        assert!(!o.to_string().contains(":null"), "no nulls: {o}");
         // The public sees no FAX.
         assert!(
             o["phones"]
