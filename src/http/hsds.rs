@@ -231,10 +231,10 @@ pub fn organization(f: &Facility) -> Value {
         .enumerate()
         .map(|(n, p)| schedule(f, n, p, &loc))
         .collect();
-    if schedules.is_empty() {
-        if let Some(s) = closed_days(f, &loc) {
-            schedules.push(s);
-        }
+    if schedules.is_empty()
+        && let Some(s) = closed_days(f, &loc)
+    {
+        schedules.push(s);
     }
     let location = json!({
         "id": loc,
