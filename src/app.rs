@@ -293,6 +293,53 @@ pub fn apply_sample(store: &Store, data_dir: &Path, enabled: bool) -> Result<usi
     Ok(changed)
 }
 
+/// Check a file of facilities (`apply`: then apply it, all-or-nothing, when every row passes)
+/// against the store and the catalog's geocoder; `open` opens the file afresh for each pass.
+/// The caller refreshes the catalog after an apply.
+#[allow(clippy::too_many_arguments)]
+pub fn import<R: std::io::Read + std::io::Seek + 'static>(
+    store: &Store,
+    catalog: &Catalog,
+    open: impl Fn() -> std::io::Result<R>,
+    file_name: &str,
+    encoding: Option<crate::import::Encoding>,
+    importer: crate::import::Importer<'_>,
+    apply: bool,
+    mut progress: impl FnMut(usize),
+) -> Result<crate::import::Preview, crate::import::ImportError> {
+    use crate::import::{self, ImportError};
+    let mut r = open().map_err(|e| ImportError::Read(e.into()))?;
+    let mut head = [0u8; 4];
+    let n = std::io::Read::read(&mut r, &mut head).map_err(|e| ImportError::Read(e.into()))?;
+    let format = import::read::sniff(&head[..n]);
+    std::io::Seek::rewind(&mut r).map_err(|e| ImportError::Read(e.into()))?;
+    let checksum = import::checksum(&mut r).map_err(|e| ImportError::Read(e.into()))?;
+    let at = crate::auth::timestamp(crate::auth::now());
+    let ctx = import::Context::new(
+        catalog,
+        store.facilities()?,
+        importer,
+        file_name,
+        &checksum,
+        &at,
+    );
+    let preview = import::run(r, format, encoding, &ctx, &checksum, None, &mut progress)?;
+    if !apply {
+        return Ok(preview);
+    }
+    if !preview.acceptable() {
+        return Err(ImportError::Rejected(Box::new(preview)));
+    }
+    if preview.created + preview.updated == 0 {
+        return Ok(crate::import::Preview {
+            applied: true,
+            ..preview
+        });
+    }
+    let r = open().map_err(|e| ImportError::Read(e.into()))?;
+    import::run(r, format, encoding, &ctx, &checksum, Some(store), progress)
+}
+
 /// Apply a dataset to the store in one transaction (see [`Store::load_dataset`]).
 pub fn load_dataset(
     store: &Store,
@@ -307,6 +354,7 @@ pub fn load_dataset(
             areas: &dataset.areas,
             municipalities: &dataset.municipalities,
             towns: &dataset.towns,
+            census: &dataset.census,
         },
         actor,
     )
@@ -332,6 +380,17 @@ pub fn open_store(database_url: &str, data_dir: &Path) -> Result<Store, AppError
             elapsed_ms = t.elapsed().as_millis() as u64,
             "loaded the default dataset into an empty database"
         );
+    } else if store.census_areas()?.is_empty() {
+        // A database loaded before the census was part of the dataset gets its weights now.
+        // The data directory is optional once a dataset is loaded: without it, no weights.
+        match crate::data::files::read_census(data_dir) {
+            Ok(census) if !census.is_empty() => {
+                store.load_census(&census)?;
+                tracing::info!(small_areas = census.len(), "loaded the census small areas");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "no census small areas; coverage has no weights"),
+        }
     }
     Ok(store)
 }
@@ -372,6 +431,7 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
         municipalities,
         geocoder,
         groups: store.pharmacy_groups()?,
+        census: store.census_areas()?,
         change_seq,
     })?)
 }

@@ -66,6 +66,7 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
         municipalities: dataset.municipalities,
         geocoder: Arc::new(gazetteer),
         groups,
+        census: dataset.census,
         change_seq: 0,
     })?);
     let build = t.elapsed();
@@ -410,6 +411,22 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
             |_| pallimap::http::geojson::layer_items(&catalog, &all, Some(zoom)).len(),
         );
     }
+    // The coverage report: every area × every service at the default distance.
+    if !catalog.census().is_empty() {
+        use pallimap::catalog::coverage;
+        measure(
+            &format!(
+                "(h) coverage, every area × every service ({} census points), km=10",
+                catalog.census().len()
+            ),
+            runs.clamp(1, 10),
+            |_| {
+                coverage::all(&catalog, ServiceKind::ALL, coverage::DEFAULT_KM)
+                    .map(|a| a.iter().map(|a| a.services.len()).sum())
+                    .unwrap_or(0)
+            },
+        );
+    }
     Ok(())
 }
 
@@ -439,4 +456,115 @@ fn bench_groups(facilities: &[pallimap::domain::Facility]) -> Vec<pallimap::doma
             updated_at: "2026-12-01".into(),
         })
         .collect()
+}
+
+/// Peak RSS (VmHWM) in MB since the last reset.
+fn peak_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+/// `pallimap bench --import-mb N`: a CSV of about `mb` MB of new clinics (addresses of the
+/// dataset's towns, so every row is geocoded), imported into a scratch SQLite copy of the
+/// dataset: the check, then the apply, with rows/s and the peak RSS growth over the process's
+/// RSS before the import (the peak is reset first). The rows are benchmark data in a scratch
+/// database, never a shipped or served dataset.
+pub fn import(data_dir: &Path, mb: u64) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = tempfile_dir()?;
+    let db = dir.join("bench.sqlite");
+    let store = pallimap::app::open_store(db.to_str().unwrap_or_default(), data_dir)?;
+    let catalog = pallimap::app::build_catalog(&store)?;
+    // The region's towns (the gazetteer also holds the neighbours').
+    let region: std::collections::HashSet<String> =
+        catalog.municipalities().map(|m| m.code.clone()).collect();
+    let towns: Vec<_> = store
+        .towns()?
+        .into_iter()
+        .filter(|t| region.contains(&t.muni_code))
+        .collect();
+    let munis: std::collections::HashMap<String, String> = store
+        .municipalities()?
+        .into_iter()
+        .map(|m| (m.code, m.name))
+        .collect();
+    let csv_path = dir.join("bench.csv");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&csv_path)?);
+    writeln!(w, "{}", pallimap::sheet::header().join(","))?;
+    let target = mb * 1024 * 1024;
+    let (mut written, mut rows) = (0u64, 0usize);
+    let mut rng = Rng(42);
+    while written < target {
+        let t = &towns[rng.below(towns.len())];
+        let Some(muni) = munis.get(&t.muni_code) else {
+            continue;
+        };
+        let line = format!(
+            ",clinic,ベンチ取込診療所{rows:07},ベンチトリコミシンリョウジョ,,,,,埼玉県{muni}{}{}-{},,,048-000-{:04},048-001-{:04},,,home_care_support;visiting_nursing,R6.{}.{}\n",
+            t.town,
+            1 + rng.below(9),
+            1 + rng.below(30),
+            rng.below(10000),
+            rng.below(10000),
+            1 + rng.below(12),
+            1 + rng.below(28),
+        );
+        written += line.len() as u64;
+        w.write_all(line.as_bytes())?;
+        rows += 1;
+    }
+    w.flush()?;
+    drop(w);
+    println!(
+        "generated {} ({:.1} MB, {rows} rows) from {} towns",
+        csv_path.display(),
+        written as f64 / 1048576.0,
+        towns.len()
+    );
+    let base = rss_mb();
+    // Reset the peak so it measures the import only.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    for apply in [false, true] {
+        let t = Instant::now();
+        let p = pallimap::app::import(
+            &store,
+            &catalog,
+            || std::fs::File::open(&csv_path).map(std::io::BufReader::new),
+            "bench.csv",
+            None,
+            pallimap::import::Importer::Operator,
+            apply,
+            |_| {},
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "{}: {} rows ({} created, {} rejected) in {secs:.1} s — {:.0} rows/s; peak RSS {:.0} MB, {:+.0} MB over {:.0} MB before",
+            if apply { "check + apply" } else { "check" },
+            p.rows,
+            p.created,
+            p.rejected,
+            p.rows as f64 / secs,
+            peak_mb(),
+            peak_mb() - base,
+            base
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("pallimap-import-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }

@@ -17,5 +17,6 @@ pub mod data;
 pub mod domain;
 pub mod geocode;
 pub mod http;
+pub mod import;
 pub mod sheet;
 pub mod store;

@@ -42,6 +42,26 @@ enum Command {
     /// Facility update links (for staff without an account).
     #[command(subcommand)]
     Link(LinkCommand),
+    /// Import facilities from a CSV or XLSX file in the template's columns: checks every row
+    /// (created / updated / unchanged / rejected with row, column and what to fix), then
+    /// applies the file in one transaction when every row passes.
+    Import {
+        file: PathBuf,
+        /// Check only: print what would change, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import with this account's rights (its areas); without it, as the operator.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: Option<String>,
+        /// utf-8 or shift_jis (cp932); detected when not given.
+        #[arg(long)]
+        encoding: Option<String>,
+        /// Print the whole preview as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Measure catalog build time, memory and query latency on a dataset directory.
     Bench {
         #[arg(long, default_value = "data")]
@@ -49,6 +69,10 @@ enum Command {
         /// Queries per shape.
         #[arg(long, default_value = "1000")]
         runs: usize,
+        /// Instead: import a generated CSV of this many MB into a scratch SQLite copy of the
+        /// dataset (check, then apply) and print rows/s and the peak RSS growth.
+        #[arg(long, value_name = "MB")]
+        import_mb: Option<u64>,
     },
 }
 
@@ -227,7 +251,27 @@ fn main() -> ExitCode {
         Command::User(cmd) => user(cmd),
         Command::Token(cmd) => token(cmd),
         Command::Link(cmd) => link(cmd),
-        Command::Bench { data_dir, runs } => bench::run(&data_dir, runs),
+        Command::Import {
+            file,
+            dry_run,
+            as_user,
+            encoding,
+            json,
+            db,
+        } => import(
+            &file,
+            dry_run,
+            as_user.as_deref(),
+            encoding.as_deref(),
+            json,
+            &db,
+        ),
+        Command::Bench {
+            data_dir,
+            import_mb: Some(mb),
+            ..
+        } => bench::import(&data_dir, mb),
+        Command::Bench { data_dir, runs, .. } => bench::run(&data_dir, runs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -496,4 +540,114 @@ fn link(cmd: LinkCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn import(
+    file: &std::path::Path,
+    dry_run: bool,
+    as_user: Option<&str>,
+    encoding: Option<&str>,
+    json: bool,
+    db: &DbArgs,
+) -> anyhow::Result<()> {
+    use pallimap::import::{Encoding, ImportError, Importer, MAX_BYTES};
+    let encoding = encoding
+        .map(|e| {
+            Encoding::from_code(e)
+                .with_context(|| format!("unknown encoding {e}: use utf-8 or shift_jis"))
+        })
+        .transpose()?;
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    anyhow::ensure!(
+        size <= MAX_BYTES,
+        "{} is {size} bytes; the limit is {MAX_BYTES}: split the file",
+        file.display()
+    );
+    let store = pallimap::app::open_store(&db.database_url, &db.data_dir)?;
+    let user = match as_user {
+        Some(email) => Some(
+            store
+                .user_with_hash(email)?
+                .with_context(|| format!("no account {email}"))?
+                .0,
+        ),
+        None => None,
+    };
+    let importer = match &user {
+        Some(u) => Importer::User(u),
+        None => Importer::Operator,
+    };
+    let catalog = pallimap::app::build_catalog(&store)?;
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new_spinner().with_message("rows")
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let result = pallimap::app::import(
+        &store,
+        &catalog,
+        || std::fs::File::open(file).map(std::io::BufReader::new),
+        &name,
+        encoding,
+        importer,
+        !dry_run,
+        |n| {
+            if n % 1000 == 0 {
+                bar.set_position(n as u64);
+            }
+        },
+    );
+    bar.finish_and_clear();
+    let (preview, ok) = match result {
+        Ok(p) => (p, true),
+        Err(ImportError::Rejected(p)) => (*p, false),
+        Err(e) => return Err(e.into()),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&preview)?);
+    } else {
+        println!(
+            "{} ({}, {}, {}): {} rows — {} created, {} updated, {} unchanged, {} rejected{}",
+            preview.file,
+            preview.format,
+            preview.encoding,
+            preview.checksum,
+            preview.rows,
+            preview.created,
+            preview.updated,
+            preview.unchanged,
+            preview.rejected,
+            if preview.applied {
+                "; applied"
+            } else if dry_run {
+                "; dry run, nothing written"
+            } else {
+                ""
+            }
+        );
+        for e in &preview.file_errors {
+            println!("  file: {e}");
+        }
+        for item in preview.items.iter().filter(|i| !i.errors.is_empty()) {
+            for e in &item.errors {
+                println!(
+                    "  row {} [{}]: {}",
+                    item.row,
+                    e.column.unwrap_or("-"),
+                    e.message
+                );
+            }
+        }
+    }
+    anyhow::ensure!(
+        ok,
+        "nothing was applied: fix the rejected rows and import again"
+    );
+    Ok(())
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+use crate::domain::CensusArea;
 use crate::domain::{
     Area, ContactKind, Drug, Facility, FacilityKind, Form, Geocoder, HOME_VISIT_RADIUS_KM,
     Municipality, PharmacyGroup, ServiceKind, ServiceStatus, Stock, Visibility, ja,
@@ -17,6 +18,7 @@ pub mod abbreviations;
 pub mod backup;
 mod cells;
 pub mod cluster;
+pub mod coverage;
 pub mod plan;
 pub mod query;
 mod relax;
@@ -81,6 +83,8 @@ pub struct Catalog {
     /// Home-visit reach in metres per ord (None: not a home-visit provider).
     reach_m: Vec<Option<f64>>,
     max_reach_m: f64,
+    /// The 2020 census small areas (coverage weights), shared between snapshots.
+    census: Arc<Vec<CensusArea>>,
     /// The change-log position the snapshot reflects (read before the data, so never ahead).
     change_seq: i64,
 }
@@ -92,6 +96,8 @@ pub struct CatalogParts {
     pub municipalities: Vec<Municipality>,
     pub geocoder: Arc<dyn Geocoder>,
     pub groups: Vec<PharmacyGroup>,
+    /// 2020 census small areas, the coverage report's weights (may be empty).
+    pub census: Vec<CensusArea>,
     /// The change-log position the data was read at.
     pub change_seq: i64,
 }
@@ -310,6 +316,7 @@ impl Catalog {
             municipalities,
             geocoder,
             groups,
+            census,
             change_seq,
         } = parts;
         facilities.sort_by(|a, b| a.id.cmp(&b.id));
@@ -420,6 +427,7 @@ impl Catalog {
             spatial,
             reach_m: reach,
             max_reach_m,
+            census: Arc::new(census),
             change_seq,
         })
     }
@@ -474,6 +482,11 @@ impl Catalog {
 
     pub fn get(&self, id: &str) -> Option<&Facility> {
         self.by_id.get(id).map(|&i| &*self.facilities[i])
+    }
+
+    /// The 2020 census small areas, sorted by key code.
+    pub fn census(&self) -> &[CensusArea] {
+        &self.census
     }
 
     pub fn areas(&self) -> &[Area] {

@@ -160,6 +160,7 @@ pub(super) fn apply(
         spatial,
         reach_m: reach,
         max_reach_m,
+        census: c.census.clone(),
         change_seq,
     }))
 }

@@ -7,6 +7,7 @@
 //! Everything is sorted and written deterministically: building twice gives identical bytes.
 
 mod address;
+mod census;
 mod codes;
 mod duplicates;
 mod facility;
@@ -39,7 +40,7 @@ use facility::Ctx;
 use input::{describe, src_err};
 use matcher::{JoinKey, Matcher};
 use places::{Places, PlacesInput};
-pub use report::{BuildReport, Coverage, JoinStat, NearDuplicate};
+pub use report::{BuildReport, CensusStat, Coverage, JoinStat, NearDuplicate};
 use sources as src;
 
 /// Areas, municipalities and towns of the dataset, and the places of the region.
@@ -375,7 +376,25 @@ pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, Dat
         .into_iter()
         .collect();
     let mut facilities = load_facilities(src, &ctx, &mut used, &mut report)?;
+    let mut census_areas = Vec::new();
     join_sources(src, &ctx, &mut facilities, &mut used, &mut report)?;
+
+    if let Some((census, stat)) = census::load(
+        src,
+        pref_code,
+        &geo_data.municipalities,
+        &geo_data.areas,
+        &mut report.notes,
+    )? {
+        used.insert(src::CENSUS);
+        report.census = Some(stat);
+        census_areas = census;
+    } else {
+        report.notes.push(format!(
+            "no census small-area table for {}; coverage has no population weights",
+            places.prefecture
+        ));
+    }
 
     count(&facilities, places, &mut report);
     report.near_duplicates = duplicates::near_duplicates(&facilities, &places.prefecture);
@@ -410,6 +429,7 @@ pub fn build(src: &Path, pref_code: &str, out: &Path) -> Result<BuildReport, Dat
         areas: geo_data.areas,
         municipalities: geo_data.municipalities,
         towns: geo_data.towns,
+        census: census_areas,
     };
     let manifest = files::write(out, &dataset, &attribution)?;
     report.files = manifest.files.clone();
@@ -485,6 +505,15 @@ mod tests {
                 lat: 35.887092,
                 lng: 139.586951,
             }],
+            census: vec![crate::domain::CensusArea {
+                key_code: "11101002005".into(),
+                muni_code: "11101".into(),
+                name: "三橋五丁目".into(),
+                population: 3643,
+                households: 1550,
+                lat: 35.907623,
+                lng: 139.594404,
+            }],
         }
     }
 
@@ -505,6 +534,7 @@ mod tests {
         assert_eq!(back.facilities, ds.facilities);
         assert_eq!(back.areas, ds.areas);
         assert_eq!(back.towns, ds.towns);
+        assert_eq!(back.census, ds.census);
         // Corrupt one file: the whole read fails.
         std::fs::write(dir.join(files::AREAS), b"{}").unwrap();
         assert!(matches!(files::read(&dir), Err(DataError::Checksum { .. })));

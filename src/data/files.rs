@@ -67,6 +67,7 @@ pub const FACILITIES: &str = "facilities.jsonl.gz";
 pub const AREAS: &str = "areas.geojson";
 pub const MUNICIPALITIES: &str = "municipalities.geojson";
 pub const TOWNS: &str = "towns.csv.gz";
+pub const CENSUS: &str = "census.csv.gz";
 pub const ATTRIBUTION: &str = "ATTRIBUTION.md";
 
 /// The data files every dataset must have (besides the manifest).
@@ -236,6 +237,19 @@ pub fn encode(
         .map_err(|e| DataError::Source(format!("cannot serialize towns: {e}")))?;
     files.insert(TOWNS.to_string(), (gzip(&csv_bytes), dataset.towns.len()));
 
+    // Optional: only a dataset with census weights writes it (a synthetic one has none).
+    if !dataset.census.is_empty() {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for c in &dataset.census {
+            w.serialize(c)
+                .map_err(|e| DataError::Source(format!("cannot serialize census: {e}")))?;
+        }
+        let csv_bytes = w
+            .into_inner()
+            .map_err(|e| DataError::Source(format!("cannot serialize census: {e}")))?;
+        files.insert(CENSUS.to_string(), (gzip(&csv_bytes), dataset.census.len()));
+    }
+
     files.insert(
         ATTRIBUTION.to_string(),
         (attribution.as_bytes().to_vec(), attribution.lines().count()),
@@ -392,11 +406,61 @@ pub fn read(dir: &Path) -> Result<Dataset, DataError> {
     }
     check_count(&path, towns.len(), TOWNS)?;
 
+    let census = match contents.get(CENSUS) {
+        Some(bytes) => parse_census(&dir.join(CENSUS), bytes, manifest.files[CENSUS].records)?,
+        None => Vec::new(),
+    };
+
     Ok(Dataset {
         manifest,
         facilities,
         areas,
         municipalities,
         towns,
+        census,
     })
+}
+
+fn parse_census(
+    path: &Path,
+    gz: &[u8],
+    records: usize,
+) -> Result<Vec<crate::domain::CensusArea>, DataError> {
+    let raw = gunzip(path, gz)?;
+    let mut rdr = csv::Reader::from_reader(raw.as_slice());
+    let mut census = Vec::new();
+    for (i, row) in rdr.deserialize::<crate::domain::CensusArea>().enumerate() {
+        census.push(row.map_err(|e| malformed(path, i + 1, e))?);
+    }
+    if census.len() != records {
+        return Err(malformed(
+            path,
+            census.len(),
+            format!("{} records, manifest says {records}", census.len()),
+        ));
+    }
+    Ok(census)
+}
+
+/// Only the census small areas of `dir`, verified against the manifest; empty when the
+/// dataset has none. For a database loaded before the census was part of the dataset.
+pub fn read_census(dir: &Path) -> Result<Vec<crate::domain::CensusArea>, DataError> {
+    let mpath = dir.join(MANIFEST);
+    let mbytes = std::fs::read(&mpath).map_err(|e| io_err(&mpath, e))?;
+    let manifest: Manifest =
+        serde_json::from_slice(&mbytes).map_err(|e| malformed(&mpath, 0, e))?;
+    let Some(entry) = manifest.files.get(CENSUS) else {
+        return Ok(Vec::new());
+    };
+    let path = dir.join(CENSUS);
+    let bytes = std::fs::read(&path).map_err(|e| io_err(&path, e))?;
+    let found = sha256_hex(&bytes);
+    if !found.eq_ignore_ascii_case(&entry.sha256) {
+        return Err(DataError::Checksum {
+            path,
+            expected: entry.sha256.clone(),
+            found,
+        });
+    }
+    parse_census(&path, &bytes, entry.records)
 }

@@ -12,6 +12,9 @@
 //!   those of the neighbouring prefectures are there for the geocoder and have no geometry.
 //! - `towns.csv.gz`         — geocoder reference: muni_code,town,koaza,lat,lng, for the region
 //!   and its neighbouring prefectures.
+//! - `census.csv.gz`       — 2020 census small areas (町丁・字), the coverage report's weights:
+//!   key_code,muni_code,name,population,households,lat,lng, sorted by key_code; areas without
+//!   population kept with population 0. Optional: a dataset without it has no weights.
 //! - `ATTRIBUTION.md`       — every source, its licence and its credit line.
 
 pub mod build;
@@ -19,7 +22,7 @@ pub mod files;
 pub mod geocode_eval;
 pub mod synth;
 
-use crate::domain::{Area, Facility, Municipality};
+use crate::domain::{Area, CensusArea, Facility, Municipality};
 use crate::domain::{MuniRef, TownRef};
 use crate::geocode::Gazetteer;
 
@@ -31,6 +34,8 @@ pub struct Dataset {
     pub areas: Vec<Area>,
     pub municipalities: Vec<Municipality>,
     pub towns: Vec<TownRef>,
+    /// 2020 census small areas (empty when the dataset has no `census.csv.gz`).
+    pub census: Vec<CensusArea>,
 }
 
 impl Dataset {

@@ -865,6 +865,7 @@ fn generate(r: &Reference, n: usize, seed: u64) -> Result<Dataset, DataError> {
         areas: r.areas.clone(),
         municipalities,
         towns: r.towns.clone(),
+        census: Vec::new(),
     })
 }
 

@@ -400,6 +400,9 @@ pub enum FacilityStatus {
     #[default]
     Active,
     Inactive,
+    /// Kept, but shown in no list: it could not be re-verified (a coordinator's decision,
+    /// undone by setting it active again).
+    Withheld,
 }
 
 impl FacilityStatus {

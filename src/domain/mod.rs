@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admission;
 pub mod area;
+pub mod census;
 pub mod facility;
 pub mod formulary;
 pub mod group;
@@ -20,6 +21,7 @@ pub use admission::{
     RouteKind, Transport, takes_admissions,
 };
 pub use area::{Area, Municipality};
+pub use census::CensusArea;
 pub use facility::{
     Address, AfterHours, Compounding, Contact, ContactKind, DentalTier, Facility, FacilityStatus,
     HomeCareTier, Hours, Identifiers, LatLng, Origin, Placement, Provenance, Service,

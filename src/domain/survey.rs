@@ -586,7 +586,10 @@ pub fn validate(survey: &Survey, answers: &Value) -> Result<Answers, AnswerError
             .is_none_or(|w| given.get(w.question).and_then(Value::as_bool) == Some(w.equals));
         let Some(v) = v else {
             if q.required {
-                return Err(err(q.id, format!("`{}` is required: {}", q.id, q.label_ja)));
+                return Err(err(
+                    q.id,
+                    format!("回答が必要です: {} / `{}` is required.", q.label_ja, q.id),
+                ));
             }
             continue;
         };
@@ -608,10 +611,12 @@ pub fn validate(survey: &Survey, answers: &Value) -> Result<Answers, AnswerError
 fn answer(q: &Question, v: &Value) -> Result<Value, AnswerError> {
     let id = q.id;
     match q.kind {
-        QuestionType::YesNo => v
-            .as_bool()
-            .map(Value::Bool)
-            .ok_or_else(|| err(id, format!("`{id}` is yes/no: send true or false."))),
+        QuestionType::YesNo => v.as_bool().map(Value::Bool).ok_or_else(|| {
+            err(
+                id,
+                format!("はい・いいえで答えてください / `{id}` is yes/no: send true or false."),
+            )
+        }),
         QuestionType::Choice { options } => {
             let s = v.as_str().unwrap_or_default();
             if options.iter().any(|o| o.value == s) {
@@ -620,7 +625,10 @@ fn answer(q: &Question, v: &Value) -> Result<Value, AnswerError> {
                 let vals: Vec<&str> = options.iter().map(|o| o.value).collect();
                 Err(err(
                     id,
-                    format!("`{id}` is one of: {}; got {v}.", vals.join(", ")),
+                    format!(
+                        "選択肢から選んでください / `{id}` is one of: {}; got {v}.",
+                        vals.join(", ")
+                    ),
                 ))
             }
         }
@@ -632,7 +640,9 @@ fn answer(q: &Question, v: &Value) -> Result<Value, AnswerError> {
             if s.chars().count() > max_chars {
                 return Err(err(
                     id,
-                    format!("`{id}` is at most {max_chars} characters."),
+                    format!(
+                        "{max_chars} 文字以内で書いてください / `{id}` is at most {max_chars} characters."
+                    ),
                 ));
             }
             if s.chars().any(|c| c.is_control() && c != '\n') {
@@ -644,7 +654,9 @@ fn answer(q: &Question, v: &Value) -> Result<Value, AnswerError> {
             Some(n) if (min..=max).contains(&n) => Ok(json!(n)),
             _ => Err(err(
                 id,
-                format!("`{id}` is a number from {min} to {max} ({unit}); got {v}."),
+                format!(
+                    "{min}〜{max} {unit} の数で答えてください / `{id}` is a number from {min} to {max} ({unit}); got {v}."
+                ),
             )),
         },
         QuestionType::Phone => {
@@ -653,7 +665,7 @@ fn answer(q: &Question, v: &Value) -> Result<Value, AnswerError> {
                 err(
                     id,
                     format!(
-                        "`{s}` is not a Japanese phone number: 10 or 11 digits starting with 0, e.g. 049-123-4567."
+                        "電話番号は 0 から始まる10桁か11桁です（例 049-123-4567） / `{s}` is not a Japanese phone number: 10 or 11 digits starting with 0, e.g. 049-123-4567."
                     ),
                 )
             })
@@ -676,7 +688,7 @@ fn answer(q: &Question, v: &Value) -> Result<Value, AnswerError> {
                 if seen.contains(&key) {
                     return Err(err(
                         format!("{id}[{i}]"),
-                        "This drug, form and strength is listed twice.",
+                        "同じ薬剤・剤形・規格が2回あります / This drug, form and strength is listed twice.",
                     ));
                 }
                 seen.push(key);
@@ -720,7 +732,7 @@ fn formulary_line(at: &str, line: &Value) -> Result<(FormularyEntry, Option<Stri
             let p = Product::parse(name).ok_or_else(|| {
                 err(
                     format!("{at}.name"),
-                    format!("`{name}` is not a strong opioid this survey knows (e.g. フェントステープ, オキシコンチン, モルヒネ塩酸塩注射液)."),
+                    format!("「{name}」は調査票の医療用麻薬の一覧にありません（例 フェントステープ、オキシコンチン、モルヒネ塩酸塩注射液） / `{name}` is not a strong opioid this survey knows."),
                 )
             })?;
             let form = match (p.scope, text("form")) {
@@ -731,7 +743,7 @@ fn formulary_line(at: &str, line: &Value) -> Result<(FormularyEntry, Option<Stri
                     return Err(err(
                         format!("{at}.form"),
                         format!(
-                            "`{name}` does not say the form: add `form`, one of {}.",
+                            "「{name}」だけでは剤形が決まりません。剤形を選んでください / `{name}` does not say the form: add `form`, one of {}.",
                             codes(p.drug)
                         ),
                     ));
@@ -757,7 +769,7 @@ fn formulary_line(at: &str, line: &Value) -> Result<(FormularyEntry, Option<Stri
         _ => {
             return Err(err(
                 format!("{at}.stock"),
-                "`stock` is always (常時在庫), order (取り寄せ) or no (取り扱いなし).",
+                "在庫は 常時在庫・取り寄せ・取り扱いなし から選んでください / `stock` is always, order or no.",
             ));
         }
     };
@@ -768,13 +780,13 @@ fn formulary_line(at: &str, line: &Value) -> Result<(FormularyEntry, Option<Stri
             Some(_) if stock != Stock::Order => {
                 return Err(err(
                     format!("{at}.order_days"),
-                    "`order_days` goes with stock `order` only.",
+                    "取り寄せ日数は「取り寄せ」のときだけ書きます / `order_days` goes with stock `order` only.",
                 ));
             }
             _ => {
                 return Err(err(
                     format!("{at}.order_days"),
-                    "`order_days` is whole days from 0 to 30.",
+                    "取り寄せ日数は 0〜30 の整数です / `order_days` is whole days from 0 to 30.",
                 ));
             }
         },
@@ -786,7 +798,7 @@ fn formulary_line(at: &str, line: &Value) -> Result<(FormularyEntry, Option<Stri
             if s.is_empty() || s.chars().count() > 40 || s.chars().any(char::is_control) {
                 return Err(err(
                     format!("{at}.strength"),
-                    "`strength` is a label of up to 40 characters, e.g. 2mg or 10mg/1mL.",
+                    "規格は40文字以内で（例 2mg、10mg/1mL） / `strength` is a label of up to 40 characters, e.g. 2mg or 10mg/1mL.",
                 ));
             }
             Some(s.to_string())

@@ -75,7 +75,7 @@ pub struct NewLinkBody {
 }
 
 /// The link page's address for `token`.
-fn link_url(req: &HttpRequest, state: &AppState, token: &str) -> String {
+pub(super) fn link_url(req: &HttpRequest, state: &AppState, token: &str) -> String {
     let base = match &state.web.public_url {
         Some(u) => u.trim_end_matches('/').to_string(),
         None => {

@@ -5,11 +5,14 @@
 
 mod admission;
 pub mod auth;
+mod coverage;
+mod desk;
 mod dto;
 pub mod error;
 mod export;
 pub mod geojson;
 mod hsds;
+mod imports;
 pub mod links;
 pub mod openapi;
 mod params;
@@ -41,6 +44,8 @@ pub struct AppState {
     /// Brings the catalog up to the store now (blocking); set by the application so a write
     /// is visible to the writer's next read. Without it, writes wake the follower.
     pub refresh: Option<Refresh>,
+    /// Correction reports per client address (in memory only).
+    pub reports: Arc<desk::ReportLimiter>,
 }
 
 impl AppState {
@@ -63,6 +68,7 @@ impl AppState {
             auth: Default::default(),
             changed: Default::default(),
             refresh: None,
+            reports: Default::default(),
         }
     }
 }
@@ -165,6 +171,12 @@ routes! {
     "/api/v1/facilities/{id}/update-links/{link}" => { delete: links::revoke_link },
     "/api/v1/update-links/{token}" => { get: links::open_link, post: links::use_link },
     "/api/v1/facilities/{id}/surveys/{code}" => { post: surveys::enter_answers },
+    "/api/v1/imports" => { post: imports::post_import },
+    "/api/v1/review/stale" => { get: desk::stale },
+    "/api/v1/review/stale/links" => { post: desk::stale_links },
+    "/api/v1/facilities/{id}/corrections" => { post: desk::report },
+    "/api/v1/corrections" => { get: desk::corrections },
+    "/api/v1/corrections/{id}/close" => { post: desk::close },
     "/api/v1/surveys" => { get: surveys::list_surveys },
     "/api/v1/surveys/{code}" => { get: surveys::get_survey },
     "/api/v1/pharmacy-groups" => { get: surveys::list_groups, post: surveys::create_group },
@@ -177,6 +189,8 @@ routes! {
     "/api/v1/backup.geojson" => { get: admission::backup_geojson },
     "/api/v1/areas" => { get: routes::list_areas },
     "/api/v1/areas.geojson" => { get: routes::areas_geojson },
+    "/api/v1/areas/{code}/coverage" => { get: coverage::area_coverage },
+    "/api/v1/coverage" => { get: coverage::overview },
     "/api/v1/municipalities.geojson" => { get: routes::municipalities_geojson },
     "/api/v1/vocabulary" => { get: routes::vocabulary },
     "/api/v1/geocode" => { get: routes::geocode },

@@ -372,7 +372,7 @@ pub(super) fn apply_input(
         }
     }
     let status: FacilityStatus = match &input.status {
-        Some(s) => code("status", s, "active, inactive")?,
+        Some(s) => code("status", s, "active, inactive, withheld")?,
         None => FacilityStatus::Active,
     };
     let mut f = base.clone();

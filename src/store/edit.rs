@@ -132,6 +132,56 @@ impl Store {
         })?
     }
 
+    /// Write an import in one transaction: each facility of `rows` is created (its `version`
+    /// 0: none may exist), or replaces the stored one with its id at its `version` (version + 1,
+    /// one change-log row per changed field; an unchanged one writes nothing). A facility
+    /// changed meanwhile, an `Err` item or any failure rolls everything back. Returns how many
+    /// were created and updated.
+    pub fn import_facilities(
+        &self,
+        edit: &Edit<'_>,
+        rows: impl Iterator<Item = Result<Facility, String>>,
+    ) -> Result<(usize, usize), EditError> {
+        self.with_conn(|c| {
+            Ok(c.transaction(|c| {
+                let (mut created, mut updated) = (0, 0);
+                for row in rows {
+                    let mut new = row.map_err(EditError::Refused)?;
+                    new.canonicalize();
+                    let current = rows::read_facility(c, &new.id)?;
+                    if current.as_ref().map_or(0, |f| f.version) != new.version {
+                        return Err(EditError::Refused(format!(
+                            "{} changed since the file was checked; check it again.",
+                            new.id
+                        )));
+                    }
+                    match current {
+                        None => {
+                            new.version = 1;
+                            insert_facilities(c, std::slice::from_ref(&new))?;
+                            log(c, None, &new, edit)?;
+                            created += 1;
+                        }
+                        Some(current) => {
+                            new.version = current.version;
+                            if new == current {
+                                continue;
+                            }
+                            new.version = current.version + 1;
+                            write(c, &new)?;
+                            log(c, Some(&current), &new, edit)?;
+                            updated += 1;
+                        }
+                    }
+                }
+                if created + updated > 0 {
+                    Store::notify(c)?;
+                }
+                Ok((created, updated))
+            }))
+        })?
+    }
+
     /// The change log of one facility, oldest first.
     pub fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
         self.with_conn(|c| {

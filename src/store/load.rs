@@ -8,8 +8,8 @@ use diesel::prelude::*;
 use super::DatasetLoad;
 use super::rows::{self, FacilityRows};
 use super::schema::{
-    admission_rules, areas, capacities, change_log, contacts, facilities, meta, municipalities,
-    services, towns,
+    admission_rules, areas, capacities, census_areas, change_log, contacts, facilities, meta,
+    municipalities, services, towns,
 };
 use super::{AnyConnection, StoreError};
 use crate::domain::{Facility, Service, ServiceStatus};
@@ -277,6 +277,7 @@ pub(crate) fn apply(
         insert_chunks!(conn, areas::table, a);
         insert_chunks!(conn, municipalities::table, m);
         insert_chunks!(conn, towns::table, t);
+        replace_census(conn, dataset.census)?;
 
         let existing = rows::read_facilities(conn)?;
         let by_id: HashMap<&str, &Facility> = existing.iter().map(|f| (f.id.as_str(), f)).collect();
@@ -334,6 +335,17 @@ pub(crate) fn apply(
         super::Store::notify(conn)?;
         Ok(summary)
     })
+}
+
+/// Replace the census small areas whole (reference data, like the towns).
+pub(crate) fn replace_census(
+    conn: &mut AnyConnection,
+    census: &[crate::domain::CensusArea],
+) -> Result<(), StoreError> {
+    diesel::delete(census_areas::table).execute(conn)?;
+    let c: Vec<_> = census.iter().map(rows::census_row).collect();
+    insert_chunks!(conn, census_areas::table, c);
+    Ok(())
 }
 
 pub(crate) fn put_one(

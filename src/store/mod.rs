@@ -2,6 +2,7 @@
 //! migrations per backend, rows ↔ domain, and the all-or-nothing dataset load.
 
 mod accounts;
+mod corrections;
 mod edit;
 mod groups;
 mod links;
@@ -19,6 +20,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::domain::{Area, Facility, Municipality, TownRef};
 
 pub use accounts::{NewUser, SessionInfo, UserChange};
+pub use corrections::Correction;
 pub use edit::{Edit, EditError, HistoryEntry};
 pub use links::{DecisionError, FacilityChange, NewProposal, Proposal, UpdateLink};
 pub use load::{LoadSummary, merge_facility};
@@ -60,6 +62,8 @@ pub struct DatasetLoad<'a> {
     pub areas: &'a [Area],
     pub municipalities: &'a [Municipality],
     pub towns: &'a [TownRef],
+    /// 2020 census small areas, the coverage report's weights.
+    pub census: &'a [crate::domain::CensusArea],
 }
 
 /// The newest sequence number of a stretch of the change log, and the entities (kind, id) it
@@ -288,6 +292,17 @@ impl Store {
 
     pub fn towns(&self) -> Result<Vec<TownRef>, StoreError> {
         self.with_conn(rows::read_towns)
+    }
+
+    /// The 2020 census small areas (町丁・字), sorted by key code.
+    pub fn census_areas(&self) -> Result<Vec<crate::domain::CensusArea>, StoreError> {
+        self.with_conn(rows::read_census)
+    }
+
+    /// Replace the census small areas alone, for a database that holds a dataset loaded before
+    /// the census was part of it. Reference data: no change-log entry.
+    pub fn load_census(&self, census: &[crate::domain::CensusArea]) -> Result<(), StoreError> {
+        self.with_conn(|c| c.transaction(|c| load::replace_census(c, census)))
     }
 
     /// The newest change-log sequence number (0 when empty): a cheap "has anything changed?".

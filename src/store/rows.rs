@@ -8,7 +8,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::schema::{
-    admission_rules, areas, capacities, contacts, facilities, municipalities, services, towns,
+    admission_rules, areas, capacities, census_areas, contacts, facilities, municipalities,
+    services, towns,
 };
 use super::{AnyConnection, StoreError};
 use crate::domain::{
@@ -158,6 +159,18 @@ pub(crate) struct TownRow {
     pub muni_code: String,
     pub town: String,
     pub koaza: String,
+    pub lat: f64,
+    pub lng: f64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = census_areas)]
+pub(crate) struct CensusRow {
+    pub key_code: String,
+    pub muni_code: String,
+    pub name: String,
+    pub population: i64,
+    pub households: i64,
     pub lat: f64,
     pub lng: f64,
 }
@@ -534,4 +547,45 @@ pub(crate) fn read_towns(c: &mut AnyConnection) -> Result<Vec<TownRef>, StoreErr
             lng: r.lng,
         })
         .collect())
+}
+
+pub(crate) fn census_row(a: &crate::domain::CensusArea) -> CensusRow {
+    CensusRow {
+        key_code: a.key_code.clone(),
+        muni_code: a.muni_code.clone(),
+        name: a.name.clone(),
+        // Populations are far below i64::MAX; saturate rather than wrap.
+        population: i64::try_from(a.population).unwrap_or(i64::MAX),
+        households: i64::try_from(a.households).unwrap_or(i64::MAX),
+        lat: a.lat,
+        lng: a.lng,
+    }
+}
+
+pub(crate) fn read_census(
+    c: &mut AnyConnection,
+) -> Result<Vec<crate::domain::CensusArea>, StoreError> {
+    let rows: Vec<CensusRow> = census_areas::table
+        .order(census_areas::key_code)
+        .select(CensusRow::as_select())
+        .load(c)?;
+    let count = |column: &'static str, v: i64| {
+        u64::try_from(v).map_err(|_| StoreError::Corrupt {
+            column,
+            value: v.to_string(),
+        })
+    };
+    rows.into_iter()
+        .map(|r| {
+            Ok(crate::domain::CensusArea {
+                population: count("census_areas.population", r.population)?,
+                households: count("census_areas.households", r.households)?,
+                key_code: r.key_code,
+                muni_code: r.muni_code,
+                name: r.name,
+                lat: r.lat,
+                lng: r.lng,
+            })
+        })
+        .collect()
 }

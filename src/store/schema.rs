@@ -32,6 +32,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    census_areas (key_code) {
+        key_code -> Text,
+        muni_code -> Text,
+        name -> Text,
+        population -> BigInt,
+        households -> BigInt,
+        lat -> Double,
+        lng -> Double,
+    }
+}
+
+diesel::table! {
     facilities (id) {
         id -> Text,
         kind -> Text,
@@ -209,6 +221,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    corrections (id) {
+        id -> BigInt,
+        facility_id -> Text,
+        what -> Text,
+        contact -> Nullable<Text>,
+        created_at -> Text,
+        status -> Text,
+        closed_by -> Nullable<Text>,
+        closed_at -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     pharmacy_groups (id) {
         id -> BigInt,
         name -> Text,
@@ -236,6 +262,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     areas,
     municipalities,
     towns,
+    census_areas,
     facilities,
     contacts,
     services,
@@ -250,4 +277,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     update_links,
     proposals,
     pharmacy_groups,
+    corrections,
 );

@@ -260,6 +260,7 @@ pub fn tiny_dataset() -> Dataset {
             lat: 35.8713,
             lng: 139.6456,
         }],
+        census: Vec::new(),
     }
 }
 

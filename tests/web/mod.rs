@@ -1,8 +1,8 @@
 //! The map front end end-to-end: the real binary serves web/dist on the default dataset (with the
 //! sample capacities and admission rules of data/sample/) and the browser tests in web/
 //! (playwright-core + Debian's chromium) drive it, signed in too: the accounts are made with
-//! `pallimap user add` and a facility update link with `pallimap link create` on the same
-//! database first.
+//! `pallimap user add` and facility update links (a ward's, a pharmacy's) with `pallimap link
+//! create` on the same database first.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -14,6 +14,9 @@ const E2E_PASSWORD: &str = "e2e-password-0123";
 const EDITOR_FACILITY: &str = "hic-1110104851";
 /// A backup hospital in 春日部市 that accepts in the sample data: its ward nurse gets the update link.
 const LINK_FACILITY: &str = "navii-1111103067400";
+/// A real pharmacy of area 1104 (くすのき薬局, さいたま市大宮区) with no answer in
+/// data/sample/surveys.json: its pharmacist answers the survey through a one-time link.
+const PHARMACY_FACILITY: &str = "navii-1151100037304";
 
 /// Run `pallimap` with `args` on `url`, `stdin` on standard input; panic naming the failure.
 /// Returns what it printed.
@@ -40,6 +43,28 @@ fn pallimap_cli(url: &str, args: &[&str], stdin: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A one-time update link for `facility`, made as a coordinator would from the command line;
+/// the server's address is not known yet, so the test puts the token on its own origin.
+fn update_link(url: &str, facility: &str) -> String {
+    let printed = pallimap_cli(
+        url,
+        &[
+            "link",
+            "create",
+            "--facility",
+            facility,
+            "--base-url",
+            "http://e2e.invalid",
+        ],
+        "",
+    );
+    printed
+        .split_whitespace()
+        .find(|w| w.contains("/update.html#"))
+        .unwrap_or_else(|| panic!("pallimap link create printed no update link: {printed}"))
+        .to_string()
 }
 
 #[test]
@@ -90,25 +115,9 @@ fn the_map_front_end_works_in_headless_chromium() {
         args.extend(extra);
         pallimap_cli(&url, &args, &format!("{E2E_PASSWORD}\n"));
     }
-    // The ward's one-time update link, as a coordinator would make it from the command line; the
-    // server's address is not known yet, so the test puts the token on its own origin.
-    let printed = pallimap_cli(
-        &url,
-        &[
-            "link",
-            "create",
-            "--facility",
-            LINK_FACILITY,
-            "--base-url",
-            "http://e2e.invalid",
-        ],
-        "",
-    );
-    let update_link = printed
-        .split_whitespace()
-        .find(|w| w.contains("/update.html#"))
-        .unwrap_or_else(|| panic!("pallimap link create printed no update link: {printed}"))
-        .to_string();
+    // The ward's and the pharmacy's one-time update links.
+    let ward_link = update_link(&url, LINK_FACILITY);
+    let pharmacy_link = update_link(&url, PHARMACY_FACILITY);
     let mut child = Command::new(env!("CARGO_BIN_EXE_pallimap"))
         .args([
             "serve",
@@ -143,8 +152,10 @@ fn the_map_front_end_works_in_headless_chromium() {
         .env("PALLIMAP_E2E_EDITOR", accounts[2].0)
         .env("PALLIMAP_E2E_PASSWORD", E2E_PASSWORD)
         .env("PALLIMAP_E2E_EDITOR_FACILITY", EDITOR_FACILITY)
-        .env("PALLIMAP_E2E_UPDATE_LINK", &update_link)
+        .env("PALLIMAP_E2E_UPDATE_LINK", &ward_link)
         .env("PALLIMAP_E2E_LINK_FACILITY", LINK_FACILITY)
+        .env("PALLIMAP_E2E_PHARMACY_LINK", &pharmacy_link)
+        .env("PALLIMAP_E2E_PHARMACY_FACILITY", PHARMACY_FACILITY)
         .status();
     let _ = child.kill();
     let _ = child.wait();

@@ -67,22 +67,29 @@ function set(next, { notify = true } = {}) {
 
 /**
  * One API request with the session: JSON in and out, `X-CSRF-Token` on every state-changing
- * request, `If-Match` when an ETag is given. Never throws on an HTTP status; the caller reads
- * `status`, `body` (problem+json on errors), `etag` and `retryAfter`.
+ * request, `If-Match` when an ETag is given; a FormData body goes as multipart, and with `blob`
+ * a successful answer is read as a Blob (a download). Never throws on an HTTP status; the caller
+ * reads `status`, `body` (problem+json on errors), `etag` and `retryAfter`.
  */
-export async function request(method, path, { body, etag, credentials = 'same-origin' } = {}) {
+export async function request(method, path, { body, etag, credentials = 'same-origin', blob = false } = {}) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+  // A FormData body (a file upload) sets its own multipart Content-Type with the boundary.
+  const form = typeof FormData !== 'undefined' && body instanceof FormData;
+  if (body !== undefined && !form) headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
   if (etag) headers['If-Match'] = etag;
   if (method !== 'GET' && current.csrf) headers['X-CSRF-Token'] = current.csrf;
   let res;
   try {
-    res = await fetch(API + path, { method, headers, credentials, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(API + path, { method, headers, credentials, body: body === undefined ? undefined : form ? body : JSON.stringify(body) });
   } catch (e) {
     return { status: 0, ok: false, body: { detail: String(e) }, etag: null, retryAfter: null };
   }
   let data = null;
-  try { data = await res.json(); } catch { /* 204 or not JSON */ }
+  // `blob`: a download (a CSV); errors are still problem+json.
+  if (blob && res.ok) data = await res.blob().catch(() => null);
+  else {
+    try { data = await res.json(); } catch { /* 204 or not JSON */ }
+  }
   // The server ended the session (expired, or signed out elsewhere): it also dropped the cookie.
   if (res.status === 401 && current.signed_in && path !== '/session') {
     message = t('sessionEnded');

@@ -15,7 +15,11 @@ import { initEditing, decorateDetail } from './edit.js';
 import { initBackup, setActive as setBackupActive, renderPrintBackup, backupActive, refreshBackup } from './backup.js';
 import { initBedTools, bedsHtml } from './bedtools.js';
 import { initReview, setReviewActive, startReview, mayReview } from './review.js';
+import { initDischarge, setDischargeActive, setOpioidVocabulary, stockLines, refreshDischarge } from './discharge.js';
 import { statusBadge } from './capacity.js';
+import { initCoverage, setActive as setCoverageActive } from './coverage.js';
+import { correctionHtml, initCorrections } from './correction.js';
+import { initDesk, setDeskActive, mayUseDesk } from './desk.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const PAGE = 50;
@@ -378,8 +382,8 @@ function closeDetail() {
   app.map && app.map.select('');
   writeUrl(false);
   if (had) {
-    const list = app.tab === 'backup' ? '#backup-list' : app.tab === 'review' ? '#review-list' : '#result-list';
-    const btn = document.querySelector(`${list} .item[data-id="${CSS.escape(had)}"] button.name`);
+    const list = { backup: '#backup-list', review: '#review-list', desk: '#desk' }[app.tab] || '#result-list';
+    const btn = document.querySelector(`${list} [data-id="${CSS.escape(had)}"] button.name`);
     if (btn) btn.focus();
   }
 }
@@ -461,9 +465,11 @@ function renderDetail(f) {
     <h3>${esc(t('source'))}</h3>
     <dl class="dates">
       <dt>${esc(t('source'))}</dt><dd>${esc(sourceText(f.source))}</dd>
+      <dt>${esc(t('sourceSnapshot'))}</dt><dd data-field="source_snapshot">${dateOr(f.source_snapshot, 'unknownDate')}</dd>
       <dt>${esc(t('updatedAt'))}</dt><dd data-field="updated_at">${dateOr(f.updated_at, 'notVerified')}</dd>
-      <dt>${esc(t('verifiedAt'))}</dt><dd data-field="verified_at">${dateOr(f.verified_at, 'notVerified')}</dd>
-    </dl>`;
+      <dt>${esc(t('lastVerified'))}</dt><dd data-field="verified_at">${dateOr(f.verified_at, 'notVerified')}</dd>
+    </dl>
+    ${correctionHtml(f)}`;
   decorateDetail(f);
 }
 
@@ -514,7 +520,7 @@ function renderShortlist() {
   }
 }
 
-const TABS = ['results', 'shortlist', 'backup', 'review'];
+const TABS = ['results', 'shortlist', 'backup', 'discharge', 'review', 'coverage', 'desk'];
 
 function showTab(which) {
   if (!TABS.includes(which) || $(`#tab-${which}`).hidden) which = 'results';
@@ -524,16 +530,23 @@ function showTab(which) {
   }
   const was = app.tab;
   app.tab = which;
-  setBackupActive(which === 'backup');
-  setReviewActive(which === 'review');
-  // Back from the backup screen: the search's own home marker again.
-  if (was === 'backup' && which !== 'backup' && app.map) app.map.setHome(app.state.near);
+  // The screen left first: 今夜の入院先 and 退院調整 share the map's result layer, so the one
+  // shown draws on it after the other gave it back.
+  const screens = { backup: setBackupActive, review: setReviewActive, discharge: setDischargeActive, coverage: setCoverageActive, desk: setDeskActive };
+  for (const [k, set] of Object.entries(screens)) if (k !== which) set(false);
+  if (screens[which]) screens[which](true);
+  // Back from either screen to the search: its own home marker again.
+  if (['backup', 'discharge'].includes(was) && !['backup', 'discharge'].includes(which) && app.map) app.map.setHome(app.state.near);
 }
 
-/** The tabs a session may see: 今夜の入院先 for anyone signed in, the queue for reviewers. */
+/** The tabs a session may see: 今夜の入院先 and 退院調整 for anyone signed in, the queue for reviewers. */
 function applySessionTabs() {
   $('#tab-backup').hidden = !session().signed_in;
+  $('#tab-discharge').hidden = !session().signed_in;
+  $('#shortlist-pro-row').hidden = !session().signed_in;
+  if (!session().signed_in) $('#shortlist-pro-print').checked = false;
   $('#tab-review').hidden = !mayReview();
+  $('#tab-desk').hidden = !mayUseDesk();
   $('#pro-view').hidden = session().signed_in;
   if ($(`#tab-${app.tab}`).hidden) showTab('results');
 }
@@ -567,26 +580,47 @@ function printFooter() {
   return `<footer class="print-foot"><p>${esc(t('printFooter'))}</p></footer>`;
 }
 
+/** The public contacts of a pinned item (older pins kept phones and faxes only). */
+function pinnedContacts(i) {
+  if (Array.isArray(i.contacts)) return i.contacts;
+  return i.phones.map((value) => ({ kind: 'phone', value, visibility: 'public' }))
+    .concat(i.faxes.map((value) => ({ kind: 'fax', value, visibility: 'professional' })));
+}
+
+/** Professional fields of a pinned item: FAX, the other non-public contacts, the drug stock. */
+function printPro(i) {
+  const lines = pinnedContacts(i).filter((c) => c.visibility !== 'public' || c.kind === 'fax')
+    .map((c) => `${esc(t(c.kind) !== c.kind ? t(c.kind) : c.kind)} ${esc(c.value)}${c.label ? `（${esc(c.label)}）` : ''}`);
+  for (const l of stockLines(i)) lines.push(`<span data-stock-line>${esc(l.text)}</span>`);
+  if (i.after_hours === true) lines.push(esc(t('dcAfterHoursYes')));
+  return lines.join('<br>') || '—';
+}
+
 function renderPrintShortlist() {
   const d = SL.shortlist();
+  // Professional fields only when asked for (the sheet is the patient's by default).
+  const pro = session().signed_in && $('#shortlist-pro-print').checked;
   const rows = d.items.map((i, n) => {
     const dist = SL.distanceOf(i);
-    const tel = printTel(i.phones, i.faxes);
+    const pub = pinnedContacts(i).filter((c) => c.visibility === 'public');
+    const tel = printTel(pub.filter((c) => c.kind === 'phone').map((c) => c.value), []);
     return `<tr>
       <td>${n + 1}</td>
       <td><strong>${esc(i.name)}</strong><br><span class="small">${esc(kindLetter(i.kind))} ${esc(pick(i.kind_label) || kindLabel(i.kind))}</span>${i.synthetic ? `<br><em>${esc(t('syntheticBadge'))}</em>` : i.sample ? `<br><em>${esc(t('sampleBadge'))}</em>` : ''}</td>
-      <td class="small">${esc(servicesText(i.services))}</td>
-      <td class="small">${i.postal_code ? `〒${esc(postal(i.postal_code))} ` : ''}${esc(i.address || '')}</td>
+      <td class="small" data-col="services">${esc(servicesText(i.services))}</td>
+      <td class="small" data-col="address">${i.postal_code ? `〒${esc(postal(i.postal_code))} ` : ''}${esc(i.address || '')}${i.url ? `<br><span class="url">${esc(i.url)}</span>` : ''}</td>
       <td class="num" data-col="distance">${dist != null ? esc(formatDistance(dist, i.distance_precision_m)) : '—'}</td>
       <td class="small" data-col="phone">${tel}</td>
+      ${pro ? `<td class="small" data-col="pro">${printPro(i)}</td>` : ''}
       <td class="memo"></td>
     </tr>`;
   }).join('');
   const home = d.home ? `<p>${esc(t('shortlistHome', { a: d.home.label }))}</p>` : '';
-  $('#print-area').innerHTML = `<section class="print-shortlist">
+  $('#print-area').innerHTML = `<section class="print-shortlist${pro ? ' with-pro' : ''}">
     ${printHead(t('printShortlistTitle'), home)}
     <table class="print-table">
-      <thead><tr><th>${esc(t('colNo'))}</th><th>${esc(t('colName'))}</th><th>${esc(t('colServices'))}</th><th>${esc(t('colAddress'))}</th><th>${esc(t('colDistance'))}</th><th>${esc(t('colPhone'))}</th><th>${esc(t('colNotes'))}</th></tr></thead>
+      <colgroup>${(pro ? [7, 32, 22, 33, 16, 23, 40, 11] : [7, 40, 30, 44, 18, 27, 18]).map((mm) => `<col style="width:${mm}mm">`).join('')}</colgroup>
+      <thead><tr><th>${esc(t('colNo'))}</th><th>${esc(t('colName'))}</th><th>${esc(t('colServices'))}</th><th>${esc(t('colAddress'))}</th><th>${esc(t('colDistance'))}</th><th>${esc(t('colPhoneOnly'))}</th>${pro ? `<th>${esc(t('colProfessional'))}</th>` : ''}<th>${esc(t('colNotes'))}</th></tr></thead>
       <tbody>${rows}</tbody>
     </table>
     ${d.items.some((i) => i.sample || i.synthetic) ? `<p class="note">${esc(t('sampleNote'))}</p>` : ''}
@@ -649,6 +683,20 @@ function printShortlist() {
   renderPrintShortlist();
   document.body.dataset.print = 'shortlist';
   window.print();
+}
+
+/** Search for one name (an entry just imported) and show it in the list, on the map and in detail. */
+async function findByName(name, id) {
+  const keepView = app.state.view;
+  app.state = emptyState();
+  app.state.view = keepView;
+  app.state.q = name || '';
+  app.geocodeNote = '';
+  fillForm();
+  showTab('results');
+  writeUrl(true);
+  await runSearch();
+  if (id) await openDetail(id, 'list');
 }
 
 // ---------- mobile list/map toggle ----------
@@ -886,7 +934,10 @@ function wire() {
   $('#tab-results').addEventListener('click', () => showTab('results'));
   $('#tab-shortlist').addEventListener('click', () => showTab('shortlist'));
   $('#tab-backup').addEventListener('click', () => showTab('backup'));
+  $('#tab-coverage').addEventListener('click', () => showTab('coverage'));
   $('#tab-review').addEventListener('click', () => showTab('review'));
+  $('#tab-discharge').addEventListener('click', () => showTab('discharge'));
+  $('#tab-desk').addEventListener('click', () => showTab('desk'));
   $('#shortlist-clear').addEventListener('click', () => { if (confirm(t('confirmClear'))) SL.clearShortlist(); });
   $('#shortlist-use-current').addEventListener('click', () => SL.setHome(currentHome()));
   $('#print-shortlist-btn').addEventListener('click', printShortlist);
@@ -958,7 +1009,33 @@ function wireAccount() {
   initReview({
     busy,
     openDetail: (id, from) => openDetail(id, from),
-    onDecided: (p) => { if (p && p.facility_id) app.byId.delete(p.facility_id); if (p && app.state.id === p.facility_id) openDetail(p.facility_id); },
+    onDecided: (p) => {
+      if (p && p.facility_id) app.byId.delete(p.facility_id);
+      if (p && app.state.id === p.facility_id) openDetail(p.facility_id);
+      // An approved survey can change a pharmacy's stock in 退院調整.
+      refreshDischarge();
+    },
+  });
+  initDischarge({
+    busy,
+    getMap: () => app.map,
+    openDetail: (id, from) => openDetail(id, from),
+    isPinned: (id) => SL.isPinned(id),
+    pin: (f, home) => { if (SL.isPinned(f.id)) SL.unpin(f.id); else SL.pin(f, home); },
+  });
+  initCoverage({ getMap: () => app.map, printHead, printFooter });
+  initCorrections();
+  initDesk({
+    busy,
+    openDetail: (id, from) => openDetail(id, from),
+    areaName: (code) => (app.areas.find((a) => a.code === code) || {}).name || code,
+    allAreas: () => app.areas.map((a) => a.code),
+    // An applied import: what the page shows comes from the server again (search sees it at once).
+    refresh: async () => {
+      app.byId.clear();
+      await runSearch({ frame: 'keep' });
+    },
+    findByName: (name, id) => findByName(name, id),
   });
   initBackup({
     getMap: () => app.map,
@@ -988,6 +1065,7 @@ async function main() {
     getJson('/areas').catch(() => null),
   ]);
   if (vocab) app.vocab = { kinds: vocab.kinds || [], services: vocab.services || [] };
+  setOpioidVocabulary(vocab && vocab.opioids);
   if (areas) app.areas = areas.items || [];
   applySessionTabs();
   startReview();

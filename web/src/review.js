@@ -1,9 +1,11 @@
 // The coordinator's review queue: corrections proposed by facility staff through update links,
-// each shown as current → proposed, approved or rejected (a reason is required to reject).
+// each shown as current → proposed, approved or rejected (a reason is required to reject);
+// survey answers shown question by question, labelled from the survey's definition.
 
 import { t, addStrings, onLangChange } from './i18n.js';
 import { request, session, serverText, onSessionChange } from './account.js';
 import { shortTime } from './capacity.js';
+import { answerText, questionLabel } from './survey.js';
 
 addStrings({
   reviewTab: ['確認待ち（{n}）', 'To review ({n})'],
@@ -31,12 +33,50 @@ addStrings({
   reviewReason: ['理由: {r}', 'Reason: {r}'],
   reviewFailed: ['処理できませんでした: {d}', 'Could not do that: {d}'],
   reviewLoadFailed: ['提案を読み込めませんでした: {d}', 'Could not load the proposals: {d}'],
+  reviewSurvey: ['調査票の回答: {s}', 'Survey answers: {s}'],
+  reviewRespondent: ['回答者: {r}', 'Answered by {r}'],
+  reviewQuestion: ['質問', 'Question'],
+  via_update_link: ['更新用リンクから', 'via update link'],
+  via_coordinator: ['コーディネーターが入力', 'entered by a coordinator'],
+  via_sample: ['サンプル', 'sample'],
+  reviewProOnly: ['専門職のみ', 'professionals only'],
 });
 
 const $ = (sel, r = document) => r.querySelector(sel);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
 const st = { active: false, status: 'pending', items: null, error: '', notice: '', pending: 0, seq: 0 };
+/** Survey definitions by `code@version` (GET /surveys/{code}), and the opioid vocabulary. */
+const surveys = new Map();
+let opioids = null;
+
+/** Fetch what the survey items of `items` need to be shown in words (once per survey). */
+async function loadSurveyDefinitions(items) {
+  const want = [...new Set(items.filter((p) => p.survey).map((p) => p.survey.code))].filter((c) => !surveys.has(c));
+  if (!want.length) return;
+  const [defs, vocab] = await Promise.all([
+    Promise.all(want.map((c) => request('GET', `/surveys/${encodeURIComponent(c)}`))),
+    opioids ? Promise.resolve(null) : request('GET', '/vocabulary'),
+  ]);
+  defs.forEach((r, i) => { if (r.ok && r.body) surveys.set(want[i], r.body); });
+  if (vocab && vocab.ok && vocab.body) opioids = vocab.body.opioids || null;
+}
+
+function surveyRows(p) {
+  const def = surveys.get(p.survey.code);
+  const changes = p.changes || {};
+  const current = p.current || {};
+  const questions = (def && def.questions) || [];
+  const ids = questions.map((q) => q.id).filter((id) => id in changes || id in current);
+  for (const id of Object.keys(changes).concat(Object.keys(current))) if (!ids.includes(id)) ids.push(id);
+  const cell = (q, v) => esc(answerText(q, v, opioids)).replace(/\n/g, '<br>');
+  return ids.map((id) => {
+    const q = questions.find((x) => x.id === id);
+    const pro = q && q.visibility === 'professional' ? ` <span class="pro-tag">${esc(t('reviewProOnly'))}</span>` : '';
+    return `<tr data-review-question="${esc(id)}"${id in changes ? '' : ' data-unchanged'}><th scope="row">${esc(q ? questionLabel(q) : id)}${pro}</th>
+      <td class="old">${cell(q, current[id])}</td><td class="new">${id in changes ? cell(q, changes[id]) : ''}</td></tr>`;
+  }).join('');
+}
 let hooks = { openDetail: () => {}, busy: () => {}, onDecided: () => {} };
 
 /** Coordinators and admins review; the queue is theirs only. */
@@ -62,7 +102,7 @@ function valueText(v) {
 }
 
 /** 「コーディネーター（a@example.jp）」 for `coordinator:a@example.jp`. */
-function actorText(actor) {
+export function actorText(actor) {
   const [role, ...rest] = String(actor || '').split(':');
   const key = `role_${role}`;
   const name = t(key) === key ? role : t(key);
@@ -72,14 +112,14 @@ function actorText(actor) {
 function itemHtml(p) {
   const changes = p.changes || {};
   const current = p.current || {};
-  const rows = Object.keys(changes).map((k) => `<tr data-review-field="${esc(k)}"><th scope="row">${esc(fieldName(k))}</th>
+  const rows = p.survey ? surveyRows(p) : Object.keys(changes).map((k) => `<tr data-review-field="${esc(k)}"><th scope="row">${esc(fieldName(k))}</th>
       <td class="old">${esc(valueText(current[k]))}</td><td class="new">${esc(valueText(changes[k]))}</td></tr>`).join('');
   const decided = p.status && p.status !== 'pending';
   return `<li class="item review-item" data-proposal="${esc(p.id)}" data-id="${esc(p.facility_id)}" data-status="${esc(p.status || 'pending')}">
       <h3><button type="button" class="linkish name" data-act="detail">${esc(p.facility_name || p.facility_id)}</button></h3>
-      <p class="meta">${esc(t('reviewFrom', { d: shortTime(p.created_at) }))}</p>
+      ${p.survey ? surveyMeta(p) : `<p class="meta">${esc(t('reviewFrom', { d: shortTime(p.created_at) }))}</p>`}
       ${p.note ? `<p class="review-note">${esc(t('reviewNote', { n: p.note }))}</p>` : ''}
-      <table><thead><tr><th>${esc(t('reviewField'))}</th><th>${esc(t('reviewCurrent'))}</th><th>${esc(t('reviewProposed'))}</th></tr></thead><tbody>${rows}</tbody></table>
+      <table${p.survey ? ' class="review-survey"' : ''}><thead><tr><th>${esc(t(p.survey ? 'reviewQuestion' : 'reviewField'))}</th><th>${esc(t('reviewCurrent'))}</th><th>${esc(t('reviewProposed'))}</th></tr></thead><tbody>${rows}</tbody></table>
       ${decided ? `<p class="decided">${esc(t('reviewDecided', { s: t(`review_${p.status}`), w: actorText(p.decided_by), d: shortTime(p.decided_at) }))}${p.reason ? `<br>${esc(t('reviewReason', { r: p.reason }))}` : ''}</p>` : `
       <div class="field"><label for="reason-${esc(p.id)}">${esc(t('rejectReason'))}</label>
         <textarea id="reason-${esc(p.id)}" rows="2" data-reason></textarea>
@@ -90,6 +130,15 @@ function itemHtml(p) {
       </div>
       <div class="review-msg" role="alert"></div>`}
     </li>`;
+}
+
+function surveyMeta(p) {
+  const def = surveys.get(p.survey.code);
+  const title = def ? (document.documentElement.lang === 'en' ? def.title_en || def.title_ja : def.title_ja) : p.survey.code;
+  const via = p.via ? t(`via_${p.via}`) : '';
+  const bits = [shortTime(p.created_at), t('reviewSurvey', { s: title }), via !== `via_${p.via}` ? via : p.via].filter(Boolean);
+  return `<p class="meta" data-survey="${esc(p.survey.code)}" data-via="${esc(p.via || '')}">${esc(bits.join(' ・ '))}</p>
+    ${p.survey.respondent ? `<p class="meta review-respondent">${esc(t('reviewRespondent', { r: p.survey.respondent }))}</p>` : ''}`;
 }
 
 function renderTab() {
@@ -125,7 +174,10 @@ async function load() {
     ]);
     if (seq !== st.seq) return;
     if (r.ok) {
-      st.items = Array.isArray(r.body) ? r.body : (r.body && r.body.items) || [];
+      const items = Array.isArray(r.body) ? r.body : (r.body && r.body.items) || [];
+      await loadSurveyDefinitions(items);
+      if (seq !== st.seq) return;
+      st.items = items;
       st.error = '';
       const p = pend ? (pend.ok ? (Array.isArray(pend.body) ? pend.body : (pend.body && pend.body.items) || []) : null) : st.items;
       if (p) st.pending = p.length;

@@ -58,6 +58,13 @@ function slim(f) {
     distance_precision_m: f.distance_precision_m ?? null,
     phones: contacts.filter((c) => c.kind === 'phone').map((c) => c.value),
     faxes: contacts.filter((c) => c.kind === 'fax').map((c) => c.value),
+    // With who may see each (absent: fetched anonymously, so public): the printed sheet gives
+    // the patient the public ones and the professionals' only when asked to.
+    contacts: contacts.map((c) => ({ kind: c.kind, value: c.value, label: c.label || null, visibility: c.visibility || 'public' })),
+    url: f.url || null,
+    // From 退院調整: the stock of the drugs asked for, and after-hours service.
+    opioid_stock: f.opioid_stock || null,
+    after_hours: f.after_hours ?? null,
     services: (f.services || []).map((s) => ({ kind: s.kind, label: s.label })),
     hours: f.hours || null,
     sample: !!f.sample,

@@ -1,10 +1,14 @@
 // The page a facility's staff open from an update link (/update.html#<token>), with no account:
 // their own entry's bed status with one big button per status, "confirm unchanged", and on a
-// one-time link a short form to propose corrections that the coordinator reviews.
+// one-time link a short form to propose corrections that the coordinator reviews, and the
+// survey of the facility's kind (survey.js) whose answers the coordinator reviews too.
 
 import './update.css';
 import { t, addStrings, initLang, getLang, setLang, applyStatic } from './i18n.js';
 import { API } from './api.js';
+import {
+  newSurveyState, surveyFormHtml, wireSurvey, collectAnswers, surveyTouched, surveyErrorKey,
+} from './survey.js';
 import { STATUSES, statusBadge, statusLabel, sampleTag, capacityFacts, serviceName, shortTime, capacityFieldText } from './capacity.js';
 
 addStrings({
@@ -46,6 +50,10 @@ addStrings({
   updHintPhone: ['電話番号は 0 から始まる10桁か11桁で入力してください（例: 048-123-4567）。', ''],
   updHintNotes: ['備考は2000文字までです。', ''],
   updNoServices: ['この施設には受け入れ状況を登録するサービスがありません。', 'This facility has no service with a bed status.'],
+  updSurveyDone: ['回答を受け付けました。地域の調整担当者の確認後に反映されます。', 'Your answers are received; they are shown once a coordinator of the region has checked them.'],
+  updSurveyOpen: ['調査に回答する（{s}）', 'Answer the survey ({s})'],
+  updSurveyMissing: ['未回答の必須項目があります。', 'Some required questions are not answered.'],
+  updSurveyIntro: ['下の調査にお答えください。地域の在宅医・訪問看護師・退院調整の担当者がこの情報を見て連絡します。', 'Please answer the survey below. Home-care physicians, nurses and discharge planners of the region read it before they call.'],
 });
 
 const $ = (sel, r = document) => r.querySelector(sel);
@@ -63,6 +71,12 @@ const st = {
   message: null, // { text, kind } at the bottom
   errors: {}, // field → text
   sending: false,
+  vocab: null, // opioids of GET /vocabulary (the formulary editor's drugs and brand names)
+  survey: newSurveyState(),
+  svErrors: {}, // survey question (or formulary.N.field, respondent) → words
+  sentSurvey: false,
+  surveyOpen: false, // a ward's folded survey, unfolded by hand
+  focus: null, // a selector to focus after the next render
 };
 
 let busyCount = 0;
@@ -150,18 +164,20 @@ function render() {
   }
   // Keep what was typed in the optional fields across a redraw.
   const typed = {};
-  for (const el of main.querySelectorAll('input, textarea')) if (el.id) typed[el.id] = el.value;
+  for (const el of main.querySelectorAll('input, textarea')) if (el.id && !el.closest('#upd-survey')) typed[el.id] = el.value;
   const f = st.data.facility || {};
   const link = st.data.link || {};
   const svcs = services();
   const done = !!st.result;
   const phone = (f.contacts || []).find((c) => c.kind === 'phone');
+  const survey = st.data.may_answer_survey && st.data.survey ? st.data.survey : null;
   main.innerHTML = `<h1 id="upd-name">${esc(f.name || '')}</h1>
     ${f.address && f.address.text ? `<p class="upd-addr">${esc(f.address.text)}</p>` : ''}
     ${done ? `<div id="upd-result" role="status" aria-live="polite">${resultHtml()}</div>` : ''}
-    <p class="upd-intro">${esc(t('updIntro'))}</p>
+    <p class="upd-intro">${esc(svcs.length || !survey ? t('updIntro') : t('updSurveyIntro'))}</p>
     <p class="upd-kind note" id="upd-kind" data-kind="${esc(link.kind || '')}">${esc(oneTime() ? t('updOneTime') : t('updStanding'))}${link.expires_at ? `<br>${esc(t('updExpires', { d: shortTime(link.expires_at) }))}` : ''}</p>
-    ${svcs.length ? svcs.map(serviceHtml).join('') : `<p>${esc(t('updNoServices'))}</p>`}
+    ${svcs.length ? svcs.map(serviceHtml).join('') : survey ? '' : `<p>${esc(t('updNoServices'))}</p>`}
+    ${survey ? surveyBlock(survey, svcs.length > 0, done) : ''}
     <section class="upd-confirm">
       <button type="button" class="big confirm" id="upd-confirm" aria-pressed="${oneTime() ? st.confirm : false}"${done || st.sending ? ' disabled' : ''}>${esc(t('updConfirm'))}</button>
       <p class="hint">${esc(t('updConfirmHint'))}</p>
@@ -185,6 +201,23 @@ function render() {
     if (el && id !== 'upd-notes') el.value = v;
     else if (el && id === 'upd-notes' && v !== (f.notes || '')) el.value = v;
   }
+  if (st.focus) {
+    const el = main.querySelector(st.focus);
+    st.focus = null;
+    if (el) el.focus();
+  }
+}
+
+/**
+ * The survey: open on a facility with no bed status to report (a pharmacy), folded under the
+ * status buttons of a ward, where it is not what the nurse came for, unless already started.
+ */
+function surveyBlock(survey, folded, done) {
+  const form = surveyFormHtml(survey, st.survey, { vocab: st.vocab, errors: st.svErrors, disabled: done || st.sending });
+  if (!folded) return form;
+  const open = st.surveyOpen || surveyTouched(st.survey) || Object.keys(st.svErrors).length > 0;
+  const title = getLang() === 'en' ? survey.title_en || survey.title_ja : survey.title_ja;
+  return `<details class="upd-survey-fold" id="upd-survey-fold"${open ? ' open' : ''}><summary>${esc(t('updSurveyOpen', { s: title }))}</summary>${form}</details>`;
 }
 
 function resultHtml() {
@@ -193,7 +226,8 @@ function resultHtml() {
     const lines = [t('updDone')];
     if (a.capacity) lines.push(t('updApplied', { n: a.capacity }));
     if (a.confirmed) lines.push(t('updConfirmed', { d: shortTime(new Date().toISOString()) }));
-    if (st.result.proposal_id != null) lines.push(t('updProposed'));
+    if (st.sentSurvey) lines.push(t('updSurveyDone'));
+    else if (st.result.proposal_id != null) lines.push(t('updProposed'));
     if (oneTime()) lines.push(t('updUsedUp'));
     return `<div class="ok-msg" id="upd-done">${lines.map((l) => `<p>${esc(l)}</p>`).join('')}</div>`;
   }
@@ -279,6 +313,7 @@ async function reload() {
 async function send(body, what) {
   st.sending = true;
   st.errors = {};
+  st.svErrors = {};
   st.message = null;
   st.lastCapacity = body.capacity || null;
   render();
@@ -289,6 +324,7 @@ async function send(body, what) {
     if (p.facility) st.data = { ...st.data, facility: p.facility };
     if (oneTime()) {
       st.result = p;
+      st.sentSurvey = !!body.survey;
     } else {
       const at = shortTime(new Date().toISOString());
       if (what === 'confirm') st.msgs.confirm = { text: t('updConfirmed', { d: at }), kind: 'ok' };
@@ -308,7 +344,12 @@ async function send(body, what) {
     st.message = { text: t('updConflict'), kind: 'error' };
   } else if (r.status === 400) {
     const text = serverText(p.detail) || `HTTP ${r.status}`;
-    if (!placeError(p.field, text)) st.message = { text: t('updFix', { d: text }), kind: 'error' };
+    const key = surveyErrorKey(p.field);
+    if (key && key !== '_survey') {
+      st.svErrors[key] = text;
+      const q = key.split('.')[0];
+      st.focus = key.includes('.') ? `[data-line="${key.split('.')[1]}"]` : `[data-question="${CSS.escape(q)}"]`;
+    } else if (!placeError(p.field, text)) st.message = { text: t('updFix', { d: text }), kind: 'error' };
   } else {
     st.message = { text: r.status === 0 ? t('updDown') : t('updFailed', { d: serverText(p.detail) || `HTTP ${r.status}` }), kind: 'error' };
   }
@@ -322,6 +363,19 @@ function sendAll() {
   if (st.confirm) body.confirm = true;
   const p = proposal();
   if (p) body.proposal = p;
+  const survey = st.data.may_answer_survey && st.data.survey;
+  if (survey && surveyTouched(st.survey)) {
+    const { answers, missing } = collectAnswers(survey, st.survey, st.vocab);
+    if (missing.length) {
+      st.svErrors = Object.fromEntries(missing.map((id) => [id, t('svMissing')]));
+      st.message = { text: t('updSurveyMissing'), kind: 'error' };
+      st.focus = `[data-question="${CSS.escape(missing[0])}"] button, [data-question="${CSS.escape(missing[0])}"] input`;
+      render();
+      return;
+    }
+    body.survey = { code: survey.code, version: survey.version, answers };
+    if (st.survey.respondent.trim()) body.survey.respondent = st.survey.respondent.trim();
+  }
   if (!Object.keys(body).length) {
     st.message = { text: t('updNothing'), kind: 'error' };
     render();
@@ -357,6 +411,20 @@ function wire() {
     if (b.id === 'upd-send') sendAll();
   });
   window.addEventListener('hashchange', () => location.reload());
+  // Keep the survey unfolded across redraws once someone opened it (toggle does not bubble).
+  document.addEventListener('toggle', (ev) => { if (ev.target.id === 'upd-survey-fold') st.surveyOpen = ev.target.open; }, true);
+  wireSurvey(document, () => (st.data && !st.result && !st.sending ? st.survey : null), ({ focus } = {}) => {
+    st.focus = focus || null;
+    render();
+  });
+}
+
+async function loadVocabulary() {
+  try {
+    const res = await fetch(`${API}/vocabulary`, { headers: { Accept: 'application/json' }, credentials: 'omit' });
+    const v = res.ok ? await res.json() : null;
+    st.vocab = (v && v.opioids) || null;
+  } catch { /* the brand-name box still works without the list */ }
 }
 
 async function main() {
@@ -367,7 +435,7 @@ async function main() {
   if (!st.token) {
     st.gone = { status: 404 };
   } else {
-    await reload();
+    await Promise.all([reload(), loadVocabulary()]);
   }
   render();
   document.body.dataset.ready = '1';

@@ -48,6 +48,21 @@ pub struct Coverage {
     pub towns: usize,
 }
 
+/// What the census table gave, for the build report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CensusStat {
+    /// Rows of the table, and rows left out because they are not a small area (HCODE ≠ 8101).
+    pub rows: usize,
+    pub other_hcode: usize,
+    /// Small areas (KEY_CODEs), and those of them with a population.
+    pub areas: usize,
+    pub populated: usize,
+    pub population: u64,
+    pub households: u64,
+    /// Small areas with no population in the census ("key name (municipality)").
+    pub without_population: Vec<String>,
+}
+
 /// What a build did: counts, join rates, placement, and everything that needs a human look.
 #[derive(Debug, Clone, Default)]
 pub struct BuildReport {
@@ -71,6 +86,8 @@ pub struct BuildReport {
     pub towns: usize,
     /// The served geocoder reference: the region and its neighbouring prefectures.
     pub coverage: Vec<Coverage>,
+    /// The census small areas (population weights), when the sources have them.
+    pub census: Option<CensusStat>,
     pub files: BTreeMap<String, FileEntry>,
     pub total_bytes: u64,
 }
@@ -137,6 +154,22 @@ impl fmt::Display for BuildReport {
                 "  reference {} {}: {} municipalities, {} towns",
                 c.pref_code, c.prefecture, c.municipalities, c.towns
             )?;
+        }
+        if let Some(c) = &self.census {
+            writeln!(
+                f,
+                "census small areas: {} ({} rows, {} not a small area), {} with population {} and {} households, {} without population",
+                c.areas,
+                c.rows,
+                c.other_hcode,
+                c.populated,
+                c.population,
+                c.households,
+                c.without_population.len()
+            )?;
+            for w in &c.without_population {
+                writeln!(f, "  census without population {w}")?;
+            }
         }
         for (name, e) in &self.files {
             writeln!(
@@ -237,6 +270,18 @@ impl BuildReport {
                 "by_prefecture": by_pref,
             }),
         );
+        if let Some(c) = &self.census {
+            stats.insert(
+                "census".into(),
+                serde_json::json!({
+                    "small_areas": c.areas,
+                    "with_population": c.populated,
+                    "without_population": c.without_population.len(),
+                    "population": c.population,
+                    "households": c.households,
+                }),
+            );
+        }
         stats
     }
 }

@@ -28,6 +28,7 @@ pub const CODES: &str = "kouseikyoku-codes";
 pub const GEOLONIA: &str = "geolonia-addresses";
 pub const IRYOKEN2: &str = "iryoken2";
 pub const N03: &str = "n03";
+pub const CENSUS: &str = "estat-census-2020";
 
 pub const SOURCES: &[SourceInfo] = &[
     SourceInfo {
@@ -150,6 +151,17 @@ pub const SOURCES: &[SourceInfo] = &[
         credit: "「国土数値情報（行政区域データ）（国土交通省）」を加工して作成",
         upstream: "https://github.com/smartnews-smri/japan-topography @ b403e71eb97f1fdf32f63d16bd485129f703855e (data/municipality/geojson/s0010/)",
         note: "Municipality boundaries; the prefecture outline used to check facility points.",
+    },
+    SourceInfo {
+        name: CENSUS,
+        snapshot: "2020-10-01",
+        folder: "estat-census-2020-saitama-small-areas",
+        title: "令和2年国勢調査 小地域（町丁・字等別）境界データ 埼玉県 (r2ka11), attribute table: population, households, representative point",
+        publisher: "総務省統計局 — e-Stat 統計GIS https://www.e-stat.go.jp/gis",
+        licence: "e-Stat 利用規約 (政府標準利用規約, CC BY 4.0 compatible)",
+        credit: "出典：政府統計の総合窓口(e-Stat)（令和2年国勢調査 小地域）を加工して作成",
+        upstream: "https://github.com/nyatla-ai/dbf-utils @ 955e13fb674d4b7f6c52cb7fa6e795da7dd2b0d3 (dev/r2ka11.dbf, as UTF-8 CSV)",
+        note: "Census weights (census.csv.gz): population and households per 町丁・字 with its representative point, for the coverage report; parts of one small area merged, areas without population kept (population 0).",
     },
 ];
 
