@@ -502,3 +502,86 @@ async fn weekly_hours_become_hsds_schedules_in_jst() {
     assert!(s.get("freq").is_none());
     assert_eq!(s["description"], "休み: 日（開いている時間は不明）");
 }
+
+/// A coordinator's dry run of `bytes` through `POST /api/v1/imports`: the preview.
+async fn dry_run(fx: &crate::accounts::Fixture, s: &Session, name: &str, bytes: &[u8]) -> Value {
+    use actix_web::App;
+    let boundary = "----pallimap-export-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let app =
+        test::init_service(App::new().configure(pallimap::http::configure(fx.state.clone()))).await;
+    let req = test::TestRequest::post()
+        .uri("/api/v1/imports")
+        .insert_header((
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        ))
+        .insert_header(("cookie", format!("pallimap_session={}", s.cookie)))
+        .insert_header(("x-csrf-token", s.csrf.clone()))
+        .peer_addr("127.0.0.9:5000".parse().unwrap())
+        .set_payload(body);
+    let resp = test::call_service(&app, req.to_request()).await;
+    let status = resp.status().as_u16();
+    let p: Value = serde_json::from_slice(&test::read_body(resp).await).unwrap_or(Value::Null);
+    assert_eq!(status, 200, "{name}: {p}");
+    p
+}
+
+#[actix_web::test]
+async fn the_template_imports_and_every_export_imports_back_unchanged() {
+    let fx = fixture();
+    let coord = sign_in(&fx.state, "coord@example.jp").await;
+    // The template's example row is a new facility the importer accepts as it stands.
+    for path in [
+        "/api/v1/import/template.csv",
+        "/api/v1/import/template.csv?encoding=shift_jis",
+        "/api/v1/import/template.xlsx",
+    ] {
+        let (_, _, bytes) = fetch(&fx.state, path, None).await;
+        let name = if path.contains("xlsx") {
+            "template.xlsx"
+        } else {
+            "template.csv"
+        };
+        let p = dry_run(&fx, &coord, name, &bytes).await;
+        assert_eq!(
+            (&p["rows"], &p["created"], &p["rejected"]),
+            (&Value::from(1), &Value::from(1), &Value::from(0)),
+            "{path}: {p}"
+        );
+    }
+    // What a coordinator downloads, uploaded again, changes nothing.
+    let before = fx.store.change_log_len().unwrap();
+    for path in [
+        "/api/v1/facilities.csv",
+        "/api/v1/facilities.csv?encoding=shift_jis",
+        "/api/v1/facilities.xlsx",
+    ] {
+        let (status, _, bytes) = fetch(&fx.state, path, Some(&coord)).await;
+        assert_eq!(status, 200);
+        let name = if path.contains("xlsx") {
+            "export.xlsx"
+        } else {
+            "export.csv"
+        };
+        let p = dry_run(&fx, &coord, name, &bytes).await;
+        let n = utf8_csv(
+            &fetch(&fx.state, "/api/v1/facilities.csv", Some(&coord))
+                .await
+                .2,
+        )
+        .len()
+            - 1;
+        assert_eq!(
+            (&p["rows"], &p["unchanged"], &p["rejected"]),
+            (&Value::from(n), &Value::from(n), &Value::from(0)),
+            "{path}: {p}"
+        );
+    }
+    assert_eq!(fx.store.change_log_len().unwrap(), before);
+}
