@@ -9,7 +9,9 @@ mod coverage;
 mod desk;
 mod dto;
 pub mod error;
+mod export;
 pub mod geojson;
+mod hsds;
 mod imports;
 pub mod links;
 pub mod openapi;
@@ -152,6 +154,11 @@ routes! {
     "/readyz" => { get: routes::readyz },
     "/api/v1/facilities" => { get: routes::list_facilities, post: write::create_facility },
     "/api/v1/facilities.geojson" => { get: routes::facilities_geojson },
+    "/api/v1/facilities.csv" => { get: export::facilities_csv },
+    "/api/v1/facilities.xlsx" => { get: export::facilities_xlsx },
+    "/api/v1/export/hsds" => { get: export::hsds },
+    "/api/v1/import/template.csv" => { get: export::template_csv },
+    "/api/v1/import/template.xlsx" => { get: export::template_xlsx },
     "/api/v1/facilities/{id}.geojson" => { get: routes::facility_geojson },
     "/api/v1/facilities/{id}" => { get: routes::get_facility, patch: write::patch_facility },
     "/api/v1/suggest" => { get: routes::suggest },

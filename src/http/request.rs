@@ -51,6 +51,7 @@ pub const GEOJSON_PARAMS: &[&str] = &[
     "cursor",
     "cluster",
     "zoom",
+    "all",
 ];
 
 pub const MAX_QUERY_CHARS: usize = 200;

@@ -23,7 +23,7 @@ use crate::catalog::{Catalog, Execution, Plan, PlanError, Results};
 use crate::domain::{Audience, Facility, FacilityKind, GeocodeMiss, ServiceKind, project};
 
 /// What the caller may see: the public without a credential, the role's audience with one.
-async fn audience(req: &HttpRequest, state: &AppState) -> Result<Audience, ApiError> {
+pub(super) async fn audience(req: &HttpRequest, state: &AppState) -> Result<Audience, ApiError> {
     Ok(super::auth::caller(req, state).await?.audience())
 }
 
@@ -77,7 +77,7 @@ pub(super) fn plan_error(e: PlanError) -> ApiError {
 
 /// Plan against the current snapshot and run it where the plan says: a text or box scan goes
 /// to the blocking pool so it cannot stall other requests.
-async fn run_search(
+pub(super) async fn run_search(
     catalog: Arc<Catalog>,
     request: crate::catalog::SearchRequest,
 ) -> Result<(Arc<Catalog>, Plan, Results), ApiError> {
@@ -97,7 +97,8 @@ async fn run_search(
     }
 }
 
-/// Query parameters of the facility list and layer (documentation of what `request.rs` parses).
+/// Query parameters of the facility list, layer and exports (documentation of what
+/// `request.rs` parses).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
@@ -167,8 +168,6 @@ pub struct SearchParams {
     open_now: Option<bool>,
     /// `relevance` (needs `q`), `distance` (needs a point) or `name` (五十音順).
     sort: Option<String>,
-    /// Opaque: the `next` of the previous page, unchanged.
-    cursor: Option<String>,
 }
 
 /// Extra parameters of the facility list.
@@ -182,6 +181,8 @@ pub struct ListParams {
     /// Page size, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    /// Opaque: the `next` of the previous page, unchanged.
+    cursor: Option<String>,
 }
 
 /// Extra parameters of the facility layer.
@@ -192,6 +193,11 @@ pub struct LayerParams {
     /// Page size without clustering, 1–5000 (default 500).
     #[param(minimum = 1, maximum = 5000)]
     limit: Option<u32>,
+    /// Opaque: the `next` of the previous page, unchanged.
+    cursor: Option<String>,
+    /// `true`: the whole filtered set as one FeatureCollection, as a download
+    /// (`Content-Disposition`), with no `next`; not with `cluster`, `limit` or `cursor`.
+    all: Option<bool>,
     /// `1`: cluster features where points would overlap at `zoom`.
     cluster: Option<String>,
     /// Map zoom 0–20; only with `cluster=1`.
@@ -340,6 +346,7 @@ pub async fn facilities_geojson(
 ) -> Result<HttpResponse, ApiError> {
     let p = Params::parse(req.query_string(), GEOJSON_PARAMS)?;
     let zoom = request::clustering(&p)?;
+    let all = super::export::whole_layer(&p)?;
     let mut search = request::search_request(&p, 5000, 500)?;
     // The layer shows no professional field: the caller matters only to the formulary filter.
     if request::FORMULARY_PARAMS.iter().any(|n| p.get(n).is_some()) {
@@ -351,7 +358,11 @@ pub async fn facilities_geojson(
         search.limit = usize::MAX;
         search.cursor = None;
     }
-    let (catalog, plan, results) = run_search(state.catalog.load(), search).await?;
+    let catalog = state.catalog.load();
+    if all {
+        search.limit = catalog.len().max(1);
+    }
+    let (catalog, plan, results) = run_search(catalog, search).await?;
     let distances: HashMap<u32, (f64, Option<u32>)> = results
         .hits
         .iter()
@@ -366,18 +377,22 @@ pub async fn facilities_geojson(
         members.insert("match".into(), json!("relaxed"));
         members.insert("dropped".into(), json!(dropped));
     }
-    if zoom.is_none() {
+    if zoom.is_none() && !all {
         let next = plan.next_cursor(results.total).map(request::encode_cursor);
         members.insert("next".into(), json!(next));
     }
     let items = gj::layer_items(&catalog, &results.hits, zoom);
-    Ok(Layer {
+    let mut response = Layer {
         catalog,
         items,
         distances,
         members,
     }
-    .into_response())
+    .into_response();
+    if all {
+        super::export::attach(&mut response, "geojson");
+    }
+    Ok(response)
 }
 
 fn unknown_id(id: &str) -> ApiError {
