@@ -176,7 +176,12 @@ where
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::with_capacity(CHUNK * 256));
     for row in rows {
-        w.write_record(row).map_err(std::io::Error::other)?;
+        // A cell opening with = + - @ is guarded: Excel shows it as text, never runs it.
+        let row: Vec<_> = row
+            .into_iter()
+            .map(|c| sheet::guard(c.as_ref()).into_owned())
+            .collect();
+        w.write_record(&row).map_err(std::io::Error::other)?;
     }
     let text = w
         .into_inner()

@@ -436,7 +436,8 @@ impl<'c, 'a> Checker<'c, 'a> {
         let mut cell: HashMap<&'static str, &str> = HashMap::new();
         for (i, col) in head.columns.iter().enumerate() {
             if let Some(col) = col {
-                cell.insert(col.key, cells.get(i).map(String::as_str).unwrap_or(""));
+                let raw = cells.get(i).map(String::as_str).unwrap_or("");
+                cell.insert(col.key, sheet::unguard(raw));
             }
         }
         let name = cell

@@ -172,6 +172,26 @@ fn fold(s: &str) -> String {
         .collect()
 }
 
+/// A cell a spreadsheet would run as a formula (it opens with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return), written with a leading `'` so Excel shows it as text; [`unguard`] reads
+/// it back. Other cells are written as they are.
+pub fn guard(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match cell.first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => {
+            std::borrow::Cow::Owned([b"'".as_slice(), cell].concat())
+        }
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
+
+/// A cell as [`guard`] wrote it, without the guarding `'`.
+pub fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
 /// The separator of list cells when written.
 pub const LIST_SEP: &str = ";";
 
@@ -249,6 +269,18 @@ mod tests {
             Some("verified_at")
         );
         assert_eq!(column_of_header("色"), None);
+        for cell in [
+            "=HYPERLINK(\"x\")",
+            "+81",
+            "-1",
+            "@SUM(A1)",
+            "普通の備考",
+            "'引用",
+        ] {
+            let g = guard(cell.as_bytes());
+            assert_eq!(unguard(std::str::from_utf8(&g).unwrap()), cell);
+            assert!(!g.starts_with(b"=") && !g.starts_with(b"+") && !g.starts_with(b"@"));
+        }
         assert_eq!(column_of_header("事業所番号").map(|c| c.key), Some("kaigo"));
         assert_eq!(column_of_header("latitude").map(|c| c.key), Some("lat"));
         let mut keys: Vec<_> = COLUMNS.iter().map(|c| fold(c.ja)).collect();

@@ -519,6 +519,9 @@ async fn client_mistakes_are_not_logged_as_errors() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Another test's thread may have cached "nobody listens" for these callsites meanwhile
+    // (tracing keeps one interest per callsite for all threads): ask again.
+    tracing::callsite::rebuild_interest_cache();
     for path in [
         "/api/v1/facilities?limt=5",
         "/api/v1/facilities?address=%E5%AD%98%E5%9C%A8%E3%81%97%E3%81%AA%E3%81%84%E5%B8%82",
