@@ -741,8 +741,9 @@ async fn run_backup(req: &HttpRequest, state: &AppState) -> Result<BackupRun, Ap
     ),
     responses(
         (status = 200, description = "Hospitals offering the needed admission within the radius: accepting first, then limited, unknown, not accepting; then nearer", body = BackupBody),
-        (status = 400, description = "A parameter is invalid, or the address could not be placed", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in: bed status and rules are for professionals", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The address could not be placed", body = Problem, content_type = "application/problem+json"),
     ))]
 #[instrument(skip_all, err(level = "info"))]
 pub async fn backup(
@@ -788,6 +789,7 @@ pub async fn backup(
         (status = 200, description = "The same hospitals as a FeatureCollection, in the same order; each feature's properties are the list item without its location", content_type = "application/geo+json", body = Object),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The address could not be placed", body = Problem, content_type = "application/problem+json"),
     ))]
 #[instrument(skip_all, err(level = "info"))]
 pub async fn backup_geojson(
