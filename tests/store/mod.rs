@@ -460,3 +460,68 @@ fn links_proposals_and_admissions_round_trip_on_every_backend() {
         );
     }
 }
+
+/// An import's writes on every backend: created and replaced in one transaction, an unchanged
+/// row writes nothing, a stale version or a failing row rolls the whole import back.
+#[test]
+fn imports_write_all_or_nothing_on_every_backend() {
+    const HOSPITAL: &str = "navii-1111070000010";
+    for db in crate::common::backends() {
+        let store = Store::open(&db.url).unwrap();
+        pallimap::app::load_dataset(&store, &crate::common::tiny_dataset(), "test").unwrap();
+        let edit = pallimap::store::Edit {
+            actor: "test",
+            source: "import:t.csv:sha256:0",
+            at: "2026-12-01T00:00:00Z",
+        };
+        let mut new = crate::common::facility(
+            "gen-00000000000000aa",
+            FacilityKind::Clinic,
+            "取込診療所",
+            35.87,
+            139.64,
+        );
+        new.version = 0;
+        let mut changed = store.facility(HOSPITAL).unwrap().unwrap();
+        changed.name = "テスト第一病院（改）".into();
+        let same = store.facility("navii-1121070000020").unwrap().unwrap();
+        let before = store.change_log_len().unwrap();
+        let (created, updated) = store
+            .import_facilities(
+                &edit,
+                vec![Ok(new.clone()), Ok(changed.clone()), Ok(same.clone())].into_iter(),
+            )
+            .unwrap();
+        assert_eq!((created, updated), (1, 1), "{}", db.name);
+        assert_eq!(store.facility(&new.id).unwrap().unwrap().version, 1);
+        let h = store.facility(HOSPITAL).unwrap().unwrap();
+        assert_eq!(
+            (h.name.as_str(), h.version),
+            ("テスト第一病院（改）", 2),
+            "{}",
+            db.name
+        );
+        let after = store.change_log_len().unwrap();
+        assert!(after > before);
+        // A stale version (the hospital is at 2 now) or a failing row: nothing written.
+        let mut again = new.clone();
+        again.name = "取込診療所（改）".into();
+        again.version = 1;
+        let stale = store.import_facilities(
+            &edit,
+            vec![Ok(again.clone()), Ok(changed.clone())].into_iter(),
+        );
+        assert!(
+            matches!(stale, Err(pallimap::store::EditError::Refused(_))),
+            "{}",
+            db.name
+        );
+        let failing = store.import_facilities(
+            &edit,
+            vec![Ok(again), Err("row 3 is rejected".into())].into_iter(),
+        );
+        assert!(failing.is_err());
+        assert_eq!(store.change_log_len().unwrap(), after, "{}", db.name);
+        assert_eq!(store.facility(&new.id).unwrap().unwrap().name, "取込診療所");
+    }
+}
