@@ -253,21 +253,32 @@ fn partner_bits(c: &Catalog, ff: &FormularyFilter, stocked: &Bits) -> Bits {
     u
 }
 
-/// The tiers of `ff` (see [`Availability`]).
-pub fn tiers(c: &Catalog, ff: &FormularyFilter) -> Tiers {
+/// The pharmacies `ff` accepts, and its tiers (see [`Availability`]), from one pass over the
+/// formulary bitsets per product.
+pub fn formulary_sets(c: &Catalog, ff: &FormularyFilter) -> (Bits, Tiers) {
     let n = c.facilities.len();
-    let (mut own, mut with_partners) = (Bits::full(n), Bits::full(n));
+    let (mut accepted, mut own, mut with_partners) = (Bits::full(n), Bits::full(n), Bits::full(n));
     for &p in &ff.products {
         let stocked = own_bits(c, ff, p, Stock::Always);
-        let mut either = partner_bits(c, ff, &stocked);
-        either.or(&stocked);
+        let mut either = stocked.clone();
+        if ff.partners {
+            either.or(&partner_bits(c, ff, &stocked));
+        }
+        let mut any = match ff.stock {
+            Stock::Always => stocked.clone(),
+            _ => own_bits(c, ff, p, ff.stock),
+        };
+        any.or(&either);
+        accepted.and(&any);
         own.and(&stocked);
         with_partners.and(&either);
     }
-    if !ff.partners {
-        with_partners = own.clone();
-    }
-    Tiers { own, with_partners }
+    (accepted, Tiers { own, with_partners })
+}
+
+/// The tiers of `ff` (see [`Availability`]).
+pub fn tiers(c: &Catalog, ff: &FormularyFilter) -> Tiers {
+    formulary_sets(c, ff).1
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -298,6 +309,11 @@ pub enum QueryError {
 
 /// The ords passing the kind/service/area/municipality filters.
 pub fn filter_bits(c: &Catalog, q: &Query) -> Bits {
+    filter_and_tiers(c, q).0
+}
+
+/// [`filter_bits`], and the formulary tiers when `q` asks for products.
+fn filter_and_tiers(c: &Catalog, q: &Query) -> (Bits, Option<Tiers>) {
     let n = c.facilities.len();
     let mut bits = Bits::full(n);
     let mut any_of = |sets: Vec<Option<&Bits>>| {
@@ -319,16 +335,11 @@ pub fn filter_bits(c: &Catalog, q: &Query) -> Bits {
             .map(|m| c.by_municipality.get(m))
             .collect(),
     );
-    if let Some(ff) = &q.formulary {
-        for &p in &ff.products {
-            let mut u = own_bits(c, ff, p, ff.stock);
-            if ff.partners {
-                let stocked = own_bits(c, ff, p, Stock::Always);
-                u.or(&partner_bits(c, ff, &stocked));
-            }
-            bits.and(&u);
-        }
-    }
+    let tiers = q.formulary.as_ref().map(|ff| {
+        let (accepted, tiers) = formulary_sets(c, ff);
+        bits.and(&accepted);
+        tiers
+    });
     let mut only = |t: super::Trait| match c.by_trait.get(&t) {
         Some(b) => bits.and(b),
         None => bits = Bits::empty(n),
@@ -346,7 +357,7 @@ pub fn filter_bits(c: &Catalog, q: &Query) -> Bits {
             .collect();
         closed.into_iter().for_each(|o| bits.remove(o));
     }
-    bits
+    (bits, tiers)
 }
 
 /// Distance order. Facilities at the same distance (typically placed at one town point) are
@@ -478,7 +489,7 @@ pub(super) fn search(
     offset: usize,
     limit: usize,
 ) -> Result<Results, QueryError> {
-    let filter = filter_bits(c, q);
+    let (filter, tiers) = filter_and_tiers(c, q);
     let sort = q.sort.unwrap_or(match (&q.text, q.point) {
         (_, Some(_)) => Sort::Distance,
         (Some(_), None) => Sort::Relevance,
@@ -488,7 +499,7 @@ pub(super) fn search(
 
     // With `opioid=` by distance: own stock first, then through a partner, then on order.
     let tiers = match (&q.formulary, sort) {
-        (Some(ff), Sort::Distance) if ff.stock == Stock::Order || ff.partners => Some(tiers(c, ff)),
+        (Some(ff), Sort::Distance) if ff.stock == Stock::Order || ff.partners => tiers,
         _ => None,
     };
 
