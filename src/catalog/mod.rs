@@ -63,6 +63,8 @@ pub struct Catalog {
     by_formulary: HashMap<FormularyKey, Bits>,
     /// Facilities by a public trait (reachable after hours, weekly hours known).
     by_trait: HashMap<Trait, Bits>,
+    /// Facilities counting at least one specialist of a role.
+    by_specialist: HashMap<crate::domain::SpecialistRole, Bits>,
     /// Pharmacy groups (麻薬小売業者間譲渡許可), shared between snapshots until one changes.
     groups: Arc<Vec<PharmacyGroup>>,
     /// Per group, the ords of its members in this snapshot.
@@ -121,6 +123,15 @@ fn group_ords(groups: &[PharmacyGroup], by_id: &HashMap<String, usize>) -> Vec<V
                 .filter_map(|m| by_id.get(m).map(|&i| i as u32))
                 .collect()
         })
+        .collect()
+}
+
+/// The roles a facility counts at least one specialist of.
+fn specialist_roles(f: &Facility) -> Vec<crate::domain::SpecialistRole> {
+    crate::domain::SpecialistRole::ALL
+        .iter()
+        .copied()
+        .filter(|r| f.specialists.as_ref().is_some_and(|s| s.has(*r)))
         .collect()
 }
 
@@ -334,6 +345,7 @@ impl Catalog {
         let mut by_municipality: HashMap<String, Bits> = HashMap::new();
         let mut by_formulary: HashMap<FormularyKey, Bits> = HashMap::new();
         let mut by_trait: HashMap<Trait, Bits> = HashMap::new();
+        let mut by_specialist: HashMap<crate::domain::SpecialistRole, Bits> = HashMap::new();
         let mut located = Bits::empty(n);
         for (i, f) in facilities.iter().enumerate() {
             let ord = i as u32;
@@ -370,6 +382,12 @@ impl Catalog {
             for t in traits(f) {
                 by_trait
                     .entry(t)
+                    .or_insert_with(|| Bits::empty(n))
+                    .insert(ord);
+            }
+            for r in specialist_roles(f) {
+                by_specialist
+                    .entry(r)
                     .or_insert_with(|| Bits::empty(n))
                     .insert(ord);
             }
@@ -417,6 +435,7 @@ impl Catalog {
             by_municipality,
             by_formulary,
             by_trait,
+            by_specialist,
             groups: Arc::new(groups),
             located,
             text,

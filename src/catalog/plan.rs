@@ -32,6 +32,8 @@ pub struct SearchRequest {
     pub formulary: Option<FormularyFilter>,
     /// Only facilities reachable after hours.
     pub after_hours: bool,
+    /// Facilities counting a specialist of any of these roles.
+    pub specialists: Vec<crate::domain::SpecialistRole>,
     /// Only facilities whose weekly hours say they are open at this JST time (`open_now`).
     pub open_at: Option<time::PrimitiveDateTime>,
     /// Page size; `usize::MAX` for everything (map clusters).
@@ -181,6 +183,7 @@ pub(super) fn plan(c: &Catalog, r: &SearchRequest) -> Result<Plan, PlanError> {
         relax: true,
         formulary: r.formulary.clone(),
         after_hours: r.after_hours,
+        specialists: r.specialists.clone(),
         open_at: r.open_at,
     };
     let execution = if query.text.is_none() && query.bbox.is_none() {

@@ -160,6 +160,8 @@ pub struct Query {
     pub formulary: Option<FormularyFilter>,
     /// Only facilities reachable after hours ([`crate::domain::Facility::reachable_after_hours`]).
     pub after_hours: bool,
+    /// Facilities counting a specialist of any of these roles.
+    pub specialists: Vec<crate::domain::SpecialistRole>,
     /// Only facilities whose weekly hours say they are open at this JST time.
     pub open_at: Option<time::PrimitiveDateTime>,
 }
@@ -333,6 +335,12 @@ fn filter_and_tiers(c: &Catalog, q: &Query) -> (Bits, Option<Tiers>) {
         q.municipalities
             .iter()
             .map(|m| c.by_municipality.get(m))
+            .collect(),
+    );
+    any_of(
+        q.specialists
+            .iter()
+            .map(|r| c.by_specialist.get(r))
             .collect(),
     );
     let tiers = q.formulary.as_ref().map(|ff| {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::query::Bits;
 use super::{
     Catalog, CatalogError, everyday_len_of, formulary_keys, group_ords, name_forms, reach_m,
-    reading_key, text_doc, traits,
+    reading_key, specialist_roles, text_doc, traits,
 };
 use crate::domain::{Facility, PharmacyGroup, ServiceKind};
 
@@ -59,6 +59,7 @@ pub(super) fn apply(
     let (mut by_area, mut by_muni) = (c.by_area.clone(), c.by_municipality.clone());
     let mut by_formulary = c.by_formulary.clone();
     let mut by_trait = c.by_trait.clone();
+    let mut by_specialist = c.by_specialist.clone();
     let mut located = c.located.clone();
     let mut appended = c.appended;
     let (mut removed, mut added, mut docs) = (Vec::new(), Vec::new(), Vec::new());
@@ -95,6 +96,7 @@ pub(super) fn apply(
         refile(&mut by_muni, n, o, f.address.municipality_code.as_slice());
         refile(&mut by_formulary, n, o, &formulary_keys(&f));
         refile(&mut by_trait, n, o, &traits(&f));
+        refile(&mut by_specialist, n, o, &specialist_roles(&f));
         located.resize(n);
         located.remove(o);
         if let Some(l) = f.location {
@@ -120,6 +122,7 @@ pub(super) fn apply(
         .chain(by_muni.values_mut())
         .chain(by_formulary.values_mut())
         .chain(by_trait.values_mut())
+        .chain(by_specialist.values_mut())
     {
         bits.resize(n);
     }
@@ -150,6 +153,7 @@ pub(super) fn apply(
         by_municipality: by_muni,
         by_formulary,
         by_trait,
+        by_specialist,
         groups: groups.map(Arc::new).unwrap_or_else(|| c.groups.clone()),
         located,
         text,

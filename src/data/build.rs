@@ -469,6 +469,7 @@ mod tests {
             contacts: vec![],
             hours: Hours::default(),
             after_hours: None,
+            specialists: None,
             url: None,
             notes: None,
             services: vec![],

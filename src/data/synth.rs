@@ -805,6 +805,7 @@ fn facility(r: &Reference, i: usize, seed: u64) -> Facility {
         contacts,
         hours,
         after_hours: None,
+        specialists: None,
         url: None,
         notes,
         services,

@@ -171,6 +171,9 @@ pub fn actor_as_seen(actor: &str, audience: Audience) -> String {
 pub fn project(f: &Facility, audience: Audience) -> Facility {
     let mut out = f.clone();
     out.contacts.retain(|c| audience.may_see(c.visibility));
+    if let Some(s) = &mut out.specialists {
+        s.named.retain(|n| audience.may_see(n.visibility));
+    }
     for s in &mut out.services {
         if s.capacity
             .as_ref()

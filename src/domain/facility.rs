@@ -370,6 +370,9 @@ pub struct Facility {
     /// Reachable after hours, as a survey answered (public; the number itself is a contact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_hours: Option<AfterHours>,
+    /// Specialists as counts per qualification (public), and the names published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specialists: Option<super::specialist::Specialists>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Public free-text notes (e.g. 診療科).

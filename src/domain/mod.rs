@@ -12,6 +12,7 @@ pub mod ja;
 pub mod place;
 pub mod prefecture;
 pub mod schedule;
+pub mod specialist;
 pub mod survey;
 pub mod vocabulary;
 
@@ -33,6 +34,7 @@ pub use place::{
     Coverage, GeocodeMatch, GeocodeMiss, Geocoder, MuniRef, SplitMix64, TownRef, haversine_m,
     round6,
 };
+pub use specialist::{NamedSpecialist, SpecialistCount, SpecialistRole, Specialists};
 pub use vocabulary::{FacilityKind, ServiceKind};
 
 /// Who is looking. Professional fields are shown only to signed-in professionals.

@@ -212,6 +212,11 @@ pub struct FacilityView<'a> {
     /// Reachable after hours: as a survey answered, else true for services whose rules keep a
     /// 24-hour line (在支診・在支病, 定期巡回); null when unknown.
     pub after_hours: Option<bool>,
+    /// Specialists: counts per qualification (`role`, `count`), the names published (others
+    /// only for coordinators), `source` and `as_of`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub specialists: Option<&'a crate::domain::Specialists>,
 }
 
 /// One asked product's line in a pharmacy's formulary.
@@ -544,6 +549,7 @@ impl<'a> FacilityView<'a> {
             opioid_stock: None,
             availability: None,
             after_hours: f.reachable_after_hours(),
+            specialists: f.specialists.as_ref(),
         }
     }
 }

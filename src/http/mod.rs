@@ -167,6 +167,7 @@ routes! {
     "/api/v1/facilities/{id}/services/{service}/capacity/history" => { get: admission::capacity_history },
     "/api/v1/facilities/{id}/services/{service}/admission-rules" => { put: admission::put_rules },
     "/api/v1/facilities/{id}/verify" => { post: write::verify_facility },
+    "/api/v1/facilities/{id}/specialists" => { put: write::put_specialists },
     "/api/v1/facilities/{id}/update-links" => { get: links::list_links, post: links::create_link },
     "/api/v1/facilities/{id}/update-links/{link}" => { delete: links::revoke_link },
     "/api/v1/update-links/{token}" => { get: links::open_link, post: links::use_link },

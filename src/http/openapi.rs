@@ -41,6 +41,7 @@ use crate::domain::{FacilityKind, ServiceKind};
         super::links::approve,
         super::links::reject,
         super::imports::post_import,
+        super::write::put_specialists,
         super::desk::stale,
         super::desk::stale_links,
         super::desk::report,

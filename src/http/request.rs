@@ -25,6 +25,7 @@ pub const LIST_PARAMS: &[&str] = &[
     "stock",
     "after_hours",
     "open_now",
+    "specialist",
     "sort",
     "facets",
     "limit",
@@ -46,6 +47,7 @@ pub const GEOJSON_PARAMS: &[&str] = &[
     "stock",
     "after_hours",
     "open_now",
+    "specialist",
     "sort",
     "limit",
     "cursor",
@@ -209,6 +211,11 @@ pub fn search_request(
         limit: p.int_in("limit", 1, max_limit, default_limit)?,
         cursor: p.get("cursor").map(decode_cursor).transpose()?,
         after_hours: p.flag("after_hours")?,
+        specialists: p.list(
+            "specialist",
+            crate::domain::SpecialistRole::from_code,
+            crate::domain::SpecialistRole::codes,
+        )?,
         open_at: p
             .flag("open_now")?
             .then(|| crate::domain::schedule::jst(crate::auth::now())),

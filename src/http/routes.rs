@@ -166,6 +166,13 @@ pub struct SearchParams {
     /// `true`: only facilities whose published weekly hours say they are open now (JST,
     /// national holidays included); facilities with no known hours are left out.
     open_now: Option<bool>,
+    /// Facilities counting at least one specialist of any of these roles, comma-separated:
+    /// `palliative_physician` (緩和医療専門医), `palliative_certified_physician` (緩和医療認定医),
+    /// `palliative_care_nurse` (緩和ケア・がん性疼痛看護認定看護師), `oncology_nurse_specialist`
+    /// (がん看護専門看護師), `palliative_pharmacist` (緩和薬物療法認定薬剤師), `home_care_physician`
+    /// (在宅医療専門医).
+    #[param(style = Form, explode = false)]
+    specialist: Option<Vec<String>>,
     /// `relevance` (needs `q`), `distance` (needs a point) or `name` (五十音順).
     sort: Option<String>,
 }

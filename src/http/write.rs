@@ -604,6 +604,7 @@ pub async fn create_facility(
         contacts: Vec::new(),
         hours: Hours::default(),
         after_hours: None,
+        specialists: None,
         url: None,
         notes: None,
         services: Vec::new(),
@@ -1020,6 +1021,7 @@ fn project_value(
             contacts: Vec::new(),
             hours: Hours::default(),
             after_hours: None,
+            specialists: None,
             url: None,
             notes: None,
             services: Vec::new(),
@@ -1036,9 +1038,12 @@ fn project_value(
         let shown = serde_json::to_value(project(&f, audience)).ok()?;
         shown.get(field).cloned()
     };
+    // Every field goes through the projection (a field it does not know shows nothing), so a
+    // new field with a visibility is covered without a list to keep up; `status` is public
+    // and not serialized when active.
     match field {
-        "contacts" | "services" => probe(v),
-        _ => Some(v),
+        "status" => Some(v),
+        _ => probe(v),
     }
 }
 
@@ -1103,4 +1108,155 @@ pub fn json_config() -> web::JsonConfig {
                 other => ApiError::bad_body(None, format!("The body is not JSON: {other}")).into(),
             }
         })
+}
+
+/// A facility's specialists as sent.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecialistsInput {
+    /// `[{role, count}]`, one per role (count 0–500).
+    #[schema(value_type = Vec<Object>)]
+    pub counts: Vec<Value>,
+    /// `[{name, role, visibility}]`: a person named only with their consent; `visibility`
+    /// `public` (coordinators and admins only: they publish) or `internal` (the default).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub named: Vec<Value>,
+    /// Where the counts come from (e.g. 施設の回答, 学会の名簿), ≤ 200 characters.
+    pub source: String,
+    /// The source's date: 2024-04-01, 令和6年4月1日, R6.4.1.
+    pub as_of: String,
+}
+
+fn specialists_of(
+    input: &SpecialistsInput,
+    may_publish: bool,
+) -> Result<crate::domain::Specialists, ApiError> {
+    use crate::domain::{NamedSpecialist, SpecialistCount, SpecialistRole, Specialists};
+    let role = |field: &str, v: Option<&Value>| -> Result<SpecialistRole, ApiError> {
+        let s = v.and_then(Value::as_str).unwrap_or_default();
+        SpecialistRole::from_code(s).ok_or_else(|| {
+            bad(
+                field,
+                format!("Unknown role `{s}`. Valid: {}.", SpecialistRole::codes()),
+            )
+        })
+    };
+    let mut counts: Vec<SpecialistCount> = Vec::new();
+    for (i, c) in input.counts.iter().enumerate() {
+        let r = role(&format!("counts[{i}].role"), c.get("role"))?;
+        let n = c
+            .get("count")
+            .and_then(Value::as_u64)
+            .filter(|n| *n <= 500)
+            .ok_or_else(|| {
+                bad(
+                    &format!("counts[{i}].count"),
+                    "`count` is a whole number from 0 to 500.",
+                )
+            })?;
+        if counts.iter().any(|c| c.role == r) {
+            return Err(bad(
+                &format!("counts[{i}].role"),
+                format!("`{}` is given twice.", r.code()),
+            ));
+        }
+        counts.push(SpecialistCount {
+            role: r,
+            count: n as u32,
+        });
+    }
+    if input.named.len() > 50 {
+        return Err(bad("named", "At most 50 named specialists."));
+    }
+    let mut named = Vec::new();
+    for (i, n) in input.named.iter().enumerate() {
+        let name = n.get("name").and_then(Value::as_str).unwrap_or_default();
+        let name = text(&format!("named[{i}].name"), name.trim(), 100)?;
+        if name.is_empty() {
+            return Err(bad(&format!("named[{i}].name"), "A name is needed."));
+        }
+        let r = role(&format!("named[{i}].role"), n.get("role"))?;
+        let visibility = match n.get("visibility").and_then(Value::as_str) {
+            None | Some("internal") => Visibility::Internal,
+            Some("public") if may_publish => Visibility::Public,
+            Some("public") => {
+                return Err(ApiError::forbidden(
+                    "forbidden",
+                    "A name is published by the area's coordinator once the person has agreed; send it as internal.",
+                ));
+            }
+            Some(other) => {
+                return Err(bad(
+                    &format!("named[{i}].visibility"),
+                    format!("Unknown value `{other}`. Valid: internal, public."),
+                ));
+            }
+        };
+        named.push(NamedSpecialist {
+            name,
+            role: r,
+            visibility,
+        });
+    }
+    let source = text("source", input.source.trim(), 200)?;
+    if source.is_empty() {
+        return Err(bad("source", "Say where the counts come from (`source`)."));
+    }
+    let as_of = crate::sheet::wareki::parse(&input.as_of).ok_or_else(|| {
+        bad(
+            "as_of",
+            format!(
+                "`{}` is not a date: 2024-04-01, 令和6年4月1日 or R6.4.1.",
+                input.as_of
+            ),
+        )
+    })?;
+    Ok(Specialists {
+        counts,
+        named,
+        source,
+        as_of,
+    })
+}
+
+#[utoipa::path(put, path = "/api/v1/facilities/{id}/specialists", tag = "edits",
+    security(("session" = []), ("token" = [])),
+    params(("id" = String, Path, description = "Facility id"), ("If-Match" = String, Header, description = "The ETag of the version seen")),
+    request_body = SpecialistsInput,
+    responses(
+        (status = 200, description = "Set: counts public, names as their visibility says", body = FacilityView),
+        (status = 400, description = "A field is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not yours to edit, publishing a name without being the coordinator, or no CSRF token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such facility", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Changed since the version seen", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[instrument(skip_all, err(level = "info"))]
+pub async fn put_specialists(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<SpecialistsInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let EditStart {
+        caller, version, ..
+    } = edit_start(&req, &state, &id).await?;
+    let may_publish = caller.user().is_some_and(|u| {
+        matches!(
+            u.role,
+            crate::domain::Role::Coordinator | crate::domain::Role::Admin
+        )
+    });
+    let specialists = specialists_of(&body.into_inner(), may_publish)?;
+    let at = crate::auth::timestamp(crate::auth::now());
+    let f = run_edit(&state, &caller, id, version, move |f| {
+        f.specialists = Some(specialists);
+        f.updated_at = at;
+        Ok(())
+    })
+    .await?;
+    Ok(written(&state, &caller, &f, false).await)
 }

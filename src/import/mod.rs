@@ -697,6 +697,7 @@ fn facility_of(
                 contacts: Vec::new(),
                 hours: Default::default(),
                 after_hours: None,
+                specialists: None,
                 url: None,
                 notes: None,
                 services: Vec::new(),

@@ -76,6 +76,7 @@ pub(crate) struct FacilityRow {
     pub version: i64,
     pub status: String,
     pub after_hours: Option<String>,
+    pub specialists: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -214,6 +215,7 @@ pub(crate) fn facility_rows(f: &Facility) -> FacilityRows {
         version: f.version.max(1),
         status: code(&f.status),
         after_hours: f.after_hours.as_ref().map(to_json),
+        specialists: f.specialists.as_ref().map(to_json),
     };
     let contacts = f
         .contacts
@@ -339,6 +341,10 @@ fn facility_from_row(r: FacilityRow) -> Result<Facility, StoreError> {
         verified_by: r.verified_by,
         after_hours: match &r.after_hours {
             Some(a) => Some(parse_json("facilities.after_hours", a)?),
+            None => None,
+        },
+        specialists: match &r.specialists {
+            Some(s) => Some(parse_json("facilities.specialists", s)?),
             None => None,
         },
     })

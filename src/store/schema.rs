@@ -73,6 +73,7 @@ diesel::table! {
         version -> BigInt,
         status -> Text,
         after_hours -> Nullable<Text>,
+        specialists -> Nullable<Text>,
     }
 }
 

@@ -28,6 +28,7 @@ pub const MARKERS: &[(&str, Visibility)] = &[
     ("MARKER-FORMULARY", Visibility::Professional),
     ("MARKER-GROUP", Visibility::Professional),
     ("MARKER-SURVEYNOTE", Visibility::Internal),
+    ("MARKER-SPECIALIST", Visibility::Internal),
 ];
 
 /// The tiny dataset plus one pharmacy whose every hidden field holds a marker.
@@ -976,6 +977,31 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
                 respondent: None,
             }],
         )
+        .unwrap();
+    // A specialist named without being published yet.
+    let v = fx
+        .store
+        .facility("navii-1151070000030")
+        .unwrap()
+        .unwrap()
+        .version;
+    fx.store
+        .edit_facility("navii-1151070000030", v, &edit, |f| {
+            f.specialists = Some(Specialists {
+                counts: vec![SpecialistCount {
+                    role: SpecialistRole::PalliativePharmacist,
+                    count: 1,
+                }],
+                named: vec![NamedSpecialist {
+                    name: MARKERS[8].0.into(),
+                    role: SpecialistRole::PalliativePharmacist,
+                    visibility: Visibility::Internal,
+                }],
+                source: "施設の回答".into(),
+                as_of: "2026-11-01".into(),
+            });
+            Ok(())
+        })
         .unwrap();
     pallimap::app::refresh_now(&fx.store, &fx.state.catalog).unwrap();
     let (_, _, doc) = json_of(

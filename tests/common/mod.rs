@@ -186,6 +186,7 @@ pub fn facility(id: &str, kind: FacilityKind, name: &str, lat: f64, lng: f64) ->
             ..Default::default()
         },
         after_hours: None,
+        specialists: None,
         url: None,
         notes: None,
         services: Vec::new(),

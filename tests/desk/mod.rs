@@ -251,3 +251,115 @@ async fn the_public_reports_corrections_that_only_the_areas_coordinator_sees() {
     let wait: u64 = headers["retry-after"].parse().unwrap();
     assert!((1..=3600).contains(&wait), "{wait}");
 }
+
+#[actix_web::test]
+async fn specialists_are_counts_in_public_and_names_only_when_published() {
+    let fx = fixture();
+    let coord = sign_in(&fx.state, "coord@example.jp").await;
+    let editor = sign_in(&fx.state, "editor@example.jp").await;
+    let pharmacy = "navii-1151070000030";
+    let uri = format!("/api/v1/facilities/{pharmacy}/specialists");
+    let etag = |s| {
+        let state = fx.state.clone();
+        async move {
+            let (_, h, _) = json_of(
+                call(
+                    &state,
+                    Method::GET,
+                    &format!("/api/v1/facilities/{pharmacy}"),
+                    Some(s),
+                    &[],
+                    None,
+                )
+                .await,
+            )
+            .await;
+            h["etag"].clone()
+        }
+    };
+    let body = |vis: &str| {
+        json!({"counts": [{"role": "palliative_pharmacist", "count": 2}],
+               "named": [{"name": "薬剤師 緩和花子", "role": "palliative_pharmacist", "visibility": vis}],
+               "source": "施設の回答", "as_of": "令和8年11月1日"})
+    };
+    // The pharmacy's editor may set counts and names, not publish a name.
+    let e = etag(&editor).await;
+    let (status, _) = write(
+        &fx,
+        Method::PUT,
+        &uri,
+        Some(&editor),
+        Some(&e),
+        body("public"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, e2) = write(
+        &fx,
+        Method::PUT,
+        &uri,
+        Some(&editor),
+        Some(&e),
+        json!({"counts": [{"role": "nurse", "count": 1}], "source": "x", "as_of": "2026-11-01"}),
+    )
+    .await;
+    assert_eq!(
+        (status, e2["field"].as_str()),
+        (400, Some("counts[0].role"))
+    );
+    let (status, f) = write(
+        &fx,
+        Method::PUT,
+        &uri,
+        Some(&editor),
+        Some(&e),
+        body("internal"),
+    )
+    .await;
+    assert_eq!(status, 200, "{f}");
+    // The public sees the count and the source, never the unpublished name; search finds it.
+    let (_, f) = get(&fx, &format!("/api/v1/facilities/{pharmacy}"), None).await;
+    assert_eq!(
+        f["specialists"]["counts"],
+        json!([{"role": "palliative_pharmacist", "count": 2}])
+    );
+    assert_eq!(f["specialists"]["as_of"], "2026-11-01");
+    assert!(!f.to_string().contains("緩和花子"));
+    let (_, list) = get(
+        &fx,
+        "/api/v1/facilities?specialist=palliative_pharmacist",
+        None,
+    )
+    .await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["id"], pharmacy);
+    let (_, list) = get(
+        &fx,
+        "/api/v1/facilities?specialist=palliative_physician",
+        None,
+    )
+    .await;
+    assert_eq!(list["total"], 0);
+    assert_eq!(
+        get(&fx, "/api/v1/facilities?specialist=nurse", None)
+            .await
+            .0,
+        400
+    );
+    let (_, f) = get(&fx, &format!("/api/v1/facilities/{pharmacy}"), Some(&coord)).await;
+    assert!(f.to_string().contains("緩和花子"), "coordinators see it");
+    // The coordinator publishes it once the person agreed.
+    let e = etag(&coord).await;
+    let (status, _) = write(
+        &fx,
+        Method::PUT,
+        &uri,
+        Some(&coord),
+        Some(&e),
+        body("public"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, f) = get(&fx, &format!("/api/v1/facilities/{pharmacy}"), None).await;
+    assert_eq!(f["specialists"]["named"][0]["name"], "薬剤師 緩和花子");
+}

@@ -5,7 +5,7 @@ import './app.css';
 import { getJson, getConfig, toQuery, onApiHealth, ApiError, ApiDown } from './api.js';
 import {
   t, pick, initLang, getLang, setLang, onLangChange, applyStatic, formatDistance,
-  SHORT_LABELS, MAIN_CHIPS, KIND_LETTER,
+  SHORT_LABELS, MAIN_CHIPS, KIND_LETTER, addStrings,
 } from './i18n.js';
 import { stateFromUrl, stateToUrl, apiFilters, emptyState } from './state.js';
 import { createMap } from './map.js';
@@ -462,6 +462,7 @@ function renderDetail(f) {
     <ul class="services">${services.join('') || '<li>—</li>'}</ul>
     ${bedsHtml(f)}
     ${f.notes ? `<h3>${esc(t('notes'))}</h3><p>${esc(f.notes)}</p>` : ''}
+    ${specialistsHtml(f)}
     <h3>${esc(t('source'))}</h3>
     <dl class="dates">
       <dt>${esc(t('source'))}</dt><dd>${esc(sourceText(f.source))}</dd>
@@ -471,6 +472,32 @@ function renderDetail(f) {
     </dl>
     ${correctionHtml(f)}`;
   decorateDetail(f);
+}
+
+/** 専門職の人数（資格ごと）and the names published, with their source and date. */
+const SPECIALIST_LABELS = {
+  palliative_physician: ['緩和医療専門医', 'Palliative medicine specialists'],
+  palliative_certified_physician: ['緩和医療認定医', 'Palliative medicine certified physicians'],
+  palliative_care_nurse: ['緩和ケア・がん性疼痛看護認定看護師', 'Certified palliative care nurses'],
+  oncology_nurse_specialist: ['がん看護専門看護師', 'Oncology nurse specialists'],
+  palliative_pharmacist: ['緩和薬物療法認定薬剤師', 'Palliative pharmacotherapy pharmacists'],
+  home_care_physician: ['在宅医療専門医', 'Home medical care specialists'],
+};
+addStrings({
+  specialistsHeading: ['専門職', 'Specialists'],
+  specialistsSource: ['出典: {s}（{d} 時点）', 'Source: {s} (as of {d})'],
+  specialistCount: ['{n} 人', '{n}'],
+});
+function specialistsHtml(f) {
+  const sp = f.specialists;
+  if (!sp || !(sp.counts || []).some((c) => c.count > 0)) return '';
+  const label = (r) => (SPECIALIST_LABELS[r] || [r, r])[getLang() === 'en' ? 1 : 0];
+  const rows = (sp.counts || []).filter((c) => c.count > 0).map((c) => {
+    const names = (sp.named || []).filter((n) => n.role === c.role).map((n) => esc(n.name)).join('、');
+    return `<li>${esc(label(c.role))}: ${esc(t('specialistCount', { n: c.count }))}${names ? `（${names}）` : ''}</li>`;
+  });
+  return `<h3>${esc(t('specialistsHeading'))}</h3><ul class="plain" data-field="specialists">${rows.join('')}</ul>
+    <p class="muted small">${esc(t('specialistsSource', { s: sp.source, d: sp.as_of }))}</p>`;
 }
 
 // ---------- shortlist ----------

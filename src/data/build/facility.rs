@@ -101,6 +101,7 @@ impl Ctx<'_> {
             contacts: Vec::new(),
             hours: Hours::default(),
             after_hours: None,
+            specialists: None,
             url: None,
             notes: None,
             services: Vec::new(),
