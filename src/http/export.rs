@@ -20,25 +20,6 @@ use crate::catalog::Catalog;
 use crate::domain::{Audience, Facility, project};
 use crate::sheet;
 
-/// The filter parameters of `/api/v1/facilities`, without paging.
-const EXPORT_PARAMS: &[&str] = &[
-    "kind",
-    "service",
-    "area",
-    "municipality",
-    "q",
-    "near",
-    "address",
-    "radius_km",
-    "bbox",
-    "reaches",
-    "opioid",
-    "stock",
-    "after_hours",
-    "open_now",
-    "sort",
-];
-
 /// Rows (or records) serialized per streamed chunk.
 const CHUNK: usize = 256;
 
@@ -237,8 +218,7 @@ pub async fn facilities_csv(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let allowed: Vec<&str> = EXPORT_PARAMS.iter().copied().chain(["encoding"]).collect();
-    let p = Params::parse(req.query_string(), &allowed)?;
+    let p = Params::parse(req.query_string(), &request::CSV_PARAMS)?;
     let encoding = encoding(&p)?;
     let (catalog, ords, aud) = whole_set(&req, &state, &p).await?;
     let head = std::iter::once(csv_head(encoding));
@@ -395,7 +375,7 @@ pub async fn facilities_xlsx(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(req.query_string(), EXPORT_PARAMS)?;
+    let p = Params::parse(req.query_string(), &request::EXPORT_PARAMS)?;
     let (catalog, ords, aud) = whole_set(&req, &state, &p).await?;
     let wb = web::block(move || workbook(ords.iter().map(|&o| row(&catalog, o, aud))))
         .await
@@ -417,7 +397,7 @@ pub async fn facilities_xlsx(
     ))]
 #[instrument(skip_all, err(level = "info"))]
 pub async fn hsds(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(req.query_string(), EXPORT_PARAMS)?;
+    let p = Params::parse(req.query_string(), &request::EXPORT_PARAMS)?;
     let (catalog, ords, aud) = whole_set(&req, &state, &p).await?;
     let n = ords.len();
     let head = format!(

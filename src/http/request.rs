@@ -10,7 +10,8 @@ use super::params::Params;
 use crate::catalog::{Cursor, Facet, FormularyFilter, SearchRequest, Sort};
 use crate::domain::{Audience, FacilityKind, LatLng, Product, ServiceKind, Stock};
 
-pub const LIST_PARAMS: &[&str] = &[
+/// The filter parameters every facility list shares: the list, the layer and the exports.
+pub const FILTER_PARAMS: &[&str] = &[
     "kind",
     "service",
     "area",
@@ -27,34 +28,26 @@ pub const LIST_PARAMS: &[&str] = &[
     "open_now",
     "specialist",
     "sort",
-    "facets",
-    "limit",
-    "cursor",
 ];
 
-pub const GEOJSON_PARAMS: &[&str] = &[
-    "kind",
-    "service",
-    "area",
-    "municipality",
-    "q",
-    "near",
-    "address",
-    "radius_km",
-    "bbox",
-    "reaches",
-    "opioid",
-    "stock",
-    "after_hours",
-    "open_now",
-    "specialist",
-    "sort",
-    "limit",
-    "cursor",
-    "cluster",
-    "zoom",
-    "all",
-];
+/// [`FILTER_PARAMS`] and `extra`, for [`Params::parse`].
+fn with_filters(extra: &[&'static str]) -> Vec<&'static str> {
+    FILTER_PARAMS.iter().chain(extra).copied().collect()
+}
+
+pub static LIST_PARAMS: std::sync::LazyLock<Vec<&str>> =
+    std::sync::LazyLock::new(|| with_filters(&["facets", "limit", "cursor"]));
+
+pub static GEOJSON_PARAMS: std::sync::LazyLock<Vec<&str>> =
+    std::sync::LazyLock::new(|| with_filters(&["limit", "cursor", "cluster", "zoom", "all"]));
+
+/// The exports' parameters: the filters (the whole set: no pages).
+pub static EXPORT_PARAMS: std::sync::LazyLock<Vec<&str>> =
+    std::sync::LazyLock::new(|| with_filters(&[]));
+
+/// The CSV export's: the filters and the text encoding.
+pub static CSV_PARAMS: std::sync::LazyLock<Vec<&str>> =
+    std::sync::LazyLock::new(|| with_filters(&["encoding"]));
 
 pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_BBOX_SPAN_DEG: f64 = 30.0;

@@ -226,7 +226,7 @@ pub async fn list_facilities(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(req.query_string(), LIST_PARAMS)?;
+    let p = Params::parse(req.query_string(), &LIST_PARAMS)?;
     let mut search = request::search_request(&p, 100, 20)?;
     let aud = audience(&req, &state).await?;
     search.formulary = request::formulary_filter(&p, aud)?;
@@ -351,7 +351,7 @@ pub async fn facilities_geojson(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = Params::parse(req.query_string(), GEOJSON_PARAMS)?;
+    let p = Params::parse(req.query_string(), &GEOJSON_PARAMS)?;
     let zoom = request::clustering(&p)?;
     let all = super::export::whole_layer(&p)?;
     let mut search = request::search_request(&p, 5000, 500)?;

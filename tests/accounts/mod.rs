@@ -29,6 +29,7 @@ pub const MARKERS: &[(&str, Visibility)] = &[
     ("MARKER-GROUP", Visibility::Professional),
     ("MARKER-SURVEYNOTE", Visibility::Internal),
     ("MARKER-SPECIALIST", Visibility::Internal),
+    ("MARKER-CORRECTION-CONTACT", Visibility::Internal),
 ];
 
 /// The tiny dataset plus one pharmacy whose every hidden field holds a marker.
@@ -976,6 +977,15 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
                 survey: Some(("pharmacy".into(), 1)),
                 respondent: None,
             }],
+        )
+        .unwrap();
+    // A correction from the public: its contact is for the area's coordinator only.
+    fx.store
+        .add_correction(
+            "navii-1151070000030",
+            "電話番号が違います",
+            Some(MARKERS[9].0),
+            edit.at,
         )
         .unwrap();
     // A specialist named without being published yet.

@@ -942,16 +942,9 @@ async fn proposals_wait_for_the_coordinator_who_approves_or_rejects_with_a_reaso
 #[test]
 fn the_real_backup_hospitals_and_pcus_start_unknown_and_the_sample_set_is_marked() {
     let data = std::path::Path::new("data");
-    if !crate::common::require_part(
-        "data/ (the default dataset)",
-        data.join("facilities.jsonl.gz").is_file(),
-    ) {
+    let Some((_db, store, dataset)) = crate::common::writable_default_store() else {
         return;
-    }
-    let db = crate::common::sqlite_db();
-    let store = pallimap::store::Store::open(&db.url).unwrap();
-    let dataset = pallimap::data::files::read(data).unwrap();
-    pallimap::app::load_dataset(&store, &dataset, "test").unwrap();
+    };
     let offering = |kind: ServiceKind| -> Vec<Facility> {
         dataset
             .facilities

@@ -279,3 +279,20 @@ pub fn default_store() -> &'static Store {
     });
     store
 }
+
+/// A fresh SQLite store holding the real default dataset of `data/`, for tests that write to
+/// it; `None` (and a visible SKIPPED, a failure under CI=true) when `data/` is missing.
+pub fn writable_default_store() -> Option<(TestDb, Store, Dataset)> {
+    let data = std::path::Path::new("data");
+    if !require_part(
+        "data/ (the default dataset)",
+        data.join("facilities.jsonl.gz").is_file(),
+    ) {
+        return None;
+    }
+    let db = sqlite_db();
+    let store = Store::open(&db.url).unwrap();
+    let dataset = pallimap::data::files::read(data).unwrap();
+    pallimap::app::load_dataset(&store, &dataset, "test").unwrap();
+    Some((db, store, dataset))
+}

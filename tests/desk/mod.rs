@@ -346,6 +346,15 @@ async fn specialists_are_counts_in_public_and_names_only_when_published() {
             .0,
         400
     );
+    // Every list shares the filters: the layer and the exports take it too.
+    for uri in [
+        "/api/v1/facilities.geojson?specialist=palliative_pharmacist",
+        "/api/v1/facilities.csv?specialist=palliative_pharmacist",
+        "/api/v1/export/hsds?specialist=palliative_pharmacist",
+    ] {
+        let resp = call(&fx.state, Method::GET, uri, None, &[], None).await;
+        assert_eq!(resp.status().as_u16(), 200, "{uri}");
+    }
     let (_, f) = get(&fx, &format!("/api/v1/facilities/{pharmacy}"), Some(&coord)).await;
     assert!(f.to_string().contains("緩和花子"), "coordinators see it");
     // The coordinator publishes it once the person agreed.
