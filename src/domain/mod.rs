@@ -11,6 +11,7 @@ pub mod group;
 pub mod ja;
 pub mod place;
 pub mod prefecture;
+pub mod recurrence;
 pub mod schedule;
 pub mod specialist;
 pub mod survey;
@@ -34,6 +35,7 @@ pub use place::{
     Coverage, GeocodeMatch, GeocodeMiss, Geocoder, MuniRef, SplitMix64, TownRef, haversine_m,
     round6,
 };
+pub use recurrence::Recurrence;
 pub use specialist::{NamedSpecialist, SpecialistCount, SpecialistRole, Specialists};
 pub use vocabulary::{FacilityKind, ServiceKind};
 
