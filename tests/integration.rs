@@ -12,6 +12,7 @@ mod export;
 mod formulary;
 mod imports;
 mod instances;
+mod people;
 mod search;
 mod search_quality;
 mod store;

@@ -232,6 +232,21 @@ fn text_doc(ord: u32, f: &Facility) -> text::TextDoc {
         })
         .flatten()
         .chain(f.notes.as_deref())
+        .map(str::to_string)
+        // A window is found by what it answers (セカンドオピニオン, 在宅療養の相談), a group by
+        // its kind, host and who may come; the routes' values are not searchable text.
+        .chain(f.consultations.iter().map(|c| c.search_text()))
+        .chain(f.gathering.iter().map(|g| {
+            [
+                Some(g.kind.label_ja()),
+                Some(g.host.name.as_str()),
+                g.who.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+        }))
         .collect::<Vec<_>>()
         .join("\n");
     text::TextDoc {

@@ -470,6 +470,8 @@ mod tests {
             hours: Hours::default(),
             after_hours: None,
             specialists: None,
+            consultations: Vec::new(),
+            gathering: None,
             url: None,
             notes: None,
             services: vec![],

@@ -806,6 +806,8 @@ fn facility(r: &Reference, i: usize, seed: u64) -> Facility {
         hours,
         after_hours: None,
         specialists: None,
+        consultations: Vec::new(),
+        gathering: None,
         url: None,
         notes,
         services,

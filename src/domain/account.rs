@@ -174,6 +174,14 @@ pub fn project(f: &Facility, audience: Audience) -> Facility {
     if let Some(s) = &mut out.specialists {
         s.named.retain(|n| audience.may_see(n.visibility));
     }
+    for c in &mut out.consultations {
+        c.routes.retain(|r| audience.may_see(r.visibility));
+    }
+    if let Some(g) = &mut out.gathering
+        && !audience.may_see(g.link_visibility)
+    {
+        g.link = None;
+    }
     for s in &mut out.services {
         if s.capacity
             .as_ref()

@@ -373,6 +373,12 @@ pub struct Facility {
     /// Specialists as counts per qualification (public), and the names published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub specialists: Option<super::specialist::Specialists>,
+    /// Consultation windows (相談窓口): who may ask what, by which route, when.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consultations: Vec<super::consultation::Consultation>,
+    /// A patient group's meetings (kind `patient_group` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gathering: Option<super::gathering::Gathering>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Public free-text notes (e.g. 診療科).

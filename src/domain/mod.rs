@@ -5,8 +5,10 @@ pub mod account;
 pub mod admission;
 pub mod area;
 pub mod census;
+pub mod consultation;
 pub mod facility;
 pub mod formulary;
+pub mod gathering;
 pub mod group;
 pub mod ja;
 pub mod place;
@@ -24,12 +26,16 @@ pub use admission::{
 };
 pub use area::{Area, Municipality};
 pub use census::CensusArea;
+pub use consultation::{
+    Consultation, Route, RouteKind as WindowRoute, Topic, WindowFor, WindowKind,
+};
 pub use facility::{
     Address, AfterHours, Compounding, Contact, ContactKind, DentalTier, Facility, FacilityStatus,
     HomeCareTier, Hours, Identifiers, LatLng, Origin, Placement, Provenance, Service,
     ServiceAttributes, ServiceStatus, SurveyMark, Visibility,
 };
 pub use formulary::{Drug, Form, FormularyEntry, Product, Scope, Stock};
+pub use gathering::{Gathering, GatheringKind, Host};
 pub use group::PharmacyGroup;
 pub use place::{
     Coverage, GeocodeMatch, GeocodeMiss, Geocoder, MuniRef, SplitMix64, TownRef, haversine_m,

@@ -217,6 +217,138 @@ pub struct FacilityView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub specialists: Option<&'a crate::domain::Specialists>,
+    /// Consultation windows: who may ask what, the route to use now (`route_now`; `open_now`
+    /// false and `next_open` when closed), the other routes this caller may see, hours, source.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consultations: Vec<ConsultationView<'a>>,
+    /// A patient group's meetings: schedule in Japanese and the next dates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gathering: Option<GatheringView<'a>>,
+    /// A patient group's next meeting date (YYYY-MM-DD).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_date: Option<String>,
+}
+
+/// A consultation window as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsultationView<'a> {
+    #[schema(value_type = String, example = "cancer_support_center")]
+    pub kind: crate::domain::WindowKind,
+    pub kind_label: &'static str,
+    pub name: &'a str,
+    /// patients, professionals or both.
+    #[serde(rename = "for")]
+    #[schema(value_type = String, example = "both")]
+    pub audience: crate::domain::WindowFor,
+    pub for_label: &'static str,
+    #[schema(value_type = Vec<String>)]
+    pub topics: &'a [crate::domain::Topic],
+    pub topic_labels: Vec<&'static str>,
+    pub answers: Option<&'a str>,
+    #[schema(value_type = Vec<Object>)]
+    pub routes: &'a [crate::domain::Route],
+    #[schema(value_type = Object)]
+    pub hours: &'a Hours,
+    pub hours_label: Option<String>,
+    pub languages: &'a [String],
+    pub fee: Option<&'a str>,
+    pub note: Option<&'a str>,
+    /// Confirmed with the facility; false for a window derived from a public list only.
+    pub verified: bool,
+    #[schema(value_type = Object)]
+    pub source: &'a Provenance,
+    /// Open at this moment by its hours; null when its hours are not known.
+    pub open_now: Option<bool>,
+    /// The route to use now.
+    #[schema(value_type = Option<Object>)]
+    pub route_now: Option<&'a crate::domain::Route>,
+    /// When closed: when it opens next, e.g. 12月2日（水） 08:30.
+    pub next_open: Option<String>,
+}
+
+/// A patient group's meetings as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GatheringView<'a> {
+    #[schema(value_type = String, example = "cancer_salon")]
+    pub kind: crate::domain::GatheringKind,
+    pub kind_label: &'static str,
+    #[schema(value_type = Object)]
+    pub host: &'a crate::domain::Host,
+    pub online: bool,
+    /// Absent when only professionals may see it and the caller is not one.
+    pub link: Option<&'a str>,
+    pub who: Option<&'a str>,
+    pub cost: Option<&'a str>,
+    pub booking: Option<&'a str>,
+    #[schema(value_type = Object)]
+    pub schedule: &'a crate::domain::Recurrence,
+    /// e.g. 毎月第2火曜日 14:00–16:00（祝日は休み）
+    pub schedule_label: String,
+    /// The next meeting dates (YYYY-MM-DD), today included.
+    pub next_dates: Vec<String>,
+}
+
+/// `date` as YYYY-MM-DD.
+pub fn iso_date(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+impl<'a> ConsultationView<'a> {
+    pub fn of(c: &'a crate::domain::Consultation, viewer: &Viewer) -> Self {
+        use crate::domain::consultation;
+        let at = crate::domain::schedule::jst(viewer.now);
+        let (open_now, route_now) = consultation::route_now(c, viewer.audience, at);
+        ConsultationView {
+            kind: c.kind,
+            kind_label: c.kind.label_ja(),
+            name: &c.name,
+            audience: c.audience,
+            for_label: c.audience.label_ja(),
+            topics: &c.topics,
+            topic_labels: c.topics.iter().map(|t| t.label_ja()).collect(),
+            answers: c.answers.as_deref(),
+            routes: &c.routes,
+            hours: &c.hours,
+            hours_label: (!c.hours.open.is_empty()).then(|| {
+                c.hours
+                    .open
+                    .iter()
+                    .map(|p| p.label_ja())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            }),
+            languages: &c.languages,
+            fee: c.fee.as_deref(),
+            note: c.note.as_deref(),
+            verified: c.verified,
+            source: &c.provenance,
+            open_now,
+            route_now,
+            next_open: consultation::next_open(&c.hours.open, at),
+        }
+    }
+}
+
+impl<'a> GatheringView<'a> {
+    pub fn of(g: &'a crate::domain::Gathering, viewer: &Viewer) -> Self {
+        let today = crate::domain::schedule::jst(viewer.now).date();
+        GatheringView {
+            kind: g.kind,
+            kind_label: g.kind.label_ja(),
+            host: &g.host,
+            online: g.online,
+            link: g
+                .link
+                .as_deref()
+                .filter(|_| viewer.audience.may_see(g.link_visibility)),
+            who: g.who.as_deref(),
+            cost: g.cost.as_deref(),
+            booking: g.booking.as_deref(),
+            schedule: &g.schedule,
+            schedule_label: g.schedule.label_ja(),
+            next_dates: g.next_dates(today).into_iter().map(iso_date).collect(),
+        }
+    }
 }
 
 /// One asked product's line in a pharmacy's formulary.
@@ -550,6 +682,16 @@ impl<'a> FacilityView<'a> {
             availability: None,
             after_hours: f.reachable_after_hours(),
             specialists: f.specialists.as_ref(),
+            consultations: f
+                .consultations
+                .iter()
+                .map(|c| ConsultationView::of(c, viewer))
+                .collect(),
+            next_date: f.gathering.as_ref().and_then(|g| {
+                let today = crate::domain::schedule::jst(viewer.now).date();
+                g.schedule.next(today, 1).into_iter().next().map(iso_date)
+            }),
+            gathering: f.gathering.as_ref().map(|g| GatheringView::of(g, viewer)),
         }
     }
 }

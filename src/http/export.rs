@@ -493,6 +493,8 @@ pub fn example_facility() -> Facility {
         hours: Hours::default(),
         after_hours: None,
         specialists: None,
+        consultations: Vec::new(),
+        gathering: None,
         url: Some("https://example.jp/".into()),
         notes: Some("記入例です。この行を消してから施設を記入してください".into()),
         services: vec![

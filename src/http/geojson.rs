@@ -47,6 +47,13 @@ pub fn point_properties(
     props.insert("kind".into(), json!(f.kind.code()));
     props.insert("services".into(), json!(services));
     props.insert("area".into(), json!(f.area_code));
+    if let Some(g) = &f.gathering {
+        let today = crate::domain::schedule::jst(time::OffsetDateTime::now_utc()).date();
+        if let Some(d) = g.schedule.next(today, 1).first() {
+            props.insert("next_date".into(), json!(super::dto::iso_date(*d)));
+        }
+        props.insert("schedule_label".into(), json!(g.schedule.label_ja()));
+    }
     if let Some(d) = distance_m {
         props.insert("distance_m".into(), json!(d.round() as u64));
         if let Some(p) = distance_precision_m {

@@ -100,6 +100,15 @@ pub struct FacilityInput {
     pub notes: Option<String>,
     /// active or inactive (deactivate instead of delete).
     pub status: Option<String>,
+    /// Consultation windows (相談窓口), replaced whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub consultations: Vec<crate::domain::Consultation>,
+    /// Kind `patient_group` only: its host, place, who may come, cost and schedule. Without a
+    /// `location`, a group with a host facility is placed at its host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub gathering: Option<crate::domain::Gathering>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -146,6 +155,8 @@ pub(super) fn input_of(f: &Facility) -> FacilityInput {
         url: f.url.clone(),
         notes: f.notes.clone(),
         status: Some(code_str(&f.status)),
+        consultations: f.consultations.clone(),
+        gathering: f.gathering.clone(),
     }
 }
 
@@ -239,7 +250,53 @@ pub(super) fn apply_input(
             Some(d)
         }
     };
+    if input.consultations.len() > 10 {
+        return Err(bad("consultations", "At most 10 consultation windows."));
+    }
+    for (i, c) in input.consultations.iter().enumerate() {
+        if let Some((field, why)) = c.problem(&format!("consultations[{i}]")) {
+            return Err(bad(&field, why));
+        }
+    }
+    match (&input.gathering, kind) {
+        (Some(g), FacilityKind::PatientGroup) => {
+            if let Some((field, why)) = g.problem() {
+                return Err(bad(&field, why));
+            }
+            if let Some(host) = &g.host.facility_id
+                && catalog.get(host).is_none()
+            {
+                return Err(bad(
+                    "gathering.host.facility_id",
+                    format!(
+                        "主催の施設 `{host}` がありません / No facility `{host}`: give the id of the host facility, or only its name."
+                    ),
+                ));
+            }
+        }
+        (Some(_), _) => {
+            return Err(bad(
+                "gathering",
+                "`gathering` は kind が patient_group の時だけです / `gathering` belongs to kind patient_group only.",
+            ));
+        }
+        (None, _) => {}
+    }
+    // A group meeting at its host, given without a place of its own, is shown at the host.
+    let at_host = match (&input.location, &input.gathering) {
+        (None, Some(g)) => g
+            .host
+            .facility_id
+            .as_deref()
+            .and_then(|h| catalog.get(h))
+            .and_then(|h| h.location.map(|l| (l, h.placement))),
+        _ => None,
+    };
     let (location, placement) = match input.location {
+        _ if at_host.is_some() => {
+            let (l, p) = at_host.expect("checked");
+            (Some(l), p)
+        }
         // The location as it was: keep how it was placed.
         Some(l)
             if base.location
@@ -400,6 +457,20 @@ pub(super) fn apply_input(
     f.url = url;
     f.notes = opt_text("notes", &input.notes, 2000)?;
     f.status = status;
+    // A window as it was keeps where it came from; one changed (confirmed, given its hours) is
+    // now the editor's statement.
+    f.consultations = input
+        .consultations
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            if !base.consultations.contains(&c) {
+                c.provenance = prov.clone();
+            }
+            c
+        })
+        .collect();
+    f.gathering = input.gathering.clone();
     if core_changed && f.provenance.is_dataset() {
         f.provenance = prov;
     }
@@ -605,6 +676,8 @@ pub async fn create_facility(
         hours: Hours::default(),
         after_hours: None,
         specialists: None,
+        consultations: Vec::new(),
+        gathering: None,
         url: None,
         notes: None,
         services: Vec::new(),
@@ -1022,6 +1095,8 @@ fn project_value(
             hours: Hours::default(),
             after_hours: None,
             specialists: None,
+            consultations: Vec::new(),
+            gathering: None,
             url: None,
             notes: None,
             services: Vec::new(),

@@ -698,6 +698,8 @@ fn facility_of(
                 hours: Default::default(),
                 after_hours: None,
                 specialists: None,
+                consultations: Vec::new(),
+                gathering: None,
                 url: None,
                 notes: None,
                 services: Vec::new(),

@@ -79,6 +79,17 @@ pub fn merge_facility(
         ids.navii = ids.navii.take().or_else(|| old.identifiers.navii.clone());
         ids.hic = ids.hic.take().or_else(|| old.identifiers.hic.clone());
         ids.kaigo = ids.kaigo.take().or_else(|| old.identifiers.kaigo.clone());
+        // What people stated about the facility itself stays: its specialists, a patient
+        // group's meetings, an after-hours answer that did not come from the dataset.
+        merged.specialists = old.specialists.clone().or(merged.specialists);
+        merged.gathering = old.gathering.clone().or(merged.gathering);
+        if old
+            .after_hours
+            .as_ref()
+            .is_some_and(|a| !a.provenance.is_dataset())
+        {
+            merged.after_hours = old.after_hours.clone();
+        }
     } else {
         *kept_non_dataset += 1;
     }
@@ -100,6 +111,22 @@ pub fn merge_facility(
         }
     }
     merged.contacts = contacts;
+
+    // Consultation windows: one a person entered or confirmed stays, and the dataset's window
+    // of the same kind is not added beside it; the dataset's own are replaced.
+    let mut windows: Vec<_> = old
+        .consultations
+        .iter()
+        .filter(|c| !c.provenance.is_dataset())
+        .cloned()
+        .collect();
+    *kept_non_dataset += windows.len();
+    for c in &incoming.consultations {
+        if !windows.iter().any(|k| k.kind == c.kind) {
+            windows.push(c.clone());
+        }
+    }
+    merged.consultations = windows;
 
     // Services: a non-dataset service wins; a dataset service is refreshed but keeps the bed
     // status, admission rules and verification people added; one the dataset dropped goes inactive.

@@ -77,6 +77,8 @@ pub(crate) struct FacilityRow {
     pub status: String,
     pub after_hours: Option<String>,
     pub specialists: Option<String>,
+    pub consultations: Option<String>,
+    pub gathering: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -216,6 +218,8 @@ pub(crate) fn facility_rows(f: &Facility) -> FacilityRows {
         status: code(&f.status),
         after_hours: f.after_hours.as_ref().map(to_json),
         specialists: f.specialists.as_ref().map(to_json),
+        consultations: (!f.consultations.is_empty()).then(|| to_json(&f.consultations)),
+        gathering: f.gathering.as_ref().map(to_json),
     };
     let contacts = f
         .contacts
@@ -345,6 +349,14 @@ fn facility_from_row(r: FacilityRow) -> Result<Facility, StoreError> {
         },
         specialists: match &r.specialists {
             Some(s) => Some(parse_json("facilities.specialists", s)?),
+            None => None,
+        },
+        consultations: match &r.consultations {
+            Some(s) => parse_json("facilities.consultations", s)?,
+            None => Vec::new(),
+        },
+        gathering: match &r.gathering {
+            Some(s) => Some(parse_json("facilities.gathering", s)?),
             None => None,
         },
     })

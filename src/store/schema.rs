@@ -74,6 +74,8 @@ diesel::table! {
         status -> Text,
         after_hours -> Nullable<Text>,
         specialists -> Nullable<Text>,
+        consultations -> Nullable<Text>,
+        gathering -> Nullable<Text>,
     }
 }
 

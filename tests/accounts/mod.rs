@@ -30,6 +30,8 @@ pub const MARKERS: &[(&str, Visibility)] = &[
     ("MARKER-SURVEYNOTE", Visibility::Internal),
     ("MARKER-SPECIALIST", Visibility::Internal),
     ("MARKER-CORRECTION-CONTACT", Visibility::Internal),
+    ("MARKER-WINDOW-ROUTE", Visibility::Professional),
+    ("MARKER-GATHERING-LINK", Visibility::Professional),
 ];
 
 /// The tiny dataset plus one pharmacy whose every hidden field holds a marker.
@@ -1010,6 +1012,26 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
                 source: "施設の回答".into(),
                 as_of: "2026-11-01".into(),
             });
+            // A consultation window with a professionals-only route, and meetings whose online
+            // link is for professionals (the store takes them as they are).
+            f.consultations = vec![
+                serde_json::from_value(json!({
+                    "kind": "regional_liaison", "name": "地域連携室", "for": "professionals",
+                    "routes": [{"kind": "phone", "value": "048-000-0003"},
+                               {"kind": "ict", "value": MARKERS[10].0, "visibility": "professional"}],
+                    "provenance": {"origin": "coordinator", "source": "test"}
+                }))
+                .unwrap(),
+            ];
+            f.gathering = Some(
+                serde_json::from_value(json!({
+                    "kind": "peer_support", "host": {"name": "テスト薬局"},
+                    "link": format!("https://meet.example.jp/{}", MARKERS[11].0),
+                    "link_visibility": "professional",
+                    "schedule": {"start": "2026-01-07", "from": "18:00", "to": "19:00", "rrule": "FREQ=WEEKLY;BYDAY=WE"}
+                }))
+                .unwrap(),
+            );
             Ok(())
         })
         .unwrap();

@@ -187,6 +187,8 @@ pub fn facility(id: &str, kind: FacilityKind, name: &str, lat: f64, lng: f64) ->
         },
         after_hours: None,
         specialists: None,
+        consultations: Vec::new(),
+        gathering: None,
         url: None,
         notes: None,
         services: Vec::new(),

@@ -102,6 +102,8 @@ impl Ctx<'_> {
             hours: Hours::default(),
             after_hours: None,
             specialists: None,
+            consultations: Vec::new(),
+            gathering: None,
             url: None,
             notes: None,
             services: Vec::new(),

@@ -576,6 +576,69 @@ fn merge_into(f: &mut Facility, inst: &Institution, hic: &str, input: &JoinInput
         f.services.retain(|x| x.kind != s.kind);
         f.services.push(s);
     }
+    if let Some(w) = cancer_window(f.kind, inst, input.register, &prov)
+        && !f.consultations.iter().any(|c| c.kind == w.kind)
+    {
+        f.consultations.push(w);
+    }
+}
+
+/// The 届出 item that only がん診療連携拠点病院, 地域がん診療病院, 小児がん拠点病院 and hospitals
+/// the prefecture recognizes as central to cancer care in their area may notify.
+const CANCER_CORE_ITEM: &str = "がん治療連携計画策定料";
+
+/// The がん相談支援センター of a hospital that notified [`CANCER_CORE_ITEM`]: such hospitals
+/// keep one by the designation rules. What the list does not say (the window's own name, its
+/// direct line, its hours) is left for the coordinator to confirm; the route given is the
+/// hospital's main number as the list publishes it.
+fn cancer_window(
+    kind: FacilityKind,
+    inst: &Institution,
+    register: &Register,
+    prov: &Provenance,
+) -> Option<crate::domain::Consultation> {
+    use crate::domain::consultation::{Route, RouteKind, Topic, WindowFor, WindowKind};
+    let notified = inst.items.iter().any(|i| i.name.trim() == CANCER_CORE_ITEM);
+    if register.is_dental() || kind != FacilityKind::Hospital || !notified {
+        return None;
+    }
+    Some(crate::domain::Consultation {
+        kind: WindowKind::CancerSupportCenter,
+        name: WindowKind::CancerSupportCenter.label_ja().into(),
+        audience: WindowFor::Both,
+        topics: vec![
+            Topic::Treatment,
+            Topic::SecondOpinion,
+            Topic::Pain,
+            Topic::HomeCare,
+            Topic::Costs,
+            Topic::Work,
+            Topic::Family,
+            Topic::PatientSalon,
+        ],
+        answers: Some(
+            "がんの治療や療養生活、セカンドオピニオン、在宅療養、医療費や仕事のことを、この病院にかかっていない方も無料で相談できる窓口（がん診療の中核病院に置かれる相談支援センター）".into(),
+        ),
+        routes: inst
+            .phone
+            .iter()
+            .map(|p| Route {
+                kind: RouteKind::Phone,
+                value: p.clone(),
+                label: Some("病院の代表電話".into()),
+                visibility: Visibility::Public,
+                any_time: false,
+            })
+            .collect(),
+        hours: Default::default(),
+        languages: vec!["ja".into()],
+        fee: None,
+        note: Some(format!(
+            "厚生局の届出名簿に「{CANCER_CORE_ITEM}」の届出があります（がん診療連携拠点病院などに限られる施設基準）。窓口の名前・直通電話・受付時間は病院にお確かめください。"
+        )),
+        verified: false,
+        provenance: prov.clone(),
+    })
 }
 
 /// A facility of its own for an institution with services that no other source has.

@@ -1,0 +1,2 @@
+ALTER TABLE facilities DROP COLUMN gathering;
+ALTER TABLE facilities DROP COLUMN consultations;
