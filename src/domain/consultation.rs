@@ -137,11 +137,11 @@ pub struct Consultation {
 
 /// Which route to use at `at` (JST wall clock): the first route the audience may see whose
 /// window is open now, or one answered any time.
-pub fn route_now<'a>(
-    c: &'a Consultation,
+pub fn route_now(
+    c: &Consultation,
     audience: Audience,
     at: PrimitiveDateTime,
-) -> (Option<bool>, Option<&'a Route>) {
+) -> (Option<bool>, Option<&Route>) {
     let open = (!c.hours.open.is_empty()).then(|| schedule::open_at(&c.hours.open, at));
     let visible = || c.routes.iter().filter(|r| audience.may_see(r.visibility));
     let route = match open {
