@@ -5,6 +5,7 @@ pub mod account;
 pub mod admission;
 pub mod area;
 pub mod census;
+pub mod event;
 pub mod facility;
 pub mod formulary;
 pub mod group;
@@ -24,6 +25,9 @@ pub use admission::{
 };
 pub use area::{Area, Municipality};
 pub use census::CensusArea;
+pub use event::{
+    Event, EventAudience, EventKind, EventPlace, EventStatus, Organizer, Profession, project_event,
+};
 pub use facility::{
     Address, AfterHours, Compounding, Contact, ContactKind, DentalTier, Facility, FacilityStatus,
     HomeCareTier, Hours, Identifiers, LatLng, Origin, Placement, Provenance, Service,
