@@ -108,10 +108,7 @@ impl Recurrence {
                 self.start
             ));
         }
-        match self.rule() {
-            Err(e) => Some(e),
-            Ok(_) => None,
-        }
+        self.rule().err()
     }
 
     /// The rule validated against `start` (JST), `None` for a single date; the message names
@@ -186,8 +183,8 @@ impl Recurrence {
     /// The RRULE value as written in an iCalendar file: UNTIL in UTC (RFC 5545 requires it
     /// when DTSTART has a time zone). `None` for a single date or an unusable rule.
     pub fn rrule_value(&self) -> Option<String> {
-        let r = self.rule().ok()??;
-        Some(r.to_string())
+        self.rule().ok()??;
+        normalize_until(&self.rrule.as_deref()?.trim().to_ascii_uppercase()).ok()
     }
 
     /// The dates the rule itself yields from `start`, in order, without exceptions; a single
@@ -211,7 +208,8 @@ impl Recurrence {
 
     /// Whether `d` is kept: not cancelled, not a holiday skipped.
     fn kept(&self, d: Date) -> bool {
-        !self.cancelled.contains(&d) && !(self.skip_holidays && holiday_name(d).is_some())
+        let holiday = self.skip_holidays && holiday_name(d).is_some();
+        !(holiday || self.cancelled.contains(&d))
     }
 
     /// The dates on which it happens between `from` and `to` inclusive, at most `limit`.
@@ -778,9 +776,12 @@ mod tests {
         assert!(bad(r).starts_with("schedule.extra:"));
         // Open-ended and COUNT/UNTIL rules are all fine.
         assert_eq!(rule(s, "FREQ=WEEKLY;BYDAY=WE;COUNT=3").problem(), None);
+        let r = rule(s, "freq=weekly;byday=we;until=20270101T000000");
+        assert_eq!(r.problem(), None);
+        // UNTIL in JST wall-clock becomes UTC, as RFC 5545 wants beside a TZID'd DTSTART.
         assert_eq!(
-            rule(s, "freq=weekly;byday=we;until=20270101T000000").problem(),
-            None
+            r.rrule_value().as_deref(),
+            Some("FREQ=WEEKLY;BYDAY=WE;UNTIL=20261231T150000Z")
         );
         assert_eq!(
             rule(s, "FREQ=WEEKLY;BYDAY=WE;UNTIL=20261216").between(s, date!(2026 - 12 - 31), 10),

@@ -47,18 +47,28 @@ fn date_param(p: &Params, name: &str) -> Result<Option<Date>, ApiError> {
     let Some(raw) = p.get(name) else {
         return Ok(None);
     };
-    Date::parse(raw, &time::macros::format_description!("[year]-[month]-[day]"))
-        .map(Some)
-        .map_err(|_| {
-            ApiError::bad_parameter(
-                name,
-                format!("日付は YYYY-MM-DD で指定してください / `{name}` is a date YYYY-MM-DD; got `{raw}`."),
-            )
-        })
+    Date::parse(
+        raw,
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map(Some)
+    .map_err(|_| {
+        ApiError::bad_parameter(
+            name,
+            format!(
+                "日付は YYYY-MM-DD で指定してください / `{name}` is a date YYYY-MM-DD; got `{raw}`."
+            ),
+        )
+    })
 }
 
 /// `from`/`to` with their defaults, at most `max` days apart.
-fn range(p: &Params, default_from: Date, default_days: i64, max: i64) -> Result<(Date, Date), ApiError> {
+fn range(
+    p: &Params,
+    default_from: Date,
+    default_days: i64,
+    max: i64,
+) -> Result<(Date, Date), ApiError> {
     let from = date_param(p, "from")?.unwrap_or(default_from);
     let to = date_param(p, "to")?.unwrap_or(from + Duration::days(default_days));
     if to < from {
@@ -70,7 +80,9 @@ fn range(p: &Params, default_from: Date, default_days: i64, max: i64) -> Result<
     if (to - from).whole_days() > max {
         return Err(ApiError::bad_parameter(
             "to",
-            format!("期間は{max}日までです / The range may span at most {max} days; got {from} … {to}."),
+            format!(
+                "期間は{max}日までです / The range may span at most {max} days; got {from} … {to}."
+            ),
         ));
     }
     Ok((from, to))
@@ -99,11 +111,7 @@ fn area_list(state: &AppState, p: &Params) -> Result<Vec<String>, ApiError> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    p.list(
-        "area",
-        |s| catalog.area(s).map(|a| a.code.clone()),
-        codes,
-    )
+    p.list("area", |s| catalog.area(s).map(|a| a.code.clone()), codes)
 }
 
 fn visibility_param(p: &Params) -> Result<Option<Visibility>, ApiError> {
@@ -154,7 +162,11 @@ impl Filter {
                 e.place.name.as_deref(),
                 e.place.address.as_deref(),
             ];
-            if !fields.iter().flatten().any(|f| fold(f).contains(q.as_str())) {
+            if !fields
+                .iter()
+                .flatten()
+                .any(|f| fold(f).contains(q.as_str()))
+            {
                 return false;
             }
         }
@@ -265,7 +277,9 @@ pub async fn list_events(
 }
 
 fn absent(id: &str) -> ApiError {
-    ApiError::not_found(format!("研修・会議 `{id}` はありません / No event with id `{id}`."))
+    ApiError::not_found(format!(
+        "研修・会議 `{id}` はありません / No event with id `{id}`."
+    ))
 }
 
 /// The detail: the event, its label, the next five dates.
@@ -384,7 +398,9 @@ fn url(field: &str, v: &Option<String>) -> Result<Option<String>, ApiError> {
         if !ok {
             return Err(bad(
                 field,
-                format!("{field}: http:// か https:// で始まる URL にしてください / `{field}` must be an http(s) URL; got `{u}`."),
+                format!(
+                    "{field}: http:// か https:// で始まる URL にしてください / `{field}` must be an http(s) URL; got `{u}`."
+                ),
             ));
         }
     }
@@ -397,7 +413,9 @@ fn visibility_of(field: &str, v: Option<&str>) -> Result<Visibility, ApiError> {
         "professional" => Ok(Visibility::Professional),
         other => Err(bad(
             field,
-            format!("{field}: public か professional を指定してください / Unknown value `{other}` for `{field}`. Valid values: public, professional."),
+            format!(
+                "{field}: public か professional を指定してください / Unknown value `{other}` for `{field}`. Valid values: public, professional."
+            ),
         )),
     }
 }
@@ -407,14 +425,24 @@ fn event_of(state: &AppState, input: EventInput, base: Event) -> Result<Event, A
     let kind = EventKind::from_code(&input.kind).ok_or_else(|| {
         bad(
             "kind",
-            format!("kind: 種類が不明です / Unknown value `{}` for `kind`. Valid values: {}.", input.kind, EventKind::CODES),
+            format!(
+                "kind: 種類が不明です / Unknown value `{}` for `kind`. Valid values: {}.",
+                input.kind,
+                EventKind::CODES
+            ),
         )
     })?;
     if input.title.trim().is_empty() {
-        return Err(bad("title", "title: 題名を入れてください / `title` must not be empty."));
+        return Err(bad(
+            "title",
+            "title: 題名を入れてください / `title` must not be empty.",
+        ));
     }
     let title = text("title", &input.title, 200).map_err(|_| {
-        bad("title", "title: 題名は200文字までです / `title` is longer than 200 characters.")
+        bad(
+            "title",
+            "title: 題名は200文字までです / `title` is longer than 200 characters.",
+        )
     })?;
     let description = opt_text("description", &input.description, 5000)?;
     let catalog = state.catalog.load();
@@ -427,7 +455,10 @@ fn event_of(state: &AppState, input: EventInput, base: Event) -> Result<Event, A
             )
         })?),
     };
-    let name = match (opt_text("organizer.name", &input.organizer.name, 200)?, facility) {
+    let name = match (
+        opt_text("organizer.name", &input.organizer.name, 200)?,
+        facility,
+    ) {
         (Some(n), _) => n,
         (None, Some(f)) => f.name.clone(),
         (None, None) => {
@@ -454,7 +485,10 @@ fn event_of(state: &AppState, input: EventInput, base: Event) -> Result<Event, A
             let valid: Vec<&str> = catalog.areas().iter().map(|a| a.code.as_str()).collect();
             return Err(bad(
                 &format!("areas[{i}]"),
-                format!("areas[{i}]: 二次医療圏 `{a}` はありません / Unknown area `{a}`. Valid values: {}.", valid.join(", ")),
+                format!(
+                    "areas[{i}]: 二次医療圏 `{a}` はありません / Unknown area `{a}`. Valid values: {}.",
+                    valid.join(", ")
+                ),
             ));
         }
     }
@@ -483,7 +517,10 @@ fn event_of(state: &AppState, input: EventInput, base: Event) -> Result<Event, A
         address: opt_text("place.address", &input.place.address, 300)?,
         online: input.place.online || link.is_some(),
         link,
-        link_visibility: visibility_of("place.link_visibility", input.place.link_visibility.as_deref())?,
+        link_visibility: visibility_of(
+            "place.link_visibility",
+            input.place.link_visibility.as_deref(),
+        )?,
     };
     if place.name.is_none() && place.address.is_none() && !place.online {
         return Err(bad(
@@ -492,7 +529,10 @@ fn event_of(state: &AppState, input: EventInput, base: Event) -> Result<Event, A
         ));
     }
     if input.capacity == Some(0) {
-        return Err(bad("capacity", "capacity: 定員は1以上です / `capacity` is at least 1; leave it out when there is no limit."));
+        return Err(bad(
+            "capacity",
+            "capacity: 定員は1以上です / `capacity` is at least 1; leave it out when there is no limit.",
+        ));
     }
     let apply = opt_text("apply", &input.apply, 1000)?;
     let deadline = match opt_text("deadline", &input.deadline, 10)? {
@@ -510,7 +550,9 @@ fn event_of(state: &AppState, input: EventInput, base: Event) -> Result<Event, A
         other => {
             return Err(bad(
                 "status",
-                format!("status: scheduled か cancelled です / Unknown value `{other}` for `status`. Valid values: scheduled, cancelled."),
+                format!(
+                    "status: scheduled か cancelled です / Unknown value `{other}` for `status`. Valid values: scheduled, cancelled."
+                ),
             ));
         }
     };
@@ -836,7 +878,10 @@ fn vevent(ics: &mut Ics, e: &Event, today: Date) {
     ics.line(&format!("DTSTART{param}"), &at(first));
     match (s.from, s.to) {
         (Some(_), Some(t)) => ics.line("DTEND;TZID=Asia/Tokyo", &ics_local(first, t)),
-        (None, _) => ics.line("DTEND;VALUE=DATE", &ics_date(first.next_day().unwrap_or(first))),
+        (None, _) => ics.line(
+            "DTEND;VALUE=DATE",
+            &ics_date(first.next_day().unwrap_or(first)),
+        ),
         _ => {}
     }
     if let Some(rule) = s.rrule_value() {
@@ -865,7 +910,12 @@ fn vevent(ics: &mut Ics, e: &Event, today: Date) {
         Visibility::Public => "一般公開",
         _ => "専門職向け",
     };
-    let profs: Vec<&str> = e.audience.professions.iter().map(|p| p.label_ja()).collect();
+    let profs: Vec<&str> = e
+        .audience
+        .professions
+        .iter()
+        .map(|p| p.label_ja())
+        .collect();
     if profs.is_empty() {
         desc.push(format!("対象: {aud}"));
     } else {
@@ -1067,7 +1117,14 @@ pub async fn create_feed(
     let store = state.store.clone();
     let (l, a, au) = (label.clone(), area.clone(), audience.clone());
     let feed = blocking(move || {
-        store.add_calendar_feed(user.id, &hash, l.as_deref(), a.as_deref(), au.as_deref(), &at)
+        store.add_calendar_feed(
+            user.id,
+            &hash,
+            l.as_deref(),
+            a.as_deref(),
+            au.as_deref(),
+            &at,
+        )
     })
     .await?;
     let base = match &state.web.public_url {
@@ -1191,7 +1248,10 @@ pub struct EventReport {
         (status = 403, description = "Not a coordinator or admin", body = Problem, content_type = "application/problem+json"),
     ))]
 #[instrument(skip_all, err(level = "info"))]
-pub async fn report(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn report(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let p = Params::parse(req.query_string(), &["from", "to", "area"])?;
     let caller = auth::caller(&req, &state).await?;
     let user = caller.require_user()?;
