@@ -1248,7 +1248,7 @@ pub struct EventReport {
         (status = 403, description = "Not a coordinator or admin", body = Problem, content_type = "application/problem+json"),
     ))]
 #[instrument(skip_all, err(level = "info"))]
-pub async fn report(
+pub async fn activity_report(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

@@ -186,7 +186,7 @@ routes! {
     "/api/v1/pharmacy-groups/{id}" => { put: surveys::replace_group, delete: surveys::delete_group },
     "/api/v1/events" => { get: events::list_events, post: events::create_event },
     "/api/v1/events.ics" => { get: events::events_ics },
-    "/api/v1/events/report" => { get: events::report },
+    "/api/v1/events/report" => { get: events::activity_report },
     "/api/v1/events/{id}" => { get: events::get_event, put: events::replace_event, delete: events::delete_event },
     "/api/v1/calendar-feeds" => { get: events::list_feeds, post: events::create_feed },
     "/api/v1/calendar-feeds/{id}" => { delete: events::delete_feed },

@@ -57,7 +57,7 @@ use crate::domain::{FacilityKind, ServiceKind};
         super::events::list_events,
         super::events::create_event,
         super::events::events_ics,
-        super::events::report,
+        super::events::activity_report,
         super::events::get_event,
         super::events::replace_event,
         super::events::delete_event,
