@@ -44,7 +44,7 @@ addStrings({
   prof_social_worker: ['MSW・社会福祉士', 'Social workers'],
   prof_dietitian: ['管理栄養士', 'Dietitians'],
   prof_citizen: ['市民', 'Citizens'],
-  calCount: ['{n} 件', '{n} events'],
+  calCount: ['{n} 件', 'Events: {n}'],
   calEmpty: ['この月の研修・会議はありません。', 'No training or meetings this month.'],
   calLoadFailed: ['読み込めませんでした: {d}', 'Could not load: {d}'],
   calCancelled: ['中止', 'Cancelled'],
