@@ -726,8 +726,9 @@ function bodyOf(ev) {
     audience: { visibility: ev.audience.visibility, professions: ev.audience.professions },
     schedule: drop(ev.schedule),
     place: { ...drop(ev.place), online: !!ev.place.online, link_visibility: ev.place.link_visibility },
-    status: ev.status || 'scheduled',
   };
+  // A new event is scheduled; only an edit calls it off.
+  if (ev.id) body.status = ev.status || 'scheduled';
   if (!body.organizer.name) body.organizer.name = '';
   for (const k of ['description', 'apply', 'deadline', 'credits', 'materials']) if (ev[k]) body[k] = ev[k];
   if (ev.capacity !== '' && ev.capacity != null) body.capacity = /^\d+$/.test(String(ev.capacity)) ? Number(ev.capacity) : ev.capacity;
@@ -753,6 +754,12 @@ function renderForm() {
   const scroll = d.scrollTop;
   d.innerHTML = formHtml(f);
   d.scrollTop = scroll;
+}
+
+/** `schedule.to: 終了時刻は…` → {field: 'schedule.to', text: '終了時刻は…'}; other text as it is. */
+function namedField(text) {
+  const m = /^([a-z_]+(?:\.[a-z_]+)*): (.+)$/s.exec(String(text || ''));
+  return m ? { field: m[1], text: m[2] } : { field: '', text: String(text || '') };
 }
 
 /** A field name of the API (`schedule.start`, `/place/link`, `errors[].field`) as the form's key. */
@@ -801,12 +808,16 @@ async function saveForm() {
   f.errors = {};
   const list = Array.isArray(p.errors) ? p.errors : [];
   for (const e of list) {
-    const key = fieldKey(e.field || e.pointer || e.name || e.path);
-    if (key) f.errors[key] = serverText(e.detail || e.message || e.reason || p.detail);
+    const said = namedField(serverText(e.detail || e.message || e.reason || p.detail));
+    const key = fieldKey(e.field || e.pointer || e.name || e.path) || said.field;
+    if (key) f.errors[key] = said.text;
   }
-  if (p.field) f.errors[fieldKey(p.field)] = f.errors[fieldKey(p.field)] || serverText(p.detail);
+  // One problem may name its field in `field`, or as the detail's prefix (`schedule.to: …`).
+  const top = namedField(serverText(p.detail));
+  const key = fieldKey(p.field) || top.field;
+  if (key && !f.errors[key]) f.errors[key] = top.text;
   if (r.status === 409 || r.status === 412) f.message = t('evConflict');
-  else f.message = t('evSaveFailed', { d: detailOf(r) });
+  else f.message = t('evSaveFailed', { d: top.text || detailOf(r) });
   renderForm();
   focusFirstError();
 }
