@@ -5,11 +5,8 @@ pub mod account;
 pub mod admission;
 pub mod area;
 pub mod census;
-<<<<<<< HEAD
 pub mod consultation;
-=======
 pub mod event;
->>>>>>> events
 pub mod facility;
 pub mod formulary;
 pub mod gathering;
@@ -30,13 +27,11 @@ pub use admission::{
 };
 pub use area::{Area, Municipality};
 pub use census::CensusArea;
-<<<<<<< HEAD
 pub use consultation::{
     Consultation, Route, RouteKind as WindowRoute, Topic, WindowFor, WindowKind,
-=======
+};
 pub use event::{
     Event, EventAudience, EventKind, EventPlace, EventStatus, Organizer, Profession, project_event,
->>>>>>> events
 };
 pub use facility::{
     Address, AfterHours, Compounding, Contact, ContactKind, DentalTier, Facility, FacilityStatus,
