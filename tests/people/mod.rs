@@ -353,7 +353,7 @@ async fn a_patient_group_is_placed_at_its_host_and_shows_its_next_meetings() {
     // The map layer and the list carry the next date; the kind filter finds the group.
     let (_, layer) = get(&fx, "/api/v1/facilities.geojson?kind=patient_group", None).await;
     let feature = &layer["features"][0];
-    assert_eq!(feature["id"], json!(id));
+    assert_eq!(feature["properties"]["id"], json!(id), "{layer}");
     assert_eq!(feature["properties"]["next_date"], json!(want[0]));
     assert!(!layer.to_string().contains("MARKER-SALON-LINK"));
     let (_, list) = get(
@@ -362,7 +362,7 @@ async fn a_patient_group_is_placed_at_its_host_and_shows_its_next_meetings() {
         None,
     )
     .await;
-    assert_eq!(list["items"][0]["id"], json!(id));
+    assert_eq!(list["items"][0]["id"], json!(id), "{list}");
     assert_eq!(list["items"][0]["next_date"], json!(want[0]));
 }
 
