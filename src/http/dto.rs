@@ -255,8 +255,13 @@ pub struct ConsultationView<'a> {
     pub note: Option<&'a str>,
     /// Confirmed with the facility; false for a window derived from a public list only.
     pub verified: bool,
-    #[schema(value_type = Object)]
-    pub source: &'a Provenance,
+    /// Where the window is known from (a source name, or `api` for a person's entry) and the
+    /// snapshot date of that source.
+    pub source: &'a str,
+    /// dataset, coordinator, facility, survey…
+    #[schema(value_type = String, example = "dataset")]
+    pub origin: Origin,
+    pub as_of: Option<&'a str>,
     /// Open at this moment by its hours; null when its hours are not known.
     pub open_now: Option<bool>,
     /// The route to use now.
@@ -321,7 +326,9 @@ impl<'a> ConsultationView<'a> {
             fee: c.fee.as_deref(),
             note: c.note.as_deref(),
             verified: c.verified,
-            source: &c.provenance,
+            source: &c.provenance.source,
+            origin: c.provenance.origin,
+            as_of: c.provenance.snapshot.as_deref(),
             open_now,
             route_now,
             next_open: consultation::next_open(&c.hours.open, at),

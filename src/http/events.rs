@@ -1161,7 +1161,7 @@ pub async fn create_feed(
 #[utoipa::path(get, path = "/api/v1/calendar-feeds", tag = "events",
     security(("session" = []), ("token" = [])),
     responses(
-        (status = 200, description = "The caller's calendar feeds (without their tokens)", body = Vec<crate::store::CalendarFeed>),
+        (status = 200, description = "The caller's calendar feeds (without their tokens): `{items: [...]}`", body = FeedList),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 #[instrument(skip_all, err(level = "info"))]
@@ -1173,10 +1173,16 @@ pub async fn list_feeds(
     let caller = auth::caller(&req, &state).await?;
     let uid = caller.require_user()?.id;
     let store = state.store.clone();
-    let feeds = blocking(move || store.calendar_feeds(uid)).await?;
+    let items = blocking(move || store.calendar_feeds(uid)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
-        .json(feeds))
+        .json(FeedList { items }))
+}
+
+/// The caller's calendar feeds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedList {
+    pub items: Vec<crate::store::CalendarFeed>,
 }
 
 #[utoipa::path(delete, path = "/api/v1/calendar-feeds/{id}", tag = "events",

@@ -719,6 +719,7 @@ async fn a_feed_token_stands_for_its_account_until_deleted() {
     assert!(ics.contains("専門職限定の会議"), "{ics}");
     // The list shows the feed without its token.
     let (_, list) = get(st, "/api/v1/calendar-feeds", Some(&pro)).await;
+    let list = &list["items"];
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["label"], "職場のカレンダー");
     assert!(list[0]["last_used_at"].is_string());
