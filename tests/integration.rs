@@ -17,4 +17,5 @@ mod search;
 mod search_quality;
 mod store;
 mod surveys;
+mod team;
 mod web;

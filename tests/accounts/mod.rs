@@ -32,6 +32,7 @@ pub const MARKERS: &[(&str, Visibility)] = &[
     ("MARKER-CORRECTION-CONTACT", Visibility::Internal),
     ("MARKER-WINDOW-ROUTE", Visibility::Professional),
     ("MARKER-GATHERING-LINK", Visibility::Professional),
+    ("MARKER-PARTNER-NOTE", Visibility::Professional),
 ];
 
 /// The tiny dataset plus one pharmacy whose every hidden field holds a marker.
@@ -1032,6 +1033,23 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
                 }))
                 .unwrap(),
             );
+            Ok(())
+        })
+        .unwrap();
+    // A partner (連携先) with a note: the whole list is for professionals.
+    let v = fx
+        .store
+        .facility("navii-1151070000030")
+        .unwrap()
+        .unwrap()
+        .version;
+    fx.store
+        .edit_facility("navii-1151070000030", v, &edit, |f| {
+            f.partners = vec![Partner {
+                id: "navii-1121070000020".into(),
+                role: PartnerRole::Physician,
+                note: Some(MARKERS[12].0.into()),
+            }];
             Ok(())
         })
         .unwrap();
