@@ -19,6 +19,7 @@
 //! The physician is ranked first and its top candidate not excluded is proposed; the other roles
 //! are ranked with the links of that physician.
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use time::OffsetDateTime;
@@ -319,25 +320,30 @@ pub struct TeamAnswer {
 
 /// Answer `ask` over `c`.
 pub fn assemble(c: &Catalog, ask: &TeamAsk) -> TeamAnswer {
+    let near = Near {
+        c,
+        home: ask.home,
+        visiting: OnceCell::new(),
+    };
     let physician = ask
         .roles
         .iter()
         .find(|r| r.role == TeamRole::Physician)
-        .map(|r| rank_role(c, ask, r, None));
+        .map(|r| rank_role(&near, ask, r, None));
     let lead = physician.as_ref().and_then(|a| a.proposed).map(|o| c.at(o));
     let roles = ask
         .roles
         .iter()
         .map(|r| match (&physician, r.role) {
             (Some(p), TeamRole::Physician) => p.clone(),
-            _ => rank_role(c, ask, r, lead),
+            _ => rank_role(&near, ask, r, lead),
         })
         .collect();
     TeamAnswer { roles }
 }
 
 /// The role's active services at `f`, if `f` is a provider of the role.
-fn role_services<'f>(f: &'f Facility, role: TeamRole) -> Vec<&'f crate::domain::Service> {
+fn role_services(f: &Facility, role: TeamRole) -> Vec<&crate::domain::Service> {
     if role.kinds().is_some_and(|k| !k.contains(&f.kind)) {
         return Vec::new();
     }
@@ -409,7 +415,43 @@ fn around(c: &Catalog, bits: &Bits, p: (f64, f64), radius_m: f64) -> Vec<(u32, f
             .collect()
     } else {
         c.spatial
-            .within(p.0, p.1, radius_m)
+            .within_unsorted(p.0, p.1, radius_m)
+            .into_iter()
+            .filter(|(ord, _)| bits.contains(*ord))
+            .collect()
+    }
+}
+
+/// The providers near the home, shared by the roles of one question: every located facility
+/// within the largest home-visit reach is measured once, when a common role first needs it.
+struct Near<'c> {
+    c: &'c Catalog,
+    home: (f64, f64),
+    visiting: OnceCell<Vec<(u32, f64)>>,
+}
+
+impl Near<'_> {
+    /// The members of `bits` within `radius_m` of the home, in no particular order.
+    fn members(&self, bits: &Bits, radius_m: f64) -> Vec<(u32, f64)> {
+        let c = self.c;
+        let rare_max = (RARE_FACTOR * c.len() as f64).sqrt() as usize;
+        if bits.count() <= rare_max {
+            return around(c, bits, self.home, radius_m);
+        }
+        if radius_m <= c.max_reach_m {
+            return self
+                .visiting
+                .get_or_init(|| {
+                    c.spatial
+                        .within_unsorted(self.home.0, self.home.1, c.max_reach_m)
+                })
+                .iter()
+                .filter(|(ord, d)| *d <= radius_m && bits.contains(*ord))
+                .copied()
+                .collect();
+        }
+        c.spatial
+            .within_unsorted(self.home.0, self.home.1, radius_m)
             .into_iter()
             .filter(|(ord, _)| bits.contains(*ord))
             .collect()
@@ -424,29 +466,47 @@ struct Checks<'a> {
     formulary: Option<(Bits, super::query::Tiers)>,
 }
 
-/// Why a provider of the role at distance `d` fails, one sentence per failed check.
-#[derive(Debug, Default)]
-struct Fails(Vec<String>);
+/// The checks a provider of the role can fail (bits of [`Checks::failed`]).
+const FAR: u8 = 1;
+const NOT_AFTER_HOURS: u8 = 2;
+const NO_OPIOIDS: u8 = 4;
 
 impl Checks<'_> {
-    fn fails(&self, ord: u32, f: &Facility, d: f64, reach_m: f64) -> Fails {
-        let mut why = Vec::new();
+    /// The checks a provider of the role at distance `d` fails, as bits: cheap, so every
+    /// provider near the home is asked; [`Checks::why`] words them for the few shown.
+    fn failed(&self, ord: u32, f: &Facility, d: f64, reach_m: f64) -> u8 {
+        let mut bits = 0;
         if d > reach_m {
+            bits |= FAR;
+        }
+        if self.role.after_hours && f.reachable_after_hours() != Some(true) {
+            bits |= NOT_AFTER_HOURS;
+        }
+        if let Some((accepted, _)) = &self.formulary
+            && !accepted.contains(ord)
+        {
+            bits |= NO_OPIOIDS;
+        }
+        bits
+    }
+
+    /// One sentence per failed check.
+    fn why(&self, failed: u8, f: &Facility, d: f64, reach_m: f64) -> String {
+        let mut why = Vec::new();
+        if failed & FAR != 0 {
             why.push(if self.role.role.visits() {
                 format!("{}（訪問範囲 {} の外）", km(d), km(reach_m))
             } else {
                 format!("{}（{} より遠い）", km(d), km(reach_m))
             });
         }
-        if self.role.after_hours && f.reachable_after_hours() != Some(true) {
+        if failed & NOT_AFTER_HOURS != 0 {
             why.push(match f.reachable_after_hours() {
                 Some(false) => "時間外対応なし".to_string(),
                 _ => "時間外対応が確認できません".to_string(),
             });
         }
-        if let (Some((accepted, _)), Some(ff)) = (&self.formulary, &self.role.formulary)
-            && !accepted.contains(ord)
-        {
+        if let (true, Some(ff)) = (failed & NO_OPIOIDS != 0, &self.role.formulary) {
             let products: Vec<String> = ff.products.iter().map(|p| p.label_ja()).collect();
             why.push(format!(
                 "麻薬: {}が{}",
@@ -458,7 +518,7 @@ impl Checks<'_> {
                 }
             ));
         }
-        Fails(why)
+        why.join("、")
     }
 }
 
@@ -580,7 +640,8 @@ fn key(c: &Candidate) -> (bool, bool, u8, bool, f64) {
     )
 }
 
-fn rank_role(c: &Catalog, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility>) -> RoleAnswer {
+fn rank_role(near: &Near<'_>, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility>) -> RoleAnswer {
+    let c = near.c;
     let role = r.role;
     if role == TeamRole::CareManager {
         return RoleAnswer {
@@ -613,23 +674,23 @@ fn rank_role(c: &Catalog, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility>) -
         .unwrap_or_default();
     let mut found: Vec<Candidate> = Vec::new();
     let mut included_fails: Vec<(u32, Almost)> = Vec::new();
-    for (ord, d) in around(c, &bits, ask.home, bound) {
+    for (ord, d) in near.members(&bits, bound) {
         let f = c.at(ord);
         let services = role_services(f, role);
         if services.is_empty() {
             continue;
         }
         let (reach_m, reach_rule) = reach(&services, role, ask.max_km);
-        let fails = checks.fails(ord, f, d, reach_m);
+        let failed = checks.failed(ord, f, d, reach_m);
         let included = include.contains(f.id.as_str());
-        if !fails.0.is_empty() {
+        if failed != 0 {
             if included {
                 included_fails.push((
                     ord,
                     Almost {
                         ord,
                         distance_m: Some(d),
-                        why: fails.0.join("、"),
+                        why: checks.why(failed, f, d, reach_m),
                     },
                 ));
             }
@@ -662,16 +723,24 @@ fn rank_role(c: &Catalog, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility>) -
             reasons: Vec::new(),
         });
     }
-    found.sort_by(|a, b| {
+    let order = |a: &Candidate, b: &Candidate| {
         let (ka, kb) = (key(a), key(b));
         (ka.0, ka.1, ka.2, ka.3)
             .cmp(&(kb.0, kb.1, kb.2, kb.3))
             .then(ka.4.total_cmp(&kb.4))
             .then_with(|| c.at(a.ord).id.cmp(&c.at(b.ord).id))
-    });
+    };
     let total = found.len();
-    let proposed = found.iter().find(|x| !x.excluded).map(|x| x.ord);
     let qualified: HashSet<u32> = found.iter().filter(|x| x.included).map(|x| x.ord).collect();
+    // Only the head is shown: up to the `limit`-th (or last included) candidate not excluded,
+    // with the excluded ones before it, so the rest need not be sorted.
+    let head = ask.limit.max(qualified.len()).max(1) + exclude.len();
+    if found.len() > head {
+        found.select_nth_unstable_by(head, order);
+        found.truncate(head);
+    }
+    found.sort_by(order);
+    let proposed = found.iter().find(|x| !x.excluded).map(|x| x.ord);
     let shown = shown_len(&found, qualified.len(), ask.limit);
     found.truncate(shown);
     for cand in &mut found {
@@ -698,7 +767,7 @@ fn rank_role(c: &Catalog, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility>) -
             // Beyond the search bound: it fails reach, and maybe more.
             Some(d) => {
                 let (reach_m, _) = reach(&services, role, ask.max_km);
-                checks.fails(ord, f, d, reach_m).0.join("、")
+                checks.why(checks.failed(ord, f, d, reach_m), f, d, reach_m)
             }
         };
         almost.push(Almost {
@@ -786,8 +855,8 @@ fn near_misses(
             return None;
         }
         let (reach_m, _) = reach(&services, role, ask.max_km);
-        let mut fails = checks.fails(ord, f, d, reach_m).0;
-        (fails.len() == 1).then(|| fails.remove(0))
+        let failed = checks.failed(ord, f, d, reach_m);
+        (failed.count_ones() == 1).then(|| checks.why(failed, f, d, reach_m))
     };
     let rare_max = (RARE_FACTOR * c.len() as f64).sqrt() as usize;
     let limit_m = ALMOST_KM * 1000.0;

@@ -2,7 +2,7 @@
 //! provider sets; `POST /api/v1/care-team` (who may ask, every bad input named, the home neither
 //! stored nor logged); and the partners relation (who may write it, who may read it).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use actix_web::http::Method;
@@ -126,22 +126,29 @@ fn random_formulary(rng: &mut SplitMix64) -> Service {
 /// answers and partners; some unplaced; and random pharmacy groups.
 fn random_world(seed: u64) -> (Vec<Facility>, Vec<PharmacyGroup>) {
     let mut rng = SplitMix64::for_item(seed, 1);
-    let n = 4 + rng.below(60);
+    let kinds = [
+        FacilityKind::Clinic,
+        FacilityKind::Clinic,
+        FacilityKind::Hospital,
+        FacilityKind::Pharmacy,
+        FacilityKind::Pharmacy,
+        FacilityKind::VisitingNurseStation,
+        FacilityKind::DentalClinic,
+    ];
+    // Every eighth world is large and mostly of one kind, so that a role's providers are too
+    // many to measure one by one and the catalog takes its R-tree path.
+    let (n, common) = if seed.is_multiple_of(8) {
+        (200 + rng.below(200), Some(pick(&mut rng, &kinds)))
+    } else {
+        (4 + rng.below(60), None)
+    };
     let spread = pick(&mut rng, &[0.1, 0.3, 0.6]);
     let mut all: Vec<Facility> = (0..n)
         .map(|i| {
-            let kind = pick(
-                &mut rng,
-                &[
-                    FacilityKind::Clinic,
-                    FacilityKind::Clinic,
-                    FacilityKind::Hospital,
-                    FacilityKind::Pharmacy,
-                    FacilityKind::Pharmacy,
-                    FacilityKind::VisitingNurseStation,
-                    FacilityKind::DentalClinic,
-                ],
-            );
+            let kind = match common {
+                Some(k) if rng.unit() < 0.8 => k,
+                _ => pick(&mut rng, &kinds),
+            };
             let lat = 35.9 + (rng.unit() - 0.5) * spread;
             let lng = 139.6 + (rng.unit() - 0.5) * spread;
             let mut f = facility(
@@ -363,7 +370,7 @@ fn role_kinds(role: TeamRole) -> &'static [ServiceKind] {
     }
 }
 
-fn active<'f>(f: &'f Facility, role: TeamRole) -> Vec<&'f Service> {
+fn active(f: &Facility, role: TeamRole) -> Vec<&Service> {
     if role == TeamRole::Physician
         && !matches!(f.kind, FacilityKind::Clinic | FacilityKind::Hospital)
     {
@@ -391,7 +398,7 @@ fn stocks(f: &Facility, p: Product, wanted: Stock, audience: Audience) -> bool {
 fn formulary_oracle(
     f: &Facility,
     ff: &FormularyFilter,
-    all: &[Facility],
+    by_id: &HashMap<&str, &Facility>,
     groups: &[PharmacyGroup],
 ) -> (bool, u8) {
     let via_partner = |p: Product| {
@@ -399,8 +406,8 @@ fn formulary_oracle(
             g.valid_on(TODAY)
                 && g.members.contains(&f.id)
                 && g.members.iter().any(|m| {
-                    all.iter()
-                        .find(|o| &o.id == m)
+                    by_id
+                        .get(m.as_str())
                         .is_some_and(|o| stocks(o, p, Stock::Always, ff.audience))
                 })
         })
@@ -425,6 +432,9 @@ fn formulary_oracle(
     (accepted, tier)
 }
 
+/// The first four parts of the ranking key: included, linked, the role's tier, after hours.
+type Key = (u8, u8, u8, u8);
+
 fn oracle_role(
     all: &[Facility],
     groups: &[PharmacyGroup],
@@ -433,7 +443,8 @@ fn oracle_role(
     lead: Option<&Facility>,
 ) -> OracleRole {
     let role = r.role;
-    let mut ranked: Vec<((u8, u8, u8, u8), f64, String, bool)> = Vec::new();
+    let by_id: HashMap<&str, &Facility> = all.iter().map(|f| (f.id.as_str(), f)).collect();
+    let mut ranked: Vec<(Key, f64, String, bool)> = Vec::new();
     let mut misses: Vec<(f64, String)> = Vec::new();
     let mut failing_included: Vec<String> = Vec::new();
     for f in all {
@@ -464,7 +475,7 @@ fn oracle_role(
         fails += (r.after_hours && f.reachable_after_hours() != Some(true)) as u8;
         let mut stock_tier = 0;
         if let (TeamRole::Pharmacy, Some(ff)) = (role, &r.formulary) {
-            let (ok, tier) = formulary_oracle(f, ff, all, groups);
+            let (ok, tier) = formulary_oracle(f, ff, &by_id, groups);
             fails += (!ok) as u8;
             stock_tier = tier;
         }
