@@ -199,6 +199,46 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
                 .unwrap_or(0)
         },
     );
+    // The discharge nurse's team (issue 15): physician, visiting nurse, a home-visit pharmacy
+    // covering fentanyl patches (in stock, via its group or on order) and a backup hospital
+    // within 16 km, each ranked by the care-team key — `POST /api/v1/care-team` but its
+    // rendering. Results per query: the candidates shown over the four roles.
+    let fentanyl = pallimap::domain::Product::from_code("fentanyl_patch").expect("product");
+    measure(
+        "(h) care team: physician + nurse + pharmacy(fentanyl_patch) + backup",
+        runs,
+        |i| {
+            use pallimap::catalog::team::{RoleAsk, TeamAsk, TeamRole};
+            let mut pharmacy = RoleAsk::new(TeamRole::Pharmacy);
+            pharmacy.formulary = Some(pallimap::catalog::FormularyFilter {
+                products: vec![fentanyl],
+                stock: pallimap::domain::Stock::Order,
+                partners: true,
+                today: "2026-12-01".into(),
+                audience: pallimap::domain::Audience::Professional,
+            });
+            let ask = TeamAsk {
+                home: points[i],
+                roles: vec![
+                    RoleAsk::new(TeamRole::Physician),
+                    RoleAsk::new(TeamRole::Nurse),
+                    pharmacy,
+                    RoleAsk::new(TeamRole::Backup),
+                ],
+                limit: 5,
+                max_km: 16.0,
+                audience: pallimap::domain::Audience::Professional,
+                now: night,
+                stale_hours: 72,
+            };
+            catalog
+                .team(&ask)
+                .roles
+                .iter()
+                .map(|r| r.candidates.len())
+                .sum()
+        },
+    );
     measure("(b) q=クリニック within 5 km", runs, |i| {
         search(
             &Query {

@@ -18,4 +18,5 @@ mod search;
 mod search_quality;
 mod store;
 mod surveys;
+mod team;
 mod web;

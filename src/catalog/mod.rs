@@ -24,6 +24,7 @@ pub mod query;
 mod relax;
 pub mod spatial;
 pub mod suggest;
+pub mod team;
 pub mod text;
 pub mod understand;
 mod update;
@@ -568,6 +569,12 @@ impl Catalog {
         stale_hours: u32,
     ) -> Result<Vec<BackupHit>, QueryError> {
         backup::rank(self, plan, audience, now, stale_hours)
+    }
+
+    /// The home palliative-care team for a home: per role the ranked candidates, the proposed
+    /// member and, when there is none, the nearest that almost qualify ([`team`]).
+    pub fn team(&self, ask: &team::TeamAsk) -> team::TeamAnswer {
+        team::assemble(self, ask)
     }
 
     /// Every match of `q`, sorted, with `offset..offset+limit` returned as hits.

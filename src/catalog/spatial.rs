@@ -169,20 +169,25 @@ impl SpatialIndex {
     /// All points within `radius_m` great-circle metres of (lat, lng) (inclusive), with their
     /// distances, sorted by (distance, ord).
     pub fn within(&self, lat: f64, lng: f64, radius_m: f64) -> Vec<(u32, f64)> {
+        let mut out = self.within_unsorted(lat, lng, radius_m);
+        sort_by_distance(&mut out);
+        out
+    }
+
+    /// The points of [`SpatialIndex::within`] in no particular order, for callers that rank
+    /// them by a key of their own.
+    pub fn within_unsorted(&self, lat: f64, lng: f64, radius_m: f64) -> Vec<(u32, f64)> {
         if !valid_coords(lat, lng) || radius_m.is_nan() || radius_m < 0.0 {
             return Vec::new();
         }
-        let mut out: Vec<(u32, f64)> = self
-            .sphere
+        self.sphere
             .locate_within_distance(unit_vector(lat, lng), widened_chord2(radius_m))
             .filter_map(|g| {
                 let s = g.data;
                 let d = haversine_m((lat, lng), (s.lat, s.lng));
                 (d <= radius_m).then_some((s.ord, d))
             })
-            .collect();
-        sort_by_distance(&mut out);
-        out
+            .collect()
     }
 
     /// The `k` nearest points for which `accept(ord)` is true, sorted by (distance, ord), limited to

@@ -470,6 +470,7 @@ mod tests {
             hours: Hours::default(),
             after_hours: None,
             specialists: None,
+            partners: Vec::new(),
             consultations: Vec::new(),
             gathering: None,
             url: None,

@@ -806,6 +806,7 @@ fn facility(r: &Reference, i: usize, seed: u64) -> Facility {
         hours,
         after_hours: None,
         specialists: None,
+        partners: Vec::new(),
         consultations: Vec::new(),
         gathering: None,
         url: None,

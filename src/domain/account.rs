@@ -174,6 +174,9 @@ pub fn project(f: &Facility, audience: Audience) -> Facility {
     if let Some(s) = &mut out.specialists {
         s.named.retain(|n| audience.may_see(n.visibility));
     }
+    if !audience.may_see(super::partner::PARTNERS_VISIBILITY) {
+        out.partners.clear();
+    }
     for c in &mut out.consultations {
         c.routes.retain(|r| audience.may_see(r.visibility));
     }

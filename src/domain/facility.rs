@@ -379,6 +379,10 @@ pub struct Facility {
     /// A patient group's meetings (kind `patient_group` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gathering: Option<super::gathering::Gathering>,
+    /// The providers the facility works with (連携先; professional, see
+    /// [`super::partner::PARTNERS_VISIBILITY`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partners: Vec<super::partner::Partner>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Public free-text notes (e.g. 診療科).

@@ -12,6 +12,7 @@ pub mod formulary;
 pub mod gathering;
 pub mod group;
 pub mod ja;
+pub mod partner;
 pub mod place;
 pub mod prefecture;
 pub mod recurrence;
@@ -41,6 +42,7 @@ pub use facility::{
 pub use formulary::{Drug, Form, FormularyEntry, Product, Scope, Stock};
 pub use gathering::{Gathering, GatheringKind, Host};
 pub use group::PharmacyGroup;
+pub use partner::{MAX_PARTNERS, PARTNERS_VISIBILITY, Partner, PartnerRole};
 pub use place::{
     Coverage, GeocodeMatch, GeocodeMiss, Geocoder, MuniRef, SplitMix64, TownRef, haversine_m,
     round6,

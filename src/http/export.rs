@@ -493,6 +493,7 @@ pub fn example_facility() -> Facility {
         hours: Hours::default(),
         after_hours: None,
         specialists: None,
+        partners: Vec::new(),
         consultations: Vec::new(),
         gathering: None,
         url: Some("https://example.jp/".into()),

@@ -22,6 +22,7 @@ mod request;
 mod routes;
 mod session;
 mod surveys;
+mod team;
 mod write;
 
 use std::sync::Arc;
@@ -170,6 +171,7 @@ routes! {
     "/api/v1/facilities/{id}/services/{service}/admission-rules" => { put: admission::put_rules },
     "/api/v1/facilities/{id}/verify" => { post: write::verify_facility },
     "/api/v1/facilities/{id}/specialists" => { put: write::put_specialists },
+    "/api/v1/facilities/{id}/partners" => { get: team::get_partners, put: team::put_partners },
     "/api/v1/facilities/{id}/update-links" => { get: links::list_links, post: links::create_link },
     "/api/v1/facilities/{id}/update-links/{link}" => { delete: links::revoke_link },
     "/api/v1/update-links/{token}" => { get: links::open_link, post: links::use_link },
@@ -196,6 +198,7 @@ routes! {
     "/api/v1/facilities/{id}/history" => { get: write::history },
     "/api/v1/backup" => { get: admission::backup },
     "/api/v1/backup.geojson" => { get: admission::backup_geojson },
+    "/api/v1/care-team" => { post: team::care_team },
     "/api/v1/areas" => { get: routes::list_areas },
     "/api/v1/areas.geojson" => { get: routes::areas_geojson },
     "/api/v1/areas/{code}/coverage" => { get: coverage::area_coverage },

@@ -698,6 +698,7 @@ fn facility_of(
                 hours: Default::default(),
                 after_hours: None,
                 specialists: None,
+                partners: Vec::new(),
                 consultations: Vec::new(),
                 gathering: None,
                 url: None,

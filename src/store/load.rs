@@ -83,6 +83,8 @@ pub fn merge_facility(
         // group's meetings, an after-hours answer that did not come from the dataset.
         merged.specialists = old.specialists.clone().or(merged.specialists);
         merged.gathering = old.gathering.clone().or(merged.gathering);
+        // Partners are people's statements only; no dataset lists them.
+        merged.partners = old.partners.clone();
         if old
             .after_hours
             .as_ref()

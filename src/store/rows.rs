@@ -79,6 +79,7 @@ pub(crate) struct FacilityRow {
     pub specialists: Option<String>,
     pub consultations: Option<String>,
     pub gathering: Option<String>,
+    pub partners: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -220,6 +221,7 @@ pub(crate) fn facility_rows(f: &Facility) -> FacilityRows {
         specialists: f.specialists.as_ref().map(to_json),
         consultations: (!f.consultations.is_empty()).then(|| to_json(&f.consultations)),
         gathering: f.gathering.as_ref().map(to_json),
+        partners: (!f.partners.is_empty()).then(|| to_json(&f.partners)),
     };
     let contacts = f
         .contacts
@@ -358,6 +360,10 @@ fn facility_from_row(r: FacilityRow) -> Result<Facility, StoreError> {
         gathering: match &r.gathering {
             Some(s) => Some(parse_json("facilities.gathering", s)?),
             None => None,
+        },
+        partners: match &r.partners {
+            Some(s) => parse_json("facilities.partners", s)?,
+            None => Vec::new(),
         },
     })
 }

@@ -76,6 +76,7 @@ diesel::table! {
         specialists -> Nullable<Text>,
         consultations -> Nullable<Text>,
         gathering -> Nullable<Text>,
+        partners -> Nullable<Text>,
     }
 }
 

@@ -34,6 +34,7 @@ pub const MARKERS: &[(&str, Visibility)] = &[
     ("MARKER-GATHERING-LINK", Visibility::Professional),
     ("MARKER-EVENT-PRO", Visibility::Professional),
     ("MARKER-EVENT-LINK", Visibility::Professional),
+    ("MARKER-PARTNER-NOTE", Visibility::Professional),
 ];
 
 /// The tiny dataset plus one pharmacy whose every hidden field holds a marker.
@@ -1067,6 +1068,23 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
             ),
             &edit,
         )
+        .unwrap();
+    // A partner (連携先) with a note: the whole list is for professionals.
+    let v = fx
+        .store
+        .facility("navii-1151070000030")
+        .unwrap()
+        .unwrap()
+        .version;
+    fx.store
+        .edit_facility("navii-1151070000030", v, &edit, |f| {
+            f.partners = vec![Partner {
+                id: "navii-1121070000020".into(),
+                role: PartnerRole::Physician,
+                note: Some(MARKERS[14].0.into()),
+            }];
+            Ok(())
+        })
         .unwrap();
     pallimap::app::refresh_now(&fx.store, &fx.state.catalog).unwrap();
     let (_, _, doc) = json_of(

@@ -187,6 +187,7 @@ pub fn facility(id: &str, kind: FacilityKind, name: &str, lat: f64, lng: f64) ->
         },
         after_hours: None,
         specialists: None,
+        partners: Vec::new(),
         consultations: Vec::new(),
         gathering: None,
         url: None,

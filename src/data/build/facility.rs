@@ -102,6 +102,7 @@ impl Ctx<'_> {
             hours: Hours::default(),
             after_hours: None,
             specialists: None,
+            partners: Vec::new(),
             consultations: Vec::new(),
             gathering: None,
             url: None,
