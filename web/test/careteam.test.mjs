@@ -114,6 +114,12 @@ test('a nurse asks for physician + nurse + pharmacy (fentanyl patch) + backup fo
   assert.ok(await page.isVisible('#careteam'));
   assert.ok((await page.textContent('#ct-privacy')).includes('サーバーには保存されません'), 'the privacy notice before asking');
 
+  // An address nobody can place: the server's words, the box marked.
+  await page.fill('#ct-address', 'ほげ県どこでもない町');
+  await page.click('#ct-submit');
+  await page.waitForSelector('#ct-msg:not([hidden])');
+  assert.equal(await page.getAttribute('#ct-address', 'aria-invalid'), 'true');
+  assert.ok(await page.isHidden('#ct-results'));
   await page.fill('#ct-address', ADDRESS);
   for (const role of ALL_ROLES) {
     const chip = `#ct-role-row [data-role="${role}"]`;
@@ -131,8 +137,8 @@ test('a nurse asks for physician + nurse + pharmacy (fentanyl patch) + backup fo
 
   // The page asked what the test asks; the API's answer is the oracle.
   const posts = api.filter((r) => r.method === 'POST' && r.url.endsWith('/api/v1/care-team'));
-  assert.equal(posts.length, 1);
-  assert.deepEqual(JSON.parse(posts[0].body), BODY);
+  assert.equal(posts.length, 2, 'one POST for the bad address, one for the good');
+  assert.deepEqual(JSON.parse(posts[1].body), BODY);
   const res = await inPage(page, '/care-team', BODY);
   assert.equal(res.status, 200);
   const team = res.body;
@@ -210,7 +216,7 @@ test('a nurse asks for physician + nurse + pharmacy (fentanyl patch) + backup fo
   const home = team.home;
   const leaks = api.filter((r) => r.url.includes(ADDRESS) || r.url.includes(home.lat.toFixed(4)) || (r.body && r.body.includes(ADDRESS) && !r.url.endsWith('/care-team')));
   assert.deepEqual(leaks, [], 'the address is sent only in the body of POST /care-team');
-  assert.deepEqual(unexpected(errors), []);
+  assert.deepEqual(unexpected(errors, [400, 422]), []);
   await ctx.close();
 });
 
@@ -243,6 +249,24 @@ test('the shortlist becomes the team: a pinned backup hospital goes to its role 
   await page.check('#ct-pro-print');
   const pro = await printSheet(page, { png: 'ct-06-sheet-night' });
   assert.equal(night(pro), `${name}（後方支援）: 電話 ${KASUKABE.night}（夜間・休日 当直）`);
+
+  // Cleared, then a point picked on the map instead of an address.
+  await page.click('#ct-clear');
+  assert.ok(await page.isHidden('#ct-results'));
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('pallimap.careteam.v1')), null, 'nothing kept once cleared');
+  await page.click('#ct-pick');
+  assert.ok(await page.isVisible('#ct-picking'));
+  const box = await page.locator('#map').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForSelector('#ct-picking', { state: 'hidden' });
+  assert.match(await page.textContent('#ct-point'), /^地図で選んだ地点（\d+\.\d{5}, \d+\.\d{5}）$/);
+  await page.click('#ct-submit');
+  await page.waitForSelector('#ct-team > li');
+  await settled(page);
+  const picked = posts[posts.length - 1];
+  assert.ok(picked.near && !picked.address, 'the point, not an address');
+  assert.deepEqual(picked.roles.map((r) => r.role), ['physician', 'nurse', 'pharmacy'], 'the roles asked by default');
+  sameTeam(await cards(page), (await inPage(page, '/care-team', picked)).body);
   assert.deepEqual(unexpected(errors), []);
   await ctx.close();
 });
