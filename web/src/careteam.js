@@ -2,9 +2,9 @@
 // POST /api/v1/care-team; swapped, printed, exported as vCards and kept in this tab only.
 
 import './careteam.css';
-import { t, addStrings, formatDistance, onLangChange } from './i18n.js';
+import { t, addStrings, formatDistance, onLangChange, pick } from './i18n.js';
 import { request, session, serverText, onSessionChange } from './account.js';
-import { telHref, routeText } from './capacity.js';
+import { telHref, routeText, ageText } from './capacity.js';
 import { createDrugPicker } from './drugpicker.js';
 
 addStrings({
@@ -45,6 +45,10 @@ addStrings({
   ctTeamHeading: ['提案されたチーム', 'Proposed team'],
   ctReach: ['訪問範囲 {r}', 'Serves within {r}'],
   ctLinked: ['連携先', 'Linked'],
+  ctIncluded: ['指定した事業所', 'Asked for'],
+  ctExcluded: ['除外した事業所', 'Excluded'],
+  ctBed: ['空床: {s}（{a}）', 'Beds: {s} ({a})'],
+  ctBedNoAge: ['空床: {s}', 'Beds: {s}'],
   ctSwap: ['ほかの候補（{n}）', 'Other candidates ({n})'],
   ctSwapClose: ['候補を閉じる', 'Close the candidates'],
   ctChoose: ['この候補にする', 'Use this one'],
@@ -96,6 +100,7 @@ const st = {
   team: {}, // role → the chosen candidate's id
   open: '', // the role whose candidate list is open
   night: {}, // facility id → its night route (from GET /facilities/{id}), null when none
+  publicContacts: {}, // facility id → Set of `kind:value` anyone may see (its anonymous detail)
   picking: false,
   error: '',
   seq: 0,
@@ -202,12 +207,12 @@ async function propose() {
     if (r.ok && r.body) {
       st.res = r.body;
       st.team = Object.fromEntries((r.body.roles || []).map((x) => [x.role, x.proposed]).filter(([, id]) => id));
-      for (const x of r.body.roles || []) for (const c of x.candidates || []) st.names[c.id] = c.name;
+      for (const x of r.body.roles || []) for (const c of x.candidates || []) st.names[c.id] = shownName(c);
       st.open = '';
       save();
       render();
       drawMap(true);
-      fetchNightRoutes();
+      fetchMemberInfo();
     } else {
       const p = r.body || {};
       st.error = r.status === 401 ? t('ctSignIn') : t('ctFailed', { d: serverText(p.detail) || `HTTP ${r.status}` });
@@ -235,7 +240,12 @@ export function members() {
 
 function roleLabel(r) {
   const key = `role_${r.role}`;
-  return t(key) !== key ? t(key) : (r.label || r.role);
+  return t(key) !== key ? t(key) : (pick(r.label) || r.label || r.role);
+}
+
+/** The name people use (「医療法人…」 dropped), as the lists show it. */
+export function shownName(c) {
+  return c.everyday_name || c.name;
 }
 
 function distanceText(m) {
@@ -247,9 +257,14 @@ function reachText(c) {
   return t('ctReach', { r: formatDistance(c.reach_m, 0).replace(/^約 /, '') });
 }
 
-/** Public contacts, or every contact the caller was given (`pro`). FAX counts as professional. */
+/**
+ * Every contact the caller was given (`pro`), or only the public ones: those the facility shows
+ * anyone (its anonymous detail, fetched once), else those marked public, FAX never.
+ */
 function visibleContacts(c, pro) {
-  return (c.contacts || []).filter((x) => pro || ((x.visibility || 'public') === 'public' && x.kind !== 'fax'));
+  const pub = st.publicContacts[c.id];
+  return (c.contacts || []).filter((x) => pro || (pub ? pub.has(`${x.kind}:${x.value}`)
+    : (x.visibility || 'public') === 'public' && x.kind !== 'fax'));
 }
 
 function contactHtml(x) {
@@ -263,7 +278,7 @@ function contactHtml(x) {
 
 function candidateHtml(role, c, chosen) {
   return `<li class="ct-cand" data-cand="${esc(c.id)}"${chosen ? ' aria-current="true"' : ''}>
-      <p class="ct-cand-head"><strong>${esc(c.name)}</strong> <span class="distance">${esc(distanceText(c.distance_m))}</span>${c.linked ? ` <span class="ct-linked">${esc(t('ctLinked'))}</span>` : ''}</p>
+      <p class="ct-cand-head"><strong>${esc(shownName(c))}</strong>${c.excluded ? ` <span class="ct-flag">${esc(t('ctExcluded'))}</span>` : ''} <span class="distance">${esc(distanceText(c.distance_m))}</span>${c.linked ? ` <span class="ct-linked">${esc(t('ctLinked'))}</span>` : ''}</p>
       ${(c.reasons || []).length ? `<ul class="ct-reasons small">${c.reasons.map((x) => `<li>${esc(serverText(x))}</li>`).join('')}</ul>` : ''}
       <div class="item-actions">${chosen ? `<span class="ct-chosen">${esc(t('ctChosen'))}</span>`
         : `<button type="button" class="btn small primary" data-act="choose" data-role="${esc(role)}" data-id="${esc(c.id)}">${esc(t('ctChoose'))}</button>`}</div>
@@ -287,10 +302,12 @@ function cardHtml(r) {
   return `<li class="item ct-card" data-role="${esc(r.role)}" data-id="${esc(c.id)}">
     <p class="ct-role">${esc(label)}</p>
     <div class="item-head">
-      <h4><button type="button" class="linkish name" data-act="detail" data-id="${esc(c.id)}">${esc(c.name)}</button>${c.linked ? `<span class="ct-linked" data-linked>${esc(t('ctLinked'))}</span>` : ''}</h4>
+      <h4><button type="button" class="linkish name" data-act="detail" data-id="${esc(c.id)}">${esc(shownName(c))}</button>${c.linked ? `<span class="ct-linked" data-linked>${esc(t('ctLinked'))}</span>` : ''}${c.included ? `<span class="ct-flag" data-included>${esc(t('ctIncluded'))}</span>` : ''}</h4>
       <span class="distance" data-distance-m="${esc(c.distance_m)}">${esc(distanceText(c.distance_m))}</span>
     </div>
+    ${c.address ? `<p class="addr">${esc(c.address)}</p>` : ''}
     ${c.reach_m ? `<p class="small ct-reach">${esc(reachText(c))}</p>` : ''}
+    ${c.bed ? `<p class="small" data-bed="${esc(c.bed.status)}">${esc(c.bed.age_hours != null ? t('ctBed', { s: pick(c.bed.label), a: ageText(Date.now() - c.bed.age_hours * 3600e3) }) : t('ctBedNoAge', { s: pick(c.bed.label) }))}</p>` : ''}
     ${(c.reasons || []).length ? `<ul class="ct-reasons">${c.reasons.map((x) => `<li>${esc(serverText(x))}</li>`).join('')}</ul>` : ''}
     ${contacts.length ? `<ul class="plain ct-contacts">${contacts.map(contactHtml).join('')}</ul>` : `<p class="muted small" data-no-phone>${esc(t('noPhone'))}</p>`}
     <div class="item-actions">
@@ -367,7 +384,7 @@ function drawMap(frame) {
   const points = members().filter((m) => m.member && m.member.location).map((m) => ({
     id: m.member.id,
     kind: m.member.kind,
-    name: m.member.name,
+    name: shownName(m.member),
     location: m.member.location,
     status: 'team',
     badge: roleLabel(m),
@@ -382,7 +399,7 @@ function choose(role, id) {
   save();
   render();
   drawMap(false);
-  fetchNightRoutes();
+  fetchMemberInfo();
 }
 
 // ---------- the night route of the backup hospital (for the sheet) ----------
@@ -409,11 +426,24 @@ function nightRoute(f) {
   return null;
 }
 
-async function fetchNightRoutes() {
-  const ids = members().filter((m) => m.member && ['backup', 'pcu'].includes(m.role)).map((m) => m.member.id);
-  await Promise.all(ids.filter((id) => !(id in st.night)).map(async (id) => {
-    const r = await request('GET', `/facilities/${encodeURIComponent(id)}`);
-    st.night[id] = r.ok && r.body ? nightRoute(r.body) : null;
+/**
+ * What the sheet needs beyond the answer, fetched once per member (no patient data in it): the
+ * contacts anyone may see, from the facility as the public gets it, and a backup's night route.
+ */
+async function fetchMemberInfo() {
+  const list = members().filter((m) => m.member).map((m) => ({ id: m.member.id, role: m.role }));
+  await Promise.all(list.map(async ({ id, role }) => {
+    const path = `/facilities/${encodeURIComponent(id)}`;
+    const asks = [];
+    if (!(id in st.publicContacts)) {
+      asks.push(request('GET', path, { credentials: 'omit' }).then((r) => {
+        st.publicContacts[id] = r.ok && r.body ? new Set((r.body.contacts || []).map((x) => `${x.kind}:${x.value}`)) : null;
+      }));
+    }
+    if (['backup', 'pcu'].includes(role) && !(id in st.night)) {
+      asks.push(request('GET', path).then((r) => { st.night[id] = r.ok && r.body ? nightRoute(r.body) : null; }));
+    }
+    await Promise.all(asks);
   }));
 }
 
@@ -427,13 +457,14 @@ function nightLines(pro) {
     const phone = visibleContacts(c, pro).find((x) => x.kind === 'phone');
     if (['backup', 'pcu'].includes(m.role)) {
       const r = st.night[c.id];
-      if (r && (pro || r.visibility === 'public')) lines.push(t('ctNightRoute', { n: c.name, r: routeText(r) }));
-      else if (r) lines.push(phone ? t('ctNightHidden', { n: c.name, p: phone.value }) : t('ctNightHiddenNoPhone', { n: c.name }));
-      else lines.push(phone ? t('ctNightNone', { n: c.name, p: phone.value }) : t('ctNightNoPhone', { n: c.name }));
+      const n = shownName(c);
+      if (r && (pro || r.visibility === 'public')) lines.push(t('ctNightRoute', { n, r: routeText(r) }));
+      else if (r) lines.push(phone ? t('ctNightHidden', { n, p: phone.value }) : t('ctNightHiddenNoPhone', { n }));
+      else lines.push(phone ? t('ctNightNone', { n, p: phone.value }) : t('ctNightNoPhone', { n }));
       continue;
     }
     for (const x of visibleContacts(c, pro).filter((y) => y.label && NIGHT.test(y.label))) {
-      lines.push(t('ctNightContact', { n: `${roleLabel(m)} ${c.name}`, r: routeText(x) }));
+      lines.push(t('ctNightContact', { n: `${roleLabel(m)} ${shownName(c)}`, r: routeText(x) }));
     }
   }
   return lines;
@@ -450,7 +481,7 @@ export function renderPrintTeam() {
     const contacts = visibleContacts(c, pro).map((x) => `${esc(t(x.kind) !== x.kind ? t(x.kind) : x.kind)} ${esc(x.value)}${x.label ? `（${esc(x.label)}）` : ''}`);
     return `<tr data-role="${esc(m.role)}" data-id="${esc(c.id)}">
       <td>${esc(roleLabel(m))}</td>
-      <td><strong>${esc(c.name)}</strong>${c.linked ? `<br><span class="small">${esc(t('ctLinked'))}</span>` : ''}</td>
+      <td><strong>${esc(shownName(c))}</strong>${c.linked ? `<br><span class="small">${esc(t('ctLinked'))}</span>` : ''}</td>
       <td class="num" data-col="distance">${esc(distanceText(c.distance_m))}</td>
       <td class="small" data-col="contacts">${contacts.join('<br>') || esc(t('noPhone'))}</td>
       ${pro ? `<td class="small" data-col="pro">${(c.reasons || []).map((x) => esc(serverText(x))).join('<br>') || '—'}</td>` : ''}
@@ -477,7 +508,7 @@ export function renderPrintTeam() {
 
 async function printTeam() {
   hooks.busy(1);
-  try { await fetchNightRoutes(); } finally { hooks.busy(-1); }
+  try { await fetchMemberInfo(); } finally { hooks.busy(-1); }
   renderPrintTeam();
   window.print();
 }
@@ -511,7 +542,8 @@ function vFold(line) {
 export function vcards(pro) {
   return members().filter((m) => m.member).map((m) => {
     const c = m.member;
-    const lines = ['BEGIN:VCARD', 'VERSION:3.0', `FN:${vEscape(c.name)}`, `ORG:${vEscape(c.name)}`, `TITLE:${vEscape(roleLabel(m))}`];
+    const lines = ['BEGIN:VCARD', 'VERSION:3.0', `FN:${vEscape(shownName(c))}`, `ORG:${vEscape(c.name)}`, `TITLE:${vEscape(roleLabel(m))}`];
+    if (c.address) lines.push(`ADR;TYPE=WORK:;;${vEscape(c.address)};;;;JP`);
     for (const x of visibleContacts(c, pro)) {
       const type = x.label ? `;X-LABEL=${vEscape(x.label).replace(/[:"]/g, '')}` : '';
       if (x.kind === 'phone') lines.push(`TEL;TYPE=WORK,VOICE${type}:${vEscape(x.value)}`);
