@@ -107,6 +107,7 @@ const st = {
 };
 
 let picker = null;
+let drugField = null; // the pharmacy's drug box, one node moved into the pharmacy's options
 let hooks = {
   busy: () => {},
   getMap: () => null,
@@ -175,17 +176,18 @@ function readForm() {
   }
 }
 
+/** The box a problem's `field` names, if the form has one. */
 function fieldOf(p) {
   const field = String((p && p.field) || '');
-  if (field === 'address' || field === 'near') return '#ct-address';
-  if (/opioid/.test(field)) return '#ct-drug';
-  return '';
+  if (field === 'address' || field === 'near') return $('#ct-address');
+  if (/opioid/.test(field)) return $('input', drugField);
+  return null;
 }
 
 async function propose() {
   readForm();
   $('#ct-address').removeAttribute('aria-invalid');
-  $('#ct-drug').removeAttribute('aria-invalid');
+  $('input', drugField).removeAttribute('aria-invalid');
   st.error = '';
   const body = requestBody();
   if (!body.near && !body.address) {
@@ -217,7 +219,7 @@ async function propose() {
       const p = r.body || {};
       st.error = r.status === 401 ? t('ctSignIn') : t('ctFailed', { d: serverText(p.detail) || `HTTP ${r.status}` });
       const el = fieldOf(p);
-      if (el) $(el).setAttribute('aria-invalid', 'true');
+      if (el) el.setAttribute('aria-invalid', 'true');
       renderMsg();
     }
   } finally {
@@ -328,6 +330,7 @@ function renderMsg() {
 function renderOpts() {
   const f = st.form;
   for (const b of document.querySelectorAll('#ct-role-row .chip')) b.setAttribute('aria-pressed', String(f.roles[b.dataset.role].on));
+  drugField.remove();
   $('#ct-opts').innerHTML = ROLES.filter((r) => f.roles[r].on).map((r) => {
     const o = f.roles[r];
     const pins = [
@@ -343,8 +346,10 @@ function renderOpts() {
       ${pins.length ? `<ul class="dc-chips">${pins.map((p) => `<li class="dc-chip" data-${p.list}="${esc(p.id)}"><span>${esc(p.text)}</span><button type="button" class="dc-chip-x" data-unpin="${esc(p.id)}" data-list="${p.list}" data-role="${r}" aria-label="${esc(t('ctUnpin', { n: st.names[p.id] || p.id }))}">×</button></li>`).join('')}</ul>` : ''}
     </fieldset>`;
   }).join('');
-  // The drug box belongs to the pharmacy: shown only when a pharmacy is asked for.
-  $('#ct-drug-field').hidden = !f.roles.pharmacy.on;
+  // The drug box belongs to the pharmacy: moved into its options (kept across redraws).
+  const ph = $('#ct-opts [data-role-opts="pharmacy"] legend');
+  if (ph) ph.after(drugField);
+  drugField.hidden = !ph;
   const box = $('#ct-address');
   if (document.activeElement !== box) box.value = f.near ? (f.near.label || '') : f.address;
   $('#ct-point').textContent = f.near && !f.near.label ? t('ctPoint', { p: `${f.near.lat.toFixed(5)}, ${f.near.lng.toFixed(5)}` }) : '';
@@ -658,8 +663,9 @@ export function initCareTeam(h) {
   hooks = { ...hooks, ...h };
   load();
   $('#ct-role-row').innerHTML = ROLES.map((r) => `<button type="button" class="chip" data-role="${r}" aria-pressed="false">${esc(t(`role_${r}`))}</button>`).join('');
+  drugField = $('#ct-drug-field');
   picker = createDrugPicker({
-    field: $('#ct-drug-field'), prefix: 'ct',
+    field: drugField, prefix: 'ct',
     onChange: (d) => { st.form.drugs = d; },
   });
   picker.set(st.form.drugs);
