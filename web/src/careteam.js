@@ -153,8 +153,9 @@ export function requestBody() {
     if (role === 'physician' && o.prefer.length) out.prefer = o.prefer.slice();
     if (role === 'pharmacy') {
       const drugs = picker ? picker.drugs() : f.drugs;
+      // The stock level qualifies the drugs (the API refuses it alone).
       if (drugs.length) out.opioids = drugs.map((d) => d.product);
-      if (o.stock) out.stock = o.stock;
+      if (drugs.length && o.stock) out.stock = o.stock;
     }
     return out;
   });
