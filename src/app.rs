@@ -449,10 +449,12 @@ pub fn refreshed(store: &Store, current: &Catalog) -> Result<Catalog, AppError> 
     // Look back a little: on PostgreSQL a transaction that took its sequence number earlier can
     // commit after a later one; applying a facility twice is harmless.
     let since = (current.change_seq() - LOOKBACK).max(0);
+    // Events are read from the store on every request: their rows change nothing here but the
+    // position, so they must not force a rebuild.
     if let Some((latest, entities)) = store.changes_since(since, INCREMENTAL_LIMIT)?
         && entities
             .iter()
-            .all(|(e, _)| e == "facility" || e == "pharmacy_group")
+            .all(|(e, _)| e == "facility" || e == "pharmacy_group" || e == "event")
     {
         let mut changed = Vec::with_capacity(entities.len());
         for (_, id) in entities.iter().filter(|(e, _)| e == "facility") {

@@ -8,6 +8,7 @@ mod common;
 mod coverage;
 mod data;
 mod desk;
+mod events;
 mod export;
 mod formulary;
 mod imports;

@@ -6,6 +6,7 @@ pub mod admission;
 pub mod area;
 pub mod census;
 pub mod consultation;
+pub mod event;
 pub mod facility;
 pub mod formulary;
 pub mod gathering;
@@ -28,6 +29,9 @@ pub use area::{Area, Municipality};
 pub use census::CensusArea;
 pub use consultation::{
     Consultation, Route, RouteKind as WindowRoute, Topic, WindowFor, WindowKind,
+};
+pub use event::{
+    Event, EventAudience, EventKind, EventPlace, EventStatus, Organizer, Profession, project_event,
 };
 pub use facility::{
     Address, AfterHours, Compounding, Contact, ContactKind, DentalTier, Facility, FacilityStatus,

@@ -107,6 +107,18 @@ impl ApiError {
         .with_header("etag", etag)
     }
 
+    /// 412: `If-Match` names a version that is no longer current; `current` is it now.
+    pub fn precondition_failed(detail: impl Into<String>, current: Value, etag: String) -> Self {
+        ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "version_conflict",
+            "Changed meanwhile / 他の人が変更しました",
+            detail.into(),
+        )
+        .with("current", current)
+        .with_header("etag", etag)
+    }
+
     /// 409 for a record that already exists.
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         ApiError::new(StatusCode::CONFLICT, code, "Conflict / 競合", detail.into())

@@ -9,9 +9,11 @@ mod coverage;
 mod desk;
 mod dto;
 pub mod error;
+mod events;
 mod export;
 pub mod geojson;
 mod hsds;
+mod ics;
 mod imports;
 pub mod links;
 pub mod openapi;
@@ -182,6 +184,12 @@ routes! {
     "/api/v1/surveys/{code}" => { get: surveys::get_survey },
     "/api/v1/pharmacy-groups" => { get: surveys::list_groups, post: surveys::create_group },
     "/api/v1/pharmacy-groups/{id}" => { put: surveys::replace_group, delete: surveys::delete_group },
+    "/api/v1/events" => { get: events::list_events, post: events::create_event },
+    "/api/v1/events.ics" => { get: events::events_ics },
+    "/api/v1/events/report" => { get: events::activity_report },
+    "/api/v1/events/{id}" => { get: events::get_event, put: events::replace_event, delete: events::delete_event },
+    "/api/v1/calendar-feeds" => { get: events::list_feeds, post: events::create_feed },
+    "/api/v1/calendar-feeds/{id}" => { delete: events::delete_feed },
     "/api/v1/review" => { get: links::review },
     "/api/v1/review/{id}/approve" => { post: links::approve },
     "/api/v1/review/{id}/reject" => { post: links::reject },

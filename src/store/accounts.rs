@@ -78,7 +78,7 @@ pub struct SessionInfo {
     pub last_seen_at: String,
 }
 
-fn user_where(
+pub(super) fn user_where(
     c: &mut AnyConnection,
     email: Option<&str>,
     id: Option<i64>,

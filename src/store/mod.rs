@@ -4,6 +4,7 @@
 mod accounts;
 mod corrections;
 mod edit;
+mod events;
 mod groups;
 mod links;
 mod load;
@@ -22,6 +23,7 @@ use crate::domain::{Area, Facility, Municipality, TownRef};
 pub use accounts::{NewUser, SessionInfo, UserChange};
 pub use corrections::Correction;
 pub use edit::{Edit, EditError, HistoryEntry};
+pub use events::{CalendarFeed, EventWrite};
 pub use links::{DecisionError, FacilityChange, NewProposal, Proposal, UpdateLink};
 pub use load::{LoadSummary, merge_facility};
 

@@ -261,6 +261,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    events (id) {
+        id -> Text,
+        kind -> Text,
+        visibility -> Text,
+        status -> Text,
+        organizer_facility_id -> Nullable<Text>,
+        areas -> Text,
+        start_date -> Text,
+        body -> Text,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        label -> Nullable<Text>,
+        area -> Nullable<Text>,
+        audience -> Nullable<Text>,
+        created_at -> Text,
+        last_used_at -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     areas,
     municipalities,
@@ -281,4 +311,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     proposals,
     pharmacy_groups,
     corrections,
+    events,
+    calendar_feeds,
 );

@@ -32,6 +32,8 @@ pub const MARKERS: &[(&str, Visibility)] = &[
     ("MARKER-CORRECTION-CONTACT", Visibility::Internal),
     ("MARKER-WINDOW-ROUTE", Visibility::Professional),
     ("MARKER-GATHERING-LINK", Visibility::Professional),
+    ("MARKER-EVENT-PRO", Visibility::Professional),
+    ("MARKER-EVENT-LINK", Visibility::Professional),
 ];
 
 /// The tiny dataset plus one pharmacy whose every hidden field holds a marker.
@@ -1035,6 +1037,37 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
             Ok(())
         })
         .unwrap();
+    // A professional event (its title), and a public one whose online link is professional;
+    // both weekly and open-ended, so the default list range (today … +90 days) holds them.
+    let event = |title: &str, visibility: &str, link: &str| {
+        serde_json::from_value::<Event>(json!({
+            "id": format!("ev-marker-{visibility}"), "kind": "case_conference", "title": title,
+            "organizer": {"name": "テスト主催"}, "areas": ["1104"],
+            "audience": {"visibility": visibility, "professions": ["nurse"]},
+            "schedule": {"start": "2026-01-05", "from": "18:00", "to": "19:00",
+                         "rrule": "FREQ=WEEKLY;BYDAY=MO"},
+            "place": {"online": true, "link": link, "link_visibility": "professional"},
+            "created_by": "test", "created_at": edit.at, "updated_at": edit.at, "version": 1
+        }))
+        .expect("event")
+    };
+    let pro_event = fx
+        .store
+        .create_event(
+            &event(MARKERS[12].0, "professional", "https://example.jp/pro"),
+            &edit,
+        )
+        .unwrap();
+    fx.store
+        .create_event(
+            &event(
+                "公開の研修会",
+                "public",
+                &format!("https://example.jp/{}", MARKERS[13].0),
+            ),
+            &edit,
+        )
+        .unwrap();
     pallimap::app::refresh_now(&fx.store, &fx.state.catalog).unwrap();
     let (_, _, doc) = json_of(
         call(
@@ -1060,8 +1093,13 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
     let mut covered = 0;
     for (path, item) in paths {
         for (method, _) in item.as_object().unwrap() {
+            let target = if path.starts_with("/api/v1/events/") {
+                pro_event.id.as_str()
+            } else {
+                id
+            };
             let uri = path
-                .replace("{id}", id)
+                .replace("{id}", target)
                 .replace("{service}", "pcu")
                 .replace("{code}", "pharmacy");
             // `{token}` is a forged update link (404): a real link shows its own facility's
@@ -1123,6 +1161,26 @@ async fn no_marker_reaches_a_role_that_may_not_see_it() {
                 &fx.state,
                 Method::GET,
                 &format!("/api/v1/facilities?q={}", crate::api::enc(marker)),
+                None,
+                &[],
+                None,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, body["total"].as_u64()),
+            (200, Some(0)),
+            "q={marker}"
+        );
+    }
+    // Nor does an anonymous event search.
+    for marker in ["MARKER-EVENT-PRO", "MARKER-EVENT-LINK"] {
+        let (status, _, body) = json_of(
+            call(
+                &fx.state,
+                Method::GET,
+                &format!("/api/v1/events?q={marker}"),
                 None,
                 &[],
                 None,

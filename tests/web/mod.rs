@@ -102,7 +102,8 @@ fn the_map_front_end_works_in_headless_chromium() {
         (
             "coordinator@e2e.example.jp",
             "coordinator",
-            vec!["--area", "1104"],
+            // さいたま for the desk and the edits, 北部 for the 熊谷市 salon and the calendar.
+            vec!["--area", "1104", "--area", "1109"],
         ),
         (
             "editor@e2e.example.jp",

@@ -22,6 +22,8 @@ import { statusBadge } from './capacity.js';
 import { initCoverage, setActive as setCoverageActive } from './coverage.js';
 import { correctionHtml, initCorrections } from './correction.js';
 import { initDesk, setDeskActive, mayUseDesk } from './desk.js';
+import { initCalendar, setCalendarActive } from './calendar.js';
+import { consultationsHtml, gatheringHtml, groupNextLine } from './people.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const PAGE = 50;
@@ -299,6 +301,7 @@ function itemHtml(f, { pinned }) {
       </div>
       ${f.everyday_name && f.everyday_name !== f.name ? `<p class="official"><span class="visually-hidden">${esc(t('officialName'))}: </span>${esc(f.name)}</p>` : ''}
       <p class="meta"><span class="kind-text">${esc(pick(f.kind_label) || kindLabel(f.kind))}</span>${f.area && f.area.name ? ` ・ ${esc(f.area.name)}` : ''} ${provenanceBadge(prov)}</p>
+      ${f.kind === 'patient_group' && groupNextLine(f) ? `<p class="next-line" data-next-date="${esc(f.next_date || '')}">${esc(groupNextLine(f))}</p>` : ''}
       <p class="addr">${esc((f.address && f.address.text) || '')}${f.location ? '' : ` <span class="badge">${esc(t('noLocation'))}</span>`}</p>
       ${phones.length ? `<p class="tel">${esc(t('phone'))}: ${phones.map((p) => `<a href="${telHref(p.value)}">${esc(p.value)}</a>`).join('、')}</p>` : ''}
       ${svcs.length ? `<p class="svc">${svcs.map((s) => `<span class="svc-tag">${esc(s)}</span>`).join('')}</p>` : ''}
@@ -453,6 +456,8 @@ function renderDetail(f) {
     ${prov ? `<p class="note">${esc(t('sampleNote'))}</p>` : ''}
     ${f.distance_m != null ? `<p data-field="distance"><strong>${esc(t('distance'))}:</strong> ${esc(distanceText(f))}（${esc(t('distanceFrom'))}）</p>` : ''}
     <div class="item-actions"><button type="button" class="btn small pin" data-act="pin" aria-pressed="${pinned}">${esc(pinned ? t('unpin') : t('pin'))}</button></div>
+    ${gatheringHtml(f)}
+    ${consultationsHtml(f)}
     <h3>${esc(t('address'))}</h3>
     <p>${a.postal_code ? `〒${esc(postal(a.postal_code))} ` : ''}${esc(a.text || '')}</p>
     ${mapLinks}
@@ -550,7 +555,7 @@ function renderShortlist() {
   }
 }
 
-const TABS = ['results', 'shortlist', 'backup', 'discharge', 'careteam', 'review', 'coverage', 'desk'];
+const TABS = ['results', 'shortlist', 'backup', 'discharge', 'careteam', 'review', 'coverage', 'calendar', 'desk'];
 
 function showTab(which) {
   if (!TABS.includes(which) || $(`#tab-${which}`).hidden) which = 'results';
@@ -562,12 +567,17 @@ function showTab(which) {
   app.tab = which;
   // The screen left first: 今夜の入院先, 退院調整 and 在宅チーム編成 share the map's result layer,
   // so the one shown draws on it after the other gave it back.
-  const screens = { backup: setBackupActive, review: setReviewActive, discharge: setDischargeActive, careteam: setCareTeamActive, coverage: setCoverageActive, desk: setDeskActive };
+  const screens = {
+    backup: setBackupActive, review: setReviewActive, discharge: setDischargeActive, careteam: setCareTeamActive,
+    coverage: setCoverageActive, calendar: setCalendarActive, desk: setDeskActive,
+  };
   for (const [k, set] of Object.entries(screens)) if (k !== which) set(false);
   if (screens[which]) screens[which](true);
   // Back from either screen to the search: its own home marker again.
   const own = ['backup', 'discharge', 'careteam'];
   if (own.includes(was) && !own.includes(which) && app.map) app.map.setHome(app.state.near);
+  // 研修・会議 widens the side column: the map is told its new size.
+  if ((was === 'calendar') !== (which === 'calendar') && app.map) setTimeout(() => app.map.invalidate(), 0);
 }
 
 /**
@@ -976,6 +986,12 @@ function wire() {
   $('#tab-careteam').addEventListener('click', () => showTab('careteam'));
   $('#shortlist-to-team').addEventListener('click', () => teamFromShortlist(SL.shortlist()));
   $('#tab-desk').addEventListener('click', () => showTab('desk'));
+  $('#tab-calendar').addEventListener('click', () => showTab('calendar'));
+  // The host of a patient group is one click away.
+  $('#detail').addEventListener('click', (ev) => {
+    const b = ev.target.closest('[data-open-facility]');
+    if (b) openDetail(b.dataset.openFacility, 'list');
+  });
   $('#shortlist-clear').addEventListener('click', () => { if (confirm(t('confirmClear'))) SL.clearShortlist(); });
   $('#shortlist-use-current').addEventListener('click', () => SL.setHome(currentHome()));
   $('#print-shortlist-btn').addEventListener('click', printShortlist);
@@ -1084,6 +1100,11 @@ function wireAccount() {
       await runSearch({ frame: 'keep' });
     },
     findByName: (name, id) => findByName(name, id),
+  });
+  initCalendar({
+    busy,
+    areas: () => app.areas,
+    openFacility: (id) => openDetail(id, 'list'),
   });
   initBackup({
     getMap: () => app.map,

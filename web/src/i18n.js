@@ -155,7 +155,7 @@ export const SHORT_LABELS = {
     palliative_outpatient: ['緩和ケア外来', 'Palliative outpatient'],
   },
   kind: {
-    patient_group: ['患者会', 'Patient groups'],
+    patient_group: ['患者会・がんサロン', 'Patient groups & salons'],
     consultation_center: ['がん相談支援センター', 'Cancer consultation'],
   },
 };

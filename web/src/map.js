@@ -4,6 +4,7 @@
 import L from 'leaflet';
 import { getJson, toQuery } from './api.js';
 import { t, pick, KIND_LETTER } from './i18n.js';
+import { nextDateText } from './dates.js';
 
 const SAITAMA_BOUNDS = L.latLngBounds([35.75, 138.7], [36.29, 139.91]);
 const MAX_BBOX_SPAN = 29; // the API refuses a bbox wider than 30 degrees
@@ -170,7 +171,8 @@ export function createMap(el, config, handlers) {
       } else {
         const m = L.marker([lat, lng], {
           icon: pointIcon(p),
-          title: p.name,
+          // A patient group's marker names its next meeting (次回: 12月8日（火）).
+          title: p.next_date ? `${p.name}（${nextDateText(p.next_date)}）` : p.name,
           keyboard: false,
           riseOnHover: true,
         });
