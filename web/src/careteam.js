@@ -46,6 +46,7 @@ addStrings({
   ctReach: ['訪問範囲 {r}', 'Serves within {r}'],
   ctLinked: ['連携先', 'Linked'],
   ctIncluded: ['指定した事業所', 'Asked for'],
+  ctRanking: ['候補の順位の付け方', 'How the candidates are ranked'],
   ctExcluded: ['除外した事業所', 'Excluded'],
   ctBed: ['空床: {s}（{a}）', 'Beds: {s} ({a})'],
   ctBedNoAge: ['空床: {s}', 'Beds: {s}'],
@@ -368,7 +369,9 @@ function render() {
   const h = res.home || {};
   const where = st.form.near ? (st.form.near.label || `${(+h.lat).toFixed(5)}, ${(+h.lng).toFixed(5)}`) : (h.normalized || st.form.address);
   $('#ct-origin').textContent = t('ctFrom', { a: where });
-  $('#ct-notes').innerHTML = [res.distance_note, res.ranking].filter(Boolean).map((x) => `<span>${esc(serverText(x))}</span>`).join(' ・ ');
+  // The ranking is a paragraph of its own: folded under its heading.
+  $('#ct-notes').innerHTML = `${res.distance_note ? `<span>${esc(serverText(res.distance_note))}</span>` : ''}
+    ${res.ranking ? `<details class="ct-ranking"><summary>${esc(t('ctRanking'))}</summary><p>${esc(serverText(res.ranking))}</p></details>` : ''}`;
   // Keep the keyboard on the card it was on across a swap.
   const a = document.activeElement;
   const card = a && a.closest && a.closest('#ct-team [data-role]');
