@@ -15,7 +15,9 @@ import { initEditing, decorateDetail } from './edit.js';
 import { initBackup, setActive as setBackupActive, renderPrintBackup, backupActive, refreshBackup } from './backup.js';
 import { initBedTools, bedsHtml } from './bedtools.js';
 import { initReview, setReviewActive, startReview, mayReview } from './review.js';
-import { initDischarge, setDischargeActive, setOpioidVocabulary, stockLines, refreshDischarge } from './discharge.js';
+import { initDischarge, setDischargeActive, stockLines, refreshDischarge } from './discharge.js';
+import { setOpioidVocabulary } from './drugpicker.js';
+import { initCareTeam, setCareTeamActive, careTeamActive, renderPrintTeam, teamFromShortlist } from './careteam.js';
 import { statusBadge } from './capacity.js';
 import { initCoverage, setActive as setCoverageActive } from './coverage.js';
 import { correctionHtml, initCorrections } from './correction.js';
@@ -528,6 +530,7 @@ function renderShortlist() {
   $('#shortlist-other').hidden = !(cur && d.home && d.items.length && (Math.abs(cur.lat - d.home.lat) > 1e-6 || Math.abs(cur.lng - d.home.lng) > 1e-6));
   $('#shortlist-empty').hidden = d.items.length > 0;
   $('#shortlist-clear').hidden = d.items.length === 0;
+  $('#shortlist-to-team').hidden = d.items.length === 0 || !session().signed_in;
   $('#print-shortlist-btn').disabled = d.items.length === 0;
   $('#shortlist-list').innerHTML = d.items.map((i) => {
     const dist = SL.distanceOf(i);
@@ -552,7 +555,7 @@ function renderShortlist() {
   }
 }
 
-const TABS = ['results', 'shortlist', 'backup', 'discharge', 'review', 'coverage', 'calendar', 'desk'];
+const TABS = ['results', 'shortlist', 'backup', 'discharge', 'careteam', 'review', 'coverage', 'calendar', 'desk'];
 
 function showTab(which) {
   if (!TABS.includes(which) || $(`#tab-${which}`).hidden) which = 'results';
@@ -562,21 +565,30 @@ function showTab(which) {
   }
   const was = app.tab;
   app.tab = which;
-  // The screen left first: 今夜の入院先 and 退院調整 share the map's result layer, so the one
-  // shown draws on it after the other gave it back.
-  const screens = { backup: setBackupActive, review: setReviewActive, discharge: setDischargeActive, coverage: setCoverageActive, calendar: setCalendarActive, desk: setDeskActive };
+  // The screen left first: 今夜の入院先, 退院調整 and 在宅チーム編成 share the map's result layer,
+  // so the one shown draws on it after the other gave it back.
+  const screens = {
+    backup: setBackupActive, review: setReviewActive, discharge: setDischargeActive, careteam: setCareTeamActive,
+    coverage: setCoverageActive, calendar: setCalendarActive, desk: setDeskActive,
+  };
   for (const [k, set] of Object.entries(screens)) if (k !== which) set(false);
   if (screens[which]) screens[which](true);
   // Back from either screen to the search: its own home marker again.
-  if (['backup', 'discharge'].includes(was) && !['backup', 'discharge'].includes(which) && app.map) app.map.setHome(app.state.near);
+  const own = ['backup', 'discharge', 'careteam'];
+  if (own.includes(was) && !own.includes(which) && app.map) app.map.setHome(app.state.near);
   // 研修・会議 widens the side column: the map is told its new size.
   if ((was === 'calendar') !== (which === 'calendar') && app.map) setTimeout(() => app.map.invalidate(), 0);
 }
 
-/** The tabs a session may see: 今夜の入院先 and 退院調整 for anyone signed in, the queue for reviewers. */
+/**
+ * The tabs a session may see: 今夜の入院先, 退院調整 and 在宅チーム編成 for anyone signed in,
+ * the queue for reviewers.
+ */
 function applySessionTabs() {
   $('#tab-backup').hidden = !session().signed_in;
   $('#tab-discharge').hidden = !session().signed_in;
+  $('#tab-careteam').hidden = !session().signed_in;
+  $('#shortlist-to-team').hidden = !session().signed_in || !SL.shortlist().items.length;
   $('#shortlist-pro-row').hidden = !session().signed_in;
   if (!session().signed_in) $('#shortlist-pro-print').checked = false;
   $('#tab-review').hidden = !mayReview();
@@ -971,6 +983,8 @@ function wire() {
   $('#tab-coverage').addEventListener('click', () => showTab('coverage'));
   $('#tab-review').addEventListener('click', () => showTab('review'));
   $('#tab-discharge').addEventListener('click', () => showTab('discharge'));
+  $('#tab-careteam').addEventListener('click', () => showTab('careteam'));
+  $('#shortlist-to-team').addEventListener('click', () => teamFromShortlist(SL.shortlist()));
   $('#tab-desk').addEventListener('click', () => showTab('desk'));
   $('#tab-calendar').addEventListener('click', () => showTab('calendar'));
   // The host of a patient group is one click away.
@@ -991,6 +1005,8 @@ function wire() {
     // Ctrl+P without a print button: print the current list as it stands.
     if (!document.body.dataset.print && app.tab === 'backup' && backupActive()) {
       renderPrintBackup();
+    } else if (!document.body.dataset.print && app.tab === 'careteam' && careTeamActive()) {
+      renderPrintTeam();
     } else if (!document.body.dataset.print) {
       renderPrintList(app.items, app.total);
       document.body.dataset.print = 'list';
@@ -1062,6 +1078,14 @@ function wireAccount() {
     openDetail: (id, from) => openDetail(id, from),
     isPinned: (id) => SL.isPinned(id),
     pin: (f, home) => { if (SL.isPinned(f.id)) SL.unpin(f.id); else SL.pin(f, home); },
+  });
+  initCareTeam({
+    busy,
+    getMap: () => app.map,
+    openDetail: (id, from) => openDetail(id, from),
+    showTab: (which) => showTab(which),
+    printHead,
+    printFooter,
   });
   initCoverage({ getMap: () => app.map, printHead, printFooter });
   initCorrections();

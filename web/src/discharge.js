@@ -3,23 +3,17 @@
 // that visit that address; anything found can go on the shortlist for the printed sheet.
 
 import './discharge.css';
-import { t, addStrings, formatDistance, onLangChange, getLang } from './i18n.js';
+import { t, addStrings, formatDistance, onLangChange } from './i18n.js';
 import { request, session, serverText, onSessionChange } from './account.js';
 import { toQuery } from './api.js';
 import { sampleTag, telHref } from './capacity.js';
+import { createDrugPicker } from './drugpicker.js';
 
 addStrings({
   dischargeTab: ['退院調整', 'Discharge'],
   dischargeHeading: ['退院調整', 'Discharge planning'],
   dischargeIntro: ['患者さんの住所の近くで、必要な医療用麻薬を扱う薬局と、自宅に訪問できる歯科診療所を探します。', 'Pharmacies near the patient\u2019s home that stock the opioids to be prescribed, and dental clinics that visit that address.'],
   dcAddressLabel: ['患者さんの住所', 'Patient\u2019s address'],
-  dcDrugLabel: ['在庫が必要な薬（販売名で検索）', 'Drugs to be stocked (type a brand name)'],
-  dcDrugPlaceholder: ['例: フェントステープ、オキノーム', 'e.g. フェントステープ, オキノーム'],
-  dcDrugHint: ['8つまで選べます。ひらがな・半角カナでも探せます。', 'Up to 8. Hiragana and half-width kana work too.'],
-  dcDrugMax: ['選べる薬は8つまでです。', 'At most 8 drugs.'],
-  dcDrugNone: ['該当する薬がありません。', 'No drug by that name.'],
-  dcRemove: ['{d} を外す', 'Remove {d}'],
-  dcChosen: ['選んだ薬', 'Chosen drugs'],
   dcStockAlways: ['在庫あり のみ', 'In stock only'],
   dcAfterHours: ['時間外対応', 'After-hours service'],
   dcSearch: ['探す', 'Search'],
@@ -52,27 +46,12 @@ addStrings({
   dcSampleNote: ['「サンプル」の在庫・訪問・時間外対応は説明用の架空のデータです。実際の調整には使えません。', 'Stock, visits and after-hours service marked “Sample” are made up for demonstration; do not use them for a real discharge.'],
 });
 
-const MAX_DRUGS = 8;
 const AVAILABILITY = ['always', 'partner', 'order'];
 const $ = (sel, r = document) => r.querySelector(sel);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
-/**
- * The key names and typed text are compared by: NFKC (ｵｷﾉｰﾑ → オキノーム), lower case,
- * katakana → hiragana (so ふぇんとす finds フェントス), no spaces.
- */
-export function fold(s) {
-  return String(s || '').normalize('NFKC').toLowerCase()
-    .replace(/[\u30a1-\u30f6]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x60))
-    .replace(/\s+/g, '');
-}
-
 const st = {
   active: false,
-  vocab: { products: [], names: [] }, // GET /vocabulary → opioids
-  drugs: [], // chosen: { product, label } (label: what was picked, a brand or a product)
-  suggest: [], // the type-ahead's options: { product, name, label }
-  cursor: -1,
   origin: null, // { lat, lng, address }
   pharmacies: null, // the list body
   dental: null,
@@ -89,85 +68,7 @@ let hooks = {
   openDetail: () => {},
 };
 
-/** `opioids` of GET /vocabulary: the products and the brand names that map to them. */
-export function setOpioidVocabulary(v) {
-  st.vocab = { products: (v && v.products) || [], names: (v && v.names) || [] };
-}
-
-function productLabel(code) {
-  const p = st.vocab.products.find((x) => x.code === code);
-  if (!p) return code;
-  return getLang() === 'en' ? (p.label_en || p.label_ja) : p.label_ja;
-}
-
-/** Options for what was typed: brand names first, then products by their label or code. */
-function options(text) {
-  const q = fold(text);
-  if (!q) return [];
-  const starts = [];
-  const inside = [];
-  const seen = new Set();
-  const add = (o, key) => {
-    const k = `${o.product}|${o.name || ''}`;
-    if (seen.has(k)) return;
-    const at = key.indexOf(q);
-    if (at < 0) return;
-    seen.add(k);
-    (at === 0 ? starts : inside).push(o);
-  };
-  for (const n of st.vocab.names) add({ product: n.product, name: n.name, label: productLabel(n.product) }, fold(n.name));
-  for (const p of st.vocab.products) {
-    const o = { product: p.code, name: '', label: productLabel(p.code) };
-    add(o, fold(p.label_ja));
-    add(o, fold(p.label_en));
-    add(o, fold(p.code));
-  }
-  return starts.concat(inside).slice(0, 12);
-}
-
-function renderSuggest() {
-  const box = $('#dc-drug-suggest');
-  const input = $('#dc-drug');
-  const open = st.suggest.length > 0 || (input.value.trim() && document.activeElement === input);
-  box.hidden = !open;
-  input.setAttribute('aria-expanded', String(open));
-  if (!open) { input.removeAttribute('aria-activedescendant'); return; }
-  if (!st.suggest.length) {
-    box.innerHTML = `<li class="s-none" role="option" aria-disabled="true">${esc(t('dcDrugNone'))}</li>`;
-    return;
-  }
-  box.innerHTML = st.suggest.map((o, i) => `<li id="dc-opt-${i}" role="option" data-i="${i}" data-product="${esc(o.product)}"${o.name ? ` data-name="${esc(o.name)}"` : ''} aria-selected="${i === st.cursor}">
-      ${o.name ? `<strong>${esc(o.name)}</strong> <span class="s-meta">${esc(o.label)}</span>` : `<strong>${esc(o.label)}</strong>`}</li>`).join('');
-  if (st.cursor >= 0) input.setAttribute('aria-activedescendant', `dc-opt-${st.cursor}`);
-  else input.removeAttribute('aria-activedescendant');
-}
-
-function renderChips() {
-  const row = $('#dc-drugs');
-  row.innerHTML = st.drugs.map((d) => `<li class="dc-chip" data-product="${esc(d.product)}">
-      <span>${esc(d.label)}</span>${d.label !== productLabel(d.product) ? ` <span class="small">${esc(productLabel(d.product))}</span>` : ''}
-      <button type="button" class="dc-chip-x" data-remove="${esc(d.product)}" aria-label="${esc(t('dcRemove', { d: d.label }))}">×</button></li>`).join('');
-  row.hidden = !st.drugs.length;
-}
-
-function choose(o) {
-  const msg = $('#dc-drug-msg');
-  msg.hidden = true;
-  if (!st.drugs.some((d) => d.product === o.product)) {
-    if (st.drugs.length >= MAX_DRUGS) {
-      msg.hidden = false;
-      msg.textContent = t('dcDrugMax');
-      return;
-    }
-    st.drugs.push({ product: o.product, label: o.name || o.label });
-  }
-  $('#dc-drug').value = '';
-  st.suggest = [];
-  st.cursor = -1;
-  renderChips();
-  renderSuggest();
-  $('#dc-drug').focus();
-}
+let picker = null; // the drug type-ahead (drugpicker.js)
 
 // ---------- the answers ----------
 
@@ -309,7 +210,7 @@ async function search() {
     }
     st.origin = origin;
     const at = `${+origin.lat.toFixed(6)},${+origin.lng.toFixed(6)}`;
-    const products = st.drugs.map((d) => d.product);
+    const products = picker.drugs().map((d) => d.product);
     const pq = {
       kind: 'pharmacy', near: at, opioid: products, limit: 20,
       stock: $('#dc-stock-always').checked ? 'always' : undefined,
@@ -389,7 +290,7 @@ export function refreshDischarge() {
 
 function clear() {
   st.seq++;
-  st.drugs = [];
+  picker.clear();
   st.origin = null;
   st.pharmacies = null;
   st.dental = null;
@@ -397,7 +298,6 @@ function clear() {
   st.pharmacyError = '';
   const box = $('#dc-address');
   if (box) box.value = '';
-  renderChips();
   render();
 }
 
@@ -409,49 +309,8 @@ function itemById(id) {
 
 export function initDischarge(h) {
   hooks = { ...hooks, ...h };
-  const input = $('#dc-drug');
-  input.addEventListener('input', () => {
-    st.suggest = options(input.value);
-    st.cursor = st.suggest.length ? 0 : -1;
-    renderSuggest();
-  });
-  input.addEventListener('keydown', (ev) => {
-    if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
-      if (!st.suggest.length) return;
-      ev.preventDefault();
-      const n = st.suggest.length;
-      st.cursor = (st.cursor + (ev.key === 'ArrowDown' ? 1 : n - 1)) % n;
-      renderSuggest();
-    } else if (ev.key === 'Enter') {
-      // Enter picks the highlighted drug; it never submits the form from this box.
-      ev.preventDefault();
-      if (st.cursor >= 0 && st.suggest[st.cursor]) choose(st.suggest[st.cursor]);
-    } else if (ev.key === 'Escape') {
-      st.suggest = [];
-      st.cursor = -1;
-      input.value = '';
-      renderSuggest();
-    } else if (ev.key === 'Backspace' && !input.value && st.drugs.length) {
-      st.drugs.pop();
-      renderChips();
-    }
-  });
-  input.addEventListener('blur', () => setTimeout(() => {
-    if (document.activeElement !== input) { st.suggest = []; st.cursor = -1; renderSuggest(); }
-  }, 150));
-  // mousedown: before the input's blur closes the list.
-  $('#dc-drug-suggest').addEventListener('mousedown', (ev) => {
-    const li = ev.target.closest('li[data-i]');
-    if (!li) return;
-    ev.preventDefault();
-    choose(st.suggest[Number(li.dataset.i)]);
-  });
-  $('#dc-drugs').addEventListener('click', (ev) => {
-    const b = ev.target.closest('[data-remove]');
-    if (!b) return;
-    st.drugs = st.drugs.filter((d) => d.product !== b.dataset.remove);
-    renderChips();
-    input.focus();
+  picker = createDrugPicker({
+    field: $('#dc-drug-field'), prefix: 'dc',
   });
   $('#dc-form').addEventListener('submit', (ev) => { ev.preventDefault(); search(); });
   for (const id of ['#dc-stock-always', '#dc-after-hours']) $(id).addEventListener('change', () => { if (st.origin) search(); });
@@ -467,7 +326,6 @@ export function initDischarge(h) {
     }
   });
   onSessionChange((s) => { if (!s.signed_in) clear(); });
-  onLangChange(() => { renderChips(); render(); drawMap(false); });
-  renderChips();
+  onLangChange(() => { picker.render(); render(); drawMap(false); });
   render();
 }

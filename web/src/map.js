@@ -355,8 +355,9 @@ export function createMap(el, config, handlers) {
   }
 
   /**
-   * Show the backup results (each `{id, kind, name, location, status, badge}`) instead of the
-   * search markers, with the patient's home; `frame` fits the view around them.
+   * Show the backup results (each `{id, kind, name, location, status, badge}`, with `reach_m`
+   * its service-area circle) instead of the search markers, with the patient's home; `frame`
+   * fits the view around them.
    */
   function showBackup(points, origin, { frame = true } = {}) {
     if (!backupMode) {
@@ -380,6 +381,12 @@ export function createMap(el, config, handlers) {
       m.point = p;
       backupById.set(p.id, m);
       backupLayer.addLayer(m);
+      // A care-team member's service area (its published area's reach, else the 16 km rule).
+      if (p.reach_m) {
+        backupLayer.addLayer(L.circle([p.location.lat, p.location.lng], {
+          radius: p.reach_m, className: `pm-reach ${kindClass(p.kind)}`, interactive: false, weight: 1.5, fillOpacity: 0.04,
+        }));
+      }
     }
     el.dataset.backup = String(points.length);
     if (origin) setHome({ lat: origin.lat, lng: origin.lng });

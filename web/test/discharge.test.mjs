@@ -8,7 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, newPage, settled, shot, SHOTS } from './harness.mjs';
+import { setup, newPage, settled, shot, SHOTS, A4_PX, unexpected, signIn, inPage, printMeasured } from './harness.mjs';
 
 const ACC = {
   professional: process.env.PALLIMAP_E2E_PROFESSIONAL,
@@ -26,8 +26,6 @@ if (skip) console.log(`# ${skip}`);
 const ADDRESS = '川越市脇田町';
 const WAKITA = { lat: 35.908277, lng: 139.483291 }; // 脇田町 in data/towns.csv.gz
 const PHONE = { width: 390, height: 844 };
-// A4 at 96 dpi less the 12 mm page margins of app.css: what one sheet holds.
-const A4_PX = { width: Math.floor((210 - 24) / 25.4 * 96), height: Math.floor((297 - 24) / 25.4 * 96) };
 const TIERS = ['always', 'partner', 'order'];
 const DISTANCE_TEXT = /^(約 \d+ m|約 \d+(\.\d)? km|約 \d+\.\d km 以内|約 100 m 以内|同じ町丁目付近)$/;
 
@@ -35,24 +33,7 @@ let env;
 before(async () => { if (!skip) env = await setup(); });
 after(async () => { if (env) await env.close(); });
 
-function unexpected(errors, statuses = []) {
-  return errors.filter((e) => !statuses.some((s) => e.includes(`HTTP ${s} `) || e.includes(`status of ${s}`)));
-}
-
-async function signedIn(page, email) {
-  await page.click('#pro-signin');
-  await page.fill('#signin-email', email);
-  await page.fill('#signin-password', ACC.password);
-  await page.click('#signin-submit');
-  await page.waitForSelector('#account-who');
-  await settled(page);
-}
-
-/** Fetch from the page (its session's cookie): the oracle the screen is compared with. */
-const inPage = (page, path) => page.evaluate(async (p) => {
-  const r = await fetch(`/api/v1${p}`);
-  return { status: r.status, body: await r.json().catch(() => null) };
-}, path);
+const signedIn = (page, email) => signIn(page, email, ACC.password);
 
 function haversine(a, b) {
   const R = 6371008.8;
@@ -125,23 +106,9 @@ async function brands(page) {
   return { v, fentos, okinorm };
 }
 
-async function pdfPages(page, path) {
-  // The PDF is printed for real: beforeprint and afterprint run as on Ctrl+P.
-  const pdf = await page.pdf({ path, preferCSSPageSize: true, printBackground: true });
-  const counts = [...pdf.toString('latin1').matchAll(/\/Type\s*\/Pages\b[^>]*?\/Count\s+(\d+)|\/Count\s+(\d+)[^>]*?\/Type\s*\/Pages\b/g)].map((m) => Number(m[1] || m[2]));
-  return counts.length ? Math.max(...counts) : null;
-}
-
 /** Print the shortlist and measure it as laid out on an A4 sheet (`pdf`: keep the PDF there). */
-async function printShortlist(page, { pdf, png } = {}) {
-  const before = await page.evaluate(() => window.__printCalls);
-  await page.click('#print-shortlist-btn');
-  assert.equal(await page.evaluate(() => window.__printCalls), before + 1);
-  const vp = page.viewportSize();
-  await page.setViewportSize(A4_PX);
-  await page.emulateMedia({ media: 'print' });
-  assert.ok(await page.isHidden('#app'));
-  const sheet = await page.evaluate(() => {
+function printShortlist(page, opts = {}) {
+  return printMeasured(page, '#print-shortlist-btn', () => {
     const s = document.querySelector('#print-area .print-shortlist');
     return {
       height: s.getBoundingClientRect().height,
@@ -155,12 +122,7 @@ async function printShortlist(page, { pdf, png } = {}) {
       })),
       proHead: !!s.querySelector('th') && [...s.querySelectorAll('th')].some((th) => th.textContent.startsWith('専門職向け')),
     };
-  });
-  if (png) await shot(page, png);
-  const pages = await pdfPages(page, pdf);
-  await page.emulateMedia({ media: 'screen' });
-  await page.setViewportSize(vp);
-  return { ...sheet, pages };
+  }, opts);
 }
 
 test('a nurse picks フェントステープ and オキノーム by brand for a 川越市 address, sees stocking pharmacies first and visiting dentists, and prints the shortlist on one A4 sheet', { skip }, async () => {
