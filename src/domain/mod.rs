@@ -28,9 +28,7 @@ pub use admission::{
 };
 pub use area::{Area, Municipality};
 pub use census::CensusArea;
-pub use consultation::{
-    Consultation, Route, RouteKind as WindowRoute, Topic, WindowFor, WindowKind,
-};
+pub use consultation::{Consultation, Route, Topic, WindowFor, WindowKind};
 pub use event::{
     Event, EventAudience, EventKind, EventPlace, EventStatus, Organizer, Profession, project_event,
 };

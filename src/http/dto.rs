@@ -640,6 +640,7 @@ impl<'a> FacilityView<'a> {
             || f.contacts.iter().any(|c| {
                 c.provenance.origin == Origin::SampleSurvey && audience.may_see(c.visibility)
             });
+        let gathering = f.gathering.as_ref().map(|g| GatheringView::of(g, viewer));
         FacilityView {
             id: &f.id,
             kind: f.kind,
@@ -694,11 +695,10 @@ impl<'a> FacilityView<'a> {
                 .iter()
                 .map(|c| ConsultationView::of(c, viewer))
                 .collect(),
-            next_date: f.gathering.as_ref().and_then(|g| {
-                let today = crate::domain::schedule::jst(viewer.now).date();
-                g.schedule.next(today, 1).into_iter().next().map(iso_date)
-            }),
-            gathering: f.gathering.as_ref().map(|g| GatheringView::of(g, viewer)),
+            next_date: gathering
+                .as_ref()
+                .and_then(|g| g.next_dates.first().cloned()),
+            gathering,
         }
     }
 }

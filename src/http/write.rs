@@ -292,13 +292,10 @@ pub(super) fn apply_input(
             .and_then(|h| h.location.map(|l| (l, h.placement))),
         _ => None,
     };
-    let (location, placement) = match input.location {
-        _ if at_host.is_some() => {
-            let (l, p) = at_host.expect("checked");
-            (Some(l), p)
-        }
+    let (location, placement) = match (input.location, at_host) {
+        (_, Some((l, p))) => (Some(l), p),
         // The location as it was: keep how it was placed.
-        Some(l)
+        (Some(l), None)
             if base.location
                 == Some(LatLng {
                     lat: l.lat,
@@ -307,7 +304,7 @@ pub(super) fn apply_input(
         {
             (base.location, base.placement)
         }
-        Some(l) => {
+        (Some(l), None) => {
             if !(20.0..=46.0).contains(&l.lat) || !(122.0..=154.0).contains(&l.lng) {
                 return Err(bad(
                     "location",
@@ -325,7 +322,7 @@ pub(super) fn apply_input(
                 Placement::Source,
             )
         }
-        None => match catalog.geocoder().geocode(&input.address.text) {
+        (None, None) => match catalog.geocoder().geocode(&input.address.text) {
             Ok(m) => (
                 Some(LatLng {
                     lat: m.lat,

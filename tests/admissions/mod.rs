@@ -24,7 +24,7 @@ fn svc<'a>(f: &'a Value, kind: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no service {kind} in {f}"))
 }
 
-async fn etag_of(fx: &Fixture, id: &str, s: Option<&Session>) -> String {
+pub(crate) async fn etag_of(fx: &Fixture, id: &str, s: Option<&Session>) -> String {
     let (status, headers, _) = json_of(
         call(
             &fx.state,

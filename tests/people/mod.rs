@@ -5,8 +5,8 @@ use actix_web::http::Method;
 use serde_json::{Value, json};
 use time::{Date, Duration, OffsetDateTime, UtcOffset, Weekday};
 
-use crate::accounts::{call, fixture, json_of, sign_in};
-use crate::admissions::{get, write};
+use crate::accounts::{fixture, sign_in};
+use crate::admissions::{etag_of, get, write};
 use crate::api::enc;
 
 const HOSPITAL: &str = "navii-1111070000010";
@@ -122,18 +122,7 @@ async fn a_window_edited_by_the_coordinator_shows_the_route_for_now_and_hides_pr
     let fx = fixture();
     let coord = sign_in(&fx.state, "coord@example.jp").await;
     let pro = sign_in(&fx.state, "pro@example.jp").await;
-    let (_, h, _) = json_of(
-        call(
-            &fx.state,
-            Method::GET,
-            &format!("/api/v1/facilities/{HOSPITAL}"),
-            Some(&coord),
-            &[],
-            None,
-        )
-        .await,
-    )
-    .await;
+    let etag = etag_of(&fx, HOSPITAL, Some(&coord)).await;
     let every_day = json!([{"days": ["mon","tue","wed","thu","fri","sat","sun","holiday"], "from": "00:00", "to": "24:00"}]);
     let window = |routes: Value, hours: Value| {
         json!({"consultations": [{
@@ -164,7 +153,7 @@ async fn a_window_edited_by_the_coordinator_shows_the_route_for_now_and_hides_pr
             Method::PATCH,
             &format!("/api/v1/facilities/{HOSPITAL}"),
             Some(&coord),
-            Some(&h["etag"]),
+            Some(&etag),
             window(bad, every_day.clone()),
         )
         .await;
@@ -179,7 +168,7 @@ async fn a_window_edited_by_the_coordinator_shows_the_route_for_now_and_hides_pr
         Method::PATCH,
         &format!("/api/v1/facilities/{HOSPITAL}"),
         Some(&coord),
-        Some(&h["etag"]),
+        Some(&etag),
         window(routes, every_day),
     )
     .await;
