@@ -7,8 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::catalog::{Catalog, CatalogError, CatalogHandle, CatalogParts};
+use crate::catalog::{Catalog, CatalogBuilder, CatalogError, CatalogHandle, CatalogParts};
 use crate::data::{DataError, Dataset};
+use crate::domain::Facility;
 use crate::domain::MuniRef;
 use crate::geocode::Gazetteer;
 use crate::store::{DatasetLoad, LoadSummary, Store, StoreError};
@@ -419,22 +420,41 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
         })
         .collect();
     let geocoder = Arc::new(Gazetteer::new(munis, towns));
-    // Deactivated facilities are history: in the store, in no list.
-    let facilities = store
-        .facilities()?
-        .into_iter()
-        .filter(|f| f.status.is_active())
-        .collect();
-    Ok(Catalog::new(CatalogParts {
-        facilities,
-        areas,
-        municipalities,
-        geocoder,
-        groups: store.pharmacy_groups()?,
-        census: store.census_areas()?,
-        change_seq,
-    })?)
+    // Facilities are read in batches and kept only as compact records, so the whole table is
+    // never decoded at once. Deactivated facilities are history: in the store, in no list.
+    let mut builder = CatalogBuilder::default();
+    let mut out_of_order: Vec<Facility> = Vec::new();
+    store.facilities_in_batches(FACILITY_BATCH, |batch| {
+        for f in batch.into_iter().filter(|f| f.status.is_active()) {
+            if let Err(f) = builder.push(f) {
+                out_of_order.push(f);
+            }
+        }
+    })?;
+    let (groups, census) = (store.pharmacy_groups()?, store.census_areas()?);
+    if !out_of_order.is_empty() {
+        // The database orders ids by a collation other than byte order: sort them here.
+        tracing::warn!(
+            facilities = out_of_order.len(),
+            "facility ids came out of byte order; the catalog is built from one sorted list"
+        );
+        let mut facilities = builder.into_facilities();
+        facilities.append(&mut out_of_order);
+        return Ok(Catalog::new(CatalogParts {
+            facilities,
+            areas,
+            municipalities,
+            geocoder,
+            groups,
+            census,
+            change_seq,
+        })?);
+    }
+    Ok(builder.finish(areas, municipalities, geocoder, groups, census, change_seq)?)
 }
+
+/// Facilities read from the store at a time while building the catalog.
+const FACILITY_BATCH: usize = 5_000;
 
 /// Facility edits since the snapshot, applied in place; anything else (a dataset load, a
 /// deactivation, many changes) rebuilds the snapshot from the store.

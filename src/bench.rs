@@ -265,7 +265,7 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
     // then distance among good matches).
     let names: Vec<String> = (0..runs)
         .map(|_| {
-            let f = &catalog.facilities()[rng.below(catalog.len())];
+            let f = catalog.at(rng.below(catalog.len()) as u32);
             pallimap::domain::ja::everyday_name(&f.name)
         })
         .collect();
@@ -416,7 +416,7 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
     let mut current = catalog.clone();
     let mut edit_times = Vec::new();
     for i in 0..runs.min(200) {
-        let mut f = (*current.facilities()[rng.below(current.len())]).clone();
+        let mut f = (*current.at(rng.below(current.len()) as u32)).clone();
         f.name = format!("{} 更新{i}", f.name);
         if let Some(l) = f.location.as_mut() {
             l.lat += 0.0001;

@@ -96,7 +96,7 @@ pub fn rank(
     let mut hits: Vec<BackupHit> = candidates
         .into_iter()
         .map(|(ord, distance_m)| {
-            let services = assess(c.at(ord), needs, audience, now, stale_hours);
+            let services = assess(&c.at(ord), needs, audience, now, stale_hours);
             let status = services
                 .iter()
                 .map(|s| s.status)
@@ -131,7 +131,7 @@ fn within(c: &Catalog, q: &super::Query, p: (f64, f64), radius_m: f64) -> Vec<(u
         filter
             .iter()
             .filter_map(|ord| {
-                let l = c.at(ord).location?;
+                let l = c.entry(ord).location?;
                 let d = crate::domain::haversine_m(p, (l.lat, l.lng));
                 (d <= radius_m).then_some((ord, d))
             })

@@ -90,17 +90,17 @@ struct Providers {
 
 impl Providers {
     fn new(catalog: &Catalog, service: ServiceKind) -> Providers {
-        let reach: Vec<Option<f64>> = catalog
-            .facilities()
-            .iter()
-            .map(|f| provider_reach_m(f, service))
-            .collect();
-        let index = SpatialIndex::new(catalog.facilities().iter().enumerate().filter_map(
-            |(i, f)| {
-                reach[i]?;
-                f.location.map(|l| (i as u32, l.lat, l.lng))
-            },
-        ));
+        // Providers are among the facilities offering the service: decode only those.
+        let mut reach: Vec<Option<f64>> = vec![None; catalog.len()];
+        if let Some(bits) = catalog.offering(service) {
+            for (ord, f) in catalog.members(bits) {
+                reach[ord as usize] = provider_reach_m(&f, service);
+            }
+        }
+        let index = SpatialIndex::new((0..catalog.len() as u32).filter_map(|ord| {
+            reach[ord as usize]?;
+            catalog.entry(ord).location.map(|l| (ord, l.lat, l.lng))
+        }));
         let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
         Providers {
             index,
@@ -120,7 +120,7 @@ impl Providers {
     fn outside(&self, catalog: &Catalog, p: &CensusArea) -> bool {
         self.index
             .nearest(p.lat, p.lng, 1, Some(self.max_reach_m), |ord| {
-                let (Some(r), Some(l)) = (self.reach[ord as usize], catalog.at(ord).location)
+                let (Some(r), Some(l)) = (self.reach[ord as usize], catalog.entry(ord).location)
                 else {
                     return false;
                 };
@@ -217,9 +217,13 @@ fn compute(
     for &service in services {
         let providers = Providers::new(catalog, service);
         let mut in_area = vec![0usize; areas.len()];
-        for f in catalog.facilities() {
-            if let Some(&i) = f.area_code.as_deref().and_then(|a| slot.get(a))
-                && provides(f, service)
+        for ord in 0..catalog.len() as u32 {
+            if let Some(&i) = catalog
+                .entry(ord)
+                .area_code
+                .as_deref()
+                .and_then(|a| slot.get(a))
+                && providers.reach[ord as usize].is_some()
             {
                 in_area[i] += 1;
             }

@@ -21,6 +21,7 @@ pub mod cluster;
 pub mod coverage;
 pub mod plan;
 pub mod query;
+pub mod records;
 mod relax;
 pub mod spatial;
 pub mod suggest;
@@ -30,6 +31,7 @@ pub mod understand;
 mod update;
 
 pub use backup::{BackupHit, BackupService};
+
 pub use plan::{Cursor, Execution, Plan, PlanError, SearchRequest};
 pub use query::{Bits, Facet, FormularyFilter, Hit, Query, QueryError, Results, Sort};
 pub use suggest::{Suggestion, Suggestions};
@@ -44,8 +46,13 @@ pub struct AreaCounts {
 
 pub struct Catalog {
     /// Sorted by id when built; facilities added later by [`Catalog::apply`] are appended
-    /// (see `appended`). A facility's index is its `ord` in every index below.
-    facilities: Vec<Arc<Facility>>,
+    /// (see `appended`). A facility's index is its `ord` in every index below. Compact
+    /// records ([`records::Entry`]): the hot fields plain, the whole facility compressed.
+    facilities: Vec<Arc<records::Entry>>,
+    /// What the records are compressed against (shared by the snapshots that follow).
+    dict: records::Dictionary,
+    /// Recently decoded records of this snapshot.
+    decoded: records::Cache,
     by_id: Arc<HashMap<String, usize>>,
     /// Whether ords are no longer in id order (a facility was added incrementally).
     appended: bool,
@@ -335,6 +342,191 @@ pub fn reading_key(f: &Facility) -> String {
     )
 }
 
+/// Facilities buffered before the records' dictionary is sampled from them.
+const DICTIONARY_WINDOW: usize = 4096;
+
+/// Builds a snapshot from facilities pushed one at a time in id order, keeping only their
+/// compact records and what the indexes need: the store streams them in batches, so the
+/// decoded facilities of the whole region are never in memory at once.
+#[derive(Default)]
+pub struct CatalogBuilder {
+    /// Facilities waiting for the dictionary (the first [`DICTIONARY_WINDOW`]).
+    pending: Vec<Facility>,
+    dict: Option<records::Dictionary>,
+    area_codes: records::AreaCodes,
+    entries: Vec<Arc<records::Entry>>,
+    by_id: HashMap<String, usize>,
+    by_kind: HashMap<FacilityKind, Vec<u32>>,
+    by_service: HashMap<ServiceKind, Vec<u32>>,
+    by_area: HashMap<String, Vec<u32>>,
+    by_municipality: HashMap<String, Vec<u32>>,
+    by_formulary: HashMap<FormularyKey, Vec<u32>>,
+    by_trait: HashMap<Trait, Vec<u32>>,
+    by_specialist: HashMap<crate::domain::SpecialistRole, Vec<u32>>,
+    located: Vec<u32>,
+    docs: Vec<(u64, text::TextDoc)>,
+    points: Vec<(u32, f64, f64)>,
+    reach: Vec<Option<f64>>,
+    reading: Vec<Arc<str>>,
+    names: Vec<String>,
+    /// The last id pushed: pushes must come in strictly increasing id order.
+    last_id: Option<String>,
+}
+
+fn file<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<u32>>, key: K, ord: u32) {
+    map.entry(key).or_default().push(ord);
+}
+
+fn to_bits<K: std::hash::Hash + Eq>(map: HashMap<K, Vec<u32>>, n: usize) -> HashMap<K, Bits> {
+    map.into_iter()
+        .map(|(k, ords)| {
+            let mut b = Bits::empty(n);
+            ords.into_iter().for_each(|o| b.insert(o));
+            (k, b)
+        })
+        .collect()
+}
+
+impl CatalogBuilder {
+    /// Add the next facility; `Err` gives it back when its id is not after the last one's.
+    #[allow(clippy::result_large_err)]
+    pub fn push(&mut self, f: Facility) -> Result<(), Facility> {
+        if self.last_id.as_deref().is_some_and(|l| l >= f.id.as_str()) {
+            return Err(f);
+        }
+        self.last_id = Some(f.id.clone());
+        if self.dict.is_none() {
+            self.pending.push(f);
+            if self.pending.len() >= DICTIONARY_WINDOW {
+                self.seal();
+            }
+            return Ok(());
+        }
+        self.index(f);
+        Ok(())
+    }
+
+    /// Sample the dictionary from the pending facilities and index them.
+    fn seal(&mut self) {
+        self.dict = Some(records::Dictionary::sample(&self.pending));
+        for f in std::mem::take(&mut self.pending) {
+            self.index(f);
+        }
+    }
+
+    fn index(&mut self, f: Facility) {
+        let ord = self.entries.len() as u32;
+        self.by_id.insert(f.id.clone(), ord as usize);
+        file(&mut self.by_kind, f.kind, ord);
+        for s in ServiceKind::ALL {
+            if f.offers(*s) {
+                file(&mut self.by_service, *s, ord);
+            }
+        }
+        if let Some(a) = &f.area_code {
+            file(&mut self.by_area, a.clone(), ord);
+        }
+        if let Some(m) = &f.address.municipality_code {
+            file(&mut self.by_municipality, m.clone(), ord);
+        }
+        for k in formulary_keys(&f) {
+            file(&mut self.by_formulary, k, ord);
+        }
+        for t in traits(&f) {
+            file(&mut self.by_trait, t, ord);
+        }
+        for r in specialist_roles(&f) {
+            file(&mut self.by_specialist, r, ord);
+        }
+        if let Some(l) = f.location {
+            self.located.push(ord);
+            self.points.push((ord, l.lat, l.lng));
+        }
+        self.docs.push((z_order(f.location), text_doc(ord, &f)));
+        self.reach.push(reach_m(&f));
+        self.reading.push(reading_key(&f).into());
+        self.names.push(name_forms(&f));
+        let dict = self.dict.as_ref().expect("sealed before indexing");
+        self.entries
+            .push(Arc::new(dict.entry(&f, &mut self.area_codes)));
+    }
+
+    /// Everything pushed so far, decoded again (for a caller that must fall back to sorting).
+    pub fn into_facilities(self) -> Vec<Facility> {
+        let mut out: Vec<Facility> = match &self.dict {
+            Some(d) => self.entries.iter().map(|e| d.facility(e)).collect(),
+            None => Vec::new(),
+        };
+        out.extend(self.pending);
+        out
+    }
+
+    /// The snapshot of everything pushed, with the rest of its parts.
+    pub fn finish(
+        mut self,
+        areas: Vec<Area>,
+        municipalities: Vec<Municipality>,
+        geocoder: Arc<dyn Geocoder>,
+        groups: Vec<PharmacyGroup>,
+        census: Vec<CensusArea>,
+        change_seq: i64,
+    ) -> Result<Catalog, CatalogError> {
+        if self.dict.is_none() {
+            self.seal();
+        }
+        let n = self.entries.len();
+        // Documents go into the index in Z-order of their location, so the documents of one
+        // spatial cell sit close together in the postings and a text query near a point skips
+        // whole blocks instead of stepping through every match.
+        let mut docs = std::mem::take(&mut self.docs);
+        docs.sort_by_key(|(z, d)| (*z, d.ord));
+        let text = text::TextIndex::build(docs.into_iter().map(|(_, d)| d))?;
+        let spatial = spatial::SpatialIndex::new(self.points);
+        let max_reach_m = self.reach.iter().flatten().copied().fold(0.0, f64::max);
+        let everyday_len = self.names.iter().map(|n| everyday_len_of(n)).collect();
+        let vocabulary = understand::Vocabulary::new(
+            municipalities
+                .iter()
+                .filter(|m| areas.iter().any(|a| a.code == m.area_code)),
+        );
+        let suggest = suggest::SuggestIndex::new(&self.entries, &self.names);
+        let group_ords = group_ords(&groups, &self.by_id);
+        let mut located = Bits::empty(n);
+        self.located.into_iter().for_each(|o| located.insert(o));
+        Ok(Catalog {
+            group_ords,
+            facilities: self.entries,
+            dict: self.dict.expect("sealed"),
+            decoded: records::Cache::default(),
+            by_id: Arc::new(self.by_id),
+            appended: false,
+            areas,
+            municipalities,
+            geocoder,
+            reading: self.reading,
+            by_kind: to_bits(self.by_kind, n),
+            by_service: to_bits(self.by_service, n),
+            by_area: to_bits(self.by_area, n),
+            by_municipality: to_bits(self.by_municipality, n),
+            by_formulary: to_bits(self.by_formulary, n),
+            by_trait: to_bits(self.by_trait, n),
+            by_specialist: to_bits(self.by_specialist, n),
+            groups: Arc::new(groups),
+            located,
+            text,
+            names: Arc::new(self.names),
+            everyday_len,
+            vocabulary,
+            suggest: Arc::new(suggest),
+            spatial,
+            reach_m: self.reach,
+            max_reach_m,
+            census: Arc::new(census),
+            change_seq,
+        })
+    }
+}
+
 impl Catalog {
     pub fn new(parts: CatalogParts) -> Result<Catalog, CatalogError> {
         let CatalogParts {
@@ -347,133 +539,57 @@ impl Catalog {
             change_seq,
         } = parts;
         facilities.sort_by(|a, b| a.id.cmp(&b.id));
-        let n = facilities.len();
-        let by_id = Arc::new(
-            facilities
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (f.id.clone(), i))
-                .collect(),
-        );
-        let mut by_kind: HashMap<FacilityKind, Bits> = HashMap::new();
-        let mut by_service: HashMap<ServiceKind, Bits> = HashMap::new();
-        let mut by_area: HashMap<String, Bits> = HashMap::new();
-        let mut by_municipality: HashMap<String, Bits> = HashMap::new();
-        let mut by_formulary: HashMap<FormularyKey, Bits> = HashMap::new();
-        let mut by_trait: HashMap<Trait, Bits> = HashMap::new();
-        let mut by_specialist: HashMap<crate::domain::SpecialistRole, Bits> = HashMap::new();
-        let mut located = Bits::empty(n);
-        for (i, f) in facilities.iter().enumerate() {
-            let ord = i as u32;
-            by_kind
-                .entry(f.kind)
-                .or_insert_with(|| Bits::empty(n))
-                .insert(ord);
-            for s in ServiceKind::ALL {
-                if f.offers(*s) {
-                    by_service
-                        .entry(*s)
-                        .or_insert_with(|| Bits::empty(n))
-                        .insert(ord);
-                }
-            }
-            if let Some(a) = &f.area_code {
-                by_area
-                    .entry(a.clone())
-                    .or_insert_with(|| Bits::empty(n))
-                    .insert(ord);
-            }
-            if let Some(m) = &f.address.municipality_code {
-                by_municipality
-                    .entry(m.clone())
-                    .or_insert_with(|| Bits::empty(n))
-                    .insert(ord);
-            }
-            for k in formulary_keys(f) {
-                by_formulary
-                    .entry(k)
-                    .or_insert_with(|| Bits::empty(n))
-                    .insert(ord);
-            }
-            for t in traits(f) {
-                by_trait
-                    .entry(t)
-                    .or_insert_with(|| Bits::empty(n))
-                    .insert(ord);
-            }
-            for r in specialist_roles(f) {
-                by_specialist
-                    .entry(r)
-                    .or_insert_with(|| Bits::empty(n))
-                    .insert(ord);
-            }
-            if f.location.is_some() {
-                located.insert(ord);
-            }
+        facilities.dedup_by(|a, b| a.id == b.id);
+        let mut builder = CatalogBuilder::default();
+        for f in facilities {
+            // Sorted and without repeats, so always in order.
+            let _ = builder.push(f);
         }
-        // Documents go into the index in Z-order of their location, so the documents of one
-        // spatial cell sit close together in the postings and a text query near a point skips
-        // whole blocks instead of stepping through every match.
-        let mut order: Vec<u32> = (0..n as u32).collect();
-        order.sort_by_key(|&i| (z_order(facilities[i as usize].location), i));
-        let text =
-            text::TextIndex::build(order.iter().map(|&i| text_doc(i, &facilities[i as usize])))?;
-        let spatial = spatial::SpatialIndex::new(
-            facilities
-                .iter()
-                .enumerate()
-                .filter_map(|(i, f)| f.location.map(|l| (i as u32, l.lat, l.lng))),
-        );
-        let reach: Vec<Option<f64>> = facilities.iter().map(reach_m).collect();
-        let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
-        let reading = facilities.iter().map(|f| reading_key(f).into()).collect();
-        let names: Vec<String> = facilities.iter().map(name_forms).collect();
-        let everyday_len = names.iter().map(|n| everyday_len_of(n)).collect();
-        let vocabulary = understand::Vocabulary::new(
-            municipalities
-                .iter()
-                .filter(|m| areas.iter().any(|a| a.code == m.area_code)),
-        );
-        let suggest = suggest::SuggestIndex::new(&facilities, &names);
-        let group_ords = group_ords(&groups, &by_id);
-        Ok(Catalog {
-            group_ords,
-            facilities: facilities.into_iter().map(Arc::new).collect(),
-            by_id,
-            appended: false,
-            areas,
-            municipalities,
-            geocoder,
-            reading,
-            by_kind,
-            by_service,
-            by_area,
-            by_municipality,
-            by_formulary,
-            by_trait,
-            by_specialist,
-            groups: Arc::new(groups),
-            located,
-            text,
-            names: Arc::new(names),
-            everyday_len,
-            vocabulary,
-            suggest: Arc::new(suggest),
-            spatial,
-            reach_m: reach,
-            max_reach_m,
-            census: Arc::new(census),
-            change_seq,
-        })
+        builder.finish(areas, municipalities, geocoder, groups, census, change_seq)
     }
 
     pub fn ord_of(&self, id: &str) -> Option<u32> {
         self.by_id.get(id).map(|&i| i as u32)
     }
 
-    /// The facility at `ord`.
-    pub fn at(&self, ord: u32) -> &Facility {
+    /// The facility at `ord`, decoded from its record.
+    pub fn at(&self, ord: u32) -> Arc<Facility> {
+        self.decoded
+            .get_or(ord, || self.dict.facility(&self.facilities[ord as usize]))
+    }
+
+    /// The hot fields of the facility at `ord` (no decoding).
+    pub fn entry(&self, ord: u32) -> &records::Entry {
         &self.facilities[ord as usize]
+    }
+
+    /// Every facility, decoded (tests, benchmarks and whole-catalog passes: a decode each).
+    pub fn facilities(&self) -> Vec<Facility> {
+        self.each().collect()
+    }
+
+    /// Every facility, decoded one at a time (exports and whole-catalog passes).
+    pub fn each(&self) -> impl Iterator<Item = Facility> + '_ {
+        self.facilities.iter().map(|e| self.dict.facility(e))
+    }
+
+    /// The facilities of `bits`, decoded, with their ords.
+    pub fn members<'a>(&'a self, bits: &'a Bits) -> impl Iterator<Item = (u32, Facility)> + 'a {
+        bits.iter()
+            .map(|o| (o, self.dict.facility(&self.facilities[o as usize])))
+    }
+
+    /// The facilities offering `service` (as [`Facility::offers`] says).
+    pub fn offering(&self, service: ServiceKind) -> Option<&Bits> {
+        self.by_service.get(&service)
+    }
+
+    /// Heap bytes of the compact records (the benchmark's accounting).
+    pub fn record_bytes(&self) -> usize {
+        self.facilities
+            .iter()
+            .map(|e| std::mem::size_of::<records::Entry>() + e.heap_bytes())
+            .sum()
     }
 
     /// The change-log position this snapshot reflects.
@@ -494,10 +610,6 @@ impl Catalog {
         self.appended
     }
 
-    pub fn facilities(&self) -> &[Arc<Facility>] {
-        &self.facilities
-    }
-
     /// A new snapshot with `changed` facilities (as the store now holds them) applied in
     /// place: re-indexed in the text index, moved in the R-trees, filter bitsets updated, new
     /// ones appended. `None` when the change needs a full rebuild (a facility removed).
@@ -515,8 +627,8 @@ impl Catalog {
         &self.groups
     }
 
-    pub fn get(&self, id: &str) -> Option<&Facility> {
-        self.by_id.get(id).map(|&i| &*self.facilities[i])
+    pub fn get(&self, id: &str) -> Option<Arc<Facility>> {
+        self.by_id.get(id).map(|&i| self.at(i as u32))
     }
 
     /// The 2020 census small areas, sorted by key code.
@@ -594,14 +706,14 @@ impl Catalog {
             .iter()
             .map(|a| (a.code.clone(), AreaCounts::default()))
             .collect();
-        for f in &self.facilities {
-            let Some(c) = f.area_code.as_ref().and_then(|a| out.get_mut(a)) else {
+        for (ord, f) in self.facilities.iter().enumerate() {
+            let Some(c) = f.area_code.as_deref().and_then(|a| out.get_mut(a)) else {
                 continue;
             };
             c.facilities += 1;
             *c.kinds.entry(f.kind).or_default() += 1;
-            for s in ServiceKind::ALL {
-                if f.offers(*s) {
+            for (s, bits) in &self.by_service {
+                if bits.contains(ord as u32) {
                     *c.services.entry(*s).or_default() += 1;
                 }
             }

@@ -85,7 +85,12 @@ impl Plan {
     /// How far the true distance to `f` may differ from the reported one, in metres: the sum
     /// of both points' placement uncertainties.
     pub fn distance_precision_m(&self, f: &Facility) -> Option<u32> {
-        Some(self.origin_uncertainty_m? + f.placement.uncertainty_m()?)
+        self.precision_for(f.placement)
+    }
+
+    /// [`Plan::distance_precision_m`] from a facility's placement alone.
+    pub fn precision_for(&self, placement: crate::domain::Placement) -> Option<u32> {
+        Some(self.origin_uncertainty_m? + placement.uncertainty_m()?)
     }
 }
 

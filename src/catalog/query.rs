@@ -359,9 +359,7 @@ fn filter_and_tiers(c: &Catalog, q: &Query) -> (Bits, Option<Tiers>) {
         only(super::Trait::HoursKnown);
         let closed: Vec<u32> = bits
             .iter()
-            .filter(|&o| {
-                !crate::domain::schedule::open_at(&c.facilities[o as usize].hours.open, at)
-            })
+            .filter(|&o| !crate::domain::schedule::open_at(&c.facilities[o as usize].open, at))
             .collect();
         closed.into_iter().for_each(|o| bits.remove(o));
     }
@@ -374,7 +372,7 @@ fn filter_and_tiers(c: &Catalog, q: &Query) -> (Bits, Option<Tiers>) {
 pub fn nearer(c: &Catalog, a: (u32, f64), b: (u32, f64)) -> std::cmp::Ordering {
     a.1.total_cmp(&b.1).then_with(|| {
         let (fa, fb) = (&c.facilities[a.0 as usize], &c.facilities[b.0 as usize]);
-        let rank = |f: &crate::domain::Facility| f.placement.uncertainty_m().unwrap_or(u32::MAX);
+        let rank = |f: &super::records::Entry| f.placement.uncertainty_m().unwrap_or(u32::MAX);
         rank(fa)
             .cmp(&rank(fb))
             .then_with(|| c.reading[a.0 as usize].cmp(&c.reading[b.0 as usize]))
@@ -793,12 +791,12 @@ fn facets(
                 Facet::Kind => *counts.entry(f.kind.code().to_string()).or_default() += 1,
                 Facet::Area => {
                     if let Some(a) = &f.area_code {
-                        *counts.entry(a.clone()).or_default() += 1;
+                        *counts.entry(a.to_string()).or_default() += 1;
                     }
                 }
                 Facet::Service => {
                     for s in ServiceKind::ALL {
-                        if f.offers(*s) {
+                        if c.by_service.get(s).is_some_and(|b| b.contains(h.ord)) {
                             *counts.entry(s.code().to_string()).or_default() += 1;
                         }
                     }

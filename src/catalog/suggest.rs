@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use super::abbreviations::{SERVICE_TERMS, Target};
 use super::{Catalog, NAME_SEP};
-use crate::domain::{Facility, FacilityKind, ja};
+use crate::domain::{FacilityKind, ja};
 
 /// How many keys of one prefix are ranked at most; a one-character prefix of a large
 /// catalog starts far more names than anyone reads, and the bound keeps the answer fast.
@@ -51,7 +51,7 @@ fn kind_rank(k: FacilityKind) -> u32 {
 
 /// The keys of one facility (its everyday name and that name's reading, without a bracketed
 /// label) as byte ranges of its name forms `n`, and its rank.
-fn keys_of(ord: u32, f: &Facility, n: &str) -> (Vec<(u32, u16, u16)>, u32) {
+fn keys_of(ord: u32, f: &super::records::Entry, n: &str) -> (Vec<(u32, u16, u16)>, u32) {
     // A bracketed label before the name (【合成】 on synthetic data) is not typed.
     let label = f
         .name
@@ -83,7 +83,7 @@ fn keys_of(ord: u32, f: &Facility, n: &str) -> (Vec<(u32, u16, u16)>, u32) {
 }
 
 impl SuggestIndex {
-    pub fn new<F: std::borrow::Borrow<Facility>>(
+    pub fn new<F: std::borrow::Borrow<super::records::Entry>>(
         facilities: &[F],
         names: &[String],
     ) -> SuggestIndex {
@@ -102,7 +102,7 @@ impl SuggestIndex {
     /// A copy with the keys of the facilities at `changed` ords taken from their new name
     /// forms (`names` is the new list, `facilities` the new facilities); the others' keys
     /// stay where they are, so this costs a pass over the keys, not a sort.
-    pub fn with_changes<F: std::borrow::Borrow<Facility>>(
+    pub fn with_changes<F: std::borrow::Borrow<super::records::Entry>>(
         &self,
         changed: &[u32],
         facilities: &[F],

@@ -336,7 +336,7 @@ pub fn assemble(c: &Catalog, ask: &TeamAsk) -> TeamAnswer {
         .iter()
         .map(|r| match (&physician, r.role) {
             (Some(p), TeamRole::Physician) => p.clone(),
-            _ => rank_role(&near, ask, r, lead),
+            _ => rank_role(&near, ask, r, lead.as_deref()),
         })
         .collect();
     TeamAnswer { roles }
@@ -408,7 +408,7 @@ fn around(c: &Catalog, bits: &Bits, p: (f64, f64), radius_m: f64) -> Vec<(u32, f
     if bits.count() <= rare_max {
         bits.iter()
             .filter_map(|ord| {
-                let l = c.at(ord).location?;
+                let l = c.entry(ord).location?;
                 let d = haversine_m(p, (l.lat, l.lng));
                 (d <= radius_m).then_some((ord, d))
             })
@@ -674,14 +674,22 @@ fn rank_role(near: &Near<'_>, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility
         .unwrap_or_default();
     let mut found: Vec<Candidate> = Vec::new();
     let mut included_fails: Vec<(u32, Almost)> = Vec::new();
+    let after_hours = c.by_trait.get(&super::Trait::AfterHours);
     for (ord, d) in near.members(&bits, bound) {
+        // A provider that fails a check is only listed when it was asked for by id: rule out
+        // the rest from the compact fields before decoding the record.
+        let cheap_fail = (role.visits() && c.reach_m[ord as usize].is_some_and(|m| d > m))
+            || (r.after_hours && !after_hours.is_some_and(|b| b.contains(ord)));
+        if cheap_fail && !include.contains(&*c.entry(ord).id) {
+            continue;
+        }
         let f = c.at(ord);
-        let services = role_services(f, role);
+        let services = role_services(&f, role);
         if services.is_empty() {
             continue;
         }
         let (reach_m, reach_rule) = reach(&services, role, ask.max_km);
-        let failed = checks.failed(ord, f, d, reach_m);
+        let failed = checks.failed(ord, &f, d, reach_m);
         let included = include.contains(f.id.as_str());
         if failed != 0 {
             if included {
@@ -690,7 +698,7 @@ fn rank_role(near: &Near<'_>, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility
                     Almost {
                         ord,
                         distance_m: Some(d),
-                        why: checks.why(failed, f, d, reach_m),
+                        why: checks.why(failed, &f, d, reach_m),
                     },
                 ));
             }
@@ -701,7 +709,7 @@ fn rank_role(near: &Near<'_>, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility
                 lead_partners.contains(f.id.as_str()) || f.partners.iter().any(|p| p.id == l.id)
             });
         let availability = checks.formulary.as_ref().map(|(_, t)| t.of(ord));
-        let bed = (!role.visits()).then(|| bed(f, &services, ask));
+        let bed = (!role.visits()).then(|| bed(&f, &services, ask));
         let tier = match role {
             TeamRole::Physician if !r.prefer.is_empty() => physician_tier(&services, &r.prefer),
             TeamRole::Pharmacy => availability.map_or(0, |a| a as u8),
@@ -728,7 +736,7 @@ fn rank_role(near: &Near<'_>, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility
         (ka.0, ka.1, ka.2, ka.3)
             .cmp(&(kb.0, kb.1, kb.2, kb.3))
             .then(ka.4.total_cmp(&kb.4))
-            .then_with(|| c.at(a.ord).id.cmp(&c.at(b.ord).id))
+            .then_with(|| c.entry(a.ord).id.cmp(&c.entry(b.ord).id))
     };
     let total = found.len();
     let qualified: HashSet<u32> = found.iter().filter(|x| x.included).map(|x| x.ord).collect();
@@ -759,7 +767,7 @@ fn rank_role(near: &Near<'_>, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility
             continue;
         }
         let f = c.at(ord);
-        let services = role_services(f, role);
+        let services = role_services(&f, role);
         let distance_m = f.location.map(|l| haversine_m(ask.home, (l.lat, l.lng)));
         let why = match distance_m {
             _ if services.is_empty() => format!("{}のサービスがありません", role.label_ja()),
@@ -767,7 +775,7 @@ fn rank_role(near: &Near<'_>, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility
             // Beyond the search bound: it fails reach, and maybe more.
             Some(d) => {
                 let (reach_m, _) = reach(&services, role, ask.max_km);
-                checks.why(checks.failed(ord, f, d, reach_m), f, d, reach_m)
+                checks.why(checks.failed(ord, &f, d, reach_m), &f, d, reach_m)
             }
         };
         almost.push(Almost {
@@ -850,13 +858,13 @@ fn near_misses(
             return None;
         }
         let f = c.at(ord);
-        let services = role_services(f, role);
+        let services = role_services(&f, role);
         if services.is_empty() {
             return None;
         }
         let (reach_m, _) = reach(&services, role, ask.max_km);
-        let failed = checks.failed(ord, f, d, reach_m);
-        (failed.count_ones() == 1).then(|| checks.why(failed, f, d, reach_m))
+        let failed = checks.failed(ord, &f, d, reach_m);
+        (failed.count_ones() == 1).then(|| checks.why(failed, &f, d, reach_m))
     };
     let rare_max = (RARE_FACTOR * c.len() as f64).sqrt() as usize;
     let limit_m = ALMOST_KM * 1000.0;
@@ -879,7 +887,7 @@ fn near_misses(
                 if !bits.contains(ord) {
                     return false;
                 }
-                let Some(l) = c.at(ord).location else {
+                let Some(l) = c.entry(ord).location else {
                     return false;
                 };
                 match miss(ord, haversine_m(ask.home, (l.lat, l.lng))) {
@@ -905,7 +913,7 @@ fn near_misses(
         a.distance_m
             .unwrap_or(f64::INFINITY)
             .total_cmp(&b.distance_m.unwrap_or(f64::INFINITY))
-            .then_with(|| c.at(a.ord).id.cmp(&c.at(b.ord).id))
+            .then_with(|| c.entry(a.ord).id.cmp(&c.entry(b.ord).id))
     });
     out.truncate(ALMOST_MAX);
     out
@@ -944,7 +952,7 @@ fn reasons(
             out.push(format!("連携: {name}を連携先に登録"));
         }
     }
-    let services = role_services(f, r.role);
+    let services = role_services(&f, r.role);
     if r.role == TeamRole::Physician {
         if services
             .iter()

@@ -48,6 +48,7 @@ pub(super) fn apply(
         .filter(|f| f.status.is_active())
         .collect();
     let mut facilities = c.facilities.clone();
+    let mut area_codes = super::records::AreaCodes::default();
     let mut by_id = c.by_id.clone();
     let mut reading = c.reading.clone();
     let mut reach = c.reach_m.clone();
@@ -74,7 +75,7 @@ pub(super) fn apply(
             None => {
                 let i = facilities.len();
                 Arc::make_mut(&mut by_id).insert(f.id.clone(), i);
-                facilities.push(Arc::new(f.clone()));
+                facilities.push(Arc::new(c.dict.entry(&f, &mut area_codes)));
                 reading.push(Arc::from(""));
                 reach.push(None);
                 Arc::make_mut(&mut names).push(String::new());
@@ -112,7 +113,7 @@ pub(super) fn apply(
         }
         reach[ord] = reach_m(&f);
         docs.push(text_doc(o, &f));
-        facilities[ord] = Arc::new(f);
+        facilities[ord] = Arc::new(c.dict.entry(&f, &mut area_codes));
     }
     let n = facilities.len();
     for bits in by_kind
@@ -141,6 +142,8 @@ pub(super) fn apply(
     Ok(Some(Catalog {
         group_ords,
         facilities,
+        dict: c.dict.clone(),
+        decoded: super::records::Cache::default(),
         by_id,
         appended,
         areas: c.areas.clone(),

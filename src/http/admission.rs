@@ -716,7 +716,7 @@ async fn run_backup(req: &HttpRequest, state: &AppState) -> Result<BackupRun, Ap
         .into_iter()
         .take(ask.limit)
         .map(|h| {
-            let f = project(catalog.at(h.ord), viewer.audience);
+            let f = project(&catalog.at(h.ord), viewer.audience);
             (h, f)
         })
         .collect();

@@ -417,7 +417,7 @@ pub async fn corrections(
         .into_iter()
         .filter_map(|r| {
             let f = catalog.get(&r.facility_id)?;
-            user.may_edit(f).ok()?;
+            user.may_edit(&f).ok()?;
             Some(CorrectionItem {
                 facility_name: f.name.clone(),
                 area: f.area_code.clone(),

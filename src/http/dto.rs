@@ -370,7 +370,7 @@ pub struct StockLine<'a> {
     /// e.g. フェンタニル 貼付剤（3日用）
     pub label_ja: String,
     /// As labelled, when the line names one.
-    pub strength: Option<&'a str>,
+    pub strength: Option<String>,
     /// `always` (in stock now) or `order` (obtained on order).
     /// `always` (in stock now), `partner` (a partner pharmacy of its group stocks it and can
     /// pass it on) or `order` (obtained on order).
@@ -385,8 +385,8 @@ pub struct StockLine<'a> {
 /// The partner pharmacy that stocks a product, and its group.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PartnerView<'a> {
-    pub id: &'a str,
-    pub name: &'a str,
+    pub id: String,
+    pub name: String,
     /// The group's name.
     pub group: &'a str,
     /// Usual hours for the partner's stock to arrive, when the group says.
@@ -423,12 +423,12 @@ impl<'a> StockLine<'a> {
         ff.products
             .iter()
             .filter_map(|&p| {
-                let line = |e: &'a FormularyEntry, stock: &'static str, partner| StockLine {
+                let line = |e: &FormularyEntry, stock: &'static str, partner| StockLine {
                     product: p.code(),
                     drug: e.drug.code(),
                     form: e.form.code(),
                     label_ja: format!("{} {}", e.drug.label_ja(), e.form.label_ja()),
-                    strength: e.strength.as_deref(),
+                    strength: e.strength.clone(),
                     stock,
                     order_days: e.order_days,
                     partner,
@@ -441,17 +441,17 @@ impl<'a> StockLine<'a> {
                         crate::domain::PharmacyGroup::partners(catalog.groups(), &f.id, &ff.today)
                             .filter_map(|(id, g)| {
                                 let partner = catalog.get(id)?;
-                                let e = own_line(partner, p, Stock::Always, ff.audience)?;
+                                let e = own_line(&partner, p, Stock::Always, ff.audience)?.clone();
                                 Some((g.transfer_hours.unwrap_or(u32::MAX), partner, g, e))
                             })
                             .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
                     if let Some((_, partner, g, e)) = supplied {
                         return Some(line(
-                            e,
+                            &e,
                             "partner",
                             Some(PartnerView {
-                                id: &partner.id,
-                                name: &partner.name,
+                                id: partner.id.clone(),
+                                name: partner.name.clone(),
                                 group: &g.name,
                                 transfer_hours: g.transfer_hours,
                             }),

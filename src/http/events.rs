@@ -457,7 +457,7 @@ fn event_of(state: &AppState, input: EventInput, base: Event) -> Result<Event, A
     };
     let name = match (
         opt_text("organizer.name", &input.organizer.name, 200)?,
-        facility,
+        facility.as_ref(),
     ) {
         (Some(n), _) => n,
         (None, Some(f)) => f.name.clone(),
@@ -470,7 +470,7 @@ fn event_of(state: &AppState, input: EventInput, base: Event) -> Result<Event, A
     };
     let mut areas: Vec<String> = input.areas.iter().map(|a| a.trim().to_string()).collect();
     if areas.is_empty()
-        && let Some(a) = facility.and_then(|f| f.area_code.clone())
+        && let Some(a) = facility.as_ref().and_then(|f| f.area_code.clone())
     {
         areas.push(a);
     }

@@ -181,7 +181,7 @@ fn csv_head(encoding: Encoding) -> Result<Bytes, std::io::Error> {
 
 /// `ords` as rows of the template's columns, as `audience` may see them.
 fn row(catalog: &Catalog, ord: u32, audience: Audience) -> Vec<String> {
-    let shown: Facility = project(catalog.at(ord), audience);
+    let shown: Facility = project(&catalog.at(ord), audience);
     sheet::row_of(&shown, audience != Audience::Public)
 }
 
@@ -414,7 +414,7 @@ pub async fn hsds(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         (0..n.div_ceil(CHUNK)).map(move |c| {
             let mut buf = Vec::with_capacity(CHUNK * 1024);
             for &o in &ords[c * CHUNK..((c + 1) * CHUNK).min(n)] {
-                let f = project(catalog.at(o), aud);
+                let f = project(&catalog.at(o), aud);
                 let records = if services {
                     super::hsds::services(&f)
                 } else {

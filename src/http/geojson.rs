@@ -86,11 +86,11 @@ pub fn point_feature<T: serde::Serialize>(
 
 /// One facility as a Feature with its id; a facility without a place has a null geometry.
 pub fn facility_feature(catalog: &Catalog, ord: u32) -> Feature {
-    let f = catalog.at(ord);
+    let f = catalog.entry(ord);
     Feature {
         bbox: None,
         geometry: f.location.map(|l| point(l.lat, l.lng)),
-        id: Some(geojson::feature::Id::String(f.id.clone())),
+        id: Some(geojson::feature::Id::String(f.id.to_string())),
         properties: Some(point_properties(catalog, ord, None, None)),
         foreign_members: None,
     }
@@ -125,12 +125,14 @@ fn cluster_feature(item: &ClusterItem) -> Option<Feature> {
 
 /// The layer items of placed hits: clusters at `zoom`, or every point.
 pub fn layer_items(catalog: &Catalog, hits: &[Hit], zoom: Option<u8>) -> Vec<ClusterItem> {
-    let placed = hits.iter().filter(|h| catalog.at(h.ord).location.is_some());
+    let placed = hits
+        .iter()
+        .filter(|h| catalog.entry(h.ord).location.is_some());
     match zoom {
         Some(z) => {
             let points: Vec<ClusterPoint> = placed
                 .filter_map(|h| {
-                    let f = catalog.at(h.ord);
+                    let f = catalog.entry(h.ord);
                     f.location.map(|l| ClusterPoint {
                         ord: h.ord,
                         lat: l.lat,
@@ -159,8 +161,7 @@ impl Layer {
     fn feature(&self, item: &ClusterItem) -> Option<Feature> {
         match item {
             ClusterItem::Point(ord) => {
-                let f = self.catalog.at(*ord);
-                let l = f.location?;
+                let l = self.catalog.entry(*ord).location?;
                 let (d, p) = self
                     .distances
                     .get(ord)

@@ -234,7 +234,7 @@ pub async fn list_facilities(
     let shown: Vec<Facility> = results
         .hits
         .iter()
-        .map(|h| project(catalog.at(h.ord), aud))
+        .map(|h| project(&catalog.at(h.ord), aud))
         .collect();
     let viewer = state.viewer(aud);
     let items: Vec<FacilityView> = results
@@ -375,7 +375,10 @@ pub async fn facilities_geojson(
         .iter()
         .filter_map(|h| {
             let d = h.distance_m?;
-            Some((h.ord, (d, plan.distance_precision_m(catalog.at(h.ord)))))
+            Some((
+                h.ord,
+                (d, plan.precision_for(catalog.entry(h.ord).placement)),
+            ))
         })
         .collect();
     let mut members = geojson::JsonObject::new();
@@ -479,12 +482,12 @@ pub async fn get_facility(
     let aud = audience(&req, &state).await?;
     let catalog = state.catalog.load();
     let f = catalog.get(&id).ok_or_else(|| unknown_id(&id))?;
-    let shown = project(f, aud);
+    let shown = project(&f, aud);
     let text = serde_json::to_string(&FacilityView::new(&shown, &catalog, &state.viewer(aud)))
         .map_err(|e| ApiError::internal(&e))?;
     let mut r = HttpResponse::Ok();
     r.content_type("application/json")
-        .insert_header((actix_web::http::header::ETAG, super::write::etag(f)));
+        .insert_header((actix_web::http::header::ETAG, super::write::etag(&f)));
     if aud != Audience::Public {
         // A signed-in view must not be kept by shared caches.
         r.insert_header(("cache-control", "private, no-store"));

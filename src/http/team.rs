@@ -4,7 +4,8 @@
 //! `GET`/`PUT /api/v1/facilities/{id}/partners`, written like every edit (If-Match, CSRF, the
 //! change log), professional only.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -608,12 +609,23 @@ pub async fn care_team(
     let answer = web::block(move || snapshot.team(&ask))
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    // Each facility once as the caller may see it, for the contacts.
+    // Each facility of the answer decoded once, and as the caller may see it, for the contacts.
+    let mut full: HashMap<u32, Arc<Facility>> = HashMap::new();
+    for r in &answer.roles {
+        for o in r
+            .candidates
+            .iter()
+            .map(|c| c.ord)
+            .chain(r.almost.iter().map(|a| a.ord))
+        {
+            full.entry(o).or_insert_with(|| catalog.at(o));
+        }
+    }
     let mut shown: Vec<(u32, Facility)> = Vec::new();
     for r in &answer.roles {
         for c in &r.candidates {
             if !shown.iter().any(|(o, _)| *o == c.ord) {
-                shown.push((c.ord, project(catalog.at(c.ord), viewer.audience)));
+                shown.push((c.ord, project(&full[&c.ord], viewer.audience)));
             }
         }
     }
@@ -622,7 +634,7 @@ pub async fn care_team(
             .iter()
             .find(|(o, _)| *o == ord)
             .map(|(_, f)| f)
-            .unwrap_or_else(|| catalog.at(ord))
+            .unwrap_or_else(|| &full[&ord])
     };
     let role_view = |r: &RoleAnswer| RoleView {
         role: r.role.code(),
@@ -633,15 +645,15 @@ pub async fn care_team(
         candidates: r
             .candidates
             .iter()
-            .map(|c| candidate_view(catalog.at(c.ord), shown_of(c.ord), c))
+            .map(|c| candidate_view(&full[&c.ord], shown_of(c.ord), c))
             .collect(),
         total: r.total,
-        proposed: r.proposed.map(|o| catalog.at(o).id.as_str()),
+        proposed: r.proposed.map(|o| catalog.entry(o).id.as_ref()),
         none: r.none.clone(),
         almost: r
             .almost
             .iter()
-            .map(|a| almost_view(catalog.at(a.ord), a))
+            .map(|a| almost_view(&full[&a.ord], a))
             .collect(),
     };
     let body = CareTeamBody {
@@ -659,7 +671,7 @@ pub async fn care_team(
             .roles
             .iter()
             .filter_map(|r| {
-                let f = catalog.at(r.proposed?);
+                let f = catalog.entry(r.proposed?);
                 Some(MemberView {
                     role: r.role.code(),
                     id: &f.id,
@@ -703,12 +715,15 @@ fn partners_body(f: &Facility, catalog: &Catalog) -> PartnersBody {
             role: p.role.code(),
             role_label: p.role.label_ja(),
             note: p.note.clone(),
-            name: other.map(|o| o.name.clone()),
-            kind: other.map(|o| o.kind.code()),
+            name: other.as_ref().map(|o| o.name.clone()),
+            kind: other.as_ref().map(|o| o.kind.code()),
         }
     };
-    let listed_by = catalog
-        .facilities()
+    let listers: Vec<Facility> = (0..catalog.len() as u32)
+        .filter(|&o| catalog.entry(o).has_partners)
+        .map(|o| Arc::unwrap_or_clone(catalog.at(o)))
+        .collect();
+    let listed_by = listers
         .iter()
         .flat_map(|o| {
             o.partners

@@ -284,6 +284,30 @@ impl Store {
         self.with_conn(rows::read_facilities)
     }
 
+    /// Every facility in id order, handed to `each` in batches of `batch`: a reader that keeps
+    /// only a compact form of each never holds the whole table decoded.
+    pub fn facilities_in_batches(
+        &self,
+        batch: usize,
+        mut each: impl FnMut(Vec<Facility>),
+    ) -> Result<(), StoreError> {
+        let mut after: Option<String> = None;
+        loop {
+            let next = self.with_conn(|c| {
+                rows::read_facility_batch(c, after.as_deref(), batch.max(1) as i64)
+            })?;
+            let Some(last) = next.last() else {
+                return Ok(());
+            };
+            after = Some(last.id.clone());
+            let done = next.len() < batch;
+            each(next);
+            if done {
+                return Ok(());
+            }
+        }
+    }
+
     pub fn areas(&self) -> Result<Vec<Area>, StoreError> {
         self.with_conn(rows::read_areas)
     }

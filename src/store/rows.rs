@@ -369,7 +369,28 @@ fn facility_from_row(r: FacilityRow) -> Result<Facility, StoreError> {
 }
 
 pub(crate) fn read_facilities(c: &mut AnyConnection) -> Result<Vec<Facility>, StoreError> {
-    read_facilities_of(c, None)
+    read_facilities_of(c, Which::All)
+}
+
+/// The next `limit` facilities in id order after `after` (from the first when `None`).
+pub(crate) fn read_facility_batch(
+    c: &mut AnyConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Facility>, StoreError> {
+    read_facilities_of(c, Which::Batch { after, limit })
+}
+
+/// Which facilities [`read_facilities_of`] reads.
+#[derive(Clone, Copy)]
+enum Which<'a> {
+    All,
+    One(&'a str),
+    /// The next `limit` in id order after `after`.
+    Batch {
+        after: Option<&'a str>,
+        limit: i64,
+    },
 }
 
 /// One facility with everything it holds, if the store has it.
@@ -377,22 +398,36 @@ pub(crate) fn read_facility(
     c: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<Facility>, StoreError> {
-    Ok(read_facilities_of(c, Some(id))?.pop())
+    Ok(read_facilities_of(c, Which::One(id))?.pop())
 }
 
 /// Every facility, or only the one with id `only`.
 fn read_facilities_of(
     c: &mut AnyConnection,
-    only: Option<&str>,
+    which: Which<'_>,
 ) -> Result<Vec<Facility>, StoreError> {
     let mut q = facilities::table
         .order(facilities::id)
         .select(FacilityRow::as_select())
         .into_boxed();
-    if let Some(id) = only {
-        q = q.filter(facilities::id.eq(id.to_string()));
+    match which {
+        Which::All => {}
+        Which::One(id) => q = q.filter(facilities::id.eq(id.to_string())),
+        Which::Batch { after, limit } => {
+            if let Some(a) = after {
+                q = q.filter(facilities::id.gt(a.to_string()));
+            }
+            q = q.limit(limit);
+        }
     }
     let rows: Vec<FacilityRow> = q.load(c)?;
+    // The rows of the other tables: of one facility, or of the batch's id range.
+    let (only, range) = match (which, rows.last()) {
+        (Which::One(id), _) => (Some(id), None),
+        (Which::Batch { .. }, None) => return Ok(Vec::new()),
+        (Which::Batch { after, .. }, Some(last)) => (None, Some((after, last.id.clone()))),
+        (Which::All, _) => (None, None),
+    };
     let mut out = Vec::with_capacity(rows.len());
     let mut index = HashMap::with_capacity(rows.len());
     for r in rows {
@@ -405,6 +440,12 @@ fn read_facilities_of(
         .into_boxed();
     if let Some(id) = only {
         q = q.filter(contacts::facility_id.eq(id.to_string()));
+    }
+    if let Some((after, last)) = &range {
+        if let Some(a) = after {
+            q = q.filter(contacts::facility_id.gt(a.to_string()));
+        }
+        q = q.filter(contacts::facility_id.le(last.clone()));
     }
     let contact_rows: Vec<ContactRow> = q.load(c)?;
     for r in contact_rows {
@@ -425,6 +466,12 @@ fn read_facilities_of(
         .into_boxed();
     if let Some(id) = only {
         q = q.filter(capacities::facility_id.eq(id.to_string()));
+    }
+    if let Some((after, last)) = &range {
+        if let Some(a) = after {
+            q = q.filter(capacities::facility_id.gt(a.to_string()));
+        }
+        q = q.filter(capacities::facility_id.le(last.clone()));
     }
     for r in q.load(c)? {
         caps.insert(
@@ -449,6 +496,12 @@ fn read_facilities_of(
     if let Some(id) = only {
         q = q.filter(admission_rules::facility_id.eq(id.to_string()));
     }
+    if let Some((after, last)) = &range {
+        if let Some(a) = after {
+            q = q.filter(admission_rules::facility_id.gt(a.to_string()));
+        }
+        q = q.filter(admission_rules::facility_id.le(last.clone()));
+    }
     for r in q.load(c)? {
         let mut parsed: AdmissionRules = parse_json("admission_rules.rules", &r.rules)?;
         parsed.visibility = parse("admission_rules.visibility", &r.visibility)?;
@@ -460,6 +513,12 @@ fn read_facilities_of(
         .into_boxed();
     if let Some(id) = only {
         q = q.filter(services::facility_id.eq(id.to_string()));
+    }
+    if let Some((after, last)) = &range {
+        if let Some(a) = after {
+            q = q.filter(services::facility_id.gt(a.to_string()));
+        }
+        q = q.filter(services::facility_id.le(last.clone()));
     }
     let service_rows: Vec<ServiceRow> = q.load(c)?;
     for r in service_rows {

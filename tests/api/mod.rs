@@ -436,7 +436,7 @@ async fn sort_by_name_is_gojuon_order_of_the_folded_reading() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| pallimap::catalog::reading_key(c.get(i["id"].as_str().unwrap()).unwrap()))
+        .map(|i| pallimap::catalog::reading_key(&c.get(i["id"].as_str().unwrap()).unwrap()))
         .collect();
     assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:?}");
     // Katakana readings fold to hiragana: no katakana is left in a key.

@@ -404,7 +404,7 @@ fn a_published_radius_and_a_closed_service_count_as_they_should() {
     );
     assert!(coverage::area(&catalog, "1104", &[ServiceKind::Pcu], 0.4).is_err());
     // An edit applied in place keeps the weights.
-    let mut f = catalog.facilities()[0].as_ref().clone();
+    let mut f = catalog.facilities()[0].clone();
     f.name.push_str(" 改");
     let next = catalog.apply(vec![f], None, 1).unwrap().unwrap();
     assert_eq!(next.census(), catalog.census());

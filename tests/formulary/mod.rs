@@ -240,7 +240,7 @@ fn today() -> time::Date {
 /// The tier of `f` for the ask (0 own stock, 1 through a partner of a group valid today, 2 on
 /// order), or `None` when it cannot supply every product so; by brute force over everything.
 fn oracle(
-    all: &[std::sync::Arc<Facility>],
+    all: &[Facility],
     groups: &[PharmacyGroup],
     f: &Facility,
     products: &[Product],
@@ -316,7 +316,7 @@ fn expected(
     let mut want: Vec<(u8, f64, String)> = all
         .iter()
         .filter_map(|f| {
-            let tier = oracle(all, catalog.groups(), f, products, mode, aud)?;
+            let tier = oracle(&all, catalog.groups(), f, products, mode, aud)?;
             let l = f.location?;
             Some((tier, haversine_m(p, (l.lat, l.lng)), f.id.clone()))
         })
@@ -466,7 +466,7 @@ async fn opioid_search_equals_a_brute_force_scan_of_random_formularies_and_group
                 assert_eq!(l["product"], json!(p.code()));
                 if l["stock"] == "partner" {
                     let partner = catalog.get(l["partner"]["id"].as_str().unwrap()).unwrap();
-                    assert!(has(partner, p, Stock::Always, Audience::Professional));
+                    assert!(has(&partner, p, Stock::Always, Audience::Professional));
                     let group = catalog
                         .groups()
                         .iter()

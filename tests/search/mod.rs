@@ -18,6 +18,12 @@ fn catalog() -> &'static Catalog {
     C.get_or_init(|| pallimap::app::build_catalog(default_store()).expect("catalog"))
 }
 
+/// Every facility of [`catalog`], decoded once (ord = index), for the oracles.
+fn all() -> &'static [Facility] {
+    static A: OnceLock<Vec<Facility>> = OnceLock::new();
+    A.get_or_init(|| catalog().facilities())
+}
+
 /// Brute-force filter, independent of the catalog's bitsets.
 fn passes(q: &Query, f: &Facility) -> bool {
     (q.kinds.is_empty() || q.kinds.contains(&f.kind))
@@ -35,8 +41,7 @@ fn reach_km(f: &Facility) -> Option<f64> {
 
 /// (ord, distance) of every facility passing `keep`, sorted by (distance, ord).
 fn brute(point: (f64, f64), keep: impl Fn(&Facility, f64) -> bool) -> Vec<(u32, f64)> {
-    let mut v: Vec<(u32, f64)> = catalog()
-        .facilities()
+    let mut v: Vec<(u32, f64)> = all()
         .iter()
         .enumerate()
         .filter_map(|(i, f)| {
@@ -55,7 +60,7 @@ fn tie(ord: u32) -> (u32, String, u32) {
     let f = catalog().at(ord);
     (
         f.placement.uncertainty_m().unwrap_or(u32::MAX),
-        pallimap::catalog::reading_key(f),
+        pallimap::catalog::reading_key(&f),
         ord,
     )
 }
@@ -126,7 +131,7 @@ proptest! {
             passes(&q, f) && d <= r_km * 1000.0 && matching.contains_key(&catalog().ord_of(&f.id).unwrap())
         });
         if sort_name {
-            let fs = catalog().facilities();
+            let fs = all();
             let key = |o: u32| pallimap::catalog::reading_key(&fs[o as usize]);
             expected.sort_by(|a, b| key(a.0).cmp(&key(b.0)).then(a.0.cmp(&b.0)));
         } else if let Some(t) = &text {
@@ -134,7 +139,7 @@ proptest! {
             // least half the best score), then the rest; by distance within each.
             let best = expected.iter().map(|(o, _)| matching[o]).fold(0.0f32, f32::max);
             let tier = |o: u32| -> u8 {
-                if names(catalog().at(o), t) { 0 } else if matching[&o] >= 0.5 * best { 1 } else { 2 }
+                if names(&catalog().at(o), t) { 0 } else if matching[&o] >= 0.5 * best { 1 } else { 2 }
             };
             expected.sort_by_key(|(o, _)| tier(*o)); // stable: distance order within a tier
         }
@@ -155,7 +160,7 @@ proptest! {
         let (min_lat, min_lng) = a;
         let bbox = [min_lng, min_lat, min_lng + dlng, min_lat + dlat];
         let q = Query { kinds, bbox: Some(bbox), ..Query::default() };
-        let expected: Vec<u32> = catalog().facilities().iter().enumerate().filter(|(_, f)| {
+        let expected: Vec<u32> = all().iter().enumerate().filter(|(_, f)| {
             passes(&q, f) && f.location.is_some_and(|l| l.lng >= bbox[0] && l.lng <= bbox[2] && l.lat >= bbox[1] && l.lat <= bbox[3])
         }).map(|(i, _)| i as u32).collect();
         let r = catalog().search(&q, 0, usize::MAX).unwrap();
@@ -193,8 +198,7 @@ fn names(f: &Facility, text: &str) -> bool {
 
 #[test]
 fn text_finds_exactly_the_twenty_pcus_by_either_name() {
-    let pcu: Vec<u32> = catalog()
-        .facilities()
+    let pcu: Vec<u32> = all()
         .iter()
         .enumerate()
         .filter(|(_, f)| f.offers(ServiceKind::Pcu))
