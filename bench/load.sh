@@ -14,7 +14,7 @@
 #   near search   /api/v1/facilities?near=lat,lng&service=<s> | kind=<k>
 #   panning       /api/v1/facilities.geojson?cluster=1&zoom=Z&bbox=<a walking viewport>
 #   detail        /api/v1/facilities/{id}
-#   geocode       /api/v1/geocode?q=<address>
+#   geocode       /api/v1/geocode?address=<address>
 #   sign-in       POST /api/v1/session            paced: --signin-share % of the reads
 #   write         GET + PATCH with If-Match       paced: --write-share % of the reads
 #
@@ -193,7 +193,7 @@ def valid(name, paths_of, entries):
     if not kept:
         sys.exit(f"{name}: nothing the service answers 2xx")
     write(f"{name}.txt", kept)
-valid("addresses", lambda a: f"/api/v1/geocode?q={a}",
+valid("addresses", lambda a: f"/api/v1/geocode?address={a}",
       [enc(r[i_addr]) for r in rng.sample(recs, min(1000, len(recs))) if r[i_addr]])
 vocab = json.load(open(f"{out}/vocabulary.json", encoding="utf-8"))
 def codes(key):

@@ -6,7 +6,7 @@ function init(args)
   addresses = c.lines("addresses.txt")
 end
 function request()
-  return wrk.format("GET", "/api/v1/geocode?q=" .. c.pick(addresses))
+  return wrk.format("GET", "/api/v1/geocode?address=" .. c.pick(addresses))
 end
 function response(status, headers, body) c.tally(status, body) end
 function done(summary, latency, requests) c.report("geocode", summary, latency) end
