@@ -131,10 +131,7 @@ fn check_once(store: &Store) -> Result<Report, AppError> {
     report.compared_with_catalog = active;
     if catalog.len() != active {
         for c in catalog.facilities() {
-            if !stored
-                .iter()
-                .any(|f| f.id == c.id && f.status.is_active())
-            {
+            if !stored.iter().any(|f| f.id == c.id && f.status.is_active()) {
                 report.differ(
                     &c.id,
                     "-",
@@ -180,7 +177,11 @@ fn check_once(store: &Store) -> Result<Report, AppError> {
     }
     for f in &stored {
         let Some(r) = replayed.remove(&f.id) else {
-            report.differ(&f.id, "change_log", "a stored facility no write logged".into());
+            report.differ(
+                &f.id,
+                "change_log",
+                "a stored facility no write logged".into(),
+            );
             continue;
         };
         let want = serde_json::to_value(f).unwrap_or_default();
@@ -223,7 +224,11 @@ fn check_once(store: &Store) -> Result<Report, AppError> {
     let mut orphans: Vec<_> = replayed.into_keys().collect();
     orphans.sort();
     for id in orphans {
-        report.differ(&id, "change_log", "logged, but no such facility in the store".into());
+        report.differ(
+            &id,
+            "change_log",
+            "logged, but no such facility in the store".into(),
+        );
     }
 
     // 3. What serialized writes promise.
@@ -294,10 +299,7 @@ fn same_json(a: Option<&str>, b: Option<&str>) -> bool {
 fn field_differences(a: &Facility, b: &Facility) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if a.version != b.version {
-        out.push((
-            "version".into(),
-            format!("{} vs {}", a.version, b.version),
-        ));
+        out.push(("version".into(), format!("{} vs {}", a.version, b.version)));
     }
     let (va, vb) = (
         serde_json::to_value(a).unwrap_or_default(),
@@ -321,7 +323,10 @@ fn field_differences(a: &Facility, b: &Facility) -> Vec<(String, String)> {
     }
     if out.is_empty() {
         // Equal when serialized, unequal as values (e.g. NaN): say so rather than nothing.
-        out.push(("-".into(), "equal when serialized, unequal in memory".into()));
+        out.push((
+            "-".into(),
+            "equal when serialized, unequal in memory".into(),
+        ));
     }
     out
 }

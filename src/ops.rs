@@ -43,7 +43,10 @@ pub fn check(database_url: &str, url: Option<&str>, json: bool) -> anyhow::Resul
             println!("  served: {p}");
         }
         if problems.is_empty() {
-            println!("the instance at {} serves the same", url.unwrap_or_default());
+            println!(
+                "the instance at {} serves the same",
+                url.unwrap_or_default()
+            );
         }
     }
     let served_clean = served.as_ref().is_none_or(Vec::is_empty);
@@ -56,7 +59,11 @@ pub fn check(database_url: &str, url: Option<&str>, json: bool) -> anyhow::Resul
 
 /// A running instance's `/healthz` (its catalog's size and change-log position) against the
 /// store, once it has caught up (it follows the log every half second; 10 s allowed).
-fn compare_served(store: &Store, report: &pallimap::check::Report, url: &str) -> anyhow::Result<Vec<String>> {
+fn compare_served(
+    store: &Store,
+    report: &pallimap::check::Report,
+    url: &str,
+) -> anyhow::Result<Vec<String>> {
     let started = Instant::now();
     loop {
         let health = get_json(url, "/healthz")?;
@@ -88,9 +95,13 @@ fn get_json(base: &str, path: &str) -> anyhow::Result<serde_json::Value> {
         .strip_prefix("http://")
         .context("--url must be http://host:port (check a TLS instance through its local port)")?;
     let host = rest.trim_end_matches('/');
-    let mut s = std::net::TcpStream::connect(host).with_context(|| format!("cannot reach {base}"))?;
+    let mut s =
+        std::net::TcpStream::connect(host).with_context(|| format!("cannot reach {base}"))?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     let raw = String::from_utf8_lossy(&raw);
@@ -135,11 +146,17 @@ pub fn backup(database_url: &str, out: &Path) -> anyhow::Result<()> {
                 .status();
             match status {
                 Ok(s) if s.success() => {
-                    println!("backed up {} to {} (pg_dump -Fc)", Backend::from_url(&url).display(), out.display());
+                    println!(
+                        "backed up {} to {} (pg_dump -Fc)",
+                        Backend::from_url(&url).display(),
+                        out.display()
+                    );
                     Ok(())
                 }
                 Ok(s) => anyhow::bail!("pg_dump failed ({s}); {PG_RECIPE}"),
-                Err(e) => anyhow::bail!("pg_dump が見つかりません / cannot run pg_dump ({e}); install postgresql-client. {PG_RECIPE}"),
+                Err(e) => anyhow::bail!(
+                    "pg_dump が見つかりません / cannot run pg_dump ({e}); install postgresql-client. {PG_RECIPE}"
+                ),
             }
         }
     }
@@ -147,7 +164,9 @@ pub fn backup(database_url: &str, out: &Path) -> anyhow::Result<()> {
 
 pub fn restore(file: &Path, database_url: &str, force: bool) -> anyhow::Result<()> {
     if let Backend::Postgres { .. } = Backend::from_url(database_url) {
-        anyhow::bail!("PostgreSQL は pg_restore で復元します / restore PostgreSQL with pg_restore. {PG_RECIPE}");
+        anyhow::bail!(
+            "PostgreSQL は pg_restore で復元します / restore PostgreSQL with pg_restore. {PG_RECIPE}"
+        );
     }
     let (store, info) = pallimap::store::restore(file, database_url, force)?;
     println!(

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use diesel::migration::MigrationSource;
 
 use super::schema::change_log;
 use super::{Backend, SQLITE_MIGRATIONS, Store, StoreError};
@@ -151,7 +151,13 @@ pub fn inspect(path: &Path) -> Result<BackupInfo, StoreError> {
     let mut head = [0u8; 16];
     let read = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .map_err(|e| fail(format!("{} を読めません / cannot read {}: {e}", path.display(), path.display())));
+        .map_err(|e| {
+            fail(format!(
+                "{} を読めません / cannot read {}: {e}",
+                path.display(),
+                path.display()
+            ))
+        });
     read?;
     if &head != SQLITE_HEADER {
         return Err(fail(format!(
@@ -182,21 +188,28 @@ pub fn inspect(path: &Path) -> Result<BackupInfo, StoreError> {
             path.display()
         ))
     };
-    for t in ["__diesel_schema_migrations", "facilities", "change_log", "meta"] {
+    for t in [
+        "__diesel_schema_migrations",
+        "facilities",
+        "change_log",
+        "meta",
+    ] {
         if !names.iter().any(|n| n == t) {
             return Err(not_ours());
         }
     }
-    let applied: Vec<String> = diesel::sql_query("SELECT version AS name FROM __diesel_schema_migrations")
-        .load::<Name>(&mut c)?
-        .into_iter()
-        .map(|n| n.name)
-        .collect();
-    let known: Vec<String> = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
-        .map_err(|e| fail(format!("cannot list this build's migrations: {e}")))?
-        .iter()
-        .map(|m| m.name().version().to_string())
-        .collect();
+    let applied: Vec<String> =
+        diesel::sql_query("SELECT version AS name FROM __diesel_schema_migrations")
+            .load::<Name>(&mut c)?
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
+    let known: Vec<String> =
+        MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+            .map_err(|e| fail(format!("cannot list this build's migrations: {e}")))?
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect();
     if let Some(v) = applied.iter().find(|v| !known.contains(v)) {
         return Err(fail(format!(
             "{} はこの版より新しい pallimap で作られました / {} has migration {v}, unknown to this build: restore it with the pallimap that made it",
@@ -284,8 +297,7 @@ pub fn restore(from: &Path, url: &str, force: bool) -> Result<(Store, BackupInfo
     let _ = std::fs::remove_file(sidecar(&staged, "-wal"));
     let _ = std::fs::remove_file(sidecar(&staged, "-shm"));
     // The old database's WAL would otherwise be replayed onto the restored file.
-    remove_with_sidecars(&target)
-        .map_err(|e| fail(format!("cannot replace {path}: {e}")))?;
+    remove_with_sidecars(&target).map_err(|e| fail(format!("cannot replace {path}: {e}")))?;
     std::fs::rename(&staged, &target).map_err(|e| fail(format!("cannot replace {path}: {e}")))?;
     let store = Store::open(url)?;
     Ok((store, info))
@@ -298,7 +310,11 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 }
 
 fn remove_with_sidecars(path: &Path) -> std::io::Result<()> {
-    for p in [path.to_path_buf(), sidecar(path, "-wal"), sidecar(path, "-shm")] {
+    for p in [
+        path.to_path_buf(),
+        sidecar(path, "-wal"),
+        sidecar(path, "-shm"),
+    ] {
         match std::fs::remove_file(&p) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}

@@ -27,7 +27,9 @@ pub use edit::{Edit, EditError, HistoryEntry};
 pub use events::{CalendarFeed, EventWrite};
 pub use links::{DecisionError, FacilityChange, NewProposal, Proposal, UpdateLink};
 pub use load::{LoadSummary, merge_facility};
-pub use maintenance::{BackupInfo, ChangeRow, describes_full_storage, inspect as inspect_backup, restore};
+pub use maintenance::{
+    BackupInfo, ChangeRow, describes_full_storage, inspect as inspect_backup, restore,
+};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
