@@ -877,3 +877,33 @@ fn backup_and_restore_round_trip_every_table() {
     );
     assert_eq!(dump(&url), source);
 }
+
+#[test]
+fn check_names_a_row_changed_behind_the_log_and_a_gap_in_it() {
+    let Some(template) = template() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = copy_template(template, dir.path());
+    let id = Store::open(&url).expect("open").facilities().expect("f")[0]
+        .id
+        .clone();
+    {
+        let mut c = diesel::SqliteConnection::establish(&url).expect("open");
+        diesel::sql_query("UPDATE facilities SET name = '書き換えた名前' WHERE id = ?")
+            .bind::<diesel::sql_types::Text, _>(&id)
+            .execute(&mut c)
+            .expect("update");
+        diesel::sql_query("DELETE FROM change_log WHERE seq = 10")
+            .execute(&mut c)
+            .expect("delete");
+    }
+    let (ok, out) = check(&url, None);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!("  {id} [name]: the change log ends at")),
+        "{out}"
+    );
+    assert!(
+        out.contains("[change_log]: 1 sequence numbers missing"),
+        "{out}"
+    );
+}
