@@ -12,6 +12,7 @@
 pub mod app;
 pub mod auth;
 pub mod catalog;
+pub mod check;
 pub mod config;
 pub mod data;
 pub mod domain;

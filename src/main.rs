@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 mod bench;
+mod ops;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -61,6 +62,37 @@ enum Command {
         json: bool,
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// Check that the catalog a serving instance builds equals the store (every facility, its
+    /// version, the change-log position) and that the change log replays to the store; exits
+    /// non-zero on a difference.
+    Check {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Also compare a running instance (`http://host:port`): its catalog's change-log
+        /// position and size, from /healthz.
+        #[arg(long)]
+        url: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy the database to FILE while it serves (SQLite: VACUUM INTO; PostgreSQL: pg_dump -Fc).
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        db: DbOnly,
+    },
+    /// Replace the (SQLite) database with a backup, after checking it is a pallimap database
+    /// this build can open. Stop the service first.
+    Restore {
+        file: PathBuf,
+        /// Replace a database that holds data.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        db: DbOnly,
     },
     /// Measure catalog build time, memory and query latency on a dataset directory.
     Bench {
@@ -266,6 +298,9 @@ fn main() -> ExitCode {
             json,
             &db,
         ),
+        Command::Check { db, url, json } => ops::check(&db.database_url, url.as_deref(), json),
+        Command::Backup { out, db } => ops::backup(&db.database_url, &out),
+        Command::Restore { file, force, db } => ops::restore(&file, &db.database_url, force),
         Command::Bench {
             data_dir,
             import_mb: Some(mb),

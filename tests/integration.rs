@@ -10,6 +10,7 @@ mod data;
 mod desk;
 mod events;
 mod export;
+mod faults;
 mod formulary;
 mod imports;
 mod instances;

@@ -158,8 +158,13 @@ impl ApiError {
         }
     }
 
-    /// 503: the database is unreachable; reads from the catalog keep working.
+    /// 503: the database is unreachable; reads from the catalog keep working. A database that
+    /// answered "disk full" or an I/O error is 507 instead ([`ApiError::insufficient_storage`]).
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        let text = cause.to_string();
+        if crate::store::describes_full_storage(&text) {
+            return ApiError::insufficient_storage(&text);
+        }
         tracing::error!(cause = %cause, "database unavailable");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -168,6 +173,19 @@ impl ApiError {
             "データベースに接続できません。検索と閲覧は使えます。しばらくしてから再度お試しください / The database cannot be reached: searching and reading still work; writes and sign-in do not. Retry in a minute.".into(),
         )
         .with_header("retry-after", "30")
+    }
+
+    /// 507: the database's storage is full (or failing): the write was not applied, nothing of
+    /// it is half-written, and reads from the catalog keep working.
+    pub fn insufficient_storage(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(cause = %cause, "database storage full; writes refused");
+        ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+            "Storage full / 保存領域が不足しています",
+            "データベースの保存領域が不足しているため、変更を保存できませんでした。変更は一切反映されていません。検索と閲覧は使えます。管理者に連絡してください / The database's disk is full: your change was not saved (nothing of it was applied). Searching and reading still work. Tell the administrator; retry once space is freed.".into(),
+        )
+        .with_header("retry-after", "300")
     }
 
     /// 400 for a query parameter that is malformed, unknown or out of range.
@@ -223,6 +241,10 @@ impl ApiError {
 
     /// 500: the cause is logged here, the client sees only that something failed.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        let text = cause.to_string();
+        if crate::store::describes_full_storage(&text) {
+            return ApiError::insufficient_storage(&text);
+        }
         tracing::error!(cause = %cause, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -291,7 +313,7 @@ pub struct Problem {
     /// Stable machine-readable code: invalid_parameter, invalid_body, not_found,
     /// address_not_found, stale_cursor, method_not_allowed, unauthorized, forbidden,
     /// csrf_required, too_many_attempts, if_match_required, version_conflict, body_too_large,
-    /// link_gone, already_decided, unavailable, internal.
+    /// link_gone, already_decided, unavailable, storage_full, internal.
     pub code: String,
     /// The parameter at fault, for parameter errors.
     pub parameter: Option<String>,

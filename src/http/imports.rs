@@ -121,8 +121,8 @@ fn import_error(e: ImportError) -> ApiError {
             format!("{e}. Upload a CSV (UTF-8 or Shift_JIS) or XLSX file."),
         ),
         ImportError::Edit(crate::store::EditError::Refused(m)) => ApiError::conflict("changed", m),
-        ImportError::Edit(e) => ApiError::internal(&e),
-        ImportError::Store(e) => ApiError::internal(&e),
+        ImportError::Edit(e) => ApiError::unavailable(&e),
+        ImportError::Store(e) => ApiError::unavailable(&e),
     }
 }
 

@@ -136,6 +136,31 @@ impl utoipa::Modify for Security {
     }
 }
 
+/// Every write can meet a database that is down (503) or whose disk is full (507); the
+/// handlers' own lists name their specific answers, these two are added to each write here.
+fn write_faults(item: &mut Value) {
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        })
+    };
+    for method in ["post", "put", "patch", "delete"] {
+        let Some(responses) = item
+            .pointer_mut(&format!("/{method}/responses"))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        responses.entry("503").or_insert_with(|| {
+            problem("データベースに接続できません（閲覧は可能） / The database cannot be reached: nothing was written; reads keep working (`unavailable`, Retry-After)")
+        });
+        responses.entry("507").or_insert_with(|| {
+            problem("保存領域の不足 / The database's storage is full: nothing was written; reads keep working (`storage_full`, Retry-After)")
+        });
+    }
+}
+
 /// The document as served.
 pub fn document(catalog: &Catalog) -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
@@ -149,6 +174,7 @@ pub fn document(catalog: &Catalog) -> Value {
         return doc;
     };
     for item in paths.values_mut() {
+        write_faults(item);
         let Some(params) = item
             .pointer_mut("/get/parameters")
             .and_then(Value::as_array_mut)

@@ -37,9 +37,11 @@ fn json_body<T: serde::Serialize>(body: &T) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(get, path = "/healthz", tag = "service",
     responses((status = 200, description = "The service is up", body = Health)))]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let catalog = state.catalog.load();
     json_body(&Health {
         status: "ok",
-        facilities: state.catalog.load().len(),
+        facilities: catalog.len(),
+        change_seq: catalog.change_seq(),
     })
 }
 
@@ -702,9 +704,11 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::unavailable(&e))?;
+    let catalog = state.catalog.load();
     json_body(&Health {
         status: "ready",
-        facilities: state.catalog.load().len(),
+        facilities: catalog.len(),
+        change_seq: catalog.change_seq(),
     })
 }
 
