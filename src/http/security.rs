@@ -113,11 +113,7 @@ const EXPOSE_HEADERS: &str = "ETag, Location, Retry-After, Content-Disposition";
 fn allowed_origin(req: &ServiceRequest, settings: &SecuritySettings) -> Option<HeaderValue> {
     let origin = req.headers().get(header::ORIGIN)?;
     let o = origin.to_str().ok()?.to_ascii_lowercase();
-    settings
-        .cors_origins
-        .iter()
-        .any(|c| *c == o)
-        .then(|| origin.clone())
+    settings.cors_origins.contains(&o).then(|| origin.clone())
 }
 
 fn set(headers: &mut header::HeaderMap, name: HeaderName, value: &str) {

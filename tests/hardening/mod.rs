@@ -370,7 +370,7 @@ async fn rate_limits_answer_429_with_retry_after_per_address() {
                 .unwrap()
                 .starts_with("このアドレスからのリクエストが多すぎます")
         );
-        assert_eq!(a.1["content-security-policy"].is_empty(), false);
+        assert!(!a.1["content-security-policy"].is_empty());
     }
     // Another address has its own bucket; other routes are not limited.
     assert_eq!(
@@ -570,7 +570,15 @@ fn half_open_connections_do_not_stop_other_clients() {
 
 #[test]
 fn a_real_server_answers_oversized_requests_with_their_statuses() {
-    let server = serve(&["--rate-search-per-min", "0"]);
+    let server = serve(&[
+        "--rate-search-per-min",
+        "1",
+        "--rate-search-burst",
+        "1",
+        "--hsts",
+        "--cors-origin",
+        "https://portal.example.jp",
+    ]);
     let addr = server.addr.as_str();
     // A long URL: 414 with its problem document and the security headers.
     let (status, head, body) = get_raw(addr, &format!("/api/v1/facilities?q={}", "a".repeat(9000)));
@@ -621,6 +629,26 @@ fn a_real_server_answers_oversized_requests_with_their_statuses() {
     assert_eq!(status, 413, "{head}");
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["code"], "body_too_large");
-    // The server is still fine.
-    assert_eq!(get_raw(addr, "/healthz").0, 200);
+    // The server is still fine, and its flags are in force: HSTS, the CORS origin, and a
+    // search rate of one a minute (the refused requests above took no token).
+    let (status, head, _) = exchange(
+        addr,
+        format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nOrigin: https://portal.example.jp\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        head.contains("strict-transport-security: max-age=31536000"),
+        "{head}"
+    );
+    assert!(
+        head.contains("access-control-allow-origin: https://portal.example.jp"),
+        "{head}"
+    );
+    let search = "/api/v1/facilities?q=%E8%96%AC%E5%B1%80&limit=1";
+    assert_eq!(get_raw(addr, search).0, 200);
+    let (status, head, body) = get_raw(addr, search);
+    assert_eq!(status, 429, "{head}");
+    assert!(head.contains("retry-after: "), "{head}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["code"], "rate_limited");
 }
