@@ -140,8 +140,62 @@ impl ApiError {
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             "Body too large / 本文が大きすぎます",
-            format!("The request body may be at most {limit} bytes."),
+            format!(
+                "送信内容が大きすぎます。{limit} バイト以下にして送り直してください / The request body may be at most {limit} bytes."
+            ),
         )
+        .with("limit", json!(limit))
+    }
+
+    /// 414 for a request target (path and query) longer than `limit` bytes.
+    pub fn uri_too_long(length: usize, limit: usize) -> Self {
+        ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            "URL too long / URL が長すぎます",
+            format!(
+                "URL が長すぎます（{length} バイト、上限 {limit} バイト）。検索語や条件を減らしてください / The path and query are {length} bytes; at most {limit} are accepted. Shorten the search words or send fewer filters."
+            ),
+        )
+        .with("limit", json!(limit))
+    }
+
+    /// 414 for more query parameters than `limit`: like a long URL, the fix is a shorter query.
+    pub fn too_many_parameters(count: usize, limit: usize) -> Self {
+        ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "too_many_parameters",
+            "Too many parameters / パラメータが多すぎます",
+            format!(
+                "クエリパラメータが多すぎます（{count} 個、上限 {limit} 個）。条件を減らすか、同じ条件はカンマ区切りでまとめてください / The query has {count} parameters; at most {limit} are accepted. Send fewer filters, or several values of one filter comma-separated."
+            ),
+        )
+        .with("parameter", json!("query"))
+        .with("limit", json!(limit))
+    }
+
+    /// 431 for request headers over the limit (count or total size).
+    pub fn headers_too_large(detail: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            "Request headers too large / リクエストヘッダーが大きすぎます",
+            detail.into(),
+        )
+    }
+
+    /// 429 for more requests from one client address than its rate allows.
+    pub fn rate_limited(retry_after_s: u64) -> Self {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many requests / リクエストが多すぎます",
+            format!(
+                "このアドレスからのリクエストが多すぎます。{retry_after_s} 秒待ってからもう一度お試しください / Too many requests from this address; try again in {retry_after_s} s."
+            ),
+        )
+        .with("retry_after", json!(retry_after_s))
+        .with_header("retry-after", retry_after_s.to_string())
     }
 
     /// 400 for a JSON body that is malformed, has an unknown field or a bad value.
@@ -312,8 +366,9 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code: invalid_parameter, invalid_body, not_found,
     /// address_not_found, stale_cursor, method_not_allowed, unauthorized, forbidden,
-    /// csrf_required, too_many_attempts, if_match_required, version_conflict, body_too_large,
-    /// link_gone, already_decided, unavailable, storage_full, internal.
+    /// csrf_required, too_many_attempts, rate_limited, if_match_required, version_conflict,
+    /// body_too_large, uri_too_long, too_many_parameters, headers_too_large, link_gone,
+    /// already_decided, unavailable, storage_full, internal.
     pub code: String,
     /// The parameter at fault, for parameter errors.
     pub parameter: Option<String>,
