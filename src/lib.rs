@@ -15,6 +15,8 @@ pub mod catalog;
 pub mod config;
 pub mod data;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod geocode;
 pub mod http;
 pub mod import;

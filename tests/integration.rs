@@ -11,6 +11,7 @@ mod desk;
 mod events;
 mod export;
 mod formulary;
+mod fuzz;
 mod imports;
 mod instances;
 mod people;

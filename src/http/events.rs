@@ -783,6 +783,7 @@ pub async fn replace_event(
     params(("id" = String, Path, description = "Event id"), ("If-Match" = String, Header, description = "The ETag of the version deleted")),
     responses(
         (status = 204, description = "Deleted (to keep it in the record, set `status: cancelled` instead)"),
+        (status = 400, description = "`If-Match` is not an ETag this server issued, or the id is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the caller's to delete, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
@@ -1074,7 +1075,7 @@ pub struct NewFeed {
 
 #[utoipa::path(post, path = "/api/v1/calendar-feeds", tag = "events",
     security(("session" = []), ("token" = [])),
-    request_body = FeedInput,
+    request_body(content = Option<FeedInput>, description = "Optional: label, area and audience of the feed (all optional)"),
     responses(
         (status = 201, description = "The feed; its URL (with the token) is never shown again", body = NewFeed),
         (status = 400, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
@@ -1190,6 +1191,7 @@ pub struct FeedList {
     params(("id" = i64, Path, description = "Feed id")),
     responses(
         (status = 204, description = "Deleted: its URL answers 401 from now on"),
+        (status = 400, description = "The id is not an integer in range", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The caller has no such feed", body = Problem, content_type = "application/problem+json"),

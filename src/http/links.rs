@@ -203,6 +203,7 @@ pub async fn list_links(
     params(("id" = String, Path, description = "Facility id"), ("link" = i64, Path, description = "Link id")),
     responses(
         (status = 204, description = "Revoked: the link answers 410 from now on"),
+        (status = 400, description = "The id is not an integer in range", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the area's coordinator or an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such facility or link", body = Problem, content_type = "application/problem+json"),

@@ -979,6 +979,7 @@ pub async fn put_service(
     params(("id" = String, Path, description = "Facility id"), ("service" = String, Path, description = "Service code"), ("If-Match" = String, Header, description = "The ETag of the facility version edited")),
     responses(
         (status = 200, description = "The facility with the service deactivated (kept in history)", body = FacilityView),
+        (status = 400, description = "The service is not a known code, or `If-Match` is not an ETag this server issued", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not yours to edit, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such facility or service", body = Problem, content_type = "application/problem+json"),
@@ -1026,6 +1027,7 @@ pub async fn delete_service(
     params(("id" = String, Path, description = "Facility id"), ("If-Match" = String, Header, description = "The ETag of the version confirmed")),
     responses(
         (status = 200, description = "Confirmed unchanged: `verified_at` and `verified_by` set, nothing else", body = FacilityView),
+        (status = 400, description = "`If-Match` is not an ETag this server issued, or the id is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not yours to confirm, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such facility", body = Problem, content_type = "application/problem+json"),
