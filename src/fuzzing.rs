@@ -18,8 +18,11 @@ use crate::http::params::Params;
 use crate::http::request;
 use crate::import::{self, Context, Importer};
 
+/// A harness body.
+pub type Harness = fn(&[u8]);
+
 /// The targets, by name: the same names as the cargo-fuzz targets and the corpus folders.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Harness)] = &[
     ("address", address),
     ("query", query),
     ("text", text),

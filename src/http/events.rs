@@ -1086,12 +1086,12 @@ pub struct NewFeed {
 pub async fn create_feed(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: Option<web::Json<FeedInput>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(req.query_string(), &[])?;
     let caller = auth::writer(&req, &state).await?;
     let user = caller.require_user()?.clone();
-    let input = body.map(|b| b.into_inner()).unwrap_or_default();
+    let input: FeedInput = super::write::optional_json(&body)?;
     let label = opt_text("label", &input.label, 100)?;
     let area = match opt_text("area", &input.area, 200)? {
         None => None,

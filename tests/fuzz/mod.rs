@@ -341,7 +341,7 @@ fn run(target: &str) -> usize {
     let seed = std::env::var("PALLIMAP_FUZZ_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_0f_da7a);
+        .unwrap_or(0x005e_ed0f_da7a);
     let mut rng = Rng(seed | 1);
     let mut pool = seeds.clone();
     let deadline = Instant::now() + budget();
