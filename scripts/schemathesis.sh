@@ -64,6 +64,7 @@ for role in "${roles[@]}"; do
   start=$(date +%s)
   if ! st --config-file "$config" run "$base/api/v1/openapi.json" --checks all \
       "${EXCLUDED[@]}" --max-examples "$examples" --workers 2 --generation-deterministic \
+      --request-timeout 30 \
       --no-color >"$dir/$role.log" 2>&1; then
     failed+=("$role")
     cat "$dir/$role.log"
