@@ -16,6 +16,8 @@ pub mod check;
 pub mod config;
 pub mod data;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod geocode;
 pub mod http;
 pub mod import;

@@ -12,6 +12,7 @@ mod events;
 mod export;
 mod faults;
 mod formulary;
+mod fuzz;
 mod hardening;
 mod imports;
 mod instances;

@@ -341,6 +341,16 @@ impl JaTokenizer {
         self.len += 1;
     }
 
+    /// The tokens of `text` as (byte range in the normalized text, position), for checks
+    /// outside the catalog, which does not hand out tantivy types (the fuzzing harness).
+    pub fn spans(&mut self, text: &str) -> Vec<(usize, usize, usize)> {
+        self.analyze(text);
+        self.tokens[..self.len]
+            .iter()
+            .map(|t| (t.offset_from, t.offset_to, t.position))
+            .collect()
+    }
+
     fn analyze(&mut self, text: &str) {
         self.len = 0;
         let mut normalized = std::mem::take(&mut self.normalized);
