@@ -24,7 +24,7 @@ cp "${CARGO_TARGET_DIR:-target}/debug/pallimap" "$bin"
 db="sqlite://$dir/db.sqlite3"
 # The sample answers give the professional fields (formularies, bed status, admission rules)
 # something to hide from the roles that may not see them.
-"$bin" serve --bind 127.0.0.1:0 --database-url "$db" --data-dir data --with-sample >"$dir/out" 2>"$dir/err" &
+"$bin" serve --bind 127.0.0.1:0 --database-url "$db" --data-dir data --with-sample --rate-search-per-min 0 --rate-signin-per-min 0 --rate-corrections-per-min 0 >"$dir/out" 2>"$dir/err" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 1 240); do grep -q listening "$dir/out" 2>/dev/null && break; sleep 0.5; done
