@@ -13,6 +13,7 @@ mod export;
 mod formulary;
 mod imports;
 mod instances;
+mod maplayer;
 mod people;
 mod search;
 mod search_quality;

@@ -49,6 +49,8 @@ pub struct AppState {
     pub refresh: Option<Refresh>,
     /// Correction reports per client address (in memory only).
     pub reports: Arc<desk::ReportLimiter>,
+    /// Precomputed cluster levels of the facility layer, per snapshot.
+    pub layers: Arc<crate::catalog::layers::LayerCache>,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             changed: Default::default(),
             refresh: None,
             reports: Default::default(),
+            layers: Default::default(),
         }
     }
 }
