@@ -175,6 +175,9 @@ async fn call(
     (status, headers, body)
 }
 
+/// Which facilities a filter keeps, by brute force.
+type Keep = Box<dyn Fn(&Facility) -> bool>;
+
 const BOXES: [Option<[f64; 4]>; 5] = [
     None,
     // The whole prefecture and more.
@@ -189,7 +192,7 @@ const BOXES: [Option<[f64; 4]>; 5] = [
 #[actix_web::test]
 async fn clusters_are_global_per_zoom_and_a_box_shows_those_positioned_in_it() {
     let catalog = state().catalog.load();
-    let filters: [(&str, Box<dyn Fn(&Facility) -> bool>); 4] = [
+    let filters: [(&str, Keep); 4] = [
         ("", Box::new(|_| true)),
         (
             "kind=pharmacy",
