@@ -16,6 +16,7 @@ mod fuzz;
 mod hardening;
 mod imports;
 mod instances;
+mod maplayer;
 mod people;
 mod search;
 mod search_quality;

@@ -55,6 +55,8 @@ pub struct AppState {
     pub limits: Arc<limits::Limits>,
     /// The security headers and the CORS origins.
     pub security: Arc<security::SecuritySettings>,
+    /// Precomputed cluster levels of the facility layer, per snapshot.
+    pub layers: Arc<crate::catalog::layers::LayerCache>,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ impl AppState {
             // limits here; `serve` sets them from its flags.
             limits: Arc::new(limits::Limits::new(limits::RateSettings::OFF)),
             security: Default::default(),
+            layers: Default::default(),
         }
     }
 }
