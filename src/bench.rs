@@ -400,6 +400,38 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
             bytes as f64 / geojson_runs as f64 / 1024.0
         );
     }
+    // The precomputed levels (what the map asks while panning): each zoom's level built once
+    // over every placed facility, then a prefecture-sized box (0.8° × 0.5°) moved around the
+    // query points, rendered to the GeoJSON body.
+    let layers = pallimap::catalog::layers::LayerCache::default();
+    let set = layers.get(&catalog, pallimap::catalog::layers::LayerFilter::All);
+    for zoom in [7u8, 9, 10, 12] {
+        let t = Instant::now();
+        let built = set.view(zoom, None).len();
+        println!(
+            "| (c2) level build, zoom {zoom} (once per snapshot; {built} items) | 1 | {:.1} | | | |",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    for zoom in [7u8, 9, 10] {
+        let mut bytes = 0usize;
+        measure(
+            &format!("(c2) precomputed view, prefecture box, zoom {zoom}, with the body"),
+            runs,
+            |i| {
+                let (lat, lng) = points[i];
+                let view = set.view(zoom, Some([lng - 0.4, lat - 0.25, lng + 0.4, lat + 0.25]));
+                let mut members = geojson::JsonObject::new();
+                members.insert("total".into(), serde_json::json!(view.total));
+                bytes += pallimap::http::geojson::view_body(&catalog, &view, &members).len();
+                view.len()
+            },
+        );
+        println!(
+            "|   mean body size zoom {zoom} | | | | {:.0} KB | |",
+            bytes as f64 / runs.max(1) as f64 / 1024.0
+        );
+    }
     measure("(d) reaches, service=home_care_support", runs, |i| {
         search(
             &Query {

@@ -14,8 +14,14 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Directory of the built front end (served at `/` when present).
     pub web_dir: PathBuf,
-    /// Map tile URL template handed to the front end.
+    /// Map tile URL template handed to the front end (its origin is allowed for images).
     pub tile_url: String,
+    /// Per-address request rates (`--rate-*`; 0 per minute turns one off).
+    pub rates: crate::http::limits::RateSettings,
+    /// Send `Strict-Transport-Security` (the service is reached over HTTPS only).
+    pub hsts: bool,
+    /// Origins allowed to call the API from other sites' pages (none by default).
+    pub cors_origins: Vec<String>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -34,6 +40,9 @@ impl Default for Settings {
             data_dir: PathBuf::from("data"),
             web_dir: PathBuf::from("web/dist"),
             tile_url: DEFAULT_TILE_URL.to_string(),
+            rates: Default::default(),
+            hsts: false,
+            cors_origins: Vec::new(),
         }
     }
 }

@@ -12,9 +12,12 @@
 pub mod app;
 pub mod auth;
 pub mod catalog;
+pub mod check;
 pub mod config;
 pub mod data;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod geocode;
 pub mod http;
 pub mod import;

@@ -7,12 +7,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 mod bench;
+mod ops;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use pallimap::catalog::CatalogHandle;
 use pallimap::config::{self, Settings};
+use pallimap::http::limits::{self, Rate, RateSettings};
 use pallimap::store::Store;
 
 #[derive(Parser)]
@@ -61,6 +63,37 @@ enum Command {
         json: bool,
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// Check that the catalog a serving instance builds equals the store (every facility, its
+    /// version, the change-log position) and that the change log replays to the store; exits
+    /// non-zero on a difference.
+    Check {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Also compare a running instance (`http://host:port`): its catalog's change-log
+        /// position and size, from /healthz.
+        #[arg(long)]
+        url: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy the database to FILE while it serves (SQLite: VACUUM INTO; PostgreSQL: pg_dump -Fc).
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        db: DbOnly,
+    },
+    /// Replace the (SQLite) database with a backup, after checking it is a pallimap database
+    /// this build can open. Stop the service first.
+    Restore {
+        file: PathBuf,
+        /// Replace a database that holds data.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        db: DbOnly,
     },
     /// Measure catalog build time, memory and query latency on a dataset directory.
     Bench {
@@ -173,6 +206,31 @@ struct ServeArgs {
     /// the update links it hands out; default: the request's own host.
     #[arg(long, env = "PALLIMAP_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Searches (list, map GeoJSON, suggest, geocode) per minute per client address; 0 = no limit.
+    #[arg(long, env = "PALLIMAP_RATE_SEARCH_PER_MIN", default_value_t = limits::DEFAULT_SEARCH.per_minute)]
+    rate_search_per_min: u32,
+    /// Searches one address may send at once before the per-minute rate applies.
+    #[arg(long, env = "PALLIMAP_RATE_SEARCH_BURST", default_value_t = limits::DEFAULT_SEARCH.burst)]
+    rate_search_burst: u32,
+    /// Sign-in requests per minute per client address; 0 = no limit (failures are throttled anyway).
+    #[arg(long, env = "PALLIMAP_RATE_SIGNIN_PER_MIN", default_value_t = limits::DEFAULT_SIGN_IN.per_minute)]
+    rate_signin_per_min: u32,
+    #[arg(long, env = "PALLIMAP_RATE_SIGNIN_BURST", default_value_t = limits::DEFAULT_SIGN_IN.burst)]
+    rate_signin_burst: u32,
+    /// Correction-form requests per minute per client address; 0 = no limit (accepted
+    /// reports stay limited to 5 an hour and 20 a day).
+    #[arg(long, env = "PALLIMAP_RATE_CORRECTIONS_PER_MIN", default_value_t = limits::DEFAULT_CORRECTIONS.per_minute)]
+    rate_corrections_per_min: u32,
+    #[arg(long, env = "PALLIMAP_RATE_CORRECTIONS_BURST", default_value_t = limits::DEFAULT_CORRECTIONS.burst)]
+    rate_corrections_burst: u32,
+    /// Send Strict-Transport-Security: set it when people reach the service over HTTPS only
+    /// (a TLS proxy in front).
+    #[arg(long, env = "PALLIMAP_HSTS")]
+    hsts: bool,
+    /// An origin (https://host[:port]) whose pages may call the API; repeat for several (the
+    /// variable takes them comma-separated). None by default: no CORS headers at all.
+    #[arg(long = "cors-origin", env = "PALLIMAP_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
+    cors_origins: Vec<String>,
     /// Load the sample bed statuses and admission rules of data/sample/ (demos and tests;
     /// shown as サンプル). Without it, any sample ones are removed at start.
     #[arg(long)]
@@ -266,6 +324,9 @@ fn main() -> ExitCode {
             json,
             &db,
         ),
+        Command::Check { db, url, json } => ops::check(&db.database_url, url.as_deref(), json),
+        Command::Backup { out, db } => ops::backup(&db.database_url, &out),
+        Command::Restore { file, force, db } => ops::restore(&file, &db.database_url, force),
         Command::Bench {
             data_dir,
             import_mb: Some(mb),
@@ -282,13 +343,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// A `--cors-origin` value, checked.
+fn cors_origin(s: &str) -> Result<String, String> {
+    pallimap::http::security::check_origin(s).map(|()| s.to_string())
+}
+
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let rate = |per_minute, burst| Rate { per_minute, burst };
     let settings = Settings {
         bind: args.bind,
         database_url: args.db.database_url.clone(),
         data_dir: args.db.data_dir.clone(),
         web_dir: args.web_dir,
         tile_url: args.tile_url,
+        rates: RateSettings {
+            search: rate(args.rate_search_per_min, args.rate_search_burst),
+            sign_in: rate(args.rate_signin_per_min, args.rate_signin_burst),
+            corrections: rate(args.rate_corrections_per_min, args.rate_corrections_burst),
+        },
+        hsts: args.hsts,
+        cors_origins: args.cors_origins,
     };
     let store = pallimap::app::open_store(&settings.database_url, &settings.data_dir)?;
     let changed = pallimap::app::apply_sample(&store, &settings.data_dir, args.with_sample)?;
@@ -322,6 +396,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies,
         ..Default::default()
     });
+    state.limits = Arc::new(limits::Limits::new(settings.rates));
+    state.security = Arc::new(pallimap::http::security::SecuritySettings::new(
+        &settings.tile_url,
+        settings.hsts,
+        settings.cors_origins.clone(),
+    ));
     state.refresh = Some(pallimap::app::refresher(store.clone(), handle.clone()));
     let woken = state.changed.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()

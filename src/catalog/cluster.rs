@@ -21,6 +21,9 @@ use std::collections::BTreeMap;
 /// From this zoom on every point is returned on its own.
 pub const UNCLUSTERED_ZOOM: u8 = 17;
 
+/// Cluster radius of the map layer, in screen pixels.
+pub const RADIUS_PX: f64 = 40.0;
+
 /// How many member ords a cluster carries as a sample.
 const SAMPLE: usize = 5;
 

@@ -19,6 +19,7 @@ pub mod backup;
 mod cells;
 pub mod cluster;
 pub mod coverage;
+pub mod layers;
 pub mod plan;
 pub mod query;
 pub mod records;

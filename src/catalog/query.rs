@@ -543,12 +543,26 @@ pub(super) fn search(
             }
             let clauses: Vec<super::text::Clause> =
                 u.clauses.iter().map(|(_, cl)| cl.clone()).collect();
-            let mut found: Vec<(u32, f32)> = c
-                .text
-                .search_clauses(&clauses, cells.as_deref())?
-                .into_iter()
-                .filter(|(ord, _)| keep(*ord))
-                .collect();
+            // Within a radius, a common word's matches are tested at the points of the circle
+            // (already in `allowed`, which the cells cover) rather than intersected with the
+            // cells' postings: the same hits with the same scores, far fewer steps.
+            let common = match (&cells, &allowed) {
+                (Some(_), Some(_)) => c.text.common_matches(&clauses)?,
+                _ => None,
+            };
+            let hits = match (common, &allowed) {
+                (Some(m), Some(allowed)) => {
+                    let mut v: Vec<(u32, f32)> = allowed
+                        .iter()
+                        .filter_map(|o| m.score(o).map(|s| (o, s)))
+                        .collect();
+                    v.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                    v
+                }
+                _ => c.text.search_clauses(&clauses, cells.as_deref())?,
+            };
+            let mut found: Vec<(u32, f32)> =
+                hits.into_iter().filter(|(ord, _)| keep(*ord)).collect();
             if found.is_empty() && q.relax {
                 let (r, dropped) = super::relax::relaxed(c, &u, cells.as_deref(), &keep)?;
                 if !r.is_empty() {
@@ -610,6 +624,15 @@ pub(super) fn search(
         near_need,
     ));
     Ok(page(c, q, &hits, relaxed, strict, offset, limit))
+}
+
+impl Catalog {
+    /// Whether searches within a radius may test a common word's cached matches at the
+    /// circle's points (on by default); a test compares the answers both ways.
+    #[doc(hidden)]
+    pub fn use_common_matches(&self, on: bool) {
+        self.text.set_common_matches(on);
+    }
 }
 
 /// Below this many strict matches, near name matches are appended.

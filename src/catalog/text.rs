@@ -41,7 +41,7 @@
 //! are all dropped matches nothing. Each word is expanded by [`synonyms`] into an OR of phrases.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
@@ -339,6 +339,16 @@ impl JaTokenizer {
         token.text.clear();
         token.text.push_str(text);
         self.len += 1;
+    }
+
+    /// The tokens of `text` as (byte range in the normalized text, position), for checks
+    /// outside the catalog, which does not hand out tantivy types (the fuzzing harness).
+    pub fn spans(&mut self, text: &str) -> Vec<(usize, usize, usize)> {
+        self.analyze(text);
+        self.tokens[..self.len]
+            .iter()
+            .map(|t| (t.offset_from, t.offset_to, t.position))
+            .collect()
     }
 
     fn analyze(&mut self, text: &str) {
@@ -669,6 +679,8 @@ pub struct TextIndex {
     cell: Field,
     tag: Field,
     num_docs: u64,
+    /// Every match of common queries, for radius searches (this snapshot's only).
+    matches: Arc<MatchCache>,
 }
 
 impl std::fmt::Debug for TextIndex {
@@ -772,6 +784,7 @@ impl TextIndex {
             cell,
             tag,
             num_docs,
+            matches: Default::default(),
         })
     }
 
@@ -797,6 +810,7 @@ impl TextIndex {
             fields: self.fields,
             cell: self.cell,
             tag: self.tag,
+            matches: Default::default(),
         })
     }
 
@@ -839,6 +853,44 @@ impl TextIndex {
 
     /// Documents meeting every clause (see [`Clause`]), with their scores (highest first; ties
     /// by ord), restricted to `cells` when given. No clause: nothing matches.
+    /// Every match of `clauses` (anywhere) when they are common — at least one document in
+    /// [`COMMON_SHARE`] — kept for this snapshot, so a search within a radius tests the points
+    /// of its circle against them instead of intersecting postings with cells; `None` for
+    /// rarer ones (the intersection is then cheap).
+    ///
+    /// The matches are those of [`TextIndex::search_clauses`] with cells inside the cells, and
+    /// the cells clause scores 0; scores agree to float rounding only, as tantivy sums a
+    /// union's field scores in an order that depends on how the union is driven (the postings
+    /// path itself gives a document scores an ulp apart at different points).
+    pub fn common_matches(&self, clauses: &[Clause]) -> Result<Option<Arc<Matches>>, TextError> {
+        if clauses.is_empty() || !self.matches.on.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let key = format!("{clauses:?}");
+        if let Some(known) = self.matches.get(&key) {
+            return Ok(known);
+        }
+        let found = self.search_clauses(clauses, None)?;
+        let common = found.len() as u64 >= (self.num_docs / COMMON_SHARE).max(COMMON_MIN);
+        let entry = common.then(|| {
+            let len = found.iter().map(|h| h.0 as usize + 1).max().unwrap_or(0);
+            let mut scores = vec![f32::NAN; len];
+            for &(ord, score) in &found {
+                scores[ord as usize] = score;
+            }
+            Arc::new(Matches { scores })
+        });
+        self.matches.put(key, entry.clone());
+        Ok(entry)
+    }
+
+    /// Whether [`TextIndex::common_matches`] answers (on by default).
+    pub fn set_common_matches(&self, on: bool) {
+        self.matches
+            .on
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub fn search_clauses(
         &self,
         clauses: &[Clause],
@@ -1060,6 +1112,97 @@ impl SegmentCollector for SegmentFirst {
 }
 
 /// Collects every matching document as `(ord, score)`, without a limit.
+/// A query is common from one match in this many documents on.
+pub const COMMON_SHARE: u64 = 32;
+/// ... and never below this many matches.
+const COMMON_MIN: u64 = 256;
+/// Common queries kept per snapshot (each a score per document: 1.2 MB at 300,000).
+const COMMON_KEPT: usize = 8;
+/// Queries remembered as rare before the memory is cleared.
+const RARE_KEPT: usize = 1024;
+
+/// Every match of one query: its score per ord.
+pub struct Matches {
+    /// NaN: no match.
+    scores: Vec<f32>,
+}
+
+impl Matches {
+    pub fn score(&self, ord: u32) -> Option<f32> {
+        self.scores
+            .get(ord as usize)
+            .copied()
+            .filter(|s| !s.is_nan())
+    }
+}
+
+/// Per snapshot: common queries' matches (the least recently used go first) and the queries
+/// known to be rare.
+struct MatchCache {
+    inner: std::sync::Mutex<MatchCacheState>,
+    /// Off only where a test compares both ways.
+    on: std::sync::atomic::AtomicBool,
+}
+
+impl Default for MatchCache {
+    fn default() -> MatchCache {
+        MatchCache {
+            inner: Default::default(),
+            on: true.into(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct MatchCacheState {
+    common: Vec<(String, Arc<Matches>, u64)>,
+    rare: std::collections::HashSet<String>,
+    tick: u64,
+}
+
+impl MatchCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, MatchCacheState> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `Some(None)`: known rare; `None`: not known.
+    fn get(&self, key: &str) -> Option<Option<Arc<Matches>>> {
+        let mut st = self.lock();
+        st.tick += 1;
+        let tick = st.tick;
+        if let Some(e) = st.common.iter_mut().find(|e| e.0 == key) {
+            e.2 = tick;
+            return Some(Some(e.1.clone()));
+        }
+        st.rare.contains(key).then_some(None)
+    }
+
+    fn put(&self, key: String, entry: Option<Arc<Matches>>) {
+        let mut st = self.lock();
+        st.tick += 1;
+        let tick = st.tick;
+        match entry {
+            None => {
+                if st.rare.len() >= RARE_KEPT {
+                    st.rare.clear();
+                }
+                st.rare.insert(key);
+            }
+            Some(m) => {
+                if st.common.iter().any(|e| e.0 == key) {
+                    return;
+                }
+                if st.common.len() >= COMMON_KEPT
+                    && let Some(k) = (0..st.common.len()).min_by_key(|&k| st.common[k].2)
+                {
+                    st.common.swap_remove(k);
+                }
+                st.common.push((key, m, tick));
+            }
+        }
+    }
+}
+
 struct AllHits;
 
 struct SegmentHits {

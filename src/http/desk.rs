@@ -443,6 +443,7 @@ pub struct CloseInput {
     request_body(content = Option<CloseInput>, description = "An optional note"),
     responses(
         (status = 200, description = "Closed", body = Object),
+        (status = 400, description = "The id is not an integer in range", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the area's coordinator or an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),

@@ -758,6 +758,8 @@ pub struct Health {
     #[schema(example = "ok")]
     pub status: &'static str,
     pub facilities: usize,
+    /// The change-log position the served catalog reflects (`pallimap check --url`).
+    pub change_seq: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -140,8 +140,62 @@ impl ApiError {
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             "Body too large / 本文が大きすぎます",
-            format!("The request body may be at most {limit} bytes."),
+            format!(
+                "送信内容が大きすぎます。{limit} バイト以下にして送り直してください / The request body may be at most {limit} bytes."
+            ),
         )
+        .with("limit", json!(limit))
+    }
+
+    /// 414 for a request target (path and query) longer than `limit` bytes.
+    pub fn uri_too_long(length: usize, limit: usize) -> Self {
+        ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            "URL too long / URL が長すぎます",
+            format!(
+                "URL が長すぎます（{length} バイト、上限 {limit} バイト）。検索語や条件を減らしてください / The path and query are {length} bytes; at most {limit} are accepted. Shorten the search words or send fewer filters."
+            ),
+        )
+        .with("limit", json!(limit))
+    }
+
+    /// 414 for more query parameters than `limit`: like a long URL, the fix is a shorter query.
+    pub fn too_many_parameters(count: usize, limit: usize) -> Self {
+        ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "too_many_parameters",
+            "Too many parameters / パラメータが多すぎます",
+            format!(
+                "クエリパラメータが多すぎます（{count} 個、上限 {limit} 個）。条件を減らすか、同じ条件はカンマ区切りでまとめてください / The query has {count} parameters; at most {limit} are accepted. Send fewer filters, or several values of one filter comma-separated."
+            ),
+        )
+        .with("parameter", json!("query"))
+        .with("limit", json!(limit))
+    }
+
+    /// 431 for request headers over the limit (count or total size).
+    pub fn headers_too_large(detail: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            "Request headers too large / リクエストヘッダーが大きすぎます",
+            detail.into(),
+        )
+    }
+
+    /// 429 for more requests from one client address than its rate allows.
+    pub fn rate_limited(retry_after_s: u64) -> Self {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many requests / リクエストが多すぎます",
+            format!(
+                "このアドレスからのリクエストが多すぎます。{retry_after_s} 秒待ってからもう一度お試しください / Too many requests from this address; try again in {retry_after_s} s."
+            ),
+        )
+        .with("retry_after", json!(retry_after_s))
+        .with_header("retry-after", retry_after_s.to_string())
     }
 
     /// 400 for a JSON body that is malformed, has an unknown field or a bad value.
@@ -158,8 +212,13 @@ impl ApiError {
         }
     }
 
-    /// 503: the database is unreachable; reads from the catalog keep working.
+    /// 503: the database is unreachable; reads from the catalog keep working. A database that
+    /// answered "disk full" or an I/O error is 507 instead ([`ApiError::insufficient_storage`]).
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        let text = cause.to_string();
+        if crate::store::describes_full_storage(&text) {
+            return ApiError::insufficient_storage(&text);
+        }
         tracing::error!(cause = %cause, "database unavailable");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -168,6 +227,19 @@ impl ApiError {
             "データベースに接続できません。検索と閲覧は使えます。しばらくしてから再度お試しください / The database cannot be reached: searching and reading still work; writes and sign-in do not. Retry in a minute.".into(),
         )
         .with_header("retry-after", "30")
+    }
+
+    /// 507: the database's storage is full (or failing): the write was not applied, nothing of
+    /// it is half-written, and reads from the catalog keep working.
+    pub fn insufficient_storage(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(cause = %cause, "database storage full; writes refused");
+        ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+            "Storage full / 保存領域が不足しています",
+            "データベースの保存領域が不足しているため、変更を保存できませんでした。変更は一切反映されていません。検索と閲覧は使えます。管理者に連絡してください / The database's disk is full: your change was not saved (nothing of it was applied). Searching and reading still work. Tell the administrator; retry once space is freed.".into(),
+        )
+        .with_header("retry-after", "300")
     }
 
     /// 400 for a query parameter that is malformed, unknown or out of range.
@@ -223,6 +295,10 @@ impl ApiError {
 
     /// 500: the cause is logged here, the client sees only that something failed.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        let text = cause.to_string();
+        if crate::store::describes_full_storage(&text) {
+            return ApiError::insufficient_storage(&text);
+        }
         tracing::error!(cause = %cause, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -290,8 +366,9 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code: invalid_parameter, invalid_body, not_found,
     /// address_not_found, stale_cursor, method_not_allowed, unauthorized, forbidden,
-    /// csrf_required, too_many_attempts, if_match_required, version_conflict, body_too_large,
-    /// link_gone, already_decided, unavailable, internal.
+    /// csrf_required, too_many_attempts, rate_limited, if_match_required, version_conflict,
+    /// body_too_large, uri_too_long, too_many_parameters, headers_too_large, link_gone,
+    /// already_decided, unavailable, storage_full, internal.
     pub code: String,
     /// The parameter at fault, for parameter errors.
     pub parameter: Option<String>,

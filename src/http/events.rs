@@ -783,6 +783,7 @@ pub async fn replace_event(
     params(("id" = String, Path, description = "Event id"), ("If-Match" = String, Header, description = "The ETag of the version deleted")),
     responses(
         (status = 204, description = "Deleted (to keep it in the record, set `status: cancelled` instead)"),
+        (status = 400, description = "`If-Match` is not an ETag this server issued, or the id is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the caller's to delete, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
@@ -1074,7 +1075,7 @@ pub struct NewFeed {
 
 #[utoipa::path(post, path = "/api/v1/calendar-feeds", tag = "events",
     security(("session" = []), ("token" = [])),
-    request_body = FeedInput,
+    request_body(content = Option<FeedInput>, description = "Optional: label, area and audience of the feed (all optional)"),
     responses(
         (status = 201, description = "The feed; its URL (with the token) is never shown again", body = NewFeed),
         (status = 400, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
@@ -1085,12 +1086,12 @@ pub struct NewFeed {
 pub async fn create_feed(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: Option<web::Json<FeedInput>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(req.query_string(), &[])?;
     let caller = auth::writer(&req, &state).await?;
     let user = caller.require_user()?.clone();
-    let input = body.map(|b| b.into_inner()).unwrap_or_default();
+    let input: FeedInput = super::write::optional_json(&body)?;
     let label = opt_text("label", &input.label, 100)?;
     let area = match opt_text("area", &input.area, 200)? {
         None => None,
@@ -1190,6 +1191,7 @@ pub struct FeedList {
     params(("id" = i64, Path, description = "Feed id")),
     responses(
         (status = 204, description = "Deleted: its URL answers 401 from now on"),
+        (status = 400, description = "The id is not an integer in range", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The caller has no such feed", body = Problem, content_type = "application/problem+json"),

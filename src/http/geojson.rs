@@ -11,11 +11,12 @@ use geojson::{Feature, Geometry, JsonObject, JsonValue};
 use serde_json::json;
 
 use crate::catalog::cluster::{ClusterItem, ClusterPoint, cluster};
-use crate::catalog::{Catalog, Hit};
+use crate::catalog::layers::{LayerCluster, LayerFilter, LayerItem, LayerView};
+use crate::catalog::{Catalog, Hit, SearchRequest};
 use crate::domain::{Area, Municipality, ServiceStatus, round6};
 
 /// Cluster radius in screen pixels.
-pub const CLUSTER_RADIUS_PX: f64 = 40.0;
+pub const CLUSTER_RADIUS_PX: f64 = crate::catalog::cluster::RADIUS_PX;
 
 /// Features serialized per streamed chunk.
 const CHUNK: usize = 256;
@@ -195,14 +196,7 @@ impl Layer {
 
     /// The collection streamed: the head with the foreign members, then chunks of features.
     pub fn into_response(self) -> HttpResponse {
-        let mut head = String::from("{\"type\":\"FeatureCollection\"");
-        for (k, v) in &self.members {
-            head.push(',');
-            head.push_str(&JsonValue::String(k.clone()).to_string());
-            head.push(':');
-            head.push_str(&v.to_string());
-        }
-        head.push_str(",\"features\":[");
+        let head = collection_head(&self.members);
         let layer = Arc::new(self);
         let n = layer.items.len();
         let mut first = true;
@@ -225,6 +219,187 @@ impl Layer {
             .content_type(CONTENT_TYPE)
             .streaming(futures_util::stream::iter(body))
     }
+}
+
+/// The precomputed layer that answers a clustered request exactly: no filter but the box, or a
+/// single kind or a single service. Anything else (text, places, several values, formulary,
+/// traits) takes the search path.
+pub fn precomputed_filter(r: &SearchRequest) -> Option<LayerFilter> {
+    // Named field by field, so a new filter cannot slip past this test unnoticed.
+    let SearchRequest {
+        kinds,
+        services,
+        areas,
+        municipalities,
+        text,
+        near,
+        address,
+        radius_km,
+        bbox: _,
+        reaches,
+        // The order of hits does not change clusters; pages do not apply to them.
+        sort: _,
+        facets,
+        formulary,
+        after_hours,
+        specialists,
+        open_at,
+        limit: _,
+        cursor: _,
+    } = r;
+    let plain = areas.is_empty()
+        && municipalities.is_empty()
+        && text.is_none()
+        && near.is_none()
+        && address.is_none()
+        && radius_km.is_none()
+        && reaches.is_none()
+        && facets.is_empty()
+        && formulary.is_none()
+        && !after_hours
+        && specialists.is_empty()
+        && open_at.is_none();
+    if !plain {
+        return None;
+    }
+    match (kinds.as_slice(), services.as_slice()) {
+        ([], []) => Some(LayerFilter::All),
+        ([k], []) => Some(LayerFilter::Kind(*k)),
+        ([], [s]) => Some(LayerFilter::Service(*s)),
+        _ => None,
+    }
+}
+
+/// The ETag of a layer response that depends only on the snapshot and the request: the
+/// snapshot's change-log position, today's JST date (a group's `next_date`), the build and a
+/// digest of the query string.
+pub fn layer_etag(catalog: &Catalog, query: &str) -> String {
+    use sha2::Digest;
+    let today = crate::domain::schedule::jst(time::OffsetDateTime::now_utc()).date();
+    let digest = sha2::Sha256::digest(query.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "\"gj-{}-{}-{today}-{hex}\"",
+        env!("CARGO_PKG_VERSION"),
+        catalog.change_seq()
+    )
+}
+
+/// Write `v` as JSON (finite numbers as serde_json writes them, so both paths agree).
+fn write_num(buf: &mut Vec<u8>, v: f64) {
+    // Writing a number into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *buf, &v);
+}
+
+/// A cluster of a precomputed level as a Feature, written directly: the same members as
+/// [`cluster_feature`] without building a value tree.
+fn write_layer_cluster(buf: &mut Vec<u8>, c: &LayerCluster) {
+    let mut bbox = Vec::with_capacity(40);
+    bbox.push(b'[');
+    for (k, v) in c.bbox.iter().enumerate() {
+        if k > 0 {
+            bbox.push(b',');
+        }
+        write_num(&mut bbox, round6(*v));
+    }
+    bbox.push(b']');
+    buf.extend_from_slice(b"{\"type\":\"Feature\",\"bbox\":");
+    buf.extend_from_slice(&bbox);
+    buf.extend_from_slice(b",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
+    write_num(buf, round6(c.lng));
+    buf.push(b',');
+    write_num(buf, round6(c.lat));
+    buf.extend_from_slice(b"]},\"properties\":{\"bbox\":");
+    buf.extend_from_slice(&bbox);
+    buf.extend_from_slice(b",\"cluster\":true,\"count\":");
+    buf.extend_from_slice(c.count.to_string().as_bytes());
+    buf.extend_from_slice(b",\"kinds\":{");
+    for (k, (kind, n)) in c.kinds.iter().enumerate() {
+        if k > 0 {
+            buf.push(b',');
+        }
+        let _ = serde_json::to_writer(&mut *buf, kind);
+        buf.push(b':');
+        buf.extend_from_slice(n.to_string().as_bytes());
+    }
+    buf.extend_from_slice(b"}}}");
+}
+
+fn write_layer_item(buf: &mut Vec<u8>, catalog: &Catalog, item: LayerItem<'_>) {
+    match item {
+        LayerItem::Cluster(c) => write_layer_cluster(buf, c),
+        LayerItem::Point(ord) => {
+            let Some(l) = catalog.at(ord).location else {
+                return;
+            };
+            let f = Feature {
+                bbox: None,
+                geometry: Some(point(l.lat, l.lng)),
+                id: None,
+                properties: Some(point_properties(catalog, ord, None, None)),
+                foreign_members: None,
+            };
+            let _ = serde_json::to_writer(&mut *buf, &f);
+        }
+    }
+}
+
+/// The opening of a FeatureCollection with its foreign members, up to the features' `[`.
+fn collection_head(members: &JsonObject) -> String {
+    let mut head = String::from("{\"type\":\"FeatureCollection\"");
+    for (k, v) in members {
+        head.push(',');
+        head.push_str(&JsonValue::String(k.clone()).to_string());
+        head.push(':');
+        head.push_str(&v.to_string());
+    }
+    head.push_str(",\"features\":[");
+    head
+}
+
+/// A view of a precomputed cluster level as one FeatureCollection body (the benchmark, and
+/// small views).
+pub fn view_body(catalog: &Catalog, view: &LayerView, members: &JsonObject) -> Vec<u8> {
+    let head = collection_head(members);
+    let mut buf = Vec::with_capacity(head.len() + view.len() * 240 + 2);
+    buf.extend_from_slice(head.as_bytes());
+    for (k, item) in view.items().enumerate() {
+        if k > 0 {
+            buf.push(b',');
+        }
+        write_layer_item(&mut buf, catalog, item);
+    }
+    buf.extend_from_slice(b"]}");
+    buf
+}
+
+/// A view of a precomputed cluster level as a FeatureCollection with `members`: one body when
+/// small, else streamed in chunks of features. Points are rendered from `catalog` (the snapshot
+/// the view was made from).
+pub fn view_response(catalog: Arc<Catalog>, view: LayerView, members: &JsonObject) -> HttpResponse {
+    let n = view.len();
+    if n <= CHUNK {
+        let body = view_body(&catalog, &view, members);
+        return HttpResponse::Ok().content_type(CONTENT_TYPE).body(body);
+    }
+    let head = collection_head(members);
+    let view = Arc::new(view);
+    let chunks = (0..n.div_ceil(CHUNK)).map(move |c| {
+        let mut buf = Vec::with_capacity(CHUNK * 240);
+        for (k, item) in view.items_range(c * CHUNK, (c + 1) * CHUNK).enumerate() {
+            if c > 0 || k > 0 {
+                buf.push(b',');
+            }
+            write_layer_item(&mut buf, &catalog, item);
+        }
+        Ok::<Bytes, std::io::Error>(Bytes::from(buf))
+    });
+    let body = std::iter::once(Ok(Bytes::from(head)))
+        .chain(chunks)
+        .chain(std::iter::once(Ok(Bytes::from_static(b"]}"))));
+    HttpResponse::Ok()
+        .content_type(CONTENT_TYPE)
+        .streaming(futures_util::stream::iter(body))
 }
 
 fn outline(id: &str, geometry: Option<&JsonValue>, props: JsonObject) -> Feature {

@@ -121,8 +121,8 @@ fn import_error(e: ImportError) -> ApiError {
             format!("{e}. Upload a CSV (UTF-8 or Shift_JIS) or XLSX file."),
         ),
         ImportError::Edit(crate::store::EditError::Refused(m)) => ApiError::conflict("changed", m),
-        ImportError::Edit(e) => ApiError::internal(&e),
-        ImportError::Store(e) => ApiError::internal(&e),
+        ImportError::Edit(e) => ApiError::unavailable(&e),
+        ImportError::Store(e) => ApiError::unavailable(&e),
     }
 }
 
@@ -140,13 +140,21 @@ fn rejected(p: &Preview) -> ApiError {
 /// The `file` field of the multipart body, with its file name; 413 past [`MAX_UPLOAD`].
 async fn upload(payload: &mut Multipart) -> Result<(String, Vec<u8>), ApiError> {
     let mut found = None;
+    let mut other = 0usize;
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(|e| {
             ApiError::bad_body(None, format!("The multipart body could not be read: {e}."))
         })?;
         if field.name() != Some("file") {
+            // Other fields are read and dropped, but count against the limit too, so a
+            // chunked body without a length cannot stream on forever.
             while let Some(chunk) = field.next().await {
-                chunk.map_err(|e| ApiError::bad_body(None, e.to_string()))?;
+                other += chunk
+                    .map_err(|e| ApiError::bad_body(None, e.to_string()))?
+                    .len();
+                if other > MAX_UPLOAD {
+                    return Err(too_large());
+                }
             }
             continue;
         }
@@ -176,8 +184,8 @@ async fn upload(payload: &mut Multipart) -> Result<(String, Vec<u8>), ApiError> 
 fn too_large() -> ApiError {
     let mut e = ApiError::too_large(MAX_UPLOAD);
     e.detail = format!(
-        "The file is over {} MB: split it, or import it with `pallimap import` on the server.",
-        MAX_UPLOAD / 1024 / 1024
+        "ファイルが {mb} MB を超えています。分割するか、サーバーで `pallimap import` を使ってください / The file is over {mb} MB: split it, or import it with `pallimap import` on the server.",
+        mb = MAX_UPLOAD / 1024 / 1024
     );
     e
 }

@@ -114,7 +114,7 @@ pub fn issue_link(
 #[utoipa::path(post, path = "/api/v1/facilities/{id}/update-links", tag = "update-links",
     security(("session" = []), ("token" = [])),
     params(("id" = String, Path, description = "Facility id")),
-    request_body = LinkInput,
+    request_body(content = Option<LinkInput>, description = "Optional: the link's settings (defaults apply without a body)"),
     responses(
         (status = 201, description = "The link; its token is never shown again", body = NewLinkBody),
         (status = 400, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
@@ -127,7 +127,7 @@ pub async fn create_link(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: Option<web::Json<LinkInput>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(req.query_string(), &[])?;
     let id = path.into_inner();
@@ -135,7 +135,7 @@ pub async fn create_link(
     let user = caller.require_user()?.clone();
     let f = stored(&state, &id).await?;
     may_manage(&user, &f)?;
-    let input = body.map(|b| b.into_inner()).unwrap_or_default();
+    let input: LinkInput = super::write::optional_json(&body)?;
     let standing = match input.kind.as_deref() {
         None | Some("one_time") => false,
         Some("standing") => true,
@@ -203,6 +203,7 @@ pub async fn list_links(
     params(("id" = String, Path, description = "Facility id"), ("link" = i64, Path, description = "Link id")),
     responses(
         (status = 204, description = "Revoked: the link answers 410 from now on"),
+        (status = 400, description = "The id is not an integer in range", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the area's coordinator or an admin, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such facility or link", body = Problem, content_type = "application/problem+json"),

@@ -15,11 +15,13 @@ pub mod geojson;
 mod hsds;
 mod ics;
 mod imports;
+pub mod limits;
 pub mod links;
 pub mod openapi;
-mod params;
-mod request;
+pub(crate) mod params;
+pub(crate) mod request;
 mod routes;
+pub mod security;
 mod session;
 mod surveys;
 mod team;
@@ -49,6 +51,12 @@ pub struct AppState {
     pub refresh: Option<Refresh>,
     /// Correction reports per client address (in memory only).
     pub reports: Arc<desk::ReportLimiter>,
+    /// Per-address request rates (in memory only).
+    pub limits: Arc<limits::Limits>,
+    /// The security headers and the CORS origins.
+    pub security: Arc<security::SecuritySettings>,
+    /// Precomputed cluster levels of the facility layer, per snapshot.
+    pub layers: Arc<crate::catalog::layers::LayerCache>,
 }
 
 impl AppState {
@@ -72,6 +80,11 @@ impl AppState {
             changed: Default::default(),
             refresh: None,
             reports: Default::default(),
+            // One in-process app called from one address far faster than people: no rate
+            // limits here; `serve` sets them from its flags.
+            limits: Arc::new(limits::Limits::new(limits::RateSettings::OFF)),
+            security: Default::default(),
+            layers: Default::default(),
         }
     }
 }
@@ -222,22 +235,43 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                 ApiError::bad_parameter("path", format!("Invalid path: {e}")).into()
             }))
             .app_data(write::json_config());
-        register(cfg);
-        cfg.service(web::scope("/api").default_service(web::to(routes::no_route)));
-        if web_dir.join("index.html").is_file() {
-            cfg.service(
-                actix_files::Files::new("/", web_dir)
-                    .index_file("index.html")
-                    .guard(guard::fn_guard(|ctx| {
-                        let m = ctx.head().method.clone();
-                        m == actix_web::http::Method::GET || m == actix_web::http::Method::HEAD
-                    })),
-            );
-        } else {
-            cfg.route("/", web::get().to(routes::no_front_end));
-        }
+        // One scope around everything, so the limits and the security headers apply to every
+        // answer: routes, static files, errors and 404s (the last `wrap` runs first).
+        cfg.service(
+            web::scope("")
+                .wrap(actix_web::middleware::from_fn(limits::guard))
+                .wrap(actix_web::middleware::from_fn(security::headers))
+                .configure(move |cfg| {
+                    register(cfg);
+                    cfg.service(web::scope("/api").default_service(web::to(routes::no_route)));
+                    if web_dir.join("index.html").is_file() {
+                        cfg.service(
+                            actix_files::Files::new("/", web_dir)
+                                .index_file("index.html")
+                                .guard(guard::fn_guard(|ctx| {
+                                    let m = ctx.head().method.clone();
+                                    m == actix_web::http::Method::GET
+                                        || m == actix_web::http::Method::HEAD
+                                })),
+                        );
+                    } else {
+                        cfg.route("/", web::get().to(routes::no_front_end));
+                    }
+                }),
+        );
     }
 }
+
+/// How long a client may take to send a request's head; a slow (or stalled) one is answered
+/// 408 and dropped, so half-open connections cannot pile up.
+pub const CLIENT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long an idle keep-alive connection is kept.
+pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+/// How long a closing connection may take to finish.
+pub const CLIENT_DISCONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// Open connections per worker; the kernel queue for ones not yet accepted.
+pub const MAX_CONNECTIONS: usize = 10_000;
+pub const BACKLOG: u32 = 2048;
 
 /// Bind and serve until stopped. Prints the bound address (useful with port 0).
 pub async fn run(bind: std::net::SocketAddr, state: AppState) -> std::io::Result<()> {
@@ -246,6 +280,11 @@ pub async fn run(bind: std::net::SocketAddr, state: AppState) -> std::io::Result
             .wrap(tracing_actix_web::TracingLogger::default())
             .configure(configure(state.clone()))
     })
+    .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+    .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+    .keep_alive(KEEP_ALIVE)
+    .max_connections(MAX_CONNECTIONS)
+    .backlog(BACKLOG)
     .bind(bind)?;
     for addr in server.addrs() {
         println!("listening on http://{addr}");

@@ -136,6 +136,31 @@ impl utoipa::Modify for Security {
     }
 }
 
+/// Every write can meet a database that is down (503) or whose disk is full (507); the
+/// handlers' own lists name their specific answers, these two are added to each write here.
+fn write_faults(item: &mut Value) {
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        })
+    };
+    for method in ["post", "put", "patch", "delete"] {
+        let Some(responses) = item
+            .pointer_mut(&format!("/{method}/responses"))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        responses.entry("503").or_insert_with(|| {
+            problem("データベースに接続できません（閲覧は可能） / The database cannot be reached: nothing was written; reads keep working (`unavailable`, Retry-After)")
+        });
+        responses.entry("507").or_insert_with(|| {
+            problem("保存領域の不足 / The database's storage is full: nothing was written; reads keep working (`storage_full`, Retry-After)")
+        });
+    }
+}
+
 /// The document as served.
 pub fn document(catalog: &Catalog) -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
@@ -148,7 +173,9 @@ pub fn document(catalog: &Catalog) -> Value {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return doc;
     };
+    limit_responses(paths);
     for item in paths.values_mut() {
+        write_faults(item);
         let Some(params) = item
             .pointer_mut("/get/parameters")
             .and_then(Value::as_array_mut)
@@ -181,4 +208,66 @@ pub fn document(catalog: &Catalog) -> Value {
         }
     }
     doc
+}
+
+/// The limits' answers on the operations they apply to: 414 and 431 on every one, 413 on
+/// those with a body, 429 on the rate-limited ones (see `limits`).
+fn limit_responses(paths: &mut serde_json::Map<String, Value>) {
+    use super::limits::{self, MAX_HEADER_BYTES, MAX_HEADERS, MAX_QUERY_PARAMS, MAX_URL_BYTES};
+    let problem = |description: String| {
+        json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        })
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(ops) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in ops.iter_mut() {
+            let Ok(m) = actix_web::http::Method::from_bytes(method.to_uppercase().as_bytes())
+            else {
+                continue;
+            };
+            let has_body = op.get("requestBody").is_some();
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let mut add = |status: &str, description: String| {
+                responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem(description));
+            };
+            add(
+                "414",
+                format!(
+                    "The path and query are over {MAX_URL_BYTES} bytes (`uri_too_long`), or the query has more than {MAX_QUERY_PARAMS} parameters (`too_many_parameters`)"
+                ),
+            );
+            add(
+                "431",
+                format!(
+                    "More than {MAX_HEADERS} request headers or over {MAX_HEADER_BYTES} bytes of them (`headers_too_large`); beyond 96 headers or a 128 KiB head the HTTP parser answers 431 with no body"
+                ),
+            );
+            if has_body {
+                add(
+                    "413",
+                    "The body is over the limit (`body_too_large`)".into(),
+                );
+            }
+            if limits::class_of(&m, path).is_some() {
+                let rate = "too many requests from this address (`rate_limited`); see Retry-After";
+                match responses.get_mut("429") {
+                    Some(r) => {
+                        let d = r["description"].as_str().unwrap_or_default();
+                        r["description"] = json!(format!("{d}; or {rate}"));
+                    }
+                    None => {
+                        responses.insert("429".into(), problem(format!("T{}", &rate[1..])));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -106,8 +106,17 @@ impl Params {
         };
         raw.split(',')
             .map(str::trim)
-            .filter(|s| !s.is_empty())
             .map(|item| {
+                // `kind=,` or `kind=a,,b` is a mistake, not "no filter" (schemathesis found
+                // `municipality=,` answering every facility).
+                if item.is_empty() {
+                    return Err(ApiError::bad_parameter(
+                        name,
+                        format!(
+                            "`{name}` has an empty item: separate the values with single commas, or leave `{name}` out."
+                        ),
+                    ));
+                }
                 parse(item).ok_or_else(|| {
                     ApiError::bad_parameter(
                         name,
@@ -176,6 +185,24 @@ mod tests {
         assert!(decode("%FF%FE").unwrap_err().contains("UTF-8"));
         let e = Params::parse("q=%ZZ", &["q"]).err().unwrap();
         assert_eq!(e.status.as_u16(), 400);
+        let p = Params::parse("kind=a,,b&service=,", &["kind", "service"]).unwrap();
+        for name in ["kind", "service"] {
+            let e = p
+                .list(name, |s| Some(s.to_string()), String::new)
+                .unwrap_err();
+            assert_eq!(
+                (e.status.as_u16(), e.detail.as_str()),
+                (
+                    400,
+                    format!("`{name}` has an empty item: separate the values with single commas, or leave `{name}` out.").as_str()
+                )
+            );
+        }
+        assert_eq!(
+            p.list("absent", |s| Some(s.to_string()), String::new)
+                .unwrap(),
+            Vec::<String>::new()
+        );
         let e = Params::parse("x=1", &[]).err().unwrap();
         assert_eq!(
             e.detail,

@@ -397,6 +397,18 @@ pub fn clustering(p: &Params) -> Result<Option<u8>, ApiError> {
     }
 }
 
+/// Whether the request's `If-None-Match` names `etag` (or is `*`): the client's copy is current.
+/// Weak and strong forms compare alike, as RFC 9110 asks for `If-None-Match`.
+pub fn if_none_match(req: &actix_web::HttpRequest, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    let wanted = bare(etag);
+    req.headers()
+        .get_all(actix_web::http::header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == "*" || bare(t) == wanted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use tracing::instrument;
@@ -37,9 +38,11 @@ fn json_body<T: serde::Serialize>(body: &T) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(get, path = "/healthz", tag = "service",
     responses((status = 200, description = "The service is up", body = Health)))]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let catalog = state.catalog.load();
     json_body(&Health {
         status: "ok",
-        facilities: state.catalog.load().len(),
+        facilities: catalog.len(),
+        change_seq: catalog.change_seq(),
     })
 }
 
@@ -337,10 +340,27 @@ pub async fn suggest(
     })
 }
 
+/// The facility map layer: points, or clusters at a zoom.
+///
+/// With `cluster=1&zoom=Z` and no filter but `bbox`, or a single `kind` or a single `service`,
+/// clusters are formed once per zoom over every located match in the whole directory (greedy,
+/// 40 screen pixels, seeds in id order) and the answer holds those whose position (a cluster's
+/// mean position) lies in `bbox`: a cluster's count, kinds and `bbox` are the same in every view
+/// that shows it, may reach out of the requested box, and do not change while the map pans.
+/// Other filters cluster the matches inside `bbox`. `total` is the number of matches in `bbox`
+/// (all matches without one).
+///
+/// Responses that do not depend on the caller or the clock (no `opioid`/`stock`, no
+/// `open_now`) carry an `ETag` (the data version, the date and the request) and
+/// `Cache-Control: public, no-cache`; send it back as `If-None-Match` for a 304 while the data
+/// is unchanged. With `opioid`/`stock` the answer depends on the caller:
+/// `Cache-Control: private, no-store` and no ETag.
 #[utoipa::path(get, path = "/api/v1/facilities.geojson", tag = "facilities",
-    params(SearchParams, LayerParams),
+    params(SearchParams, LayerParams,
+        ("If-None-Match" = Option<String>, Header, description = "The ETag of a copy the client holds")),
     responses(
-        (status = 200, description = "A FeatureCollection (RFC 7946) of points or clusters, with `total` and (without clustering) `next`", body = Object, content_type = "application/geo+json"),
+        (status = 200, description = "A FeatureCollection (RFC 7946) of points or clusters, with `total` and (without clustering) `next`; ETag and Cache-Control as described", body = Object, content_type = "application/geo+json"),
+        (status = 304, description = "`If-None-Match` names the current ETag: the client's copy is current (no body)"),
         (status = 400, description = "A parameter is malformed, unknown or out of range", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`opioid` or `stock` without signing in (the parameter is named), or a stale credential", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The cursor is from an earlier version of the data", body = Problem, content_type = "application/problem+json"),
@@ -366,6 +386,71 @@ pub async fn facilities_geojson(
         search.cursor = None;
     }
     let catalog = state.catalog.load();
+    // Without a formulary filter (the only part that depends on the caller) and without
+    // `open_now` (the clock), the answer depends on the snapshot and the request alone.
+    let etag = (search.formulary.is_none() && search.open_at.is_none())
+        .then(|| gj::layer_etag(&catalog, req.query_string()));
+    let cache_control = if search.formulary.is_some() {
+        "private, no-store"
+    } else {
+        "public, no-cache"
+    };
+    if let Some(tag) = &etag
+        && request::if_none_match(&req, tag)
+    {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag.as_str()))
+            .insert_header((header::CACHE_CONTROL, cache_control))
+            .finish());
+    }
+    let mut response = match (zoom, gj::precomputed_filter(&search)) {
+        (Some(z), Some(filter)) if !all => {
+            layer_view_response(&state, catalog, filter, z, search.bbox).await?
+        }
+        _ => layer_by_search(catalog, search, zoom, all).await?,
+    };
+    if let Some(tag) = etag
+        && let Ok(v) = header::HeaderValue::from_str(&tag)
+    {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static(cache_control),
+    );
+    Ok(response)
+}
+
+/// A clustered view from the precomputed levels; a level not built yet is built on the
+/// blocking pool.
+async fn layer_view_response(
+    state: &AppState,
+    catalog: Arc<Catalog>,
+    filter: crate::catalog::layers::LayerFilter,
+    zoom: u8,
+    bbox: Option<[f64; 4]>,
+) -> Result<HttpResponse, ApiError> {
+    let view = match state.layers.cached(&catalog, filter) {
+        Some(set) if set.is_built(zoom) => set.view(zoom, bbox),
+        _ => {
+            let (layers, c) = (state.layers.clone(), catalog.clone());
+            web::block(move || layers.get(&c, filter).view(zoom, bbox))
+                .await
+                .map_err(|e| ApiError::internal(&e))?
+        }
+    };
+    let mut members = geojson::JsonObject::new();
+    members.insert("total".into(), json!(view.total));
+    Ok(gj::view_response(catalog, view, &members))
+}
+
+/// The layer through the search: points or clusters of the hits.
+async fn layer_by_search(
+    catalog: Arc<Catalog>,
+    mut search: crate::catalog::SearchRequest,
+    zoom: Option<u8>,
+    all: bool,
+) -> Result<HttpResponse, ApiError> {
     if all {
         search.limit = catalog.len().max(1);
     }
@@ -705,9 +790,11 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::unavailable(&e))?;
+    let catalog = state.catalog.load();
     json_body(&Health {
         status: "ready",
-        facilities: state.catalog.load().len(),
+        facilities: catalog.len(),
+        change_seq: catalog.change_seq(),
     })
 }
 

@@ -453,6 +453,8 @@ async fn put_group(
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(req.query_string(), &[])?;
     let caller = auth::writer(&req, &state).await?;
+    // 401 before anything is looked up: the public learns nothing about groups or members.
+    caller.require_user()?;
     let (group, members) = group_of(&state, &input).await?;
     may_record(&caller, &members)?;
     if let Some(id) = id {
@@ -540,6 +542,7 @@ pub async fn replace_group(
     params(("id" = i64, Path, description = "Group id")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "The id is not an integer in range", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed for its members, or no CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such group", body = Problem, content_type = "application/problem+json"),
@@ -553,6 +556,8 @@ pub async fn delete_group(
     Params::parse(req.query_string(), &[])?;
     let id = path.into_inner();
     let caller = auth::writer(&req, &state).await?;
+    // 401 before the lookup: which groups exist is not the public's to probe (404 vs 403).
+    caller.require_user()?;
     let store = state.store.clone();
     let old = blocking(move || store.pharmacy_group(id))
         .await?

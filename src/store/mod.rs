@@ -8,6 +8,7 @@ mod events;
 mod groups;
 mod links;
 mod load;
+mod maintenance;
 mod rows;
 pub mod schema;
 
@@ -26,6 +27,9 @@ pub use edit::{Edit, EditError, HistoryEntry};
 pub use events::{CalendarFeed, EventWrite};
 pub use links::{DecisionError, FacilityChange, NewProposal, Proposal, UpdateLink};
 pub use load::{LoadSummary, merge_facility};
+pub use maintenance::{
+    BackupInfo, ChangeRow, describes_full_storage, inspect as inspect_backup, restore,
+};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -53,6 +57,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("no such record")]
     NotFound,
+    /// A backup or restore refused, with what to do (Japanese first).
+    #[error("{0}")]
+    Maintenance(String),
 }
 
 /// What a dataset load writes: the public records and a stamp naming the dataset (prefecture

@@ -698,6 +698,17 @@ async fn a_feed_token_stands_for_its_account_until_deleted() {
     )
     .await;
     assert_eq!(resp.status().as_u16(), 401);
+    // A malformed body is 400, not a feed with the defaults (found by schemathesis).
+    let (s, _, e) = send(
+        st,
+        Method::POST,
+        "/api/v1/calendar-feeds",
+        &pro,
+        None,
+        Some(json!({"label": 5})),
+    )
+    .await;
+    assert_eq!((s, e["field"].as_str()), (400, Some("body")), "{e}");
     let (s, _, feed) = send(
         st,
         Method::POST,

@@ -139,6 +139,23 @@ async fn the_nurses_pharmacy_is_found_by_generic_codes_and_brands_and_only_by_pr
     )
     .await;
     assert_eq!((status, body["total"].as_u64()), (200, Some(1)), "{body}");
+    // The answer depends on the caller: never kept by a shared cache, no ETag to revalidate.
+    let uri = format!("/api/v1/facilities.geojson?{NEAR}&opioid=fentanyl_patch&cluster=1&zoom=9");
+    let (status, headers, _) = json_of(
+        call(
+            &fx.state,
+            Method::GET,
+            &uri,
+            Some(&pro),
+            &[("if-none-match", "*")],
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["cache-control"], "private, no-store");
+    assert!(!headers.contains_key("etag"));
 
     // The public: 401 naming the parameter, on the list and the layer, never a result.
     for (uri, parameter) in [

@@ -498,6 +498,14 @@ async fn pharmacy_groups_are_professional_and_rank_partners_before_ordering() {
     let uri = format!("/api/v1/pharmacy-groups/{gid}");
     let (status, _) = write(&fx, Method::PUT, &uri, Some(&editor), None, expired.clone()).await;
     assert_eq!(status, 403, "the editor's pharmacy is not a member");
+    // Anonymous: 401 whether the group exists or not (schemathesis found a 404 that told the
+    // public which group ids exist).
+    for u in [uri.as_str(), "/api/v1/pharmacy-groups/999999"] {
+        for m in [Method::DELETE, Method::PUT] {
+            let (status, _) = write(&fx, m.clone(), u, None, None, expired.clone()).await;
+            assert_eq!(status, 401, "{m} {u}");
+        }
+    }
     let (status, g) = write(&fx, Method::PUT, &uri, Some(&coord), None, expired).await;
     assert_eq!((status, g["valid"].as_bool()), (200, Some(false)), "{g}");
     let (_, b) = get(&fx, &format!("{nurse}&stock=partner"), Some(&pro)).await;

@@ -10,6 +10,7 @@ import {
 import { stateFromUrl, stateToUrl, apiFilters, emptyState } from './state.js';
 import { createMap } from './map.js';
 import * as SL from './shortlist.js';
+import { applyDataStyles } from './styles.js';
 import { initAccount, onSessionChange, session } from './account.js';
 import { initEditing, decorateDetail } from './edit.js';
 import { initBackup, setActive as setBackupActive, renderPrintBackup, backupActive, refreshBackup } from './backup.js';
@@ -665,13 +666,14 @@ function renderPrintShortlist() {
   $('#print-area').innerHTML = `<section class="print-shortlist${pro ? ' with-pro' : ''}">
     ${printHead(t('printShortlistTitle'), home)}
     <table class="print-table">
-      <colgroup>${(pro ? [7, 32, 22, 33, 16, 23, 40, 11] : [7, 40, 30, 44, 18, 27, 18]).map((mm) => `<col style="width:${mm}mm">`).join('')}</colgroup>
+      <colgroup>${(pro ? [7, 32, 22, 33, 16, 23, 40, 11] : [7, 40, 30, 44, 18, 27, 18]).map((mm) => `<col data-width-mm="${mm}">`).join('')}</colgroup>
       <thead><tr><th>${esc(t('colNo'))}</th><th>${esc(t('colName'))}</th><th>${esc(t('colServices'))}</th><th>${esc(t('colAddress'))}</th><th>${esc(t('colDistance'))}</th><th>${esc(t('colPhoneOnly'))}</th>${pro ? `<th>${esc(t('colProfessional'))}</th>` : ''}<th>${esc(t('colNotes'))}</th></tr></thead>
       <tbody>${rows}</tbody>
     </table>
     ${d.items.some((i) => i.sample || i.synthetic) ? `<p class="note">${esc(t('sampleNote'))}</p>` : ''}
     ${printFooter()}
   </section>`;
+  applyDataStyles($('#print-area'));
 }
 
 function renderPrintList(items, total) {

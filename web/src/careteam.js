@@ -6,6 +6,7 @@ import { t, addStrings, formatDistance, onLangChange, pick } from './i18n.js';
 import { request, session, serverText, onSessionChange } from './account.js';
 import { telHref, routeText, ageText } from './capacity.js';
 import { createDrugPicker } from './drugpicker.js';
+import { applyDataStyles } from './styles.js';
 
 addStrings({
   ctTab: ['在宅チーム編成', 'Care team'],
@@ -503,7 +504,7 @@ export function renderPrintTeam() {
   $('#print-area').innerHTML = `<section class="print-careteam${pro ? ' with-pro' : ''}">
     ${hooks.printHead(t('ctPrintTitle'), `<p>${esc(t('ctFrom', { a: where }))}</p>`)}
     <table class="print-table">
-      <colgroup>${(pro ? [22, 46, 18, 46, 36, 16] : [24, 58, 20, 62, 20]).map((mm) => `<col style="width:${mm}mm">`).join('')}</colgroup>
+      <colgroup>${(pro ? [22, 46, 18, 46, 36, 16] : [24, 58, 20, 62, 20]).map((mm) => `<col data-width-mm="${mm}">`).join('')}</colgroup>
       <thead><tr><th>${esc(t('colRole'))}</th><th>${esc(t('colName'))}</th><th>${esc(t('colDistance'))}</th><th>${esc(t('colContacts'))}</th>${pro ? `<th>${esc(t('colProfessional'))}</th>` : ''}<th>${esc(t('colNotes'))}</th></tr></thead>
       <tbody>${rows}</tbody>
     </table>
@@ -512,6 +513,7 @@ export function renderPrintTeam() {
     <p class="print-foot">${esc(t('ctPrintFoot'))}${st.res.distance_note ? ` ${esc(serverText(st.res.distance_note))}` : ''}</p>
     ${hooks.printFooter()}
   </section>`;
+  applyDataStyles($('#print-area'));
   document.body.dataset.print = 'careteam';
 }
 

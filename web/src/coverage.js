@@ -7,6 +7,7 @@ import L from 'leaflet';
 import './coverage.css';
 import { t, addStrings, pick, onLangChange } from './i18n.js';
 import { getJson, toQuery } from './api.js';
+import { applyDataStyles } from './styles.js';
 
 addStrings({
   coverageTab: ['地域の不足', 'Gaps by area'],
@@ -131,7 +132,7 @@ function classLabel(k, b) {
 function legendHtml() {
   const b = breaks();
   const c = colours();
-  const rows = c.map((col, k) => `<li><span class="cv-swatch" style="background:${col}"></span>${esc(classLabel(k, b))}</li>`).join('');
+  const rows = c.map((col, k) => `<li><span class="cv-swatch" data-swatch="${esc(col)}"></span>${esc(classLabel(k, b))}</li>`).join('');
   return `<p class="cv-legend-title">${esc(measureLabel())}</p><ul>${rows}<li><span class="cv-swatch cv-none"></span>${esc(t('coverageNoData'))}</li></ul>`;
 }
 
@@ -176,6 +177,7 @@ function drawLayer() {
   }
   st.legend.addTo(lmap);
   st.legend.getContainer().innerHTML = legendHtml();
+  applyDataStyles(st.legend.getContainer());
 }
 
 function removeLayer() {
@@ -235,6 +237,7 @@ function renderTable() {
       <tbody>${rows}</tbody>
     </table>
     <p class="hint">${esc(t('coverageSource'))}</p>`;
+  applyDataStyles(box);
 }
 
 function render() {

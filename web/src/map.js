@@ -114,6 +114,26 @@ export function createMap(el, config, handlers) {
     return bb.map((x) => +x.toFixed(5));
   }
 
+  /**
+   * The box the layer asks for: the view snapped outward to a grid of map tiles at `zoom`.
+   * The server clusters each zoom once over the whole directory, so a larger box shows the
+   * same clusters; snapping makes small pans repeat one request, which the browser
+   * revalidates (304) instead of downloading again.
+   */
+  function layerBbox(zoom) {
+    const b = viewBbox();
+    if (!b) return null;
+    const step = 360 / 2 ** Math.max(0, zoom);
+    const s = [
+      Math.max(-180, Math.floor(b[0] / step) * step),
+      Math.max(-90, Math.floor(b[1] / step) * step),
+      Math.min(180, Math.ceil(b[2] / step) * step),
+      Math.min(90, Math.ceil(b[3] / step) * step),
+    ];
+    if (s[2] - s[0] > MAX_BBOX_SPAN || s[3] - s[1] > MAX_BBOX_SPAN) return b;
+    return s.map((x) => +x.toFixed(6));
+  }
+
   function kindClass(kind) {
     return `pm-k-${KIND_LETTER[kind] ? kind : 'other'}`;
   }
@@ -196,8 +216,9 @@ export function createMap(el, config, handlers) {
     if (fetchCtl) fetchCtl.abort();
     const ctl = new AbortController();
     fetchCtl = ctl;
-    const bbox = viewBbox();
-    const q = toQuery({ ...filters, bbox, cluster: 1, zoom: Math.round(map.getZoom()) });
+    const zoom = Math.round(map.getZoom());
+    const bbox = layerBbox(zoom);
+    const q = toQuery({ ...filters, bbox, cluster: 1, zoom });
     el.dataset.state = 'loading';
     handlers.busy && handlers.busy(1);
     try {
