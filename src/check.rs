@@ -116,8 +116,8 @@ fn check_once(store: &Store) -> Result<Report, AppError> {
         active += 1;
         match catalog.get(&f.id) {
             None => report.differ(&f.id, "-", "in the store, missing from the catalog".into()),
-            Some(c) if c != f => {
-                for (field, detail) in field_differences(f, c) {
+            Some(c) if *c != *f => {
+                for (field, detail) in field_differences(f, &c) {
                     report.differ(
                         &f.id,
                         &field,

@@ -329,7 +329,7 @@ fn write_layer_item(buf: &mut Vec<u8>, catalog: &Catalog, item: LayerItem<'_>) {
     match item {
         LayerItem::Cluster(c) => write_layer_cluster(buf, c),
         LayerItem::Point(ord) => {
-            let Some(l) = catalog.at(ord).location else {
+            let Some(l) = catalog.entry(ord).location else {
                 return;
             };
             let f = Feature {

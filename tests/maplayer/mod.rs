@@ -204,12 +204,8 @@ async fn clusters_are_global_per_zoom_and_a_box_shows_those_positioned_in_it() {
     let mut clusters_seen = 0;
     let mut partial_clusters = 0;
     for (filter, keep) in &filters {
-        let matching: Vec<&Facility> = catalog
-            .facilities()
-            .iter()
-            .map(|f| &**f)
-            .filter(|f| keep(f))
-            .collect();
+        let all = catalog.facilities();
+        let matching: Vec<&Facility> = all.iter().filter(|f| keep(f)).collect();
         for zoom in [3u8, 7, 8, 9, 10, 12, 15, 17, 19] {
             // The full O(n²) oracle at high zoom is for the smaller filters only.
             if zoom >= 15 && filter.is_empty() {
@@ -278,10 +274,9 @@ async fn other_filters_still_cluster_the_matches_in_the_box() {
         b[0], b[1], b[2], b[3]
     );
     let catalog = state().catalog.load();
-    let matching: Vec<&Facility> = catalog
-        .facilities()
+    let all = catalog.facilities();
+    let matching: Vec<&Facility> = all
         .iter()
-        .map(|f| &**f)
         .filter(|f| matches!(f.kind, FacilityKind::Clinic | FacilityKind::Hospital))
         .filter(|f| f.location.is_some_and(|l| inside(&b, l.lat, l.lng)))
         .collect();
@@ -378,12 +373,12 @@ fn an_edit_that_moves_nothing_keeps_the_levels_and_a_move_rebuilds_them() {
     let first = cache.get(&base, LayerFilter::Kind(FacilityKind::Pharmacy));
     let pharmacy = base
         .facilities()
-        .iter()
+        .into_iter()
         .find(|f| f.kind == FacilityKind::Pharmacy && f.location.is_some())
         .expect("a placed pharmacy");
 
     // A new name: same places, same levels.
-    let mut renamed = (**pharmacy).clone();
+    let mut renamed = pharmacy.clone();
     renamed.name = format!("{} 改称", renamed.name);
     let c1 = edited(&base, renamed, base.change_seq() + 1);
     let second = cache.get(&c1, LayerFilter::Kind(FacilityKind::Pharmacy));
@@ -394,7 +389,7 @@ fn an_edit_that_moves_nothing_keeps_the_levels_and_a_move_rebuilds_them() {
     );
 
     // Moved far away: new levels, and they follow the oracle.
-    let mut moved = (**pharmacy).clone();
+    let mut moved = pharmacy.clone();
     if let Some(l) = moved.location.as_mut() {
         l.lat = 36.35;
         l.lng = 138.75;
@@ -402,10 +397,9 @@ fn an_edit_that_moves_nothing_keeps_the_levels_and_a_move_rebuilds_them() {
     let c2 = edited(&c1, moved, c1.change_seq() + 1);
     let third = cache.get(&c2, LayerFilter::Kind(FacilityKind::Pharmacy));
     assert!(!Arc::ptr_eq(&second, &third));
-    let matching: Vec<&Facility> = c2
-        .facilities()
+    let all2 = c2.facilities();
+    let matching: Vec<&Facility> = all2
         .iter()
-        .map(|f| &**f)
         .filter(|f| f.kind == FacilityKind::Pharmacy)
         .collect();
     let b = [138.7, 35.7, 140.0, 36.4];
