@@ -169,12 +169,19 @@ pub(super) fn optional_json<T: serde::de::DeserializeOwned + Default>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| {
+    let invalid = |e: String| {
         bad(
             "body",
-            format!("The body is not valid JSON for this request: {e}."),
+            format!("本文が正しくありません / The body is not valid JSON for this request: {e}."),
         )
-    })
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| invalid(e.to_string()))?;
+    // serde would read an array as the fields in order: only an object names its fields.
+    if !value.is_object() {
+        return Err(invalid("it must be a JSON object".into()));
+    }
+    serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
 }
 
 pub(super) fn bad(field: &str, detail: impl Into<String>) -> ApiError {

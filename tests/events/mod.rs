@@ -709,6 +709,17 @@ async fn a_feed_token_stands_for_its_account_until_deleted() {
     )
     .await;
     assert_eq!((s, e["field"].as_str()), (400, Some("body")), "{e}");
+    // Nor is an array read as the fields in order (found by schemathesis).
+    let (s, _, e) = send(
+        st,
+        Method::POST,
+        "/api/v1/calendar-feeds",
+        &pro,
+        None,
+        Some(json!([null, null])),
+    )
+    .await;
+    assert_eq!((s, e["field"].as_str()), (400, Some("body")), "{e}");
     let (s, _, feed) = send(
         st,
         Method::POST,
