@@ -2,8 +2,7 @@
 //! a full disk under a serving instance; backup and restore of every table. After each,
 //! `pallimap check` must find the catalog equal to the store and the store whole.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -11,38 +10,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use diesel::{Connection, RunQueryDsl};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use pallimap::store::Store;
 
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// `kill -9` (Rust's `Child::kill` sends SIGKILL).
-    fn kill9(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reap");
-    }
-}
-
-fn pallimap() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pallimap"));
-    c.env("PALLIMAP_LOG", "warn")
-        .env_remove("PALLIMAP_DATABASE_URL")
-        .env_remove("PALLIMAP_BIND")
-        .env_remove("PALLIMAP_DATA_DIR");
-    c
-}
+use crate::common::process::{Server, header, http, pallimap};
 
 fn spawn_serve(url: &str) -> Child {
     pallimap()
@@ -63,72 +35,7 @@ fn spawn_serve(url: &str) -> Child {
 }
 
 fn serve(url: &str) -> Server {
-    let mut child = spawn_serve(url);
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read the address");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("no address: {line}"))
-        .to_string();
-    Server { child, addr }
-}
-
-/// One HTTP/1.1 request: status (0 when the connection failed), headers, JSON body.
-fn http(
-    addr: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> (u16, Vec<(String, String)>, Value) {
-    let Ok(mut s) = TcpStream::connect(addr) else {
-        return (0, Vec::new(), Value::Null);
-    };
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        req.push_str("Content-Type: application/json\r\n");
-    }
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(&body);
-    if s.write_all(req.as_bytes()).is_err() {
-        return (0, Vec::new(), Value::Null);
-    }
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let raw = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
-        .collect();
-    (
-        status,
-        headers,
-        serde_json::from_str(body).unwrap_or(Value::Null),
-    )
-}
-
-fn header<'a>(h: &'a [(String, String)], name: &str) -> &'a str {
-    h.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
+    Server::started(spawn_serve(url))
 }
 
 /// `pallimap check` on `url` (and a running instance): its exit status and output.

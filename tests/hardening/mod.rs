@@ -3,7 +3,7 @@
 //! real `pallimap serve` that keeps answering while 500 half-open connections are held.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -486,15 +486,7 @@ fn serve(extra: &[&str]) -> Server {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start pallimap");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("no address: {line}"))
-        .to_string();
+    let addr = crate::common::process::listening_address(&mut child);
     Server {
         child,
         addr,

@@ -1,35 +1,16 @@
 //! Several `pallimap serve` processes on one PostgreSQL database converge; an instance keeps
 //! reading while the database is down, refuses writes with 503, and catches up after.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use crate::common::process::{Server, header, http, pallimap};
 
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn pallimap() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pallimap"));
-    c.env("PALLIMAP_LOG", "warn")
-        .env_remove("PALLIMAP_DATABASE_URL")
-        .env_remove("PALLIMAP_BIND");
-    c
-}
+use serde_json::json;
 
 fn serve(url: &str) -> Server {
-    let mut child = pallimap()
+    let child = pallimap()
         .args([
             "serve",
             "--bind",
@@ -42,69 +23,7 @@ fn serve(url: &str) -> Server {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start pallimap");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("no address: {line}"))
-        .to_string();
-    Server { child, addr }
-}
-
-/// One HTTP/1.1 request: status, headers (lower-case names) and the JSON body.
-fn http(
-    addr: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> (u16, Vec<(String, String)>, Value) {
-    let Ok(mut s) = TcpStream::connect(addr) else {
-        return (0, Vec::new(), Value::Null);
-    };
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        req.push_str("Content-Type: application/json\r\n");
-    }
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(&body);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let raw = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
-        .collect();
-    (
-        status,
-        headers,
-        serde_json::from_str(body).unwrap_or(Value::Null),
-    )
-}
-
-fn header<'a>(h: &'a [(String, String)], name: &str) -> &'a str {
-    h.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
+    Server::started(child)
 }
 
 /// Polls `f` every 100 ms, for at most 60 s (a bound for a stalled machine, not a target).
