@@ -566,12 +566,10 @@ impl Catalog {
 
     /// Every facility, decoded (tests, benchmarks and whole-catalog passes: a decode each).
     pub fn facilities(&self) -> Vec<Facility> {
-        self.each().collect()
-    }
-
-    /// Every facility, decoded one at a time (exports and whole-catalog passes).
-    pub fn each(&self) -> impl Iterator<Item = Facility> + '_ {
-        self.facilities.iter().map(|e| self.dict.facility(e))
+        self.facilities
+            .iter()
+            .map(|e| self.dict.facility(e))
+            .collect()
     }
 
     /// The facilities of `bits`, decoded, with their ords.
@@ -583,14 +581,6 @@ impl Catalog {
     /// The facilities offering `service` (as [`Facility::offers`] says).
     pub fn offering(&self, service: ServiceKind) -> Option<&Bits> {
         self.by_service.get(&service)
-    }
-
-    /// Heap bytes of the compact records (the benchmark's accounting).
-    pub fn record_bytes(&self) -> usize {
-        self.facilities
-            .iter()
-            .map(|e| std::mem::size_of::<records::Entry>() + e.heap_bytes())
-            .sum()
     }
 
     /// The change-log position this snapshot reflects.

@@ -92,13 +92,6 @@ impl Dictionary {
     }
 }
 
-impl Entry {
-    /// Bytes the entry holds on the heap beyond its own size (for the benchmark's accounting).
-    pub fn heap_bytes(&self) -> usize {
-        self.id.len() + self.name.len() + self.packed.len() + std::mem::size_of_val(&*self.open)
-    }
-}
-
 /// The recently decoded facilities of a snapshot.
 pub struct Cache(std::sync::Mutex<lru::LruCache<u32, Arc<Facility>>>);
 
