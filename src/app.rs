@@ -351,14 +351,47 @@ pub fn load_dataset(
     store.load_dataset(
         &DatasetLoad {
             stamp: &stamp,
-            facilities: &dataset.facilities,
             areas: &dataset.areas,
             municipalities: &dataset.municipalities,
             towns: &dataset.towns,
             census: &dataset.census,
         },
+        dataset
+            .facilities
+            .iter()
+            .cloned()
+            .map(Ok::<_, std::convert::Infallible>),
         actor,
     )
+}
+
+/// Apply the dataset in `data_dir` to the store in one transaction, its facilities streamed
+/// from the file in batches: the first load of a nationwide dataset holds a few thousand
+/// facilities at a time, not all of them.
+pub fn load_dataset_dir(
+    store: &Store,
+    data_dir: &Path,
+    actor: &str,
+) -> Result<LoadSummary, AppError> {
+    let data_err = |source| AppError::Data {
+        dir: data_dir.display().to_string(),
+        source,
+    };
+    let reference = crate::data::files::read_reference(data_dir).map_err(data_err)?;
+    let facilities =
+        crate::data::files::facilities(data_dir, &reference.manifest).map_err(data_err)?;
+    let stamp = reference.stamp();
+    Ok(store.load_dataset(
+        &DatasetLoad {
+            stamp: &stamp,
+            areas: &reference.areas,
+            municipalities: &reference.municipalities,
+            towns: &reference.towns,
+            census: &reference.census,
+        },
+        facilities,
+        actor,
+    )?)
 }
 
 /// Read `data_dir` as a dataset.
@@ -386,9 +419,7 @@ pub fn open_store(database_url: &str, data_dir: &Path) -> Result<Store, AppError
     let store = Store::open(database_url)?;
     if !store.has_dataset()? {
         let t = Instant::now();
-        let dataset = read_dataset(data_dir)?;
-        let summary = load_dataset(&store, &dataset, "dataset-load")?;
-        drop(dataset);
+        let summary = load_dataset_dir(&store, data_dir, "dataset-load")?;
         return_freed_memory();
         tracing::info!(
             inserted = summary.inserted,

@@ -430,8 +430,7 @@ fn data(cmd: DataCommand) -> anyhow::Result<()> {
         }
         DataCommand::Load(db) => {
             let store = Store::open(&db.database_url)?;
-            let dataset = pallimap::app::read_dataset(&db.data_dir)?;
-            let summary = pallimap::app::load_dataset(&store, &dataset, "dataset-load")?;
+            let summary = pallimap::app::load_dataset_dir(&store, &db.data_dir, "dataset-load")?;
             println!(
                 "inserted {}, updated {}, unchanged {}, kept {} facts not from the dataset",
                 summary.inserted, summary.updated, summary.unchanged, summary.kept_non_dataset

@@ -10,7 +10,9 @@
 use std::sync::Arc;
 
 use crate::domain::schedule::Period;
-use crate::domain::{Facility, FacilityKind, LatLng, Placement};
+use crate::domain::{
+    Facility, FacilityKind, HomeCareTier, LatLng, Placement, ServiceKind, ServiceStatus,
+};
 
 /// The dictionary's size. LZ4 could refer to 64 KiB, but compressing hashes the whole
 /// dictionary for every record: 8 KiB (a dozen typical records) keeps building fast.
@@ -37,11 +39,37 @@ pub struct Entry {
     pub open: Box<[Period]>,
     /// Whether the facility lists partners (連携先), so "who lists me" decodes only those.
     pub has_partners: bool,
+    /// [`Facility::reachable_after_hours`].
+    pub after_hours: Option<bool>,
+    /// Its active services that make it a care-team provider, with what the ranking reads.
+    pub offers: Box<[Offer]>,
     /// The facility's optimistic-concurrency version (not part of its JSON).
     version: i64,
     /// Length of the JSON before compression.
     raw_len: u32,
     packed: Box<[u8]>,
+}
+
+/// One active service of a facility as the care team ranks providers by it: its kind, its
+/// published home-visit radius and its 在支診 tier.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Offer {
+    pub kind: ServiceKind,
+    pub tier: Option<HomeCareTier>,
+    pub radius_km: Option<f64>,
+}
+
+/// The offers of `f`: its active services of the kinds in `kept`.
+pub fn offers(f: &Facility, kept: impl Fn(ServiceKind) -> bool) -> Box<[Offer]> {
+    f.services
+        .iter()
+        .filter(|s| s.status == ServiceStatus::Active && kept(s.kind))
+        .map(|s| Offer {
+            kind: s.kind,
+            tier: s.attributes.tier,
+            radius_km: s.attributes.radius_km,
+        })
+        .collect()
 }
 
 /// The dictionary of a snapshot: sample records, most typical last (LZ4 prefers near matches).
@@ -75,6 +103,8 @@ impl Dictionary {
             area_code: f.area_code.as_deref().map(|a| areas.intern(a)),
             open: f.hours.open.clone().into_boxed_slice(),
             has_partners: !f.partners.is_empty(),
+            after_hours: f.reachable_after_hours(),
+            offers: offers(f, super::team::provides),
             version: f.version,
             raw_len: json.len() as u32,
             packed: lz4_flex::block::compress_with_dict(&json, &self.0).into_boxed_slice(),

@@ -25,6 +25,7 @@ use std::collections::HashSet;
 use time::OffsetDateTime;
 
 use super::query::{Availability, Bits, FormularyFilter, RARE_FACTOR, formulary_sets};
+use super::records::{Entry, Offer};
 use super::{Catalog, backup};
 use crate::domain::{
     Audience, CapacityStatus, Facility, FacilityKind, HOME_VISIT_RADIUS_KM, HomeCareTier,
@@ -342,21 +343,25 @@ pub fn assemble(c: &Catalog, ask: &TeamAsk) -> TeamAnswer {
     TeamAnswer { roles }
 }
 
-/// The role's active services at `f`, if `f` is a provider of the role.
-fn role_services(f: &Facility, role: TeamRole) -> Vec<&crate::domain::Service> {
-    if role.kinds().is_some_and(|k| !k.contains(&f.kind)) {
-        return Vec::new();
-    }
-    f.services
-        .iter()
-        .filter(|s| s.status == ServiceStatus::Active && role.services().contains(&s.kind))
-        .collect()
+/// Whether a service makes its facility a provider of some role (the services a compact
+/// record keeps as [`Offer`]s).
+pub fn provides(kind: ServiceKind) -> bool {
+    TeamRole::ALL.iter().any(|r| r.services().contains(&kind))
 }
 
-/// How far the role's services at `f` reach: the largest published radius, else the 16 km
-/// rule; `max_km` for backup and PCU.
-pub fn reach(
-    services: &[&crate::domain::Service],
+/// The role's active services at the facility of `e`, if it is a provider of the role: read
+/// from the compact record, so ranking the providers near a home decodes none of them.
+fn role_offers(e: &Entry, role: TeamRole) -> impl Iterator<Item = &Offer> + Clone {
+    let of_kind = role.kinds().is_none_or(|k| k.contains(&e.kind));
+    e.offers
+        .iter()
+        .filter(move |o| of_kind && role.services().contains(&o.kind))
+}
+
+/// How far the role's services at a facility reach: the largest published radius, else the
+/// 16 km rule; `max_km` for backup and PCU.
+pub fn reach<'o>(
+    services: impl Iterator<Item = &'o Offer>,
     role: TeamRole,
     max_km: f64,
 ) -> (f64, ReachRule) {
@@ -364,8 +369,7 @@ pub fn reach(
         return (max_km * 1000.0, ReachRule::MaxKm);
     }
     services
-        .iter()
-        .map(|s| match s.attributes.radius_km {
+        .map(|s| match s.radius_km {
             Some(r) => (r * 1000.0, ReachRule::Published),
             None => (HOME_VISIT_RADIUS_KM * 1000.0, ReachRule::Rule16km),
         })
@@ -474,12 +478,12 @@ const NO_OPIOIDS: u8 = 4;
 impl Checks<'_> {
     /// The checks a provider of the role at distance `d` fails, as bits: cheap, so every
     /// provider near the home is asked; [`Checks::why`] words them for the few shown.
-    fn failed(&self, ord: u32, f: &Facility, d: f64, reach_m: f64) -> u8 {
+    fn failed(&self, ord: u32, after_hours: Option<bool>, d: f64, reach_m: f64) -> u8 {
         let mut bits = 0;
         if d > reach_m {
             bits |= FAR;
         }
-        if self.role.after_hours && f.reachable_after_hours() != Some(true) {
+        if self.role.after_hours && after_hours != Some(true) {
             bits |= NOT_AFTER_HOURS;
         }
         if let Some((accepted, _)) = &self.formulary
@@ -491,7 +495,7 @@ impl Checks<'_> {
     }
 
     /// One sentence per failed check.
-    fn why(&self, failed: u8, f: &Facility, d: f64, reach_m: f64) -> String {
+    fn why(&self, failed: u8, after_hours: Option<bool>, d: f64, reach_m: f64) -> String {
         let mut why = Vec::new();
         if failed & FAR != 0 {
             why.push(if self.role.role.visits() {
@@ -501,7 +505,7 @@ impl Checks<'_> {
             });
         }
         if failed & NOT_AFTER_HOURS != 0 {
-            why.push(match f.reachable_after_hours() {
+            why.push(match after_hours {
                 Some(false) => "時間外対応なし".to_string(),
                 _ => "時間外対応が確認できません".to_string(),
             });
@@ -544,9 +548,9 @@ fn ago(hours: f64) -> String {
 }
 
 /// The physician's order when `prefer` asks (see the module documentation).
-fn physician_tier(services: &[&crate::domain::Service], prefer: &[Prefer]) -> u8 {
+fn physician_tier<'o>(services: impl Iterator<Item = &'o Offer> + Clone, prefer: &[Prefer]) -> u8 {
     let enhanced = services
-        .iter()
+        .clone()
         .any(|s| s.kind == ServiceKind::EnhancedHomePalliative);
     let a = if prefer.contains(&Prefer::Enhanced) && !enhanced {
         1
@@ -555,8 +559,7 @@ fn physician_tier(services: &[&crate::domain::Service], prefer: &[Prefer]) -> u8
     };
     let b = if prefer.contains(&Prefer::Reinforced) {
         services
-            .iter()
-            .filter_map(|s| s.attributes.tier)
+            .filter_map(|s| s.tier)
             .map(|t| match t {
                 HomeCareTier::EnhancedSolo => 0,
                 HomeCareTier::EnhancedLinked => 1,
@@ -570,10 +573,10 @@ fn physician_tier(services: &[&crate::domain::Service], prefer: &[Prefer]) -> u8
     a * 4 + b
 }
 
-/// The best bed status of `f`'s `services` as `ask.audience` sees it now, and its report's age.
-fn bed(f: &Facility, services: &[&crate::domain::Service], ask: &TeamAsk) -> Bed {
-    let kinds: Vec<ServiceKind> = services.iter().map(|s| s.kind).collect();
-    let assessed = backup::assess(f, &kinds, ask.audience, ask.now, ask.stale_hours);
+/// The best bed status of `f`'s services of `kinds` as `ask.audience` sees it now, and its
+/// report's age.
+fn bed(f: &Facility, kinds: &[ServiceKind], ask: &TeamAsk) -> Bed {
+    let assessed = backup::assess(f, kinds, ask.audience, ask.now, ask.stale_hours);
     let mut best: Option<Bed> = None;
     for b in &assessed {
         let age_hours = f
@@ -680,17 +683,17 @@ fn rank_role(near: &Near<'_>, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility
         // the rest from the compact fields before decoding the record.
         let cheap_fail = (role.visits() && c.reach_m[ord as usize].is_some_and(|m| d > m))
             || (r.after_hours && !after_hours.is_some_and(|b| b.contains(ord)));
-        if cheap_fail && !include.contains(&*c.entry(ord).id) {
+        let e = c.entry(ord);
+        if cheap_fail && !include.contains(&*e.id) {
             continue;
         }
-        let f = c.at(ord);
-        let services = role_services(&f, role);
-        if services.is_empty() {
+        let services = role_offers(e, role);
+        if services.clone().next().is_none() {
             continue;
         }
-        let (reach_m, reach_rule) = reach(&services, role, ask.max_km);
-        let failed = checks.failed(ord, &f, d, reach_m);
-        let included = include.contains(f.id.as_str());
+        let (reach_m, reach_rule) = reach(services.clone(), role, ask.max_km);
+        let failed = checks.failed(ord, e.after_hours, d, reach_m);
+        let included = include.contains(&*e.id);
         if failed != 0 {
             if included {
                 included_fails.push((
@@ -698,20 +701,25 @@ fn rank_role(near: &Near<'_>, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility
                     Almost {
                         ord,
                         distance_m: Some(d),
-                        why: checks.why(failed, &f, d, reach_m),
+                        why: checks.why(failed, e.after_hours, d, reach_m),
                     },
                 ));
             }
             continue;
         }
+        // Only the partners and the bed status need the whole record.
         let linked = role != TeamRole::Physician
             && lead.is_some_and(|l| {
-                lead_partners.contains(f.id.as_str()) || f.partners.iter().any(|p| p.id == l.id)
+                lead_partners.contains(&*e.id)
+                    || (e.has_partners && c.at(ord).partners.iter().any(|p| p.id == l.id))
             });
         let availability = checks.formulary.as_ref().map(|(_, t)| t.of(ord));
-        let bed = (!role.visits()).then(|| bed(&f, &services, ask));
+        let bed = (!role.visits()).then(|| {
+            let kinds: Vec<ServiceKind> = services.clone().map(|s| s.kind).collect();
+            bed(&c.at(ord), &kinds, ask)
+        });
         let tier = match role {
-            TeamRole::Physician if !r.prefer.is_empty() => physician_tier(&services, &r.prefer),
+            TeamRole::Physician if !r.prefer.is_empty() => physician_tier(services, &r.prefer),
             TeamRole::Pharmacy => availability.map_or(0, |a| a as u8),
             TeamRole::Backup | TeamRole::Pcu => bed.map_or(2, |b| b.status.rank()),
             _ => 0,
@@ -722,10 +730,10 @@ fn rank_role(near: &Near<'_>, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility
             reach_m,
             reach_rule,
             included,
-            excluded: exclude.contains(f.id.as_str()),
+            excluded: exclude.contains(&*e.id),
             linked,
             tier,
-            after_hours: f.reachable_after_hours(),
+            after_hours: e.after_hours,
             availability,
             bed,
             reasons: Vec::new(),
@@ -766,16 +774,19 @@ fn rank_role(near: &Near<'_>, ask: &TeamAsk, r: &RoleAsk, lead: Option<&Facility
             almost.push(a.clone());
             continue;
         }
-        let f = c.at(ord);
-        let services = role_services(&f, role);
-        let distance_m = f.location.map(|l| haversine_m(ask.home, (l.lat, l.lng)));
+        let e = c.entry(ord);
+        let services = role_offers(e, role);
+        let distance_m = e.location.map(|l| haversine_m(ask.home, (l.lat, l.lng)));
         let why = match distance_m {
-            _ if services.is_empty() => format!("{}のサービスがありません", role.label_ja()),
+            _ if services.clone().next().is_none() => {
+                format!("{}のサービスがありません", role.label_ja())
+            }
             None => "所在地の座標がありません".to_string(),
             // Beyond the search bound: it fails reach, and maybe more.
             Some(d) => {
-                let (reach_m, _) = reach(&services, role, ask.max_km);
-                checks.why(checks.failed(ord, &f, d, reach_m), &f, d, reach_m)
+                let (reach_m, _) = reach(services, role, ask.max_km);
+                let failed = checks.failed(ord, e.after_hours, d, reach_m);
+                checks.why(failed, e.after_hours, d, reach_m)
             }
         };
         almost.push(Almost {
@@ -857,14 +868,14 @@ fn near_misses(
         if listed.contains(&ord) {
             return None;
         }
-        let f = c.at(ord);
-        let services = role_services(&f, role);
-        if services.is_empty() {
+        let e = c.entry(ord);
+        let services = role_offers(e, role);
+        if services.clone().next().is_none() {
             return None;
         }
-        let (reach_m, _) = reach(&services, role, ask.max_km);
-        let failed = checks.failed(ord, &f, d, reach_m);
-        (failed.count_ones() == 1).then(|| checks.why(failed, &f, d, reach_m))
+        let (reach_m, _) = reach(services, role, ask.max_km);
+        let failed = checks.failed(ord, e.after_hours, d, reach_m);
+        (failed.count_ones() == 1).then(|| checks.why(failed, e.after_hours, d, reach_m))
     };
     let rare_max = (RARE_FACTOR * c.len() as f64).sqrt() as usize;
     let limit_m = ALMOST_KM * 1000.0;
@@ -952,19 +963,15 @@ fn reasons(
             out.push(format!("連携: {name}を連携先に登録"));
         }
     }
-    let services = role_services(&f, r.role);
+    let services = role_offers(c.entry(cand.ord), r.role);
     if r.role == TeamRole::Physician {
         if services
-            .iter()
+            .clone()
             .any(|s| s.kind == ServiceKind::EnhancedHomePalliative)
         {
             out.push("充実加算".to_string());
         }
-        if let Some(t) = services
-            .iter()
-            .filter_map(|s| s.attributes.tier)
-            .min_by_key(|t| *t as u8)
-        {
+        if let Some(t) = services.filter_map(|s| s.tier).min_by_key(|t| *t as u8) {
             out.push(t.label_ja().to_string());
         }
     }
@@ -1031,20 +1038,10 @@ mod tests {
 
     #[test]
     fn the_physician_order_follows_what_is_preferred() {
-        use crate::domain::{Provenance, Service, ServiceAttributes};
-        let svc = |kind, tier| Service {
+        let svc = |kind, tier| Offer {
             kind,
-            status: ServiceStatus::Active,
-            attributes: ServiceAttributes {
-                tier,
-                ..Default::default()
-            },
-            capacity: None,
-            admission_rules: None,
-            provenance: Provenance::dataset("test", "2026-01-01"),
-            updated_at: "2026-01-01".into(),
-            verified_at: None,
-            verified_by: None,
+            tier,
+            radius_km: None,
         };
         let enhanced = svc(ServiceKind::EnhancedHomePalliative, None);
         let solo = svc(
@@ -1058,17 +1055,17 @@ mod tests {
         let visits = svc(ServiceKind::HomeVisits, None);
         let both = [Prefer::Enhanced, Prefer::Reinforced];
         let order: Vec<u8> = [
-            vec![&enhanced, &conventional],
-            vec![&solo],
-            vec![&conventional],
-            vec![&visits],
+            vec![enhanced, conventional],
+            vec![solo],
+            vec![conventional],
+            vec![visits],
         ]
         .iter()
-        .map(|s| physician_tier(s, &both))
+        .map(|s| physician_tier(s.iter(), &both))
         .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
-        assert_eq!(physician_tier(&[&solo], &[Prefer::Enhanced]), 4);
-        assert_eq!(physician_tier(&[&enhanced], &[Prefer::Enhanced]), 0);
-        assert_eq!(physician_tier(&[&visits], &[]), 0);
+        assert_eq!(physician_tier([solo].iter(), &[Prefer::Enhanced]), 4);
+        assert_eq!(physician_tier([enhanced].iter(), &[Prefer::Enhanced]), 0);
+        assert_eq!(physician_tier([visits].iter(), &[]), 0);
     }
 }

@@ -294,6 +294,46 @@ pub fn write(dir: &Path, dataset: &Dataset, attribution: &str) -> Result<Manifes
 
 /// Read and verify `dir`. Any missing, corrupt or malformed file fails the whole read.
 pub fn read(dir: &Path) -> Result<Dataset, DataError> {
+    let reference = read_reference(dir)?;
+    let facilities = facilities(dir, &reference.manifest)?.collect::<Result<Vec<_>, _>>()?;
+    let Reference {
+        manifest,
+        areas,
+        municipalities,
+        towns,
+        census,
+    } = reference;
+    Ok(Dataset {
+        manifest,
+        facilities,
+        areas,
+        municipalities,
+        towns,
+        census,
+    })
+}
+
+/// A verified dataset directory without its facilities, which [`facilities`] streams.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub manifest: Manifest,
+    pub areas: Vec<crate::domain::Area>,
+    pub municipalities: Vec<crate::domain::Municipality>,
+    pub towns: Vec<crate::domain::TownRef>,
+    pub census: Vec<crate::domain::CensusArea>,
+}
+
+impl Reference {
+    /// The stamp a store keeps to know which dataset it holds (see [`Dataset::stamp`]).
+    pub fn stamp(&self) -> String {
+        super::stamp(&self.manifest)
+    }
+}
+
+/// The manifest of `dir`, after checking every file it lists against its SHA-256 (read in
+/// pieces: the facilities of a nationwide dataset are never held whole).
+fn verify(dir: &Path) -> Result<Manifest, DataError> {
+    use sha2::{Digest, Sha256};
     let mpath = dir.join(MANIFEST);
     let mbytes = std::fs::read(&mpath).map_err(|e| io_err(&mpath, e))?;
     let manifest: Manifest =
@@ -313,15 +353,19 @@ pub fn read(dir: &Path) -> Result<Dataset, DataError> {
             ));
         }
     }
-    // Verify every listed file first.
-    let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     for (name, entry) in &manifest.files {
         if name.contains('/') || name.contains('\\') || name.starts_with('.') {
             return Err(malformed(&mpath, 0, format!("bad file name {name:?}")));
         }
         let path = dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| io_err(&path, e))?;
-        let found = sha256_hex(&bytes);
+        let mut file = std::fs::File::open(&path).map_err(|e| io_err(&path, e))?;
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut file, &mut hasher).map_err(|e| io_err(&path, e))?;
+        let found: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         if !found.eq_ignore_ascii_case(&entry.sha256) {
             return Err(DataError::Checksum {
                 path,
@@ -329,37 +373,38 @@ pub fn read(dir: &Path) -> Result<Dataset, DataError> {
                 found,
             });
         }
-        contents.insert(name.as_str(), bytes);
     }
-    let check_count = |path: &Path, found: usize, name: &str| -> Result<(), DataError> {
-        let expected = manifest.files[name].records;
-        if found != expected {
-            return Err(malformed(
-                path,
-                found,
-                format!("{found} records, manifest says {expected}"),
-            ));
-        }
-        Ok(())
-    };
+    Ok(manifest)
+}
 
-    let path = dir.join(FACILITIES);
-    let raw = gunzip(&path, &contents[FACILITIES])?;
-    let text = std::str::from_utf8(&raw).map_err(|e| malformed(&path, 0, e))?;
-    let mut facilities = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f: crate::domain::Facility =
-            serde_json::from_str(line).map_err(|e| malformed(&path, i + 1, e))?;
-        facilities.push(f);
+fn check_count(
+    manifest: &Manifest,
+    path: &Path,
+    found: usize,
+    name: &str,
+) -> Result<(), DataError> {
+    let expected = manifest.files[name].records;
+    if found != expected {
+        return Err(malformed(
+            path,
+            found,
+            format!("{found} records, manifest says {expected}"),
+        ));
     }
-    check_count(&path, facilities.len(), FACILITIES)?;
+    Ok(())
+}
+
+/// Verify every file of `dir` and parse all but the facilities.
+pub fn read_reference(dir: &Path) -> Result<Reference, DataError> {
+    let manifest = verify(dir)?;
+    let bytes = |name: &str| -> Result<Vec<u8>, DataError> {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| io_err(&path, e))
+    };
 
     let path = dir.join(AREAS);
     let fc: FeatureCollection<AreaProps> =
-        serde_json::from_slice(&contents[AREAS]).map_err(|e| malformed(&path, 0, e))?;
+        serde_json::from_slice(&bytes(AREAS)?).map_err(|e| malformed(&path, 0, e))?;
     let areas: Vec<crate::domain::Area> = fc
         .features
         .into_iter()
@@ -372,11 +417,11 @@ pub fn read(dir: &Path) -> Result<Dataset, DataError> {
             geometry: f.geometry,
         })
         .collect();
-    check_count(&path, areas.len(), AREAS)?;
+    check_count(&manifest, &path, areas.len(), AREAS)?;
 
     let path = dir.join(MUNICIPALITIES);
     let fc: FeatureCollection<MuniProps> =
-        serde_json::from_slice(&contents[MUNICIPALITIES]).map_err(|e| malformed(&path, 0, e))?;
+        serde_json::from_slice(&bytes(MUNICIPALITIES)?).map_err(|e| malformed(&path, 0, e))?;
     let municipalities: Vec<crate::domain::Municipality> = fc
         .features
         .into_iter()
@@ -388,10 +433,10 @@ pub fn read(dir: &Path) -> Result<Dataset, DataError> {
             geometry: f.geometry,
         })
         .collect();
-    check_count(&path, municipalities.len(), MUNICIPALITIES)?;
+    check_count(&manifest, &path, municipalities.len(), MUNICIPALITIES)?;
 
     let path = dir.join(TOWNS);
-    let raw = gunzip(&path, &contents[TOWNS])?;
+    let raw = gunzip(&path, &bytes(TOWNS)?)?;
     let mut rdr = csv::Reader::from_reader(raw.as_slice());
     let mut towns = Vec::new();
     for (i, row) in rdr.deserialize::<TownRow>().enumerate() {
@@ -404,21 +449,96 @@ pub fn read(dir: &Path) -> Result<Dataset, DataError> {
             lng: r.lng,
         });
     }
-    check_count(&path, towns.len(), TOWNS)?;
+    check_count(&manifest, &path, towns.len(), TOWNS)?;
 
-    let census = match contents.get(CENSUS) {
-        Some(bytes) => parse_census(&dir.join(CENSUS), bytes, manifest.files[CENSUS].records)?,
+    let census = match manifest.files.get(CENSUS) {
+        Some(entry) => parse_census(&dir.join(CENSUS), &bytes(CENSUS)?, entry.records)?,
         None => Vec::new(),
     };
 
-    Ok(Dataset {
+    Ok(Reference {
         manifest,
-        facilities,
         areas,
         municipalities,
         towns,
         census,
     })
+}
+
+/// The facilities of a verified `dir`, one line at a time. A malformed line is an error in its
+/// place; a count other than the manifest's is an error after the last line.
+pub fn facilities(dir: &Path, manifest: &Manifest) -> Result<Facilities, DataError> {
+    use std::io::BufRead;
+    let path = dir.join(FACILITIES);
+    let file = std::fs::File::open(&path).map_err(|e| io_err(&path, e))?;
+    let lines = std::io::BufReader::with_capacity(
+        1 << 16,
+        flate2::read::GzDecoder::new(std::io::BufReader::new(file)),
+    )
+    .lines();
+    Ok(Facilities {
+        expected: manifest.files[FACILITIES].records,
+        path,
+        lines,
+        line: 0,
+        count: 0,
+        done: false,
+    })
+}
+
+/// The stream [`facilities`] gives.
+pub struct Facilities {
+    path: PathBuf,
+    lines: std::io::Lines<
+        std::io::BufReader<flate2::read::GzDecoder<std::io::BufReader<std::fs::File>>>,
+    >,
+    expected: usize,
+    line: usize,
+    count: usize,
+    done: bool,
+}
+
+impl Iterator for Facilities {
+    type Item = Result<crate::domain::Facility, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        loop {
+            self.line += 1;
+            let text = match self.lines.next() {
+                None => {
+                    self.done = true;
+                    if self.count != self.expected {
+                        return Some(Err(malformed(
+                            &self.path,
+                            self.count,
+                            format!("{} records, manifest says {}", self.count, self.expected),
+                        )));
+                    }
+                    return None;
+                }
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Some(Err(malformed(
+                        &self.path,
+                        self.line,
+                        format!("not valid gzip or UTF-8: {e}"),
+                    )));
+                }
+                Some(Ok(t)) => t,
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            self.count += 1;
+            return Some(serde_json::from_str(&text).map_err(|e| {
+                self.done = true;
+                malformed(&self.path, self.line, e)
+            }));
+        }
+    }
 }
 
 fn parse_census(

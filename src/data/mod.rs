@@ -41,15 +41,7 @@ pub struct Dataset {
 impl Dataset {
     /// The stamp a store keeps to know which dataset it holds: prefecture and checksum.
     pub fn stamp(&self) -> String {
-        format!(
-            "{}:{}",
-            self.manifest.pref_code,
-            self.manifest
-                .files
-                .get("facilities.jsonl.gz")
-                .map(|f| f.sha256.as_str())
-                .unwrap_or("")
-        )
+        stamp(&self.manifest)
     }
 
     /// The geocoder reference built from this dataset's municipalities and towns.
@@ -71,4 +63,17 @@ impl Dataset {
     }
 }
 
-pub use files::{DataError, Manifest};
+pub use files::{DataError, Manifest, Reference};
+
+/// A dataset's stamp: prefecture and the facilities file's checksum.
+fn stamp(manifest: &Manifest) -> String {
+    format!(
+        "{}:{}",
+        manifest.pref_code,
+        manifest
+            .files
+            .get(files::FACILITIES)
+            .map(|f| f.sha256.as_str())
+            .unwrap_or("")
+    )
+}

@@ -285,9 +285,13 @@ fn set_meta(conn: &mut AnyConnection, key: &str, value: &str) -> Result<(), Stor
     Ok(())
 }
 
+/// Facilities a dataset load writes at a time (inside its one transaction).
+const LOAD_BATCH: usize = 2_000;
+
 pub(crate) fn apply(
     conn: &mut AnyConnection,
     dataset: &DatasetLoad<'_>,
+    facilities: &mut dyn Iterator<Item = Result<Facility, StoreError>>,
     actor: &str,
 ) -> Result<LoadSummary, StoreError> {
     conn.transaction(|conn| {
@@ -325,9 +329,10 @@ pub(crate) fn apply(
         }
 
         let mut summary = LoadSummary::default();
-        let mut writes = Vec::new();
+        let mut writes = Vec::with_capacity(LOAD_BATCH);
         let mut log = Vec::new();
-        for inc in dataset.facilities {
+        for inc in facilities {
+            let inc = inc?;
             let ids = &inc.identifiers;
             let found = by_id.get(inc.id.as_str()).copied().or_else(|| {
                 [
@@ -340,7 +345,7 @@ pub(crate) fn apply(
                 .copied()
                 .filter(|f| f.kind == inc.kind)
             });
-            match merge_facility(found, inc, &mut summary.kept_non_dataset) {
+            match merge_facility(found, &inc, &mut summary.kept_non_dataset) {
                 None => summary.unchanged += 1,
                 Some(mut merged) => {
                     merged.version = found.map_or(1, |o| o.version + 1);
@@ -355,6 +360,11 @@ pub(crate) fn apply(
                     }
                     writes.push(merged);
                 }
+            }
+            if writes.len() >= LOAD_BATCH {
+                insert_facilities(conn, &writes)?;
+                log_changes(conn, std::mem::take(&mut log))?;
+                writes.clear();
             }
         }
         insert_facilities(conn, &writes)?;

@@ -60,14 +60,17 @@ pub enum StoreError {
     /// A backup or restore refused, with what to do (Japanese first).
     #[error("{0}")]
     Maintenance(String),
+    /// A record of the input could not be read (the load it was part of is rolled back).
+    #[error("{0}")]
+    Input(String),
 }
 
-/// What a dataset load writes: the public records and a stamp naming the dataset (prefecture
-/// and checksum), kept in `meta` so a later start knows a dataset is there.
+/// What a dataset load writes besides its facilities (which come as a stream): the reference
+/// data and a stamp naming the dataset (prefecture and checksum), kept in `meta` so a later
+/// start knows a dataset is there.
 #[derive(Debug, Clone, Copy)]
 pub struct DatasetLoad<'a> {
     pub stamp: &'a str,
-    pub facilities: &'a [Facility],
     pub areas: &'a [Area],
     pub municipalities: &'a [Municipality],
     pub towns: &'a [TownRef],
@@ -382,13 +385,17 @@ impl Store {
     }
 
     /// Apply a dataset in one transaction: upsert by identifier, never overwriting a fact whose
-    /// source is not the public dataset. Either everything is applied or nothing is.
-    pub fn load_dataset(
+    /// source is not the public dataset. Either everything is applied or nothing is: an `Err`
+    /// from `facilities` rolls the whole load back. The facilities are written in batches as
+    /// they come, so a nationwide dataset is never in memory at once.
+    pub fn load_dataset<E: std::fmt::Display>(
         &self,
         dataset: &DatasetLoad<'_>,
+        facilities: impl Iterator<Item = Result<Facility, E>>,
         actor: &str,
     ) -> Result<LoadSummary, StoreError> {
-        self.with_conn(|c| load::apply(c, dataset, actor))
+        let mut facilities = facilities.map(|r| r.map_err(|e| StoreError::Input(e.to_string())));
+        self.with_conn(|c| load::apply(c, dataset, &mut facilities, actor))
     }
 
     /// Insert or replace one facility as given (for edits and tests), logging the change.
