@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::catalog::{Catalog, CatalogBuilder, CatalogError, CatalogHandle, CatalogParts};
+use crate::catalog::{
+    Catalog, CatalogBuilder, CatalogError, CatalogHandle, CatalogParts, Prepared,
+};
 use crate::data::{DataError, Dataset};
 use crate::domain::Facility;
 use crate::domain::MuniRef;
@@ -467,14 +469,36 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
     let geocoder = Arc::new(Gazetteer::new(munis, towns));
     // Facilities are read in batches and kept only as compact records, so the whole table is
     // never decoded at once. Deactivated facilities are history: in the store, in no list.
+    let t = Instant::now();
     let mut builder = CatalogBuilder::default();
     let mut out_of_order: Vec<Facility> = Vec::new();
-    store.facilities_in_batches(FACILITY_BATCH, |batch| {
-        for f in batch.into_iter().filter(|f| f.status.is_active()) {
-            if let Err(f) = builder.push(f) {
-                out_of_order.push(f);
+    // Two stages on two threads: the store's rows are read and decoded into facilities while
+    // the facilities before them are packed and indexed.
+    // The reader also works out each facility's text document and name forms, which need
+    // nothing of the builder.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(2);
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            store.facilities_in_batches(FACILITY_BATCH, |batch| {
+                let prepared = batch
+                    .into_iter()
+                    .filter(|f| f.status.is_active())
+                    .map(CatalogBuilder::prepare)
+                    .collect();
+                // The receiver only goes away when this scope unwinds.
+                let _ = tx.send(prepared);
+            })
+        });
+        for batch in rx {
+            for p in batch {
+                if let Err(f) = builder.push_prepared(p) {
+                    out_of_order.push(f);
+                }
             }
         }
+        reader
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
     })?;
     let (groups, census) = (store.pharmacy_groups()?, store.census_areas()?);
     if !out_of_order.is_empty() {
@@ -495,8 +519,16 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
             change_seq,
         })?);
     }
+    let read = t.elapsed();
     let catalog = builder.finish(areas, municipalities, geocoder, groups, census, change_seq)?;
     return_freed_memory();
+    tracing::info!(
+        facilities = catalog.len(),
+        read_ms = read.as_millis() as u64,
+        index_ms = (t.elapsed() - read).as_millis() as u64,
+        text_index_mb = catalog.text_index_bytes() / 1_000_000,
+        "built the catalog"
+    );
     Ok(catalog)
 }
 

@@ -75,11 +75,13 @@ pub fn run(data_dir: &Path, runs: usize) -> anyhow::Result<()> {
         data_dir.display()
     );
     println!(
-        "read {:.2} s, catalog build {:.2} s, RSS {:.0} MB (before build {:.0} MB)\n",
+        "read {:.2} s, catalog build {:.2} s, RSS {:.0} MB (before build {:.0} MB), \
+         text index {:.0} MB\n",
         read.as_secs_f64(),
         build.as_secs_f64(),
         rss_mb(),
-        rss_before
+        rss_before,
+        catalog.text_index_bytes() as f64 / 1e6
     );
 
     // Query points where facilities are (people live there), jittered by up to ~2 km.

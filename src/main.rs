@@ -17,6 +17,11 @@ use pallimap::config::{self, Settings};
 use pallimap::http::limits::{self, Rate, RateSettings};
 use pallimap::store::Store;
 
+/// The process's allocator (see Cargo.toml): a catalog build allocates and frees millions of
+/// small objects between the ones it keeps, and mimalloc returns the freed pages.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "pallimap",

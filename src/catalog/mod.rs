@@ -34,7 +34,7 @@ mod update;
 pub use backup::{BackupHit, BackupService};
 
 pub use plan::{Cursor, Execution, Plan, PlanError, SearchRequest};
-pub use query::{Bits, Facet, FormularyFilter, Hit, Query, QueryError, Results, Sort};
+pub use query::{Bits, Facet, FormularyFilter, Hit, Ords, Query, QueryError, Results, Sort};
 pub use suggest::{Suggestion, Suggestions};
 
 /// Counts of one area, per kind and per service.
@@ -54,7 +54,8 @@ pub struct Catalog {
     dict: records::Dictionary,
     /// Recently decoded records of this snapshot.
     decoded: records::Cache,
-    by_id: Arc<HashMap<String, usize>>,
+    /// Ids to ords (the records themselves, searched, and the few appended since).
+    ids: Ids,
     /// Whether ords are no longer in id order (a facility was added incrementally).
     appended: bool,
     areas: Vec<Area>,
@@ -65,11 +66,12 @@ pub struct Catalog {
     reading: Vec<Arc<str>>,
     by_kind: HashMap<FacilityKind, Bits>,
     by_service: HashMap<ServiceKind, Bits>,
-    by_area: HashMap<String, Bits>,
-    by_municipality: HashMap<String, Bits>,
+    /// Small sets (a few hundred members of the region's whole) as sorted ords.
+    by_area: HashMap<String, Ords>,
+    by_municipality: HashMap<String, Ords>,
     /// Pharmacies by formulary line: drug × form × the formulary's visibility × the least
     /// stock the line meets (a line in stock is filed under `Always` and `Order`).
-    by_formulary: HashMap<FormularyKey, Bits>,
+    by_formulary: HashMap<FormularyKey, Ords>,
     /// Facilities by a public trait (reachable after hours, weekly hours known).
     by_trait: HashMap<Trait, Bits>,
     /// Facilities counting at least one specialist of a role.
@@ -122,14 +124,43 @@ pub enum Trait {
     HoursKnown,
 }
 
+/// Facility ids to ords. A snapshot is built in id order, so its records are searched by id
+/// (no map repeating 300,000 ids); facilities added later by [`Catalog::apply`] are appended
+/// after them and found in a small map. Ids never change, so the sorted part stays sorted.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ids {
+    /// Records `..sorted` are in id order.
+    sorted: usize,
+    appended: Arc<HashMap<String, u32>>,
+}
+
+impl Ids {
+    fn get(&self, entries: &[Arc<records::Entry>], id: &str) -> Option<u32> {
+        entries[..self.sorted]
+            .binary_search_by(|e| (*e.id).cmp(id))
+            .ok()
+            .map(|i| i as u32)
+            .or_else(|| self.appended.get(id).copied())
+    }
+
+    /// Record that `id` was appended at `ord`.
+    fn append(&mut self, id: &str, ord: u32) {
+        Arc::make_mut(&mut self.appended).insert(id.to_string(), ord);
+    }
+}
+
 /// The member ords of each group (members not in the snapshot left out).
-fn group_ords(groups: &[PharmacyGroup], by_id: &HashMap<String, usize>) -> Vec<Vec<u32>> {
+fn group_ords(
+    groups: &[PharmacyGroup],
+    ids: &Ids,
+    entries: &[Arc<records::Entry>],
+) -> Vec<Vec<u32>> {
     groups
         .iter()
         .map(|g| {
             g.members
                 .iter()
-                .filter_map(|m| by_id.get(m).map(|&i| i as u32))
+                .filter_map(|m| ids.get(entries, m))
                 .collect()
         })
         .collect()
@@ -176,7 +207,11 @@ fn name_forms(f: &Facility) -> String {
     let full = ja::compact(&f.name);
     let reading = ja::compact(f.name_kana.as_deref().unwrap_or(""));
     let everyday_reading = ja::everyday_reading(&reading);
-    format!("{everyday}{NAME_SEP}{full}{NAME_SEP}{reading}{NAME_SEP}{everyday_reading}")
+    let mut forms =
+        format!("{everyday}{NAME_SEP}{full}{NAME_SEP}{reading}{NAME_SEP}{everyday_reading}");
+    // Kept for every facility: no spare capacity.
+    forms.shrink_to_fit();
+    forms
 }
 
 /// The exact tags a facility is found by: the services it offers, its kind, municipality,
@@ -352,11 +387,10 @@ const DICTIONARY_WINDOW: usize = 4096;
 #[derive(Default)]
 pub struct CatalogBuilder {
     /// Facilities waiting for the dictionary (the first [`DICTIONARY_WINDOW`]).
-    pending: Vec<Facility>,
+    pending: Vec<Prepared>,
     dict: Option<records::Dictionary>,
     area_codes: records::AreaCodes,
     entries: Vec<Arc<records::Entry>>,
-    by_id: HashMap<String, usize>,
     by_kind: HashMap<FacilityKind, Vec<u32>>,
     by_service: HashMap<ServiceKind, Vec<u32>>,
     by_area: HashMap<String, Vec<u32>>,
@@ -378,6 +412,12 @@ fn file<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<u32>>, key: K, ord: u3
     map.entry(key).or_default().push(ord);
 }
 
+fn to_ords<K: std::hash::Hash + Eq>(map: HashMap<K, Vec<u32>>) -> HashMap<K, Ords> {
+    map.into_iter()
+        .map(|(k, ords)| (k, ords.into_iter().collect()))
+        .collect()
+}
+
 fn to_bits<K: std::hash::Hash + Eq>(map: HashMap<K, Vec<u32>>, n: usize) -> HashMap<K, Bits> {
     map.into_iter()
         .map(|(k, ords)| {
@@ -388,36 +428,75 @@ fn to_bits<K: std::hash::Hash + Eq>(map: HashMap<K, Vec<u32>>, n: usize) -> Hash
         .collect()
 }
 
+/// A facility with what the text index and the name matches need of it, worked out before it
+/// is pushed ([`CatalogBuilder::prepare`]): pure, so another thread can do it.
+pub struct Prepared {
+    f: Facility,
+    doc: text::TextDoc,
+    z: u64,
+    names: String,
+    reading: Arc<str>,
+}
+
 impl CatalogBuilder {
+    /// What [`CatalogBuilder::push_prepared`] needs of `f`, independent of the builder.
+    pub fn prepare(f: Facility) -> Prepared {
+        Prepared {
+            doc: text_doc(0, &f),
+            z: z_order(f.location),
+            names: name_forms(&f),
+            reading: reading_key(&f).into(),
+            f,
+        }
+    }
+
     /// Add the next facility; `Err` gives it back when its id is not after the last one's.
     #[allow(clippy::result_large_err)]
     pub fn push(&mut self, f: Facility) -> Result<(), Facility> {
-        if self.last_id.as_deref().is_some_and(|l| l >= f.id.as_str()) {
-            return Err(f);
+        self.push_prepared(Self::prepare(f))
+    }
+
+    /// [`CatalogBuilder::push`] of a facility prepared already.
+    #[allow(clippy::result_large_err)]
+    pub fn push_prepared(&mut self, p: Prepared) -> Result<(), Facility> {
+        if self
+            .last_id
+            .as_deref()
+            .is_some_and(|l| l >= p.f.id.as_str())
+        {
+            return Err(p.f);
         }
-        self.last_id = Some(f.id.clone());
+        self.last_id = Some(p.f.id.clone());
         if self.dict.is_none() {
-            self.pending.push(f);
+            self.pending.push(p);
             if self.pending.len() >= DICTIONARY_WINDOW {
                 self.seal();
             }
             return Ok(());
         }
-        self.index(f);
+        self.index(p);
         Ok(())
     }
 
     /// Sample the dictionary from the pending facilities and index them.
     fn seal(&mut self) {
-        self.dict = Some(records::Dictionary::sample(&self.pending));
-        for f in std::mem::take(&mut self.pending) {
-            self.index(f);
+        let sample: Vec<&Facility> = self.pending.iter().map(|p| &p.f).collect();
+        self.dict = Some(records::Dictionary::sample(&sample));
+        for p in std::mem::take(&mut self.pending) {
+            self.index(p);
         }
     }
 
-    fn index(&mut self, f: Facility) {
+    fn index(&mut self, p: Prepared) {
+        let Prepared {
+            f,
+            mut doc,
+            z,
+            names,
+            reading,
+        } = p;
         let ord = self.entries.len() as u32;
-        self.by_id.insert(f.id.clone(), ord as usize);
+        doc.ord = ord;
         file(&mut self.by_kind, f.kind, ord);
         for s in ServiceKind::ALL {
             if f.offers(*s) {
@@ -443,10 +522,10 @@ impl CatalogBuilder {
             self.located.push(ord);
             self.points.push((ord, l.lat, l.lng));
         }
-        self.docs.push((z_order(f.location), text_doc(ord, &f)));
+        self.docs.push((z, doc));
         self.reach.push(reach_m(&f));
-        self.reading.push(reading_key(&f).into());
-        self.names.push(name_forms(&f));
+        self.reading.push(reading);
+        self.names.push(names);
         let dict = self.dict.as_ref().expect("sealed before indexing");
         self.entries
             .push(Arc::new(dict.entry(&f, &mut self.area_codes)));
@@ -458,7 +537,7 @@ impl CatalogBuilder {
             Some(d) => self.entries.iter().map(|e| d.facility(e)).collect(),
             None => Vec::new(),
         };
-        out.extend(self.pending);
+        out.extend(self.pending.into_iter().map(|p| p.f));
         out
     }
 
@@ -491,7 +570,11 @@ impl CatalogBuilder {
                 .filter(|m| areas.iter().any(|a| a.code == m.area_code)),
         );
         let suggest = suggest::SuggestIndex::new(&self.entries, &self.names);
-        let group_ords = group_ords(&groups, &self.by_id);
+        let ids = Ids {
+            sorted: n,
+            appended: Default::default(),
+        };
+        let group_ords = group_ords(&groups, &ids, &self.entries);
         let mut located = Bits::empty(n);
         self.located.into_iter().for_each(|o| located.insert(o));
         Ok(Catalog {
@@ -499,7 +582,7 @@ impl CatalogBuilder {
             facilities: self.entries,
             dict: self.dict.expect("sealed"),
             decoded: records::Cache::default(),
-            by_id: Arc::new(self.by_id),
+            ids,
             appended: false,
             areas,
             municipalities,
@@ -507,9 +590,9 @@ impl CatalogBuilder {
             reading: self.reading,
             by_kind: to_bits(self.by_kind, n),
             by_service: to_bits(self.by_service, n),
-            by_area: to_bits(self.by_area, n),
-            by_municipality: to_bits(self.by_municipality, n),
-            by_formulary: to_bits(self.by_formulary, n),
+            by_area: to_ords(self.by_area),
+            by_municipality: to_ords(self.by_municipality),
+            by_formulary: to_ords(self.by_formulary),
             by_trait: to_bits(self.by_trait, n),
             by_specialist: to_bits(self.by_specialist, n),
             groups: Arc::new(groups),
@@ -550,7 +633,7 @@ impl Catalog {
     }
 
     pub fn ord_of(&self, id: &str) -> Option<u32> {
-        self.by_id.get(id).map(|&i| i as u32)
+        self.ids.get(&self.facilities, id)
     }
 
     /// The facility at `ord`, decoded from its record.
@@ -581,6 +664,11 @@ impl Catalog {
     /// The facilities offering `service` (as [`Facility::offers`] says).
     pub fn offering(&self, service: ServiceKind) -> Option<&Bits> {
         self.by_service.get(&service)
+    }
+
+    /// Bytes of the full-text index's files (benchmarks).
+    pub fn text_index_bytes(&self) -> u64 {
+        self.text.size_bytes()
     }
 
     /// The change-log position this snapshot reflects.
@@ -619,7 +707,7 @@ impl Catalog {
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Facility>> {
-        self.by_id.get(id).map(|&i| self.at(i as u32))
+        self.ord_of(id).map(|o| self.at(o))
     }
 
     /// The 2020 census small areas, sorted by key code.

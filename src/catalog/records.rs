@@ -19,8 +19,9 @@ use crate::domain::{
 const DICTIONARY_BYTES: usize = 8 * 1024;
 
 /// Decoded facilities a snapshot keeps (the most recently used), so the facilities that many
-/// queries look at — providers near the busy places, the rare services — decode once.
-const CACHED: usize = 16_384;
+/// queries look at — the rare services, the pages people open — decode once. A decoded
+/// facility takes a few KB: 4,096 of them bound the cache at some 16 MB.
+const CACHED: usize = 4_096;
 
 /// How many sample records the dictionary is made of, at most.
 const DICTIONARY_SAMPLES: usize = 256;
@@ -79,7 +80,7 @@ pub struct Dictionary(Arc<[u8]>);
 impl Dictionary {
     /// A dictionary from facilities spread over `facilities` (the last of up to
     /// [`DICTIONARY_SAMPLES`], as many as fit).
-    pub fn sample(facilities: &[Facility]) -> Dictionary {
+    pub fn sample(facilities: &[&Facility]) -> Dictionary {
         let step = facilities.len().div_ceil(DICTIONARY_SAMPLES).max(1);
         let mut bytes = Vec::with_capacity(DICTIONARY_BYTES);
         for f in facilities.iter().step_by(step) {
@@ -209,7 +210,7 @@ mod tests {
         let all: Vec<Facility> = (0..50)
             .map(|i| facility(&format!("hic-{i:010}"), &format!("みどり薬局 {i}号店")))
             .collect();
-        let dict = Dictionary::sample(&all);
+        let dict = Dictionary::sample(&all.iter().collect::<Vec<_>>());
         let mut areas = AreaCodes::default();
         for f in &all {
             let e = dict.entry(f, &mut areas);

@@ -103,6 +103,8 @@ pub enum TextError {
     EmptyQuery,
     #[error("text index error: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    #[error("cannot make the text index's directory in {dir}: {source}")]
+    Files { dir: String, source: std::io::Error },
 }
 
 /// Name of the phrase (bigram) tokenizer registered on the index.
@@ -134,7 +136,7 @@ const ADDRESS_FIELD: usize = 3;
 /// The fields whose spaces between Japanese characters carry no meaning (name and reading).
 const NAME_FIELDS: usize = 2;
 
-/// Memory budget of the (single-threaded) index writer.
+/// Memory budget of the index writer (shared by its two threads).
 const WRITER_BUDGET: usize = 200 * 1024 * 1024;
 
 /// Memory budget of the writer of an incremental update (tantivy's minimum is 15 MB).
@@ -666,10 +668,14 @@ struct FieldPair {
     boost: Score,
 }
 
-/// The in-RAM full-text index.
+/// The full-text index. Its files are in a private temporary directory, memory-mapped: the
+/// kernel keeps the pages that searches touch and may drop them under memory pressure, so a
+/// nationwide index does not sit in the process's heap. The directory goes when the last
+/// snapshot sharing it does.
 #[derive(Clone)]
 pub struct TextIndex {
     index: Index,
+    _files: Arc<tempfile::TempDir>,
     reader: IndexReader,
     /// The committed state this snapshot searches; a later [`TextIndex::with_changes`] gives a
     /// new snapshot and leaves this one as it was.
@@ -743,7 +749,15 @@ impl TextIndex {
         });
         let cell = builder.add_text_field("cell", STRING);
         let tag = builder.add_text_field("tag", STRING);
-        let index = Index::create_in_ram(builder.build());
+        let tmp = std::env::temp_dir();
+        let files = tempfile::Builder::new()
+            .prefix("pallimap-text-")
+            .tempdir_in(&tmp)
+            .map_err(|source| TextError::Files {
+                dir: tmp.display().to_string(),
+                source,
+            })?;
+        let index = Index::create_in_dir(files.path(), builder.build())?;
         index
             .tokenizers()
             .register(BIGRAM_TOKENIZER, JaTokenizer::bigram());
@@ -758,7 +772,7 @@ impl TextIndex {
             .register(NAME_UNIGRAM_TOKENIZER, JaTokenizer::for_names(true));
 
         let mut writer: IndexWriter<TantivyDocument> =
-            index.writer_with_num_threads(1, WRITER_BUDGET)?;
+            index.writer_with_num_threads(2, WRITER_BUDGET)?;
         for d in docs {
             writer.add_document(tantivy_doc(ord, cell, tag, &fields, &d))?;
         }
@@ -777,6 +791,7 @@ impl TextIndex {
         let num_docs = searcher.num_docs();
         Ok(TextIndex {
             index,
+            _files: Arc::new(files),
             reader,
             searcher,
             ord,
@@ -803,6 +818,7 @@ impl TextIndex {
         let searcher = self.reader.searcher();
         Ok(TextIndex {
             index: self.index.clone(),
+            _files: self._files.clone(),
             reader: self.reader.clone(),
             num_docs: searcher.num_docs(),
             searcher,
@@ -817,6 +833,14 @@ impl TextIndex {
     /// Number of indexed documents.
     pub fn num_docs(&self) -> u64 {
         self.num_docs
+    }
+
+    /// Bytes the index's files take (what is kept in RAM or mapped), for the benchmarks.
+    pub fn size_bytes(&self) -> u64 {
+        self.searcher
+            .space_usage()
+            .map(|u| u.total().get_bytes())
+            .unwrap_or(0)
     }
 
     /// All documents matching the query with their BM25 scores (highest first; ties by ord

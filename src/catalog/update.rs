@@ -5,27 +5,63 @@
 
 use std::sync::Arc;
 
-use super::query::Bits;
+use super::query::{Bits, Ords};
 use super::{
     Catalog, CatalogError, everyday_len_of, formulary_keys, group_ords, name_forms, reach_m,
     reading_key, specialist_roles, text_doc, traits,
 };
 use crate::domain::{Facility, PharmacyGroup, ServiceKind};
 
+/// A set of ords the snapshot files facilities in.
+trait OrdSet: Clone {
+    fn empty(n: usize) -> Self;
+    fn resize(&mut self, n: usize);
+    fn insert(&mut self, ord: u32);
+    fn remove(&mut self, ord: u32);
+}
+
+impl OrdSet for Bits {
+    fn empty(n: usize) -> Self {
+        Bits::empty(n)
+    }
+    fn resize(&mut self, n: usize) {
+        Bits::resize(self, n)
+    }
+    fn insert(&mut self, ord: u32) {
+        Bits::insert(self, ord)
+    }
+    fn remove(&mut self, ord: u32) {
+        Bits::remove(self, ord)
+    }
+}
+
+impl OrdSet for Ords {
+    fn empty(_: usize) -> Self {
+        Ords::default()
+    }
+    fn resize(&mut self, _: usize) {}
+    fn insert(&mut self, ord: u32) {
+        Ords::insert(self, ord)
+    }
+    fn remove(&mut self, ord: u32) {
+        Ords::remove(self, ord)
+    }
+}
+
 /// Clear `ord` from every set of the map, then file it under `keys`.
-fn refile<K: std::hash::Hash + Eq + Clone>(
-    map: &mut std::collections::HashMap<K, Bits>,
+fn refile<K: std::hash::Hash + Eq + Clone, S: OrdSet>(
+    map: &mut std::collections::HashMap<K, S>,
     n: usize,
     ord: u32,
     keys: &[K],
 ) {
-    for bits in map.values_mut() {
-        bits.resize(n);
-        bits.remove(ord);
+    for set in map.values_mut() {
+        set.resize(n);
+        set.remove(ord);
     }
     for k in keys {
         map.entry(k.clone())
-            .or_insert_with(|| Bits::empty(n))
+            .or_insert_with(|| S::empty(n))
             .insert(ord);
     }
 }
@@ -39,7 +75,7 @@ pub(super) fn apply(
     // A removal would leave a hole in the ords: rebuild instead (deactivations are rare).
     if changed
         .iter()
-        .any(|f| !f.status.is_active() && c.by_id.contains_key(&f.id))
+        .any(|f| !f.status.is_active() && c.ord_of(&f.id).is_some())
     {
         return Ok(None);
     }
@@ -49,7 +85,7 @@ pub(super) fn apply(
         .collect();
     let mut facilities = c.facilities.clone();
     let mut area_codes = super::records::AreaCodes::default();
-    let mut by_id = c.by_id.clone();
+    let mut ids = c.ids.clone();
     let mut reading = c.reading.clone();
     let mut reach = c.reach_m.clone();
     let mut names = c.names.clone();
@@ -65,8 +101,8 @@ pub(super) fn apply(
     let mut appended = c.appended;
     let (mut removed, mut added, mut docs) = (Vec::new(), Vec::new(), Vec::new());
     for f in changed {
-        let ord = match by_id.get(&f.id) {
-            Some(&i) => {
+        let ord = match ids.get(&facilities, &f.id).map(|o| o as usize) {
+            Some(i) => {
                 if let Some(l) = facilities[i].location {
                     removed.push((i as u32, l.lat, l.lng));
                 }
@@ -74,7 +110,7 @@ pub(super) fn apply(
             }
             None => {
                 let i = facilities.len();
-                Arc::make_mut(&mut by_id).insert(f.id.clone(), i);
+                ids.append(&f.id, i as u32);
                 facilities.push(Arc::new(c.dict.entry(&f, &mut area_codes)));
                 reading.push(Arc::from(""));
                 reach.push(None);
@@ -119,9 +155,6 @@ pub(super) fn apply(
     for bits in by_kind
         .values_mut()
         .chain(by_service.values_mut())
-        .chain(by_area.values_mut())
-        .chain(by_muni.values_mut())
-        .chain(by_formulary.values_mut())
         .chain(by_trait.values_mut())
         .chain(by_specialist.values_mut())
     {
@@ -138,13 +171,13 @@ pub(super) fn apply(
     };
     let spatial = c.spatial.with_changes(&removed, &added);
     let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
-    let group_ords = group_ords(groups.as_deref().unwrap_or(&c.groups), &by_id);
+    let group_ords = group_ords(groups.as_deref().unwrap_or(&c.groups), &ids, &facilities);
     Ok(Some(Catalog {
         group_ords,
         facilities,
         dict: c.dict.clone(),
         decoded: super::records::Cache::default(),
-        by_id,
+        ids,
         appended,
         areas: c.areas.clone(),
         municipalities: c.municipalities.clone(),

@@ -277,9 +277,9 @@ pub fn default_store() -> &'static Store {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("default.sqlite3").display());
         let store = Store::open(&url).expect("open store");
-        let dataset =
-            pallimap::data::files::read(std::path::Path::new("data")).expect("read data/");
-        pallimap::app::load_dataset(&store, &dataset, "test").expect("load data/");
+        // As `serve` loads it: streamed from the file, in batches.
+        pallimap::app::load_dataset_dir(&store, std::path::Path::new("data"), "test")
+            .expect("load data/");
         (store, dir)
     });
     store

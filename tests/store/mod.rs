@@ -210,6 +210,73 @@ fn a_failing_load_leaves_nothing_behind() {
     }
 }
 
+/// The dataset as `serve` loads it, streamed from its directory: a malformed line in the
+/// middle of the facilities (checksum right, so only parsing finds it) fails the whole load,
+/// after earlier batches were written, and the error names the file and the line.
+#[test]
+fn a_streamed_load_with_a_bad_line_leaves_nothing_behind() {
+    use std::io::{Read, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let mut ds = tiny_dataset();
+    // More facilities than one batch of the load, so a batch is written before the bad line.
+    let template = ds.facilities[0].clone();
+    for i in 0..4_500 {
+        let mut f = template.clone();
+        f.id = format!("gen-{i:06x}");
+        f.identifiers = Default::default();
+        ds.facilities.push(f);
+    }
+    ds.facilities.sort_by(|a, b| a.id.cmp(&b.id));
+    pallimap::data::files::write(&dir, &ds, "test").unwrap();
+    // Streamed, it is what the dataset says.
+    let db = crate::common::sqlite_db();
+    let store = Store::open(&db.url).unwrap();
+    let s = pallimap::app::load_dataset_dir(&store, &dir, "test").unwrap();
+    assert_eq!(s.inserted, ds.facilities.len());
+    let want = pallimap::data::files::read(&dir).unwrap().facilities;
+    let mut got = store.facilities().unwrap();
+    got.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(got.len(), want.len());
+    assert!(
+        got.iter()
+            .zip(&want)
+            .all(|(g, w)| g.id == w.id && g.name == w.name)
+    );
+
+    // Line 4,001 broken, the manifest's checksum made to match.
+    let path = dir.join("facilities.jsonl.gz");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[4_000] = "{\"id\": \"gen-broken\"";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all((lines.join("\n") + "\n").as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    let mpath = dir.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    manifest["files"]["facilities.jsonl.gz"]["sha256"] =
+        pallimap::data::files::sha256_hex(&bytes).into();
+    std::fs::write(&mpath, serde_json::to_vec(&manifest).unwrap()).unwrap();
+
+    let db = crate::common::sqlite_db();
+    let store = Store::open(&db.url).unwrap();
+    let e = pallimap::app::load_dataset_dir(&store, &dir, "test").expect_err("bad line");
+    let message = e.to_string();
+    assert!(
+        message.contains("facilities.jsonl.gz") && message.contains("4001"),
+        "{message}"
+    );
+    assert!(!store.has_dataset().unwrap());
+    assert!(store.facilities().unwrap().is_empty());
+    assert!(store.areas().unwrap().is_empty());
+    assert_eq!(store.change_log_len().unwrap(), 0);
+}
+
 #[test]
 fn unreachable_or_unwritable_databases_fail_with_one_line() {
     let e = Store::open("postgres://nobody@127.0.0.1:1/none")
