@@ -24,6 +24,7 @@ pub mod plan;
 pub mod query;
 pub mod records;
 mod relax;
+mod scratch;
 pub mod spatial;
 pub mod suggest;
 pub mod team;
@@ -34,7 +35,9 @@ mod update;
 pub use backup::{BackupHit, BackupService};
 
 pub use plan::{Cursor, Execution, Plan, PlanError, SearchRequest};
-pub use query::{Bits, Facet, FormularyFilter, Hit, Ords, Query, QueryError, Results, Sort};
+pub use query::{
+    Bits, Facet, FilterSet, FormularyFilter, Hit, Ords, Query, QueryError, Results, Sort,
+};
 pub use suggest::{Suggestion, Suggestions};
 
 /// Counts of one area, per kind and per service.
@@ -66,12 +69,12 @@ pub struct Catalog {
     reading: Vec<Arc<str>>,
     by_kind: HashMap<FacilityKind, Bits>,
     by_service: HashMap<ServiceKind, Bits>,
-    /// Small sets (a few hundred members of the region's whole) as sorted ords.
-    by_area: HashMap<String, Ords>,
-    by_municipality: HashMap<String, Ords>,
+    /// Sets of a few hundred members each, mostly: stored the smaller way ([`FilterSet`]).
+    by_area: HashMap<String, FilterSet>,
+    by_municipality: HashMap<String, FilterSet>,
     /// Pharmacies by formulary line: drug × form × the formulary's visibility × the least
     /// stock the line meets (a line in stock is filed under `Always` and `Order`).
-    by_formulary: HashMap<FormularyKey, Ords>,
+    by_formulary: HashMap<FormularyKey, FilterSet>,
     /// Facilities by a public trait (reachable after hours, weekly hours known).
     by_trait: HashMap<Trait, Bits>,
     /// Facilities counting at least one specialist of a role.
@@ -412,9 +415,9 @@ fn file<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<u32>>, key: K, ord: u3
     map.entry(key).or_default().push(ord);
 }
 
-fn to_ords<K: std::hash::Hash + Eq>(map: HashMap<K, Vec<u32>>) -> HashMap<K, Ords> {
+fn to_sets<K: std::hash::Hash + Eq>(map: HashMap<K, Vec<u32>>, n: usize) -> HashMap<K, FilterSet> {
     map.into_iter()
-        .map(|(k, ords)| (k, ords.into_iter().collect()))
+        .map(|(k, ords)| (k, FilterSet::new(n, ords)))
         .collect()
 }
 
@@ -590,9 +593,9 @@ impl CatalogBuilder {
             reading: self.reading,
             by_kind: to_bits(self.by_kind, n),
             by_service: to_bits(self.by_service, n),
-            by_area: to_ords(self.by_area),
-            by_municipality: to_ords(self.by_municipality),
-            by_formulary: to_ords(self.by_formulary),
+            by_area: to_sets(self.by_area, n),
+            by_municipality: to_sets(self.by_municipality, n),
+            by_formulary: to_sets(self.by_formulary, n),
             by_trait: to_bits(self.by_trait, n),
             by_specialist: to_bits(self.by_specialist, n),
             groups: Arc::new(groups),

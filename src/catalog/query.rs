@@ -140,6 +140,65 @@ impl Bits {
     }
 }
 
+/// A filter set stored the smaller way: a bitset when it holds more than one facility in 32
+/// (4 bytes per member against n/8 bytes in all), else its sorted ords. Most municipalities
+/// and formulary lines are a few hundred facilities; a common product is thousands, and a
+/// bitset ORs those faster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterSet {
+    Dense(Bits),
+    Sparse(Ords),
+}
+
+impl FilterSet {
+    /// The set of `ords` among `n` facilities.
+    pub fn new(n: usize, ords: Vec<u32>) -> FilterSet {
+        if ords.len() * 32 > n {
+            let mut b = Bits::empty(n);
+            ords.into_iter().for_each(|o| b.insert(o));
+            FilterSet::Dense(b)
+        } else {
+            FilterSet::Sparse(ords.into_iter().collect())
+        }
+    }
+
+    /// Add every member to `bits`.
+    pub fn or_into(&self, bits: &mut Bits) {
+        match self {
+            FilterSet::Dense(b) => bits.or(b),
+            FilterSet::Sparse(o) => bits.or_ords(o),
+        }
+    }
+
+    pub fn contains(&self, o: u32) -> bool {
+        match self {
+            FilterSet::Dense(b) => b.contains(o),
+            FilterSet::Sparse(s) => s.contains(o),
+        }
+    }
+
+    pub fn insert(&mut self, o: u32) {
+        match self {
+            FilterSet::Dense(b) => b.insert(o),
+            FilterSet::Sparse(s) => s.insert(o),
+        }
+    }
+
+    pub fn remove(&mut self, o: u32) {
+        match self {
+            FilterSet::Dense(b) => b.remove(o),
+            FilterSet::Sparse(s) => s.remove(o),
+        }
+    }
+
+    /// Room for `n` members (new ones absent).
+    pub fn resize(&mut self, n: usize) {
+        if let FilterSet::Dense(b) = self {
+            b.resize(n);
+        }
+    }
+}
+
 /// Up to `sqrt(RARE_FACTOR × n)` candidates, nearest-k measures every candidate instead of
 /// walking the tree: a walk visits about k·n/candidates points, a scan visits the candidates, and
 /// a visit in the walk costs some 30 times a haversine in the scan.
@@ -292,7 +351,7 @@ fn own_bits(c: &Catalog, ff: &FormularyFilter, p: Product, stock: Stock) -> Bits
                 stock,
             };
             if let (true, Some(b)) = (ff.audience.may_see(v), c.by_formulary.get(&key)) {
-                u.or_ords(b);
+                b.or_into(&mut u);
             }
         }
     }
@@ -368,13 +427,13 @@ pub enum QueryError {
 /// The union of small sets as a bitset; `None` when no set was asked for.
 fn small_union<'a>(
     n: usize,
-    sets: impl ExactSizeIterator<Item = Option<&'a Ords>>,
+    sets: impl ExactSizeIterator<Item = Option<&'a FilterSet>>,
 ) -> Option<Bits> {
     if sets.len() == 0 {
         return None;
     }
     let mut u = Bits::empty(n);
-    sets.flatten().for_each(|s| u.or_ords(s));
+    sets.flatten().for_each(|s| s.or_into(&mut u));
     Some(u)
 }
 

@@ -757,7 +757,11 @@ impl TextIndex {
                 dir: tmp.display().to_string(),
                 source,
             })?;
-        let index = Index::create_in_dir(files.path(), builder.build())?;
+        let index = Index::create(
+            super::scratch::ScratchDirectory::open(files.path())?,
+            builder.build(),
+            tantivy::IndexSettings::default(),
+        )?;
         index
             .tokenizers()
             .register(BIGRAM_TOKENIZER, JaTokenizer::bigram());

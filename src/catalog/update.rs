@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::query::{Bits, Ords};
+use super::query::{Bits, FilterSet, Ords};
 use super::{
     Catalog, CatalogError, everyday_len_of, formulary_keys, group_ords, name_forms, reach_m,
     reading_key, specialist_roles, text_doc, traits,
@@ -35,16 +35,18 @@ impl OrdSet for Bits {
     }
 }
 
-impl OrdSet for Ords {
+impl OrdSet for FilterSet {
     fn empty(_: usize) -> Self {
-        Ords::default()
+        FilterSet::Sparse(Ords::default())
     }
-    fn resize(&mut self, _: usize) {}
+    fn resize(&mut self, n: usize) {
+        FilterSet::resize(self, n)
+    }
     fn insert(&mut self, ord: u32) {
-        Ords::insert(self, ord)
+        FilterSet::insert(self, ord)
     }
     fn remove(&mut self, ord: u32) {
-        Ords::remove(self, ord)
+        FilterSet::remove(self, ord)
     }
 }
 
@@ -152,6 +154,13 @@ pub(super) fn apply(
         facilities[ord] = Arc::new(c.dict.entry(&f, &mut area_codes));
     }
     let n = facilities.len();
+    for set in by_area
+        .values_mut()
+        .chain(by_muni.values_mut())
+        .chain(by_formulary.values_mut())
+    {
+        set.resize(n);
+    }
     for bits in by_kind
         .values_mut()
         .chain(by_service.values_mut())
@@ -171,7 +180,12 @@ pub(super) fn apply(
     };
     let spatial = c.spatial.with_changes(&removed, &added);
     let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);
-    let group_ords = group_ords(groups.as_deref().unwrap_or(&c.groups), &ids, &facilities);
+    // Members are found by id: only new groups or new facilities can change who is found.
+    let group_ords = if groups.is_none() && facilities.len() == c.facilities.len() {
+        c.group_ords.clone()
+    } else {
+        group_ords(groups.as_deref().unwrap_or(&c.groups), &ids, &facilities)
+    };
     Ok(Some(Catalog {
         group_ords,
         facilities,
