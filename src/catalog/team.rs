@@ -870,9 +870,8 @@ fn near_misses(
         }
         let e = c.entry(ord);
         let services = role_offers(e, role);
-        if services.clone().next().is_none() {
-            return None;
-        }
+        // Not a provider of the role: none of its services count.
+        services.clone().next()?;
         let (reach_m, _) = reach(services, role, ask.max_km);
         let failed = checks.failed(ord, e.after_hours, d, reach_m);
         (failed.count_ones() == 1).then(|| checks.why(failed, e.after_hours, d, reach_m))
