@@ -35,9 +35,7 @@ mod update;
 pub use backup::{BackupHit, BackupService};
 
 pub use plan::{Cursor, Execution, Plan, PlanError, SearchRequest};
-pub use query::{
-    Bits, Facet, FilterSet, FormularyFilter, Hit, Ords, Query, QueryError, Results, Sort,
-};
+pub use query::{Bits, Facet, FilterSet, FormularyFilter, Hit, Query, QueryError, Results, Sort};
 pub use suggest::{Suggestion, Suggestions};
 
 /// Counts of one area, per kind and per service.

@@ -103,18 +103,6 @@ impl Ords {
         }
     }
 
-    pub fn contains(&self, o: u32) -> bool {
-        self.0.binary_search(&o).is_ok()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         self.0.iter().copied()
     }
@@ -167,13 +155,6 @@ impl FilterSet {
         match self {
             FilterSet::Dense(b) => bits.or(b),
             FilterSet::Sparse(o) => bits.or_ords(o),
-        }
-    }
-
-    pub fn contains(&self, o: u32) -> bool {
-        match self {
-            FilterSet::Dense(b) => b.contains(o),
-            FilterSet::Sparse(s) => s.contains(o),
         }
     }
 
@@ -446,6 +427,13 @@ pub fn filter_bits(c: &Catalog, q: &Query) -> Bits {
 fn filter_and_tiers(c: &Catalog, q: &Query) -> (Bits, Option<Tiers>) {
     let n = c.facilities.len();
     let mut bits = Bits::full(n);
+    // Areas and municipalities are sets of sorted ords, mostly: their union is made directly.
+    // None (not asked) filters nothing; a union of unknown codes filters everything out.
+    let areas = small_union(n, q.areas.iter().map(|a| c.by_area.get(a)));
+    let municipalities = small_union(n, q.municipalities.iter().map(|m| c.by_municipality.get(m)));
+    for u in areas.iter().chain(&municipalities) {
+        bits.and(u);
+    }
     let mut any_of = |sets: Vec<Option<&Bits>>| {
         if sets.is_empty() {
             return;
@@ -458,11 +446,6 @@ fn filter_and_tiers(c: &Catalog, q: &Query) -> (Bits, Option<Tiers>) {
     };
     any_of(q.kinds.iter().map(|k| c.by_kind.get(k)).collect());
     any_of(q.services.iter().map(|s| c.by_service.get(s)).collect());
-    let areas = small_union(n, q.areas.iter().map(|a| c.by_area.get(a)));
-    let municipalities = small_union(n, q.municipalities.iter().map(|m| c.by_municipality.get(m)));
-    // None (not asked) filters nothing; a union of sets none of which exists, everything.
-    any_of(areas.iter().map(Some).collect());
-    any_of(municipalities.iter().map(Some).collect());
     any_of(
         q.specialists
             .iter()
