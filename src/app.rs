@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::catalog::{
-    Catalog, CatalogBuilder, CatalogError, CatalogHandle, CatalogParts, Prepared,
+    Catalog, CatalogBuilder, CatalogError, CatalogHandle, CatalogParts, Prepared, text::TextIndex,
 };
 use crate::data::{DataError, Dataset};
 use crate::domain::Facility;
@@ -445,8 +445,27 @@ pub fn open_store(database_url: &str, data_dir: &Path) -> Result<Store, AppError
 
 /// A snapshot of everything the store holds, with the gazetteer built from its reference.
 pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
+    build_catalog_saved(store, None)
+}
+
+/// [`build_catalog`], opening the text index saved in `index_dir` by an earlier start at the
+/// same change-log position instead of indexing, and saving the index it builds there when
+/// nothing was written while it read. A saved index that cannot be opened is logged and
+/// built again; one that cannot be saved is logged (the next start indexes).
+pub fn build_catalog_saved(store: &Store, index_dir: Option<&Path>) -> Result<Catalog, AppError> {
     // Read the position first: the data read after it is never older than it claims.
     let change_seq = store.latest_change()?;
+    let saved = match index_dir {
+        Some(dir) => Some((dir, saved_index_key(store, change_seq)?)),
+        None => None,
+    };
+    let text = saved.as_ref().and_then(|(dir, key)| {
+        TextIndex::open_saved(dir, key).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot open the saved text index; indexing instead");
+            None
+        })
+    });
+    let reused = text.is_some();
     let areas = store.areas()?;
     let municipalities = store.municipalities()?;
     let towns = store.towns()?;
@@ -470,7 +489,13 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
     // Facilities are read in batches and kept only as compact records, so the whole table is
     // never decoded at once. Deactivated facilities are history: in the store, in no list.
     let t = Instant::now();
-    let mut builder = CatalogBuilder::default();
+    let (mut builder, prepare): (_, fn(Facility) -> Prepared) = match text {
+        Some(t) => (
+            CatalogBuilder::with_saved_text(t),
+            CatalogBuilder::prepare_without_text,
+        ),
+        None => (CatalogBuilder::default(), CatalogBuilder::prepare),
+    };
     let mut out_of_order: Vec<Facility> = Vec::new();
     // Two stages on two threads: the store's rows are read and decoded into facilities while
     // the facilities before them are packed and indexed.
@@ -483,7 +508,7 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
                 let prepared = batch
                     .into_iter()
                     .filter(|f| f.status.is_active())
-                    .map(CatalogBuilder::prepare)
+                    .map(prepare)
                     .collect();
                 // The receiver only goes away when this scope unwinds.
                 let _ = tx.send(prepared);
@@ -527,9 +552,53 @@ pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
         read_ms = read.as_millis() as u64,
         index_ms = (t.elapsed() - read).as_millis() as u64,
         text_index_mb = catalog.text_index_bytes() / 1_000_000,
+        saved_text_index = reused,
         "built the catalog"
     );
+    // Saved only when nothing changed while the store was read: the facilities indexed are
+    // then exactly those at `change_seq`.
+    if let Some((dir, key)) = saved.filter(|_| !reused)
+        && store.latest_change()? == change_seq
+    {
+        let t = Instant::now();
+        match catalog.save_text_index(dir, &key) {
+            Ok(()) => tracing::info!(
+                dir = %dir.display(),
+                elapsed_ms = t.elapsed().as_millis() as u64,
+                "saved the text index for the next start"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot save the text index"),
+        }
+    }
     Ok(catalog)
+}
+
+/// What a saved text index must have been built from to be used: this program (its file's
+/// size and time), the dataset and the moment it was loaded, the database (a digest of its
+/// address) and the change-log position.
+fn saved_index_key(store: &Store, change_seq: i64) -> Result<String, AppError> {
+    use sha2::Digest;
+    let program = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| {
+            let at = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{} bytes, {at}", m.len())
+        })
+        .unwrap_or_else(|_| "unknown".into());
+    let database = sha2::Sha256::digest(format!("{:?}", store.backend()).as_bytes());
+    let database: String = database[..8].iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!(
+        "pallimap {version} ({program}); dataset {dataset}, loaded {loaded}; database {database}; change {change_seq}",
+        version = env!("CARGO_PKG_VERSION"),
+        dataset = store.meta(crate::store::META_DATASET)?.unwrap_or_default(),
+        loaded = store
+            .meta(crate::store::META_LOADED_AT)?
+            .unwrap_or_default(),
+    ))
 }
 
 /// Facilities read from the store at a time while building the catalog.

@@ -22,6 +22,8 @@ pub struct Settings {
     pub hsts: bool,
     /// Origins allowed to call the API from other sites' pages (none by default).
     pub cors_origins: Vec<String>,
+    /// Where the text index is saved between starts (`None`: indexed at every start).
+    pub index_dir: Option<PathBuf>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -43,6 +45,17 @@ impl Default for Settings {
             rates: Default::default(),
             hsts: false,
             cors_origins: Vec::new(),
+            index_dir: default_index_dir(DEFAULT_DATABASE_URL),
         }
+    }
+}
+
+/// The saved text index's directory for a database: `FILE-index/` beside a SQLite file, so
+/// each database has its own; none for PostgreSQL, whose instances have no file of their own
+/// to sit beside (give one with `--index-dir`).
+pub fn default_index_dir(database_url: &str) -> Option<PathBuf> {
+    match crate::store::Backend::from_url(database_url) {
+        crate::store::Backend::Sqlite { path } => Some(PathBuf::from(format!("{path}-index"))),
+        crate::store::Backend::Postgres { .. } => None,
     }
 }

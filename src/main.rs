@@ -240,6 +240,14 @@ struct ServeArgs {
     /// shown as サンプル). Without it, any sample ones are removed at start.
     #[arg(long)]
     with_sample: bool,
+    /// Where the text index built at start is saved, for a later start on an unchanged
+    /// database to open instead of indexing again. Default: beside a SQLite file
+    /// (`FILE-index/`); none for PostgreSQL.
+    #[arg(long, env = "PALLIMAP_INDEX_DIR")]
+    index_dir: Option<PathBuf>,
+    /// Index at every start and save nothing.
+    #[arg(long, conflicts_with = "index_dir")]
+    no_saved_index: bool,
 }
 
 #[derive(Subcommand)]
@@ -368,6 +376,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         hsts: args.hsts,
         cors_origins: args.cors_origins,
+        index_dir: match (args.no_saved_index, args.index_dir) {
+            (true, _) => None,
+            (false, Some(dir)) => Some(dir),
+            (false, None) => config::default_index_dir(&args.db.database_url),
+        },
     };
     let store = pallimap::app::open_store(&settings.database_url, &settings.data_dir)?;
     let changed = pallimap::app::apply_sample(&store, &settings.data_dir, args.with_sample)?;
@@ -378,7 +391,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let t = Instant::now();
-    let catalog = pallimap::app::build_catalog(&store)?;
+    let catalog = pallimap::app::build_catalog_saved(&store, settings.index_dir.as_deref())?;
     tracing::info!(
         facilities = catalog.len(),
         elapsed_ms = t.elapsed().as_millis() as u64,

@@ -16,7 +16,6 @@ use crate::domain::{
 
 pub mod abbreviations;
 pub mod backup;
-mod cells;
 pub mod cluster;
 pub mod coverage;
 pub mod layers;
@@ -306,10 +305,6 @@ fn text_doc(ord: u32, f: &Facility) -> text::TextDoc {
         ),
         notes: public_notes,
         tags: tags(f),
-        cells: f
-            .location
-            .map(|l| cells::of_point(l.lat, l.lng))
-            .unwrap_or_default(),
     }
 }
 
@@ -347,16 +342,6 @@ fn formulary_keys(f: &Facility) -> Vec<FormularyKey> {
     keys.sort_by_key(|k| (k.drug, k.form, k.visibility as u8, k.stock));
     keys.dedup();
     keys
-}
-
-/// Morton (Z-order) key of a location on a 2^16 × 2^16 lon/lat grid; unplaced sort last.
-fn z_order(location: Option<crate::domain::LatLng>) -> u64 {
-    let Some(l) = location else { return u64::MAX };
-    let q = |v: f64, lo: f64, span: f64| (((v - lo) / span).clamp(0.0, 1.0) * 65535.0) as u64;
-    let (x, y) = (q(l.lng, -180.0, 360.0), q(l.lat, -90.0, 180.0));
-    (0..16).fold(0, |k, b| {
-        k | ((x >> b) & 1) << (2 * b) | ((y >> b) & 1) << (2 * b + 1)
-    })
 }
 
 /// How far a facility's home visits reach: its published radius, else the 16 km rule.
@@ -400,13 +385,15 @@ pub struct CatalogBuilder {
     by_trait: HashMap<Trait, Vec<u32>>,
     by_specialist: HashMap<crate::domain::SpecialistRole, Vec<u32>>,
     located: Vec<u32>,
-    docs: Vec<(u64, text::TextDoc)>,
+    docs: Vec<text::TextDoc>,
     points: Vec<(u32, f64, f64)>,
     reach: Vec<Option<f64>>,
     reading: Vec<Arc<str>>,
     names: Vec<String>,
     /// The last id pushed: pushes must come in strictly increasing id order.
     last_id: Option<String>,
+    /// A text index saved at the position being read, used instead of indexing `docs`.
+    saved_text: Option<text::TextIndex>,
 }
 
 fn file<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<u32>>, key: K, ord: u32) {
@@ -433,8 +420,8 @@ fn to_bits<K: std::hash::Hash + Eq>(map: HashMap<K, Vec<u32>>, n: usize) -> Hash
 /// is pushed ([`CatalogBuilder::prepare`]): pure, so another thread can do it.
 pub struct Prepared {
     f: Facility,
-    doc: text::TextDoc,
-    z: u64,
+    /// `None` when the builder has a saved text index.
+    doc: Option<text::TextDoc>,
     names: String,
     reading: Arc<str>,
 }
@@ -443,11 +430,28 @@ impl CatalogBuilder {
     /// What [`CatalogBuilder::push_prepared`] needs of `f`, independent of the builder.
     pub fn prepare(f: Facility) -> Prepared {
         Prepared {
-            doc: text_doc(0, &f),
-            z: z_order(f.location),
+            doc: Some(text_doc(0, &f)),
+            ..Self::prepare_without_text(f)
+        }
+    }
+
+    /// [`CatalogBuilder::prepare`] for a builder given a saved text index.
+    pub fn prepare_without_text(f: Facility) -> Prepared {
+        Prepared {
+            doc: None,
             names: name_forms(&f),
             reading: reading_key(&f).into(),
             f,
+        }
+    }
+
+    /// A builder whose snapshot searches `text`, a saved index of the facilities about to be
+    /// pushed (prepared with [`CatalogBuilder::prepare_without_text`]). Should it not hold as
+    /// many documents as were pushed, the facilities are indexed after all.
+    pub fn with_saved_text(text: text::TextIndex) -> CatalogBuilder {
+        CatalogBuilder {
+            saved_text: Some(text),
+            ..CatalogBuilder::default()
         }
     }
 
@@ -491,13 +495,15 @@ impl CatalogBuilder {
     fn index(&mut self, p: Prepared) {
         let Prepared {
             f,
-            mut doc,
-            z,
+            doc,
             names,
             reading,
         } = p;
         let ord = self.entries.len() as u32;
-        doc.ord = ord;
+        if let Some(mut doc) = doc {
+            doc.ord = ord;
+            self.docs.push(doc);
+        }
         file(&mut self.by_kind, f.kind, ord);
         for s in ServiceKind::ALL {
             if f.offers(*s) {
@@ -523,7 +529,6 @@ impl CatalogBuilder {
             self.located.push(ord);
             self.points.push((ord, l.lat, l.lng));
         }
-        self.docs.push((z, doc));
         self.reach.push(reach_m(&f));
         self.reading.push(reading);
         self.names.push(names);
@@ -556,12 +561,28 @@ impl CatalogBuilder {
             self.seal();
         }
         let n = self.entries.len();
-        // Documents go into the index in Z-order of their location, so the documents of one
-        // spatial cell sit close together in the postings and a text query near a point skips
-        // whole blocks instead of stepping through every match.
-        let mut docs = std::mem::take(&mut self.docs);
-        docs.sort_by_key(|(z, d)| (*z, d.ord));
-        let text = text::TextIndex::build(docs.into_iter().map(|(_, d)| d))?;
+        let text = match self.saved_text.take() {
+            Some(t) if t.num_docs() == n as u64 => t,
+            saved => {
+                if saved.is_some() {
+                    tracing::warn!(
+                        "the saved text index does not hold the facilities read; indexing them"
+                    );
+                }
+                let docs = std::mem::take(&mut self.docs);
+                if docs.len() == n {
+                    text::TextIndex::build(docs)?
+                } else {
+                    let dict = self.dict.as_ref().expect("sealed");
+                    text::TextIndex::build(
+                        self.entries
+                            .iter()
+                            .enumerate()
+                            .map(|(ord, e)| text_doc(ord as u32, &dict.facility(e))),
+                    )?
+                }
+            }
+        };
         let spatial = spatial::SpatialIndex::new(self.points);
         let max_reach_m = self.reach.iter().flatten().copied().fold(0.0, f64::max);
         let everyday_len = self.names.iter().map(|n| everyday_len_of(n)).collect();
@@ -665,6 +686,12 @@ impl Catalog {
     /// The facilities offering `service` (as [`Facility::offers`] says).
     pub fn offering(&self, service: ServiceKind) -> Option<&Bits> {
         self.by_service.get(&service)
+    }
+
+    /// Saves the full-text index under `key` in `root` for a later start (see
+    /// [`text::TextIndex::save`]).
+    pub fn save_text_index(&self, root: &std::path::Path, key: &str) -> Result<(), CatalogError> {
+        Ok(self.text.save(root, key)?)
     }
 
     /// Bytes of the full-text index's files (benchmarks).

@@ -628,10 +628,6 @@ pub(super) fn search(
         });
     }
 
-    let cells = match (q.point, q.radius_m) {
-        (Some(p), Some(r)) => super::cells::covering(p.0, p.1, r),
-        _ => None,
-    };
     let allowed = allowed_bits(c, q);
     // Filters, spatial constraints and (with a point) placement, applied to text hits.
     let keep = |ord: u32| {
@@ -652,12 +648,11 @@ pub(super) fn search(
             }
             let clauses: Vec<super::text::Clause> =
                 u.clauses.iter().map(|(_, cl)| cl.clone()).collect();
-            // Within a radius, a common word's matches are tested at the points of the circle
-            // (already in `allowed`, which the cells cover) rather than intersected with the
-            // cells' postings: the same hits with the same scores, far fewer steps.
-            let common = match (&cells, &allowed) {
-                (Some(_), Some(_)) => c.text.common_matches(&clauses)?,
-                _ => None,
+            // Within a radius or a box, a common word's matches (scored once per snapshot)
+            // are tested at the points already in `allowed`.
+            let common = match &allowed {
+                Some(_) => c.text.common_matches(&clauses)?,
+                None => None,
             };
             let hits = match (common, &allowed) {
                 (Some(m), Some(allowed)) => {
@@ -668,12 +663,12 @@ pub(super) fn search(
                     v.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                     v
                 }
-                _ => c.text.search_clauses(&clauses, cells.as_deref())?,
+                _ => c.text.search_clauses(&clauses)?,
             };
             let mut found: Vec<(u32, f32)> =
                 hits.into_iter().filter(|(ord, _)| keep(*ord)).collect();
             if found.is_empty() && q.relax {
-                let (r, dropped) = super::relax::relaxed(c, &u, cells.as_deref(), &keep)?;
+                let (r, dropped) = super::relax::relaxed(c, &u, &keep)?;
                 if !r.is_empty() {
                     found = r;
                     relaxed = Some(dropped);

@@ -20,14 +20,13 @@ type Scored = Vec<(u32, f32)>;
 pub(super) fn relaxed(
     c: &Catalog,
     u: &Understood,
-    cells: Option<&[String]>,
     keep: &dyn Fn(u32) -> bool,
 ) -> Result<(Scored, Vec<String>), QueryError> {
     let mut sets: Vec<Option<HashMap<u32, f32>>> = Vec::with_capacity(u.clauses.len());
     for (_, clause) in &u.clauses {
         let mut set: HashMap<u32, f32> = c
             .text
-            .search_clauses(std::slice::from_ref(clause), cells)?
+            .search_clauses(std::slice::from_ref(clause))?
             .into_iter()
             .filter(|(o, _)| keep(*o))
             .collect();
@@ -47,7 +46,7 @@ pub(super) fn relaxed(
                 if !inner.is_empty() {
                     set = c
                         .text
-                        .search_clauses(&inner, cells)?
+                        .search_clauses(&inner)?
                         .into_iter()
                         .filter(|(o, _)| keep(*o))
                         .collect();

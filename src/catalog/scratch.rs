@@ -18,7 +18,7 @@ use tantivy::directory::{
 
 /// Files up to this size stay in memory: an edit's commit writes a dozen small files, and
 /// creating, renaming and mapping each on disk cost more than the edit itself.
-const IN_MEMORY_MAX: usize = 1 << 20;
+pub(crate) const IN_MEMORY_MAX: usize = 1 << 20;
 
 #[derive(Debug, Clone)]
 pub struct ScratchDirectory {
@@ -39,6 +39,20 @@ impl ScratchDirectory {
             open: Default::default(),
             root: root.to_path_buf(),
         })
+    }
+
+    /// Adds the file at `source` as `path`: small ones are read into memory, large ones
+    /// linked (or, across file systems, copied) into the directory. `source` is not changed.
+    pub fn import(&self, source: &Path, path: &Path) -> io::Result<()> {
+        let len = std::fs::metadata(source)?.len();
+        if len <= IN_MEMORY_MAX as u64 {
+            return self.small.atomic_write(path, &std::fs::read(source)?);
+        }
+        let dest = self.root.join(path);
+        if std::fs::hard_link(source, &dest).is_err() {
+            std::fs::copy(source, &dest)?;
+        }
+        Ok(())
     }
 
     fn is_open(&self, path: &Path) -> bool {

@@ -57,6 +57,8 @@ use tantivy::{IndexWriter, Term};
 
 use crate::domain::ja;
 
+mod saved;
+
 /// One facility as the text index sees it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TextDoc {
@@ -72,8 +74,6 @@ pub struct TextDoc {
     /// Exact tags (`svc:pcu`, `kind:pharmacy`, `muni:11208`, `postal:3300072`, `tel:…`);
     /// not text. Only public facts may be tags.
     pub tags: Vec<String>,
-    /// Opaque spatial cell keys (see [`TextIndex::search_in_cells`]); not text.
-    pub cells: Vec<String>,
 }
 
 /// One word of a query as the catalog understood it; the clauses of a query are ANDed.
@@ -105,6 +105,8 @@ pub enum TextError {
     Tantivy(#[from] tantivy::TantivyError),
     #[error("cannot make the text index's directory in {dir}: {source}")]
     Files { dir: String, source: std::io::Error },
+    #[error("cannot read or write the saved text index in {dir}: {source}")]
+    Saved { dir: String, source: std::io::Error },
 }
 
 /// Name of the phrase (bigram) tokenizer registered on the index.
@@ -162,18 +164,9 @@ fn terms_query(pair: FieldPair, terms: &WordTerms) -> Box<dyn Query> {
     }
 }
 
-fn tantivy_doc(
-    ord: Field,
-    cell: Field,
-    tag: Field,
-    fields: &[FieldPair; 5],
-    d: &TextDoc,
-) -> TantivyDocument {
+fn tantivy_doc(ord: Field, tag: Field, fields: &[FieldPair; 5], d: &TextDoc) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
     doc.add_u64(ord, u64::from(d.ord));
-    for c in &d.cells {
-        doc.add_text(cell, c);
-    }
     for t in &d.tags {
         doc.add_text(tag, t);
     }
@@ -660,6 +653,88 @@ pub fn synonyms(word: &str) -> Vec<String> {
 // Index
 // ---------------------------------------------------------------------------------------------
 
+/// The index's fields, looked up in its schema by name (the same for a built index and a
+/// saved one opened again).
+struct Fields {
+    ord: Field,
+    fields: [FieldPair; 5],
+    tag: Field,
+}
+
+impl Fields {
+    fn of(schema: &Schema) -> Result<Fields, TextError> {
+        let mut fields = [FieldPair {
+            phrase: Field::from_field_id(0),
+            unigram: Field::from_field_id(0),
+            boost: 0.0,
+        }; 5];
+        for (pair, (name, boost)) in fields.iter_mut().zip(TEXT_FIELDS) {
+            *pair = FieldPair {
+                phrase: schema.get_field(name)?,
+                unigram: schema.get_field(&format!("{name}_uni"))?,
+                boost,
+            };
+        }
+        Ok(Fields {
+            ord: schema.get_field(ORD_FIELD)?,
+            fields,
+            tag: schema.get_field("tag")?,
+        })
+    }
+}
+
+/// The schema: the ord (indexed, to delete a document by it; fast, to read it), each text
+/// field twice (phrases of bigrams; unigrams) and the tags.
+fn schema() -> Schema {
+    let mut builder = Schema::builder();
+    builder.add_u64_field(
+        ORD_FIELD,
+        NumericOptions::default().set_fast().set_indexed(),
+    );
+    let options = |tokenizer: &str, positions: bool| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(if positions {
+                    IndexRecordOption::WithFreqsAndPositions
+                } else {
+                    IndexRecordOption::WithFreqs
+                }),
+        )
+    };
+    for (i, (name, _)) in TEXT_FIELDS.iter().enumerate() {
+        let (phrase, unigram) = if i < NAME_FIELDS {
+            (NAME_BIGRAM_TOKENIZER, NAME_UNIGRAM_TOKENIZER)
+        } else {
+            (BIGRAM_TOKENIZER, UNIGRAM_TOKENIZER)
+        };
+        builder.add_text_field(name, options(phrase, true));
+        builder.add_text_field(&format!("{name}_uni"), options(unigram, false));
+    }
+    builder.add_text_field("tag", STRING);
+    builder.build()
+}
+
+fn register_tokenizers(index: &Index) {
+    let t = index.tokenizers();
+    t.register(BIGRAM_TOKENIZER, JaTokenizer::bigram());
+    t.register(UNIGRAM_TOKENIZER, JaTokenizer::unigram());
+    t.register(NAME_BIGRAM_TOKENIZER, JaTokenizer::for_names(false));
+    t.register(NAME_UNIGRAM_TOKENIZER, JaTokenizer::for_names(true));
+}
+
+/// A new private directory under the system's temporary directory for an index's files.
+fn scratch_files() -> Result<tempfile::TempDir, TextError> {
+    let tmp = std::env::temp_dir();
+    tempfile::Builder::new()
+        .prefix("pallimap-text-")
+        .tempdir_in(&tmp)
+        .map_err(|source| TextError::Files {
+            dir: tmp.display().to_string(),
+            source,
+        })
+}
+
 /// A text field of [`TextDoc`]: its phrase (bigram) field, its unigram field and its boost.
 #[derive(Debug, Clone, Copy)]
 struct FieldPair {
@@ -675,6 +750,8 @@ struct FieldPair {
 #[derive(Clone)]
 pub struct TextIndex {
     index: Index,
+    /// The index's files as written (the index's own view of them hides their footers).
+    dir: super::scratch::ScratchDirectory,
     _files: Arc<tempfile::TempDir>,
     reader: IndexReader,
     /// The committed state this snapshot searches; a later [`TextIndex::with_changes`] gives a
@@ -682,7 +759,6 @@ pub struct TextIndex {
     searcher: tantivy::Searcher,
     ord: Field,
     fields: [FieldPair; 5],
-    cell: Field,
     tag: Field,
     num_docs: u64,
     /// Every match of common queries, for radius searches (this snapshot's only).
@@ -698,87 +774,17 @@ impl std::fmt::Debug for TextIndex {
 }
 
 impl TextIndex {
-    /// Indexes the documents (single writer thread, merged segments, ready to search).
+    /// Indexes the documents (two writer threads, merged into one segment, ready to search).
     pub fn build(docs: impl IntoIterator<Item = TextDoc>) -> Result<TextIndex, TextError> {
-        let mut builder = Schema::builder();
-        // Indexed as well as fast: an update deletes a document by its ord.
-        let ord = builder.add_u64_field(
-            ORD_FIELD,
-            NumericOptions::default().set_fast().set_indexed(),
-        );
-        let phrase_options = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(BIGRAM_TOKENIZER)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        );
-        let unigram_options = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(UNIGRAM_TOKENIZER)
-                .set_index_option(IndexRecordOption::WithFreqs),
-        );
-        let name_phrase = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(NAME_BIGRAM_TOKENIZER)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        );
-        let name_unigram = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(NAME_UNIGRAM_TOKENIZER)
-                .set_index_option(IndexRecordOption::WithFreqs),
-        );
-        let mut i = 0;
-        let fields = TEXT_FIELDS.map(|(name, boost)| {
-            let names = i < NAME_FIELDS;
-            i += 1;
-            FieldPair {
-                phrase: builder.add_text_field(
-                    name,
-                    if names { &name_phrase } else { &phrase_options }.clone(),
-                ),
-                unigram: builder.add_text_field(
-                    &format!("{name}_uni"),
-                    if names {
-                        &name_unigram
-                    } else {
-                        &unigram_options
-                    }
-                    .clone(),
-                ),
-                boost,
-            }
-        });
-        let cell = builder.add_text_field("cell", STRING);
-        let tag = builder.add_text_field("tag", STRING);
-        let tmp = std::env::temp_dir();
-        let files = tempfile::Builder::new()
-            .prefix("pallimap-text-")
-            .tempdir_in(&tmp)
-            .map_err(|source| TextError::Files {
-                dir: tmp.display().to_string(),
-                source,
-            })?;
-        let index = Index::create(
-            super::scratch::ScratchDirectory::open(files.path())?,
-            builder.build(),
-            tantivy::IndexSettings::default(),
-        )?;
-        index
-            .tokenizers()
-            .register(BIGRAM_TOKENIZER, JaTokenizer::bigram());
-        index
-            .tokenizers()
-            .register(UNIGRAM_TOKENIZER, JaTokenizer::unigram());
-        index
-            .tokenizers()
-            .register(NAME_BIGRAM_TOKENIZER, JaTokenizer::for_names(false));
-        index
-            .tokenizers()
-            .register(NAME_UNIGRAM_TOKENIZER, JaTokenizer::for_names(true));
-
+        let files = scratch_files()?;
+        let dir = super::scratch::ScratchDirectory::open(files.path())?;
+        let index = Index::create(dir.clone(), schema(), tantivy::IndexSettings::default())?;
+        register_tokenizers(&index);
+        let f = Fields::of(&index.schema())?;
         let mut writer: IndexWriter<TantivyDocument> =
             index.writer_with_num_threads(2, WRITER_BUDGET)?;
         for d in docs {
-            writer.add_document(tantivy_doc(ord, cell, tag, &fields, &d))?;
+            writer.add_document(tantivy_doc(f.ord, f.tag, &f.fields, &d))?;
         }
         writer.commit()?;
         let segments = index.searchable_segment_ids()?;
@@ -786,7 +792,18 @@ impl TextIndex {
             writer.merge(&segments).wait()?;
         }
         writer.wait_merging_threads()?;
+        TextIndex::open(index, dir, files)
+    }
 
+    /// The index of `index`, whose files are `dir`'s in `files`, with its tokenizers, ready
+    /// to search.
+    fn open(
+        index: Index,
+        dir: super::scratch::ScratchDirectory,
+        files: tempfile::TempDir,
+    ) -> Result<TextIndex, TextError> {
+        register_tokenizers(&index);
+        let f = Fields::of(&index.schema())?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -795,13 +812,13 @@ impl TextIndex {
         let num_docs = searcher.num_docs();
         Ok(TextIndex {
             index,
+            dir,
             _files: Arc::new(files),
             reader,
             searcher,
-            ord,
-            fields,
-            cell,
-            tag,
+            ord: f.ord,
+            fields: f.fields,
+            tag: f.tag,
             num_docs,
             matches: Default::default(),
         })
@@ -814,7 +831,7 @@ impl TextIndex {
             self.index.writer_with_num_threads(1, UPDATE_BUDGET)?;
         for d in docs {
             writer.delete_term(Term::from_field_u64(self.ord, u64::from(d.ord)));
-            writer.add_document(tantivy_doc(self.ord, self.cell, self.tag, &self.fields, d))?;
+            writer.add_document(tantivy_doc(self.ord, self.tag, &self.fields, d))?;
         }
         writer.commit()?;
         drop(writer);
@@ -822,13 +839,13 @@ impl TextIndex {
         let searcher = self.reader.searcher();
         Ok(TextIndex {
             index: self.index.clone(),
+            dir: self.dir.clone(),
             _files: self._files.clone(),
             reader: self.reader.clone(),
             num_docs: searcher.num_docs(),
             searcher,
             ord: self.ord,
             fields: self.fields,
-            cell: self.cell,
             tag: self.tag,
             matches: Default::default(),
         })
@@ -851,17 +868,6 @@ impl TextIndex {
     /// ascending). Empty/whitespace query → [`TextError::EmptyQuery`]; a query with no letter
     /// or digit at all (punctuation, emoji) matches nothing.
     pub fn search(&self, query: &str) -> Result<Vec<(u32, f32)>, TextError> {
-        self.search_in_cells(query, None)
-    }
-
-    /// Like [`TextIndex::search`], restricted to documents carrying one of `cells`. Scores are
-    /// unchanged (the cell clause scores zero), so this is the same answer as filtering
-    /// `search` by cell, but the index intersects postings instead of scoring every match.
-    pub fn search_in_cells(
-        &self,
-        query: &str,
-        cells: Option<&[String]>,
-    ) -> Result<Vec<(u32, f32)>, TextError> {
         let normalized = normalize(query);
         let mut clauses: Vec<Clause> = Vec::new();
         for w in normalized.split_whitespace() {
@@ -876,20 +882,15 @@ impl TextIndex {
         if clauses.is_empty() {
             return Err(TextError::EmptyQuery);
         }
-        self.search_clauses(&clauses, cells)
+        self.search_clauses(&clauses)
     }
 
-    /// Documents meeting every clause (see [`Clause`]), with their scores (highest first; ties
-    /// by ord), restricted to `cells` when given. No clause: nothing matches.
-    /// Every match of `clauses` (anywhere) when they are common — at least one document in
-    /// [`COMMON_SHARE`] — kept for this snapshot, so a search within a radius tests the points
-    /// of its circle against them instead of intersecting postings with cells; `None` for
-    /// rarer ones (the intersection is then cheap).
-    ///
-    /// The matches are those of [`TextIndex::search_clauses`] with cells inside the cells, and
-    /// the cells clause scores 0; scores agree to float rounding only, as tantivy sums a
-    /// union's field scores in an order that depends on how the union is driven (the postings
-    /// path itself gives a document scores an ulp apart at different points).
+    /// Every match of `clauses` when they are common — at least one document in
+    /// [`COMMON_SHARE`] — kept for this snapshot, so a search within a radius or a box tests
+    /// its points against them instead of scoring every match again; `None` for rarer ones
+    /// (scoring them all is then cheap). The scores are those of
+    /// [`TextIndex::search_clauses`], bit for bit: both come from the same query driven the
+    /// same way, so ties between equal scores break the same way on both paths.
     pub fn common_matches(&self, clauses: &[Clause]) -> Result<Option<Arc<Matches>>, TextError> {
         if clauses.is_empty() || !self.matches.on.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(None);
@@ -898,7 +899,7 @@ impl TextIndex {
         if let Some(known) = self.matches.get(&key) {
             return Ok(known);
         }
-        let found = self.search_clauses(clauses, None)?;
+        let found = self.search_clauses(clauses)?;
         let common = found.len() as u64 >= (self.num_docs / COMMON_SHARE).max(COMMON_MIN);
         let entry = common.then(|| {
             let len = found.iter().map(|h| h.0 as usize + 1).max().unwrap_or(0);
@@ -919,33 +920,18 @@ impl TextIndex {
             .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
-    pub fn search_clauses(
-        &self,
-        clauses: &[Clause],
-        cells: Option<&[String]>,
-    ) -> Result<Vec<(u32, f32)>, TextError> {
+    /// Documents meeting every clause (see [`Clause`]), with their scores (highest first; ties
+    /// by ord). No clause: nothing matches. Spatial constraints are applied by the caller to
+    /// these hits: filtering inside the query (by cell postings, as an earlier version did)
+    /// drives tantivy's unions by seeking, which sums a document's field scores in another
+    /// order and so gives equal documents scores an ulp apart — and tied hits another order
+    /// than the same word searched elsewhere.
+    pub fn search_clauses(&self, clauses: &[Clause]) -> Result<Vec<(u32, f32)>, TextError> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = clauses
             .iter()
             .filter_map(|c| self.clause_query(c))
             .map(|q| (Occur::Must, q))
             .collect();
-        if clauses.is_empty() {
-            return Ok(Vec::new());
-        }
-        if let Some(cells) = cells {
-            let any_cell: Vec<(Occur, Box<dyn Query>)> = cells
-                .iter()
-                .map(|c| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(self.cell, c),
-                        IndexRecordOption::Basic,
-                    ));
-                    (Occur::Should, q)
-                })
-                .collect();
-            let restrict = ConstScoreQuery::new(Box::new(BooleanQuery::new(any_cell)), 0.0);
-            clauses.push((Occur::Must, Box::new(restrict)));
-        }
         let query: Box<dyn Query> = match clauses.len() {
             0 => return Ok(Vec::new()),
             1 => clauses.pop().expect("one clause").1,

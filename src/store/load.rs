@@ -14,8 +14,8 @@ use super::schema::{
 use super::{AnyConnection, StoreError};
 use crate::domain::{Facility, Service, ServiceStatus};
 
-pub(crate) const META_DATASET: &str = "dataset";
-pub(crate) const META_LOADED_AT: &str = "dataset_loaded_at";
+pub const META_DATASET: &str = "dataset";
+pub const META_LOADED_AT: &str = "dataset_loaded_at";
 
 /// What a load did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]

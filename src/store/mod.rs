@@ -26,7 +26,7 @@ pub use corrections::Correction;
 pub use edit::{Edit, EditError, HistoryEntry};
 pub use events::{CalendarFeed, EventWrite};
 pub use links::{DecisionError, FacilityChange, NewProposal, Proposal, UpdateLink};
-pub use load::{LoadSummary, merge_facility};
+pub use load::{LoadSummary, META_DATASET, META_LOADED_AT, merge_facility};
 pub use maintenance::{
     BackupInfo, ChangeRow, describes_full_storage, inspect as inspect_backup, restore,
 };

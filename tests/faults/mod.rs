@@ -814,3 +814,146 @@ fn check_names_a_row_changed_behind_the_log_and_a_gap_in_it() {
         "{out}"
     );
 }
+
+/// The saved text indexes of a database (`FILE-index/text-*`).
+fn saved_indexes(db: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(format!("{db}-index"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// A later start on an unchanged database opens the text index the first start saved, and
+/// answers every search as the first did; an edit moves the change-log position, so the
+/// start after it indexes again (finding the edit) and saves that index in the old one's place.
+#[test]
+fn a_later_start_opens_the_saved_text_index_and_answers_the_same() {
+    let Some(template) = template() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = copy_template(template, dir.path());
+    let auth = admin_token(&url);
+    let start = |n: usize| -> (Server, PathBuf) {
+        let log = dir.path().join(format!("serve-{n}.log"));
+        let child = pallimap()
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--database-url",
+                &url,
+                "--data-dir",
+                "data",
+                "--web-dir",
+                "/nonexistent",
+            ])
+            .env("PALLIMAP_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("start pallimap");
+        (Server::started(child), log)
+    };
+    let read = |log: &Path| std::fs::read_to_string(log).expect("read the log");
+    let enc = crate::api::enc;
+    let searches = [
+        format!(
+            "/api/v1/facilities?q={}&near=35.8617,139.6455&radius_km=5&limit=30",
+            enc("クリニック")
+        ),
+        format!("/api/v1/facilities?q={}&limit=30", enc("訪問看護 さいたま")),
+        format!(
+            "/api/v1/facilities?q={}&sort=relevance&facets=kind,area&limit=30",
+            enc("在宅 内科")
+        ),
+        format!("/api/v1/facilities?q={}&limit=10", enc("埼玉医大")),
+    ];
+    let answers = |server: &Server| -> Vec<serde_json::Value> {
+        searches
+            .iter()
+            .map(|path| {
+                let (s, _, body) = http(&server.addr, "GET", path, &[], None);
+                assert_eq!(s, 200, "{path}: {body}");
+                assert!(
+                    body["total"].as_u64().is_some_and(|t| t > 0),
+                    "{path}: {body}"
+                );
+                body
+            })
+            .collect()
+    };
+
+    let (first, log) = start(1);
+    let want = answers(&first);
+    drop(first);
+    let log = read(&log);
+    assert!(log.contains("saved_text_index=false"), "{log}");
+    assert!(log.contains("saved the text index"), "{log}");
+    let saved = saved_indexes(&url);
+    assert!(
+        saved.len() == 1 && saved[0].starts_with("text-"),
+        "{saved:?}"
+    );
+
+    let (second, log) = start(2);
+    assert_eq!(
+        answers(&second),
+        want,
+        "the saved index answers as the built one"
+    );
+    let log = read(&log);
+    assert!(log.contains("saved_text_index=true"), "{log}");
+    assert_eq!(saved_indexes(&url), saved);
+
+    // One edit: a word no facility had.
+    let (s, _, list) = http(
+        &second.addr,
+        "GET",
+        "/api/v1/facilities?kind=clinic&limit=1",
+        &[],
+        None,
+    );
+    assert_eq!(s, 200);
+    let id = list["items"][0]["id"].as_str().expect("id").to_string();
+    let path = format!("/api/v1/facilities/{id}");
+    let (s, h, _) = http(
+        &second.addr,
+        "GET",
+        &path,
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(s, 200);
+    let (s, _, body) = http(
+        &second.addr,
+        "PATCH",
+        &path,
+        &[("Authorization", &auth), ("If-Match", header(&h, "etag"))],
+        Some(&json!({"notes": "再索引確認の覚え書き"})),
+    );
+    assert_eq!(s, 200, "{body}");
+    second.kill9();
+
+    let (third, log) = start(3);
+    let (s, _, found) = http(
+        &third.addr,
+        "GET",
+        &format!("/api/v1/facilities?q={}", enc("再索引確認")),
+        &[],
+        None,
+    );
+    assert_eq!(s, 200);
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["items"][0]["id"], id.as_str());
+    let log = read(&log);
+    assert!(log.contains("saved_text_index=false"), "{log}");
+    let now = saved_indexes(&url);
+    assert!(now.len() == 1 && now != saved, "{now:?} after {saved:?}");
+    drop(third);
+    assert_check(&url, None);
+}
