@@ -407,12 +407,19 @@ pub fn read_dataset(data_dir: &Path) -> Result<Dataset, AppError> {
 /// Return freed heap memory to the system. glibc's allocator keeps what a large, short-lived
 /// structure (the dataset of a first load, the rows of a rebuild) freed, and the process would
 /// stay at its peak; elsewhere this does nothing.
-#[allow(unsafe_code)] // The one FFI call of the crate; see the SAFETY note.
+#[allow(unsafe_code)] // The crate's only FFI calls; see the SAFETY notes.
 pub fn return_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free pages of the allocator's own arenas.
     unsafe {
         libc::malloc_trim(0);
+    }
+    // The binary's Rust heap is mimalloc's (SQLite's is the C library's, above): it returns
+    // freed pages lazily, as each thread allocates again; the load's threads are gone, so
+    // collect their abandoned pages now.
+    // SAFETY: mi_collect only frees and returns pages that hold no live allocation.
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
     }
 }
 

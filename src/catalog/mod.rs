@@ -6,6 +6,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use self::chunked::Chunked;
+
 use arc_swap::ArcSwap;
 
 use crate::domain::CensusArea;
@@ -16,6 +18,7 @@ use crate::domain::{
 
 pub mod abbreviations;
 pub mod backup;
+mod chunked;
 pub mod cluster;
 pub mod coverage;
 pub mod layers;
@@ -63,7 +66,7 @@ pub struct Catalog {
     municipalities: Vec<Municipality>,
     geocoder: Arc<dyn Geocoder>,
     /// 五十音順 key per ord: the folded reading, else the folded name.
-    reading: Vec<Arc<str>>,
+    reading: Chunked<Arc<str>>,
     by_kind: HashMap<FacilityKind, Bits>,
     by_service: HashMap<ServiceKind, Bits>,
     /// Sets of a few hundred members each, mostly: stored the smaller way ([`FilterSet`]).
@@ -85,16 +88,16 @@ pub struct Catalog {
     /// Per ord: the everyday name, the official name, the reading and the everyday name's
     /// reading, each compacted ([`ja::compact`]), joined by [`NAME_SEP`]: what fuzzy, name and
     /// type-ahead matches compare with.
-    names: Arc<Vec<String>>,
+    names: Chunked<String>,
     /// Per ord: characters in the compact everyday name (capped at 255), for cheap name tests.
-    everyday_len: Vec<u8>,
+    everyday_len: Chunked<u8>,
     /// Places and service words of this catalog, for understanding queries.
     vocabulary: understand::Vocabulary,
     /// Shared between snapshots until a name changes.
     suggest: Arc<suggest::SuggestIndex>,
     spatial: spatial::SpatialIndex,
     /// Home-visit reach in metres per ord (None: not a home-visit provider).
-    reach_m: Vec<Option<f64>>,
+    reach_m: Chunked<Option<f64>>,
     max_reach_m: f64,
     /// The 2020 census small areas (coverage weights), shared between snapshots.
     census: Arc<Vec<CensusArea>>,
@@ -609,7 +612,7 @@ impl CatalogBuilder {
             areas,
             municipalities,
             geocoder,
-            reading: self.reading,
+            reading: self.reading.into(),
             by_kind: to_bits(self.by_kind, n),
             by_service: to_bits(self.by_service, n),
             by_area: to_sets(self.by_area, n),
@@ -620,12 +623,12 @@ impl CatalogBuilder {
             groups: Arc::new(groups),
             located,
             text,
-            names: Arc::new(self.names),
+            names: self.names.into(),
             everyday_len,
             vocabulary,
             suggest: Arc::new(suggest),
             spatial,
-            reach_m: self.reach,
+            reach_m: self.reach.into(),
             max_reach_m,
             census: Arc::new(census),
             change_seq,

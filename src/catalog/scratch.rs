@@ -1,8 +1,9 @@
 //! The text index's directory: its large files (the segments of a build) memory-mapped from a
 //! private temporary directory, its small ones (an edit's commit, the index's metadata) in
-//! memory, nothing synced. The index is rebuilt from the store on every start and the
-//! directory is deleted with the last snapshot, so durability buys nothing, and an edit's
-//! small commit must not wait for the disk (with files and fsyncs it took half as long again).
+//! memory, nothing synced. The index is built from the store at start (or copied from the
+//! index a start saved, `text::saved`, which is synced when it is written) and the directory
+//! is deleted with the last snapshot, so durability buys nothing here, and an edit's small
+//! commit must not wait for the disk (with files and fsyncs it took half as long again).
 
 use std::collections::HashSet;
 use std::fs::OpenOptions;
@@ -51,6 +52,21 @@ impl ScratchDirectory {
         let dest = self.root.join(path);
         if std::fs::hard_link(source, &dest).is_err() {
             std::fs::copy(source, &dest)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the file `path` to `dest` as written (footer included): small ones from memory,
+    /// large ones linked (or copied) on disk — never through the index's mapping, which would
+    /// bring the whole file into the process's resident memory.
+    pub fn export(&self, path: &Path, dest: &Path) -> io::Result<()> {
+        if self.small.exists(path).unwrap_or(false) {
+            let bytes = self.small.atomic_read(path).map_err(io::Error::other)?;
+            return std::fs::write(dest, bytes);
+        }
+        let source = self.root.join(path);
+        if std::fs::hard_link(&source, dest).is_err() {
+            std::fs::copy(&source, dest)?;
         }
         Ok(())
     }

@@ -106,7 +106,7 @@ impl SuggestIndex {
         &self,
         changed: &[u32],
         facilities: &[F],
-        names: &[String],
+        names: &super::chunked::Chunked<String>,
     ) -> SuggestIndex {
         let gone: HashSet<u32> = changed.iter().copied().collect();
         let mut entries: Vec<(u32, u16, u16)> = self

@@ -116,7 +116,7 @@ pub(super) fn apply(
                 facilities.push(Arc::new(c.dict.entry(&f, &mut area_codes)));
                 reading.push(Arc::from(""));
                 reach.push(None);
-                Arc::make_mut(&mut names).push(String::new());
+                names.push(String::new());
                 everyday_len.push(0);
                 appended = true;
                 i
@@ -142,14 +142,14 @@ pub(super) fn apply(
             located.insert(o);
             added.push((o, l.lat, l.lng));
         }
-        reading[ord] = reading_key(&f).into();
+        reading.set(ord, reading_key(&f).into());
         let forms = name_forms(&f);
         if forms != names[ord] {
             renamed.push(o);
-            everyday_len[ord] = everyday_len_of(&forms);
-            Arc::make_mut(&mut names)[ord] = forms;
+            everyday_len.set(ord, everyday_len_of(&forms));
+            names.set(ord, forms);
         }
-        reach[ord] = reach_m(&f);
+        reach.set(ord, reach_m(&f));
         docs.push(text_doc(o, &f));
         facilities[ord] = Arc::new(c.dict.entry(&f, &mut area_codes));
     }
@@ -173,10 +173,7 @@ pub(super) fn apply(
     let suggest = if renamed.is_empty() {
         c.suggest.clone()
     } else {
-        Arc::new(
-            c.suggest
-                .with_changes(&renamed, &facilities, names.as_slice()),
-        )
+        Arc::new(c.suggest.with_changes(&renamed, &facilities, &names))
     };
     let spatial = c.spatial.with_changes(&removed, &added);
     let max_reach_m = reach.iter().flatten().copied().fold(0.0, f64::max);

@@ -395,7 +395,19 @@ impl Store {
         actor: &str,
     ) -> Result<LoadSummary, StoreError> {
         let mut facilities = facilities.map(|r| r.map_err(|e| StoreError::Input(e.to_string())));
-        self.with_conn(|c| load::apply(c, dataset, &mut facilities, actor))
+        self.with_conn(|c| {
+            // A load's one transaction writes far more pages than SQLite's default cache
+            // (2 MB) holds; with a larger cache for its length, fewer are spilled and reread.
+            let sqlite = matches!(c, AnyConnection::Sqlite(_));
+            if sqlite {
+                c.batch_execute(&format!("PRAGMA cache_size = -{LOAD_CACHE_KIB};"))?;
+            }
+            let loaded = load::apply(c, dataset, &mut facilities, actor);
+            if sqlite {
+                c.batch_execute("PRAGMA cache_size = -2000; PRAGMA shrink_memory;")?;
+            }
+            loaded
+        })
     }
 
     /// Insert or replace one facility as given (for edits and tests), logging the change.
@@ -403,6 +415,9 @@ impl Store {
         self.with_conn(|c| load::put_one(c, facility, actor))
     }
 }
+
+/// SQLite's page cache during a dataset load, in KiB.
+const LOAD_CACHE_KIB: u32 = 131_072;
 
 /// Errors from C libraries can span lines; startup errors must be one line.
 fn one_line(e: &dyn std::fmt::Display) -> String {

@@ -7,7 +7,7 @@
 //! its own scratch directory, whose commits then go their own way.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -21,6 +21,8 @@ use crate::catalog::scratch::ScratchDirectory;
 const KEY_FILE: &str = "KEY";
 /// Saved indexes are directories named this and the key's digest.
 const PREFIX: &str = "text-";
+/// An index being saved is in a directory named this and a random suffix.
+const SAVING: &str = ".saving-";
 
 fn saved_dir(root: &Path, key: &str) -> PathBuf {
     let digest = Sha256::digest(key.as_bytes());
@@ -45,7 +47,7 @@ impl TextIndex {
         let target = saved_dir(root, key);
         if !target.exists() {
             let tmp = tempfile::Builder::new()
-                .prefix(".saving-")
+                .prefix(SAVING)
                 .tempdir_in(root)
                 .map_err(&err)?;
             let dir = &self.dir;
@@ -59,21 +61,18 @@ impl TextIndex {
                 .flat_map(|s| s.list_files())
                 .filter(|f| dir.exists(f).unwrap_or(false))
                 .collect();
-            let write = |name: &Path, bytes: &[u8]| {
-                let mut file = fs::File::create(tmp.path().join(name))?;
-                file.write_all(bytes).and_then(|()| file.sync_all())
-            };
+            let sync = |name: &Path| fs::File::open(tmp.path().join(name))?.sync_all();
             for f in &files {
-                let handle = dir.get_file_handle(f).map_err(other)?;
-                let bytes = handle.read_bytes(0..handle.len()).map_err(&err)?;
-                write(f, bytes.as_slice()).map_err(&err)?;
+                dir.export(f, &tmp.path().join(f)).map_err(&err)?;
+                sync(f).map_err(&err)?;
             }
             if dir.atomic_read(Path::new("meta.json")).map_err(other)? != meta_json {
                 return Err(err(io::Error::other(
                     "the index changed while it was saved",
                 )));
             }
-            write(Path::new("meta.json"), &meta_json).map_err(&err)?;
+            fs::write(tmp.path().join("meta.json"), &meta_json).map_err(&err)?;
+            sync(Path::new("meta.json")).map_err(&err)?;
             fs::write(tmp.path().join(KEY_FILE), key).map_err(&err)?;
             fs::File::open(tmp.path())
                 .and_then(|d| d.sync_all())
@@ -90,10 +89,22 @@ impl TextIndex {
                 .and_then(|d| d.sync_all())
                 .map_err(&err)?;
         }
+        // Other keys' indexes, and saves a killed process left half done (an hour old: one
+        // in progress elsewhere is given time).
+        let stale = |e: &fs::DirEntry| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 3600)
+        };
         for entry in fs::read_dir(root).map_err(&err)?.flatten() {
             let path = entry.path();
             let name = entry.file_name();
-            if path != target && name.to_string_lossy().starts_with(PREFIX) {
+            let name = name.to_string_lossy();
+            if path != target
+                && (name.starts_with(PREFIX) || name.starts_with(SAVING) && stale(&entry))
+            {
                 let _ = fs::remove_dir_all(&path);
             }
         }
