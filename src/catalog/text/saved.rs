@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn a_saved_index_answers_as_the_built_one_and_is_never_written_to() {
         let root = tempfile::tempdir().expect("tmp");
-        let built = TextIndex::build(docs(40_000)).expect("build");
+        let built = TextIndex::build(docs(90_000)).expect("build");
         built.save(root.path(), "key one").expect("save");
         let saved = saved_dir(root.path(), "key one");
         let before = contents(&saved);
