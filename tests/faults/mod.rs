@@ -16,22 +16,26 @@ use pallimap::store::Store;
 
 use crate::common::process::{Server, header, http, pallimap};
 
+/// `pallimap serve` on `url` at a free port, stdout piped (not started yet).
+fn serve_command(url: &str) -> Command {
+    let mut c = pallimap();
+    c.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--database-url",
+        url,
+        "--data-dir",
+        "data",
+        "--web-dir",
+        "/nonexistent",
+    ])
+    .stdout(Stdio::piped());
+    c
+}
+
 fn spawn_serve(url: &str) -> Child {
-    pallimap()
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--database-url",
-            url,
-            "--data-dir",
-            "data",
-            "--web-dir",
-            "/nonexistent",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start pallimap")
+    serve_command(url).spawn().expect("start pallimap")
 }
 
 fn serve(url: &str) -> Server {
@@ -839,21 +843,9 @@ fn a_later_start_opens_the_saved_text_index_and_answers_the_same() {
     let auth = admin_token(&url);
     let start = |n: usize| -> (Server, PathBuf) {
         let log = dir.path().join(format!("serve-{n}.log"));
-        let child = pallimap()
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--database-url",
-                &url,
-                "--data-dir",
-                "data",
-                "--web-dir",
-                "/nonexistent",
-            ])
+        let child = serve_command(&url)
             .env("PALLIMAP_LOG", "info")
             .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()
             .expect("start pallimap");
