@@ -364,16 +364,19 @@ pub fn load_dataset(
             .cloned()
             .map(Ok::<_, std::convert::Infallible>),
         actor,
+        None,
     )
 }
 
 /// Apply the dataset in `data_dir` to the store in one transaction, its facilities streamed
 /// from the file in batches: the first load of a nationwide dataset holds a few thousand
-/// facilities at a time, not all of them.
+/// facilities at a time, not all of them. What it writes goes to `written` too (see
+/// [`Store::load_dataset`]).
 pub fn load_dataset_dir(
     store: &Store,
     data_dir: &Path,
     actor: &str,
+    written: Option<crate::store::Written<'_>>,
 ) -> Result<LoadSummary, AppError> {
     let data_err = |source| AppError::Data {
         dir: data_dir.display().to_string(),
@@ -383,18 +386,45 @@ pub fn load_dataset_dir(
     let facilities =
         crate::data::files::facilities(data_dir, &reference.manifest).map_err(data_err)?;
     let stamp = reference.stamp();
-    Ok(store.load_dataset(
-        &DatasetLoad {
-            stamp: &stamp,
-            areas: &reference.areas,
-            municipalities: &reference.municipalities,
-            towns: &reference.towns,
-            census: &reference.census,
-        },
-        facilities,
-        actor,
-    )?)
+    // The file is unpacked and parsed on a thread of its own, a few hundred facilities ahead
+    // of the load, whose one connection is the slowest stage.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<_>>(4);
+    Ok(std::thread::scope(|s| {
+        s.spawn(move || {
+            let mut batch = Vec::with_capacity(READ_AHEAD);
+            for f in facilities {
+                batch.push(f);
+                // A failed send means the load stopped: stop reading.
+                if batch.len() == READ_AHEAD
+                    && tx
+                        .send(std::mem::replace(
+                            &mut batch,
+                            Vec::with_capacity(READ_AHEAD),
+                        ))
+                        .is_err()
+                {
+                    return;
+                }
+            }
+            let _ = tx.send(batch);
+        });
+        store.load_dataset(
+            &DatasetLoad {
+                stamp: &stamp,
+                areas: &reference.areas,
+                municipalities: &reference.municipalities,
+                towns: &reference.towns,
+                census: &reference.census,
+            },
+            rx.into_iter().flatten(),
+            actor,
+            written,
+        )
+    })?)
 }
+
+/// Facilities parsed at a time ahead of a load.
+const READ_AHEAD: usize = 256;
 
 /// Read `data_dir` as a dataset.
 pub fn read_dataset(data_dir: &Path) -> Result<Dataset, AppError> {
@@ -425,14 +455,40 @@ pub fn return_freed_memory() {
 
 /// Open (and migrate) the store; an empty database first gets the dataset in `data_dir`.
 pub fn open_store(database_url: &str, data_dir: &Path) -> Result<Store, AppError> {
+    Ok(open(database_url, data_dir, false)?.0)
+}
+
+/// [`open_store`], and when it loads the dataset into an empty database, the catalog built
+/// from what the load writes while it writes it (on another thread), at the load's position.
+/// A first start then never reads the facilities back.
+pub fn open_store_building(
+    database_url: &str,
+    data_dir: &Path,
+) -> Result<(Store, Option<Catalog>), AppError> {
+    open(database_url, data_dir, true)
+}
+
+fn open(
+    database_url: &str,
+    data_dir: &Path,
+    build: bool,
+) -> Result<(Store, Option<Catalog>), AppError> {
     let store = Store::open(database_url)?;
+    let mut built = None;
     if !store.has_dataset()? {
         let t = Instant::now();
-        let summary = load_dataset_dir(&store, data_dir, "dataset-load")?;
+        let summary = if build {
+            let (summary, catalog) = load_building(&store, data_dir)?;
+            built = catalog;
+            summary
+        } else {
+            load_dataset_dir(&store, data_dir, "dataset-load", None)?
+        };
         return_freed_memory();
         tracing::info!(
             inserted = summary.inserted,
             elapsed_ms = t.elapsed().as_millis() as u64,
+            catalog_built = built.is_some(),
             "loaded the default dataset into an empty database"
         );
     } else if store.census_areas()?.is_empty() {
@@ -447,32 +503,117 @@ pub fn open_store(database_url: &str, data_dir: &Path) -> Result<Store, AppError
             Err(e) => tracing::warn!(error = %e, "no census small areas; coverage has no weights"),
         }
     }
-    Ok(store)
+    Ok((store, built))
 }
 
-/// A snapshot of everything the store holds, with the gazetteer built from its reference.
-pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
-    build_catalog_saved(store, None)
-}
-
-/// [`build_catalog`], opening the text index saved in `index_dir` by an earlier start at the
-/// same change-log position instead of indexing, and saving the index it builds there when
-/// nothing was written while it read. A saved index that cannot be opened is logged and
-/// built again; one that cannot be saved is logged (the next start indexes).
-pub fn build_catalog_saved(store: &Store, index_dir: Option<&Path>) -> Result<Catalog, AppError> {
-    // Read the position first: the data read after it is never older than it claims.
-    let change_seq = store.latest_change()?;
-    let saved = match index_dir {
-        Some(dir) => Some((dir, saved_index_key(store, change_seq)?)),
+/// Load `data_dir` on another thread while this one builds a catalog from the batches it
+/// writes; the catalog is `None` when the table was not empty (the batches are then not the
+/// whole table).
+fn load_building(
+    store: &Store,
+    data_dir: &Path,
+) -> Result<(LoadSummary, Option<Catalog>), AppError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Facility>>(2);
+    let mut fill = Filling::new(None);
+    let summary = std::thread::scope(|s| {
+        let loader = s.spawn(move || {
+            // The receiver only goes away when this scope unwinds.
+            let mut send = |batch| drop(tx.send(batch));
+            load_dataset_dir(store, data_dir, "dataset-load", Some(&mut send))
+        });
+        for batch in rx {
+            // Deactivated facilities are history: in the store, in no list.
+            fill.push(
+                batch
+                    .into_iter()
+                    .filter(|f| f.status.is_active())
+                    .map(CatalogBuilder::prepare),
+            );
+        }
+        loader
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })?;
+    let catalog = match summary.whole_table_at {
+        Some(change_seq) => Some(fill.finish(store, change_seq)?),
         None => None,
     };
-    let text = saved.as_ref().and_then(|(dir, key)| {
-        TextIndex::open_saved(dir, key).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot open the saved text index; indexing instead");
-            None
-        })
-    });
-    let reused = text.is_some();
+    Ok((summary, catalog))
+}
+
+/// A catalog being built from facilities in id order, with those that came out of order.
+struct Filling {
+    builder: CatalogBuilder,
+    out_of_order: Vec<Facility>,
+    started: Instant,
+}
+
+impl Filling {
+    /// A builder searching `text`, an index saved for the facilities to come, when given.
+    fn new(text: Option<TextIndex>) -> Filling {
+        Filling {
+            builder: text.map_or_else(CatalogBuilder::default, CatalogBuilder::with_saved_text),
+            out_of_order: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    fn push(&mut self, batch: impl Iterator<Item = Prepared>) {
+        for p in batch {
+            if let Err(f) = self.builder.push_prepared(p) {
+                self.out_of_order.push(f);
+            }
+        }
+    }
+
+    /// The catalog of everything pushed, with the store's reference data, at `change_seq`.
+    fn finish(self, store: &Store, change_seq: i64) -> Result<Catalog, AppError> {
+        let (areas, municipalities, geocoder) = reference(store)?;
+        let (groups, census) = (store.pharmacy_groups()?, store.census_areas()?);
+        if !self.out_of_order.is_empty() {
+            // The database orders ids by a collation other than byte order: sort them here.
+            tracing::warn!(
+                facilities = self.out_of_order.len(),
+                "facility ids came out of byte order; the catalog is built from one sorted list"
+            );
+            let mut facilities = self.builder.into_facilities();
+            facilities.extend(self.out_of_order);
+            return Ok(Catalog::new(CatalogParts {
+                facilities,
+                areas,
+                municipalities,
+                geocoder,
+                groups,
+                census,
+                change_seq,
+            })?);
+        }
+        let read = self.started.elapsed();
+        let reused = self.builder.has_saved_text();
+        let catalog =
+            self.builder
+                .finish(areas, municipalities, geocoder, groups, census, change_seq)?;
+        return_freed_memory();
+        tracing::info!(
+            facilities = catalog.len(),
+            read_ms = read.as_millis() as u64,
+            index_ms = (self.started.elapsed() - read).as_millis() as u64,
+            text_index_mb = catalog.text_index_bytes() / 1_000_000,
+            saved_text_index = reused,
+            "built the catalog"
+        );
+        Ok(catalog)
+    }
+}
+
+/// The store's areas and municipalities, and the gazetteer built from them and its towns.
+type Reference = (
+    Vec<crate::domain::Area>,
+    Vec<crate::domain::Municipality>,
+    Arc<Gazetteer>,
+);
+
+fn reference(store: &Store) -> Result<Reference, AppError> {
     let areas = store.areas()?;
     let municipalities = store.municipalities()?;
     let towns = store.towns()?;
@@ -493,17 +634,38 @@ pub fn build_catalog_saved(store: &Store, index_dir: Option<&Path>) -> Result<Ca
         })
         .collect();
     let geocoder = Arc::new(Gazetteer::new(munis, towns));
+    Ok((areas, municipalities, geocoder))
+}
+
+/// A snapshot of everything the store holds, with the gazetteer built from its reference.
+pub fn build_catalog(store: &Store) -> Result<Catalog, AppError> {
+    build_catalog_saved(store, None)
+}
+
+/// [`build_catalog`], opening the text index saved in `index_dir` by an earlier start at the
+/// same change-log position instead of indexing, and saving the index it builds there when
+/// nothing was written while it read. A saved index that cannot be opened is logged and
+/// built again; one that cannot be saved is logged (the next start indexes).
+pub fn build_catalog_saved(store: &Store, index_dir: Option<&Path>) -> Result<Catalog, AppError> {
+    // Read the position first: the data read after it is never older than it claims.
+    let change_seq = store.latest_change()?;
+    let text = match index_dir {
+        Some(dir) => TextIndex::open_saved(dir, &saved_index_key(store, change_seq)?)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot open the saved text index; indexing instead");
+                None
+            }),
+        None => None,
+    };
+    let reused = text.is_some();
+    let prepare: fn(Facility) -> Prepared = if reused {
+        CatalogBuilder::prepare_without_text
+    } else {
+        CatalogBuilder::prepare
+    };
     // Facilities are read in batches and kept only as compact records, so the whole table is
     // never decoded at once. Deactivated facilities are history: in the store, in no list.
-    let t = Instant::now();
-    let (mut builder, prepare): (_, fn(Facility) -> Prepared) = match text {
-        Some(t) => (
-            CatalogBuilder::with_saved_text(t),
-            CatalogBuilder::prepare_without_text,
-        ),
-        None => (CatalogBuilder::default(), CatalogBuilder::prepare),
-    };
-    let mut out_of_order: Vec<Facility> = Vec::new();
+    let mut fill = Filling::new(text);
     // Two stages on two threads: the store's rows are read and decoded into facilities while
     // the facilities before them are packed and indexed.
     // The reader also works out each facility's text document and name forms, which need
@@ -522,62 +684,41 @@ pub fn build_catalog_saved(store: &Store, index_dir: Option<&Path>) -> Result<Ca
             })
         });
         for batch in rx {
-            for p in batch {
-                if let Err(f) = builder.push_prepared(p) {
-                    out_of_order.push(f);
-                }
-            }
+            fill.push(batch.into_iter());
         }
         reader
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
     })?;
-    let (groups, census) = (store.pharmacy_groups()?, store.census_areas()?);
-    if !out_of_order.is_empty() {
-        // The database orders ids by a collation other than byte order: sort them here.
-        tracing::warn!(
-            facilities = out_of_order.len(),
-            "facility ids came out of byte order; the catalog is built from one sorted list"
-        );
-        let mut facilities = builder.into_facilities();
-        facilities.append(&mut out_of_order);
-        return Ok(Catalog::new(CatalogParts {
-            facilities,
-            areas,
-            municipalities,
-            geocoder,
-            groups,
-            census,
-            change_seq,
-        })?);
-    }
-    let read = t.elapsed();
-    let catalog = builder.finish(areas, municipalities, geocoder, groups, census, change_seq)?;
-    return_freed_memory();
-    tracing::info!(
-        facilities = catalog.len(),
-        read_ms = read.as_millis() as u64,
-        index_ms = (t.elapsed() - read).as_millis() as u64,
-        text_index_mb = catalog.text_index_bytes() / 1_000_000,
-        saved_text_index = reused,
-        "built the catalog"
-    );
-    // Saved only when nothing changed while the store was read: the facilities indexed are
-    // then exactly those at `change_seq`.
-    if let Some((dir, key)) = saved.filter(|_| !reused)
-        && store.latest_change()? == change_seq
-    {
-        let t = Instant::now();
-        match catalog.save_text_index(dir, &key) {
-            Ok(()) => tracing::info!(
-                dir = %dir.display(),
-                elapsed_ms = t.elapsed().as_millis() as u64,
-                "saved the text index for the next start"
-            ),
-            Err(e) => tracing::warn!(error = %e, "cannot save the text index"),
-        }
+    let catalog = fill.finish(store, change_seq)?;
+    if let Some(dir) = index_dir.filter(|_| !reused) {
+        save_text_index(store, &catalog, dir);
     }
     Ok(catalog)
+}
+
+/// Save `catalog`'s text index in `dir` for the next start, when the store is still at the
+/// catalog's position (the facilities indexed are then exactly the store's). A failure is
+/// logged: the next start indexes.
+pub fn save_text_index(store: &Store, catalog: &Catalog, dir: &Path) {
+    let t = Instant::now();
+    let saved = (|| -> Result<bool, AppError> {
+        let change_seq = catalog.change_seq();
+        if store.latest_change()? != change_seq {
+            return Ok(false);
+        }
+        catalog.save_text_index(dir, &saved_index_key(store, change_seq)?)?;
+        Ok(true)
+    })();
+    match saved {
+        Ok(true) => tracing::info!(
+            dir = %dir.display(),
+            elapsed_ms = t.elapsed().as_millis() as u64,
+            "saved the text index for the next start"
+        ),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot save the text index"),
+    }
 }
 
 /// What a saved text index must have been built from to be used: this program (its file's

@@ -382,7 +382,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             (false, None) => config::default_index_dir(&args.db.database_url),
         },
     };
-    let store = pallimap::app::open_store(&settings.database_url, &settings.data_dir)?;
+    let t = Instant::now();
+    // A first start builds the catalog while it loads the dataset; a later one reads it.
+    let (store, built) =
+        pallimap::app::open_store_building(&settings.database_url, &settings.data_dir)?;
     let changed = pallimap::app::apply_sample(&store, &settings.data_dir, args.with_sample)?;
     if args.with_sample {
         tracing::info!(
@@ -390,8 +393,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "sample bed statuses and rules loaded (サンプル)"
         );
     }
-    let t = Instant::now();
-    let catalog = pallimap::app::build_catalog_saved(&store, settings.index_dir.as_deref())?;
+    let catalog = match built {
+        Some(first) => {
+            let catalog = if store.latest_change()? == first.change_seq() {
+                first
+            } else {
+                pallimap::app::refreshed(&store, &first)?
+            };
+            if let Some(dir) = &settings.index_dir {
+                pallimap::app::save_text_index(&store, &catalog, dir);
+            }
+            catalog
+        }
+        None => pallimap::app::build_catalog_saved(&store, settings.index_dir.as_deref())?,
+    };
     tracing::info!(
         facilities = catalog.len(),
         elapsed_ms = t.elapsed().as_millis() as u64,
@@ -448,7 +463,8 @@ fn data(cmd: DataCommand) -> anyhow::Result<()> {
         }
         DataCommand::Load(db) => {
             let store = Store::open(&db.database_url)?;
-            let summary = pallimap::app::load_dataset_dir(&store, &db.data_dir, "dataset-load")?;
+            let summary =
+                pallimap::app::load_dataset_dir(&store, &db.data_dir, "dataset-load", None)?;
             println!(
                 "inserted {}, updated {}, unchanged {}, kept {} facts not from the dataset",
                 summary.inserted, summary.updated, summary.unchanged, summary.kept_non_dataset

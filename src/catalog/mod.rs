@@ -388,7 +388,10 @@ pub struct CatalogBuilder {
     by_trait: HashMap<Trait, Vec<u32>>,
     by_specialist: HashMap<crate::domain::SpecialistRole, Vec<u32>>,
     located: Vec<u32>,
-    docs: Vec<text::TextDoc>,
+    /// The text index, written as facilities are pushed (none with a saved one).
+    text: Option<text::TextBuilder>,
+    /// The first failure to index a document, reported by [`CatalogBuilder::finish`].
+    text_failed: Option<text::TextError>,
     points: Vec<(u32, f64, f64)>,
     reach: Vec<Option<f64>>,
     reading: Vec<Arc<str>>,
@@ -458,6 +461,11 @@ impl CatalogBuilder {
         }
     }
 
+    /// Whether the snapshot will search a saved text index.
+    pub fn has_saved_text(&self) -> bool {
+        self.saved_text.is_some()
+    }
+
     /// Add the next facility; `Err` gives it back when its id is not after the last one's.
     #[allow(clippy::result_large_err)]
     pub fn push(&mut self, f: Facility) -> Result<(), Facility> {
@@ -503,9 +511,18 @@ impl CatalogBuilder {
             reading,
         } = p;
         let ord = self.entries.len() as u32;
-        if let Some(mut doc) = doc {
+        if let Some(mut doc) = doc
+            && self.text_failed.is_none()
+        {
             doc.ord = ord;
-            self.docs.push(doc);
+            let text = match self.text.take() {
+                Some(t) => Ok(t),
+                None => text::TextBuilder::new(),
+            };
+            match text.and_then(|mut t| t.add(&doc).map(|()| t)) {
+                Ok(t) => self.text = Some(t),
+                Err(e) => self.text_failed = Some(e),
+            }
         }
         file(&mut self.by_kind, f.kind, ord);
         for s in ServiceKind::ALL {
@@ -563,6 +580,9 @@ impl CatalogBuilder {
         if self.dict.is_none() {
             self.seal();
         }
+        if let Some(e) = self.text_failed.take() {
+            return Err(e.into());
+        }
         let n = self.entries.len();
         let text = match self.saved_text.take() {
             Some(t) if t.num_docs() == n as u64 => t,
@@ -572,17 +592,17 @@ impl CatalogBuilder {
                         "the saved text index does not hold the facilities read; indexing them"
                     );
                 }
-                let docs = std::mem::take(&mut self.docs);
-                if docs.len() == n {
-                    text::TextIndex::build(docs)?
-                } else {
-                    let dict = self.dict.as_ref().expect("sealed");
-                    text::TextIndex::build(
-                        self.entries
-                            .iter()
-                            .enumerate()
-                            .map(|(ord, e)| text_doc(ord as u32, &dict.facility(e))),
-                    )?
+                match self.text.take() {
+                    Some(t) if t.added() == n as u64 => t.finish()?,
+                    _ => {
+                        let dict = self.dict.as_ref().expect("sealed");
+                        text::TextIndex::build(
+                            self.entries
+                                .iter()
+                                .enumerate()
+                                .map(|(ord, e)| text_doc(ord as u32, &dict.facility(e))),
+                        )?
+                    }
                 }
             }
         };

@@ -787,25 +787,67 @@ impl std::fmt::Debug for TextIndex {
     }
 }
 
-impl TextIndex {
-    /// Indexes the documents (two writer threads), ready to search.
-    pub fn build(docs: impl IntoIterator<Item = TextDoc>) -> Result<TextIndex, TextError> {
+/// A text index being written: documents are indexed (by two writer threads) as they are
+/// added, so a start that produces them one batch at a time indexes while it reads.
+pub struct TextBuilder {
+    index: Index,
+    dir: super::scratch::ScratchDirectory,
+    files: tempfile::TempDir,
+    fields: Fields,
+    writer: IndexWriter<TantivyDocument>,
+    added: u64,
+}
+
+impl TextBuilder {
+    pub fn new() -> Result<TextBuilder, TextError> {
         let files = scratch_files()?;
         let dir = super::scratch::ScratchDirectory::open(files.path())?;
         let index = Index::create(dir.clone(), schema(), tantivy::IndexSettings::default())?;
         register_tokenizers(&index);
-        let f = Fields::of(&index.schema())?;
-        let mut writer: IndexWriter<TantivyDocument> =
-            index.writer_with_num_threads(2, WRITER_BUDGET)?;
-        for d in docs {
-            writer.add_document(tantivy_doc(f.ord, f.tag, &f.fields, &d))?;
-        }
-        writer.commit()?;
+        let fields = Fields::of(&index.schema())?;
+        let writer = index.writer_with_num_threads(2, WRITER_BUDGET)?;
+        Ok(TextBuilder {
+            index,
+            dir,
+            files,
+            fields,
+            writer,
+            added: 0,
+        })
+    }
+
+    pub fn add(&mut self, d: &TextDoc) -> Result<(), TextError> {
+        let f = &self.fields;
+        self.writer
+            .add_document(tantivy_doc(f.ord, f.tag, &f.fields, d))?;
+        self.added += 1;
+        Ok(())
+    }
+
+    /// Documents added so far.
+    pub fn added(&self) -> u64 {
+        self.added
+    }
+
+    /// Commit everything added, ready to search.
+    pub fn finish(mut self) -> Result<TextIndex, TextError> {
+        self.writer.commit()?;
         // The few segments the writer threads flushed stay as they are: merging them into one
         // took 2.6 s of a 300,000-facility start and made no search measurably faster (scores
         // use the whole index's statistics either way).
-        writer.wait_merging_threads()?;
-        TextIndex::open(index, dir, files)
+        self.writer.wait_merging_threads()?;
+        TextIndex::open(self.index, self.dir, self.files)
+    }
+}
+
+impl TextIndex {
+    /// Indexes the documents (two writer threads), ready to search.
+    pub fn build(docs: impl IntoIterator<Item = TextDoc>) -> Result<TextIndex, TextError> {
+        let mut b = TextBuilder::new()?;
+        for d in docs {
+            b.add(&d)?;
+        }
+        b.finish()
     }
 
     /// The index of `index`, whose files are `dir`'s in `files`, with its tokenizers, ready

@@ -25,7 +25,14 @@ pub struct LoadSummary {
     pub unchanged: usize,
     /// Facts kept because their source is not the public dataset.
     pub kept_non_dataset: usize,
+    /// The change-log position after the load, when the database held no facility before it:
+    /// the facilities the load handed to its `written` sink are then the whole table.
+    #[serde(skip)]
+    pub whole_table_at: Option<i64>,
 }
+
+/// Where a load hands each batch of facilities after writing it (see [`apply`]).
+pub type Written<'a> = &'a mut dyn FnMut(Vec<Facility>);
 
 /// Batch inserts need the concrete connection: `MultiConnection` cannot batch.
 macro_rules! insert_chunks {
@@ -293,6 +300,7 @@ pub(crate) fn apply(
     dataset: &DatasetLoad<'_>,
     facilities: &mut dyn Iterator<Item = Result<Facility, StoreError>>,
     actor: &str,
+    mut written: Option<Written<'_>>,
 ) -> Result<LoadSummary, StoreError> {
     conn.transaction(|conn| {
         let at = now_rfc3339();
@@ -328,6 +336,11 @@ pub(crate) fn apply(
             }
         }
 
+        // Only a load into an empty table writes the whole table, so only its writes are
+        // worth handing on.
+        if !existing.is_empty() {
+            written = None;
+        }
         let mut summary = LoadSummary::default();
         let mut writes = Vec::with_capacity(LOAD_BATCH);
         let mut log = Vec::new();
@@ -364,11 +377,26 @@ pub(crate) fn apply(
             if writes.len() >= LOAD_BATCH {
                 insert_facilities(conn, &writes)?;
                 log_changes(conn, std::mem::take(&mut log))?;
-                writes.clear();
+                match written.as_mut() {
+                    Some(w) => w(std::mem::replace(
+                        &mut writes,
+                        Vec::with_capacity(LOAD_BATCH),
+                    )),
+                    None => writes.clear(),
+                }
             }
         }
         insert_facilities(conn, &writes)?;
         log_changes(conn, log)?;
+        if let Some(w) = written.as_mut() {
+            w(writes);
+            summary.whole_table_at = Some(
+                change_log::table
+                    .select(diesel::dsl::max(change_log::seq))
+                    .first::<Option<i64>>(conn)?
+                    .unwrap_or(0),
+            );
+        }
         set_meta(conn, META_DATASET, dataset.stamp)?;
         set_meta(conn, META_LOADED_AT, &at)?;
         super::Store::notify(conn)?;

@@ -26,7 +26,7 @@ pub use corrections::Correction;
 pub use edit::{Edit, EditError, HistoryEntry};
 pub use events::{CalendarFeed, EventWrite};
 pub use links::{DecisionError, FacilityChange, NewProposal, Proposal, UpdateLink};
-pub use load::{LoadSummary, META_DATASET, META_LOADED_AT, merge_facility};
+pub use load::{LoadSummary, META_DATASET, META_LOADED_AT, Written, merge_facility};
 pub use maintenance::{
     BackupInfo, ChangeRow, describes_full_storage, inspect as inspect_backup, restore,
 };
@@ -387,12 +387,15 @@ impl Store {
     /// Apply a dataset in one transaction: upsert by identifier, never overwriting a fact whose
     /// source is not the public dataset. Either everything is applied or nothing is: an `Err`
     /// from `facilities` rolls the whole load back. The facilities are written in batches as
-    /// they come, so a nationwide dataset is never in memory at once.
+    /// they come, so a nationwide dataset is never in memory at once. When the database holds
+    /// no facility yet, each batch is handed to `written` once it is written, and the summary
+    /// says at which change-log position that stream was the whole table.
     pub fn load_dataset<E: std::fmt::Display>(
         &self,
         dataset: &DatasetLoad<'_>,
         facilities: impl Iterator<Item = Result<Facility, E>>,
         actor: &str,
+        written: Option<Written<'_>>,
     ) -> Result<LoadSummary, StoreError> {
         let mut facilities = facilities.map(|r| r.map_err(|e| StoreError::Input(e.to_string())));
         self.with_conn(|c| {
@@ -402,7 +405,7 @@ impl Store {
             if sqlite {
                 c.batch_execute(&format!("PRAGMA cache_size = -{LOAD_CACHE_KIB};"))?;
             }
-            let loaded = load::apply(c, dataset, &mut facilities, actor);
+            let loaded = load::apply(c, dataset, &mut facilities, actor, written);
             if sqlite {
                 c.batch_execute("PRAGMA cache_size = -2000; PRAGMA shrink_memory;")?;
             }

@@ -272,17 +272,27 @@ pub fn tiny_dataset() -> Dataset {
 
 /// The real default dataset in `data/`, loaded once into a SQLite store for read-only tests.
 pub fn default_store() -> &'static Store {
-    static STORE: OnceLock<(Store, tempfile::TempDir)> = OnceLock::new();
-    let (store, _) = STORE.get_or_init(|| {
+    &default_fixture().0
+}
+
+/// The catalog the load of [`default_store`] built from what it wrote, as a first `serve`
+/// builds it (`None` would mean the load did not see an empty table).
+pub fn default_first_catalog() -> Option<&'static pallimap::catalog::Catalog> {
+    default_fixture().1.as_ref()
+}
+
+fn default_fixture() -> &'static (Store, Option<pallimap::catalog::Catalog>, tempfile::TempDir) {
+    static STORE: OnceLock<(Store, Option<pallimap::catalog::Catalog>, tempfile::TempDir)> =
+        OnceLock::new();
+    STORE.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("default.sqlite3").display());
-        let store = Store::open(&url).expect("open store");
-        // As `serve` loads it: streamed from the file, in batches.
-        pallimap::app::load_dataset_dir(&store, std::path::Path::new("data"), "test")
+        // As `serve` loads it on a first start: streamed from the file, in batches, with the
+        // catalog built from the batches written.
+        let (store, first) = pallimap::app::open_store_building(&url, std::path::Path::new("data"))
             .expect("load data/");
-        (store, dir)
-    });
-    store
+        (store, first, dir)
+    })
 }
 
 /// A fresh SQLite store holding the real default dataset of `data/`, for tests that write to

@@ -18,6 +18,55 @@ fn catalog() -> &'static Catalog {
     C.get_or_init(|| pallimap::app::build_catalog(default_store()).expect("catalog"))
 }
 
+/// A first start builds its catalog from what the load writes and never reads the store back:
+/// that catalog must be the one a later start reads, facility for facility and answer for
+/// answer, at the same change-log position.
+#[test]
+fn the_catalog_built_while_loading_is_the_one_read_from_the_store() {
+    let first = crate::common::default_first_catalog()
+        .expect("the load into an empty database builds the catalog");
+    let read = catalog();
+    assert_eq!(first.len(), read.len());
+    assert_eq!(first.change_seq(), read.change_seq());
+    assert_eq!(first.change_seq(), default_store().latest_change().unwrap());
+    for ord in 0..read.len() as u32 {
+        assert_eq!(*first.at(ord), *read.at(ord), "ord {ord}");
+    }
+    let omiya = (35.906, 139.624);
+    let queries = [
+        Query {
+            text: Some("緩和ケア".into()),
+            ..Query::default()
+        },
+        Query {
+            text: Some("訪問 薬局".into()),
+            point: Some(omiya),
+            radius_m: Some(5_000.0),
+            ..Query::default()
+        },
+        Query {
+            text: Some("クリニック".into()),
+            reaches: Some(omiya),
+            point: Some(omiya),
+            ..Query::default()
+        },
+        Query {
+            kinds: vec![FacilityKind::Pharmacy],
+            point: Some(omiya),
+            ..Query::default()
+        },
+    ];
+    for q in &queries {
+        assert_eq!(
+            first.search(q, 0, 100).unwrap(),
+            read.search(q, 0, 100).unwrap(),
+            "{q:?}"
+        );
+    }
+    assert_eq!(first.suggest("さいたま", 20), read.suggest("さいたま", 20));
+    assert_eq!(first.area_counts(), read.area_counts());
+}
+
 /// Every facility of [`catalog`], decoded once (ord = index), for the oracles.
 fn all() -> &'static [Facility] {
     static A: OnceLock<Vec<Facility>> = OnceLock::new();

@@ -232,7 +232,7 @@ fn a_streamed_load_with_a_bad_line_leaves_nothing_behind() {
     // Streamed, it is what the dataset says.
     let db = crate::common::sqlite_db();
     let store = Store::open(&db.url).unwrap();
-    let s = pallimap::app::load_dataset_dir(&store, &dir, "test").unwrap();
+    let s = pallimap::app::load_dataset_dir(&store, &dir, "test", None).unwrap();
     assert_eq!(s.inserted, ds.facilities.len());
     let want = pallimap::data::files::read(&dir).unwrap().facilities;
     let mut got = store.facilities().unwrap();
@@ -265,7 +265,7 @@ fn a_streamed_load_with_a_bad_line_leaves_nothing_behind() {
 
     let db = crate::common::sqlite_db();
     let store = Store::open(&db.url).unwrap();
-    let e = pallimap::app::load_dataset_dir(&store, &dir, "test").expect_err("bad line");
+    let e = pallimap::app::load_dataset_dir(&store, &dir, "test", None).expect_err("bad line");
     let message = e.to_string();
     assert!(
         message.contains("facilities.jsonl.gz") && message.contains("4001"),
