@@ -437,7 +437,7 @@ pub fn read_dataset(data_dir: &Path) -> Result<Dataset, AppError> {
 /// Return freed heap memory to the system. glibc's allocator keeps what a large, short-lived
 /// structure (the dataset of a first load, the rows of a rebuild) freed, and the process would
 /// stay at its peak; elsewhere this does nothing.
-#[allow(unsafe_code)] // The crate's only FFI calls; see the SAFETY notes.
+#[allow(unsafe_code)] // FFI calls (and `yield_to_others`); see the SAFETY notes.
 pub fn return_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free pages of the allocator's own arenas.
@@ -514,31 +514,49 @@ fn load_building(
     data_dir: &Path,
 ) -> Result<(LoadSummary, Option<Catalog>), AppError> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Facility>>(2);
-    let mut fill = Filling::new(None);
-    let summary = std::thread::scope(|s| {
-        let loader = s.spawn(move || {
-            // The receiver only goes away when this scope unwinds.
-            let mut send = |batch| drop(tx.send(batch));
-            load_dataset_dir(store, data_dir, "dataset-load", Some(&mut send))
+    let (summary, fill) = std::thread::scope(|s| {
+        let builder = s.spawn(move || {
+            // The load's one connection is the slowest stage: the builder (and the index
+            // writer threads it starts) take what CPU it leaves.
+            yield_to_others();
+            let mut fill = Filling::new(None);
+            for batch in rx {
+                // Deactivated facilities are history: in the store, in no list.
+                fill.push(
+                    batch
+                        .into_iter()
+                        .filter(|f| f.status.is_active())
+                        .map(CatalogBuilder::prepare),
+                );
+            }
+            fill
         });
-        for batch in rx {
-            // Deactivated facilities are history: in the store, in no list.
-            fill.push(
-                batch
-                    .into_iter()
-                    .filter(|f| f.status.is_active())
-                    .map(CatalogBuilder::prepare),
-            );
-        }
-        loader
+        // The builder only goes away when this scope unwinds.
+        let mut send = move |batch| drop(tx.send(batch));
+        let summary = load_dataset_dir(store, data_dir, "dataset-load", Some(&mut send));
+        drop(send);
+        let fill = builder
             .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p))
-    })?;
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (summary, fill)
+    });
+    let summary = summary?;
     let catalog = match summary.whole_table_at {
         Some(change_seq) => Some(fill.finish(store, change_seq)?),
         None => None,
     };
     Ok((summary, catalog))
+}
+
+/// Lower the calling thread's scheduling priority (nice 10; on Linux the nice value is per
+/// thread, and threads it starts inherit it), so that it runs on what CPU the others leave.
+#[allow(unsafe_code)] // See the SAFETY note.
+fn yield_to_others() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: setpriority with who = 0 changes only the calling thread's nice value.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
 }
 
 /// A catalog being built from facilities in id order, with those that came out of order.

@@ -7,7 +7,7 @@
 //! XLSX columns, 和暦 dates) uses `domain` only. `domain` holds plain types and pure functions (incl. the one Japanese
 //! text module) and does no I/O; `store` is the only layer that names diesel, `catalog` the
 //! only one that names tantivy and rstar, `http` the only one that names actix-web.
-#![deny(unsafe_code)] // One exception: `app::return_freed_memory` (malloc_trim, mi_collect).
+#![deny(unsafe_code)] // Two exceptions in `app`: `return_freed_memory` (malloc_trim, mi_collect) and `yield_to_others` (setpriority).
 
 pub mod app;
 pub mod auth;
