@@ -833,9 +833,9 @@ impl TextBuilder {
     pub fn finish(mut self) -> Result<TextIndex, TextError> {
         self.writer.commit()?;
         // The few segments the writer threads flushed stay as they are: merging them into one
-        // took 2.6 s of a 300,000-facility start, and scores use the whole index's statistics
-        // either way. Whether some shapes are slower for it is open (BENCHMARKS.md, "Memory and
-        // start": service + place words and a common word near a point read slower since).
+        // took 2.6 s of a 300,000-facility start, scores use the whole index's statistics either
+        // way, and no shape of `pallimap bench` was measurably faster on the merged index
+        // (BENCHMARKS.md, "Memory and start").
         self.writer.wait_merging_threads()?;
         TextIndex::open(self.index, self.dir, self.files)
     }
