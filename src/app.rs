@@ -437,7 +437,7 @@ pub fn read_dataset(data_dir: &Path) -> Result<Dataset, AppError> {
 /// Return freed heap memory to the system. glibc's allocator keeps what a large, short-lived
 /// structure (the dataset of a first load, the rows of a rebuild) freed, and the process would
 /// stay at its peak; elsewhere this does nothing.
-#[allow(unsafe_code)] // FFI calls (and `yield_to_others`); see the SAFETY notes.
+#[allow(unsafe_code)] // FFI calls; see the SAFETY notes.
 pub fn return_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free pages of the allocator's own arenas.
